@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Sets up everything the test suite needs on Debian/Ubuntu (system packages via apt,
+# a virtual environment with the app and its test extras) and runs the whole suite.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -k cli -x`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+# Xvfb/xdotool/imagemagick: the GUI tests drive a real window on a virtual display;
+# python3-gi + GTK: a real drag-and-drop source; webp: cwebp for the benchmarks.
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+    xvfb xauth xdotool x11-utils x11-apps imagemagick python3-gi gir1.2-gtk-3.0 \
+    python3-venv python3-tk webp >/dev/null
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+unset DISPLAY  # the GUI tests start their own Xvfb
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""The display-free engine. Nothing below this package may import tkinter."""

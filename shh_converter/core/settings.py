@@ -1,0 +1,206 @@
+"""What the user asked for, as frozen dataclasses.
+
+The CLI and the GUI both build one :class:`Settings`; the engine only reads it.
+Frozen and made of plain values so it pickles to worker processes, compares by
+value, and has a stable :meth:`Settings.fingerprint` for "already made with the
+same settings" checks. ``to_dict``/``from_dict`` round-trip through JSON (reports,
+presets in the config file).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import UsageError
+
+
+class OutputFormat(str, enum.Enum):
+    WEBP = "webp"
+    JPEG = "jpeg"
+    PNG = "png"
+    AVIF = "avif"
+
+
+class ResizeMode(str, enum.Enum):
+    NONE = "none"
+    FIT = "fit"  # within width x height, aspect kept
+    FILL = "fill"  # cover width x height, centre crop
+    PAD = "pad"  # fit, then pad to exactly width x height
+    MAX_SIDE = "max-side"  # longest side = size
+    PERCENT = "percent"  # scale by percent
+
+
+class MetadataMode(str, enum.Enum):
+    STRIP = "strip"  # nothing personal leaves (no EXIF, no GPS); colour is converted to sRGB
+    KEEP = "keep"  # EXIF (orientation reset), ICC, DPI
+
+
+class ConflictPolicy(str, enum.Enum):
+    RENAME = "rename"  # "a (2).webp"
+    SKIP = "skip"
+    OVERWRITE = "overwrite"
+
+
+class BackgroundMode(str, enum.Enum):
+    AI = "ai"  # rembg + onnxruntime
+    FLAT = "flat"  # flat-colour border flood fill, no model
+
+
+Color = tuple[int, int, int]
+
+
+def parse_color(text: str) -> Color | None:
+    """``transparent`` -> None, ``white``/``black`` or ``#RRGGBB`` -> (r, g, b)."""
+    value = text.strip().lower()
+    named = {"transparent": None, "none": None, "white": (255, 255, 255), "black": (0, 0, 0)}
+    if value in named:
+        return named[value]
+    match = re.fullmatch(r"#?([0-9a-f]{6})", value)
+    if not match:
+        raise UsageError(f"bad colour {text!r}: use transparent, white, black or #RRGGBB")
+    digits = match.group(1)
+    return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
+
+
+def format_color(color: Color | None) -> str:
+    return "transparent" if color is None else "#{:02x}{:02x}{:02x}".format(*color)
+
+
+@dataclass(frozen=True)
+class EncodeOptions:
+    """Encoder options; each format reads the ones that apply to it."""
+
+    format: OutputFormat = OutputFormat.WEBP
+    quality: int = 85  # WebP/JPEG/AVIF, 0-100
+    lossless: bool = False  # WebP
+    near_lossless: int | None = None  # WebP, 0-100 (implies lossless); None = off
+    alpha_quality: int = 100  # WebP, 0-100
+    method: int = 4  # WebP effort 0-6
+    exact: bool = False  # WebP: keep RGB under fully transparent pixels
+    progressive: bool = True  # JPEG
+    subsampling: str = "4:2:0"  # JPEG: 4:4:4, 4:2:2, 4:2:0
+    compress_level: int = 6  # PNG 0-9
+    avif_speed: int = 6  # AVIF 0-10 (10 fastest)
+
+
+@dataclass(frozen=True)
+class ResizeOptions:
+    mode: ResizeMode = ResizeMode.NONE
+    width: int | None = None  # fit/fill/pad
+    height: int | None = None  # fit/fill/pad
+    size: int | None = None  # max-side
+    percent: float | None = None  # percent
+    upscale: bool = True  # False = never enlarge (--no-upscale)
+
+
+@dataclass(frozen=True)
+class BackgroundRemoval:
+    enabled: bool = False
+    mode: BackgroundMode = BackgroundMode.AI
+    model: str = "u2netp"
+    post_process: bool = False  # smoother mask
+    alpha_matting: bool = False  # finer hair edges, slow
+    mask_only: bool = False  # write the mask instead of the cut-out
+    trim: bool = False  # crop to the subject's bounding box
+    trim_padding: str = "0"  # pixels ("12") or percent of the box ("5%")
+    flat_tolerance: int = 24  # flat mode: colour distance counted as background
+    fill_holes: bool = False  # flat mode: also remove enclosed background (inside of an "O")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Safety limits; defaults are overridden from the config's feature flags."""
+
+    max_pixels: int = 100_000_000
+    max_file_bytes: int | None = None  # None = no limit
+    timeout_seconds: float | None = None  # per file; None = no limit
+
+
+@dataclass(frozen=True)
+class Settings:
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    resize: ResizeOptions = field(default_factory=ResizeOptions)
+    background_removal: BackgroundRemoval = field(default_factory=BackgroundRemoval)
+    background: Color | None = None  # fill colour; None = transparent (JPEG then uses white)
+    metadata: MetadataMode = MetadataMode.STRIP
+    keep_icc: bool = False  # True: embed the source profile instead of converting to sRGB
+    name_template: str = "{stem}.{ext}"
+    on_conflict: ConflictPolicy = ConflictPolicy.RENAME
+    animated: bool = False  # keep all frames (animated WebP output); else first frame
+    limits: Limits = field(default_factory=Limits)
+
+    # -- serialisation -------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict (enums as their values, colour as text)."""
+        raw = dataclasses.asdict(self)
+        raw["background"] = format_color(self.background)
+        return _plain(raw)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        """Inverse of :meth:`to_dict`; missing keys take defaults, unknown keys are ignored."""
+        return _build(cls, data)
+
+    def fingerprint(self) -> str:
+        """Stable hash of everything that changes the output's pixels or bytes.
+
+        Conflict policy and limits do not change what a finished output looks like,
+        so they are left out: re-running with ``--on-conflict skip`` still
+        recognises outputs made before.
+        """
+        data = self.to_dict()
+        for key in ("on_conflict", "limits"):
+            data.pop(key, None)
+        blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    @property
+    def extension(self) -> str:
+        return {"jpeg": "jpg"}.get(self.encode.format.value, self.encode.format.value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(cls: Any, data: dict[str, Any]) -> Any:
+    kwargs: dict[str, Any] = {}
+    hints = {f.name: f for f in dataclasses.fields(cls)}
+    for name, value in data.items():
+        if name not in hints:
+            continue
+        default = _default_of(hints[name])
+        if name == "background" and cls is Settings:
+            kwargs[name] = parse_color(value) if isinstance(value, str) else _color_tuple(value)
+        elif dataclasses.is_dataclass(default) and isinstance(value, dict):
+            kwargs[name] = _build(type(default), value)
+        elif isinstance(default, enum.Enum):
+            kwargs[name] = type(default)(value)
+        else:
+            kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _color_tuple(value: Any) -> Color | None:
+    return None if value is None else (int(value[0]), int(value[1]), int(value[2]))
+
+
+def _default_of(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None

@@ -1,0 +1,1 @@
+"""The Tk desktop window: the only package that imports tkinter."""
