@@ -1,0 +1,271 @@
+"""One :class:`Job` -> one :class:`JobResult`; and the pipeline pieces behind it.
+
+Pipeline: safe open (limits, orientation, colour, 16-bit scaling; :mod:`.imageio`)
+-> background removal (only when enabled) -> resize (:mod:`.resize`) -> composite
+onto the background colour (JPEG: white when none is set) -> encode -> atomic write.
+
+:func:`process_image` and :func:`encode` are public so the preview and the GUI
+reuse exactly what a batch does. :func:`convert_job` never raises for a per-file
+problem: a :class:`ConversionError` becomes a failed result with its one-line
+message; anything else is a bug, reported as ``internal error: ...`` with the
+traceback in ``details``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image
+
+from . import formats, imageio, metadata
+from .atomic import atomic_write
+from .errors import ConversionError, EncodeError, ImageTooLargeError, OutputError
+from .events import CancelToken
+from .jobs import Job, JobResult
+from .resize import Geometry, apply_geometry, plan_geometry
+from .settings import Color, Settings
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(ConversionError):
+    """The caller's cancel token was set while an image was being processed."""
+
+    def __init__(self) -> None:
+        super().__init__("cancelled")
+
+
+@dataclass
+class Processed:
+    """The final image(s), ready for :func:`encode`."""
+
+    frames: list[Image.Image]
+    input_size: tuple[int, int]
+    durations: list[int] = field(default_factory=list)
+    loop: int = 0
+    meta: metadata.Metadata = field(default_factory=metadata.Metadata)
+    warnings: list[str] = field(default_factory=list)
+    source_format: str = "?"
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        return self.frames[0].size
+
+
+def _check(cancel: CancelToken | None) -> None:
+    if cancel is not None and cancel.cancelled:
+        raise Cancelled()
+
+
+def process_image(
+    source: Path,
+    settings: Settings,
+    *,
+    max_side: int | None = None,
+    cancel: CancelToken | None = None,
+) -> Processed:
+    """Run the pipeline up to (not including) encoding.
+
+    ``max_side`` shrinks the *final* geometry to fit a preview box, so every step
+    (including background removal) runs at preview scale.
+    """
+    spec = formats.spec_for(settings.encode.format)
+    animated = settings.animated and spec.animated
+
+    def need(full: tuple[int, int]) -> tuple[int, int]:
+        return _geometry(full, settings, max_side).scaled
+
+    src = imageio.open_image(source, settings, need=need, all_frames=animated)
+    _check(cancel)
+    frames = src.frames
+    if settings.background_removal.enabled:
+        frames = [_remove_background(f, settings) for f in frames]
+        _check(cancel)
+    logical = _logical_size(frames[0].size, src)
+    geo = _geometry(logical, settings, max_side)
+    fill = _pad_fill(settings, spec)
+    out = [_finish(apply_geometry(f, geo, fill), spec, settings.background) for f in frames]
+    return Processed(
+        frames=out,
+        input_size=src.input_size,
+        durations=src.durations,
+        loop=src.loop,
+        meta=src.meta,
+        warnings=src.warnings,
+        source_format=src.format,
+    )
+
+
+def _geometry(full: tuple[int, int], settings: Settings, max_side: int | None) -> Geometry:
+    geo = plan_geometry(full, settings.resize)
+    if max_side:
+        geo = geo.shrunk(min(1.0, max_side / max(geo.final)))
+    return geo
+
+
+def _logical_size(decoded: tuple[int, int], src: imageio.Source) -> tuple[int, int]:
+    """Size the decoded image stands for at full resolution (a JPEG draft decodes less)."""
+    first = src.frames[0].size
+    if first == src.input_size:
+        return decoded
+    fx, fy = src.input_size[0] / first[0], src.input_size[1] / first[1]
+    return (max(1, round(decoded[0] * fx)), max(1, round(decoded[1] * fy)))
+
+
+def _remove_background(img: Image.Image, settings: Settings) -> Image.Image:
+    from . import background  # lazy: pulls in onnxruntime only when asked
+
+    if img.mode not in ("RGB", "RGBA"):
+        img = img.convert("RGBA" if img.mode == "LA" else "RGB")
+    return background.remove_background(img, settings.background_removal)
+
+
+def _pad_fill(settings: Settings, spec: formats.FormatSpec) -> Color | None:
+    if settings.background is not None or spec.alpha:
+        return settings.background
+    return (255, 255, 255)
+
+
+def _finish(img: Image.Image, spec: formats.FormatSpec, background: Color | None) -> Image.Image:
+    """Flatten alpha where needed, then the encoder's mode."""
+    if img.mode in ("LA", "RGBA"):
+        colour = background if background is not None else (None if spec.alpha else (255,) * 3)
+        if colour is not None:
+            img = flatten(img, colour)
+    return formats.normalise_mode(img, spec)
+
+
+def flatten(img: Image.Image, colour: Color) -> Image.Image:
+    """Composite straight-alpha ``img`` over a solid colour -> RGB (no dark fringes)."""
+    rgba = img.convert("RGBA")
+    base = Image.new("RGBA", rgba.size, (*colour, 255))
+    return Image.alpha_composite(base, rgba).convert("RGB")
+
+
+def encode(processed: Processed, settings: Settings, fh: BinaryIO) -> None:
+    """Encode ``processed`` into ``fh`` in the chosen format. Raises :class:`EncodeError`."""
+    spec = formats.spec_for(settings.encode.format)
+    first = processed.frames[0]
+    if max(first.size) > spec.max_side:
+        raise EncodeError(
+            f"{first.width}x{first.height} is too large for {spec.pil_name} "
+            f"(at most {spec.max_side} pixels per side): resize it"
+        )
+    options = formats.save_options(settings.encode)
+    options.update(_metadata_options(processed, spec))
+    frames = processed.frames
+    if settings.encode.near_lossless is not None and options.get("lossless"):
+        frames = [near_lossless(f, settings.encode.near_lossless) for f in frames]
+    if len(frames) > 1:
+        options.update(
+            save_all=True,
+            append_images=frames[1:],
+            duration=processed.durations,
+            loop=processed.loop,
+        )
+    try:
+        frames[0].save(fh, format=spec.pil_name, **options)
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise EncodeError(f"{spec.pil_name} encoder failed: {exc}") from exc
+    except MemoryError as exc:
+        raise ImageTooLargeError("not enough memory to encode this image") from exc
+
+
+def _metadata_options(processed: Processed, spec: formats.FormatSpec) -> dict[str, object]:
+    meta = processed.meta
+    out: dict[str, object] = {}
+    exif = metadata.fit_exif(meta.exif, spec.exif_limit, processed.warnings)
+    if exif:
+        out["exif"] = exif
+    if meta.icc and not (processed.frames[0].mode in ("L", "LA") and spec.pil_name != "PNG"):
+        out["icc_profile"] = meta.icc
+    if meta.dpi and spec.pil_name in ("JPEG", "PNG"):
+        out["dpi"] = meta.dpi
+    return out
+
+
+def near_lossless(img: Image.Image, level: int) -> Image.Image:
+    """WebP near-lossless preprocessing (Pillow does not expose libwebp's own).
+
+    Like libwebp's option, ``level`` 100 changes nothing and lower levels let each
+    channel value move a little so the lossless coder finds more repeats: values
+    are rounded to a multiple of 2**bits, bits = (100 - level) // 20 (0..5, so at
+    most +-16 of 255 at level 0). Alpha is left exact.
+    """
+    bits = max(0, min(5, (100 - level) // 20))
+    if bits == 0:
+        return img
+    step = 1 << bits
+    table = [min(255, ((v + step // 2) // step) * step) for v in range(256)]
+    bands = img.split()
+    colour_bands = bands[:3] if img.mode == "RGBA" else bands
+    rounded = [b.point(table) for b in colour_bands]
+    if img.mode == "RGBA":
+        rounded.append(bands[3])
+    return Image.merge(img.mode, rounded)
+
+
+def convert_job(job: Job, settings: Settings) -> JobResult:
+    """Convert one file; never raises for per-file problems (see module docstring)."""
+    start = time.perf_counter()
+    base = JobResult(source=job.source, output=None, status="failed", index=job.index)
+    if job.skip_reason:
+        return base.replace(status="skipped", error=job.skip_reason, output=job.output)
+    if job.error:
+        return base.replace(error=job.error)
+    try:
+        result = _run(job, settings, base)
+    except ConversionError as exc:
+        result = base.replace(error=str(exc))
+    except Exception as exc:  # a bug: report it, keep the batch going
+        log.exception("internal error converting %s", job.source)
+        details = traceback.format_exc()
+        result = base.replace(error=f"internal error: {type(exc).__name__}: {exc}", details=details)
+    return result.replace(seconds=time.perf_counter() - start)
+
+
+def _run(job: Job, settings: Settings, base: JobResult) -> JobResult:
+    bytes_in = _size_of(job.source)
+    base = base.replace(bytes_in=bytes_in)
+    if _same_file(job.source, job.output):
+        raise OutputError("the output would overwrite the source file")
+    processed = process_image(job.source, settings)
+    base = base.replace(input_size=processed.input_size)
+    _write(job.output, processed, settings)
+    for warning in processed.warnings:
+        log.warning("%s: %s", job.source.name, warning)
+    return base.replace(
+        status="converted",
+        output=job.output,
+        bytes_out=_size_of(job.output),
+        output_size=processed.output_size,
+        details="; ".join(processed.warnings) or None,
+    )
+
+
+def _write(target: Path, processed: Processed, settings: Settings) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(target) as fh:
+            encode(processed, settings, fh)
+    except OSError as exc:
+        raise OutputError(f"cannot write {target.name}: {exc.strerror or exc}") from exc
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (b.exists() and a.samefile(b))
+    except OSError:
+        return False

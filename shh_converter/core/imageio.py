@@ -1,0 +1,363 @@
+"""Safe open: limits, content sniffing, decoding, orientation, colour.
+
+:func:`open_image` is the engine's only way in. In order it:
+
+1. refuses empty files and files over ``limits.max_file_bytes``;
+2. recognises common non-images by their first bytes (a PDF named ``.png``) and
+   registers pillow-heif only when the content is HEIF (lazy: it is slow to load);
+3. reads the *header* and checks the dimensions against ``limits.max_pixels``
+   before any pixel memory is allocated (Pillow's own bomb check is relaxed to a
+   backstop, and its warning silenced, because this check is the real one);
+4. asks the JPEG decoder for a reduced decode (``draft``) when the caller will
+   shrink the image anyway, then decodes *inside* a ``try`` so truncated or
+   corrupt data becomes a one-line :class:`CorruptImageError` (Pillow's
+   ``LOAD_TRUNCATED_IMAGES`` stays False: a half-grey output is never written);
+5. applies the EXIF/XMP orientation and clears it, converts to an 8-bit working
+   mode in sRGB (:mod:`.colour`) and collects the metadata worth keeping.
+
+Format is always detected from the content, never from the file name.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import struct
+import warnings
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from PIL import Image, ImageFile
+
+from . import colour, metadata
+from .errors import ConversionError, CorruptImageError, ImageTooLargeError, UnsupportedFormatError
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Our own header check is the limit; Pillow's is only a backstop, and its warning
+# would print to the user's terminal for images we accept on purpose.
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)
+ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+# Exceptions Pillow's decoders raise on bad data (each plugin has its favourites).
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    IndexError,
+    KeyError,
+    TypeError,
+    ZeroDivisionError,
+    struct.error,
+    zlib.error,
+    RuntimeError,
+)
+
+# Only these formats have real animations; other multi-frame files (TIFF pages,
+# MPO stereo pairs, PSD layers, HEIF collections) give their primary image.
+ANIMATED_FORMATS = {"GIF", "PNG", "WEBP", "AVIF"}
+
+_NOT_IMAGES = (
+    (b"%PDF", "not an image (PDF document)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "not an image (Microsoft Office/OLE2 document)"),
+    (b"PK\x03\x04", "not an image (ZIP archive or Office document)"),
+    (b"\x7fELF", "not an image (program file)"),
+    (b"MZ", "not an image (Windows program file)"),
+    (b"<svg", "vector SVG images are not supported"),
+    (b"<?xml", "not a raster image (XML/SVG document)"),
+    (b"{", "not an image (text/JSON file)"),
+)
+_HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"mif2"}
+_heif_registered = False
+
+
+@dataclass
+class Source:
+    """A decoded image, upright, in a working mode (L/LA/RGB/RGBA), in sRGB."""
+
+    frames: list[Image.Image]
+    format: str  # Pillow's name for what the file really is
+    input_size: tuple[int, int]  # upright size of the full-resolution image
+    durations: list[int] = field(default_factory=list)  # ms per frame (animations)
+    loop: int = 0
+    meta: metadata.Metadata = field(default_factory=metadata.Metadata)
+    warnings: list[str] = field(default_factory=list)
+
+
+NeedSize = Callable[[tuple[int, int]], tuple[int, int]]
+
+
+def open_image(
+    path: Path,
+    settings: Settings,
+    *,
+    need: NeedSize | None = None,
+    all_frames: bool = False,
+) -> Source:
+    """Open and decode ``path`` safely (see the module docstring).
+
+    ``need`` maps the upright full size to the smallest size the caller will use,
+    so the decoder may decode less (JPEG draft). ``all_frames`` keeps every frame
+    of an animation (GIF, APNG, WebP, AVIF sequences). Raises
+    :class:`ConversionError` subclasses with one-line messages.
+    """
+    head = _check_file(path, settings)
+    _sniff(head)
+    try:
+        with path.open("rb") as fh:
+            return _decode(fh, settings, need, all_frames)
+    except PermissionError as exc:
+        raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def _check_file(path: Path, settings: Settings) -> bytes:
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(64)
+    except OSError as exc:
+        raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise CorruptImageError("empty file (0 bytes)")
+    limit = settings.limits.max_file_bytes
+    if limit is not None and size > limit:
+        raise ImageTooLargeError(f"file too large: {_mb(size)} MB (limit {_mb(limit)} MB)")
+    return head
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1_000_000:.1f}"
+
+
+def _sniff(head: bytes) -> None:
+    """Refuse well-known non-images early; register HEIF support when needed."""
+    stripped = head.lstrip()
+    for magic, message in _NOT_IMAGES:
+        if stripped.startswith(magic):
+            raise UnsupportedFormatError(message)
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        _register_heif()
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if _heif_registered:
+        return
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener(thumbnails=False)
+        _heif_registered = True
+    except ImportError as exc:  # a build without HEIC support
+        raise UnsupportedFormatError("HEIC/HEIF images are not supported by this build") from exc
+
+
+def _decode(fh: BinaryIO, settings: Settings, need: NeedSize | None, all_frames: bool) -> Source:
+    Image.MAX_IMAGE_PIXELS = settings.limits.max_pixels  # Pillow errors at twice this
+    im = _open_header(fh)
+    with im:
+        _check_dimensions(im.size, settings)
+        stored = im.size
+        if need is not None and im.format == "JPEG":
+            hint = metadata.header_orientation(im)
+            _draft(im, need(metadata.upright_size(stored, hint)), hint)
+        _load(im)
+        src = Source(frames=[], format=im.format or "?", input_size=stored)
+        src.meta = metadata.read(im, settings, src.warnings)
+        # Orientation is read after decoding: libtiff applies it itself and Pillow
+        # then drops the tag, so those TIFFs are not rotated twice.
+        src.input_size = metadata.upright_size(stored, src.meta.orientation)
+        raw_frames = _frames(im, settings, src) if all_frames else [im]
+        for frame in raw_frames:
+            src.frames.append(_to_working(frame, settings, src))
+    return src
+
+
+def _open_header(fh: BinaryIO) -> ImageFile.ImageFile:
+    try:
+        im = Image.open(fh)
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(_bomb_text(exc)) from exc
+    except Image.UnidentifiedImageError as exc:
+        raise UnsupportedFormatError(_unidentified(fh)) from exc
+    except DECODE_ERRORS as exc:
+        fh.seek(0)
+        head = fh.read(64)
+        raise _classify(exc, guess_format(head), head) from exc
+    assert isinstance(im, ImageFile.ImageFile)
+    return im
+
+
+def _bomb_text(exc: Exception) -> str:
+    """Pillow's bomb message, in our words (it gives the pixel count, not the size)."""
+    numbers = re.findall(r"\((\d+) pixels\)", str(exc))
+    if not numbers:
+        return f"image too large (possible decompression bomb: {exc})"
+    return f"image too large: {_mp(int(numbers[0]))} MP declared (possible decompression bomb)"
+
+
+def guess_format(head: bytes) -> str:
+    """What the first bytes say the file is (for messages only; Pillow decides)."""
+    signatures = (
+        (b"\x89PNG", "PNG"),
+        (b"\xff\xd8", "JPEG"),
+        (b"GIF8", "GIF"),
+        (b"BM", "BMP"),
+        (b"II*\x00", "TIFF"),
+        (b"MM\x00*", "TIFF"),
+        (b"\xff\x4f\xff\x51", "JPEG 2000"),
+        (b"\x00\x00\x00\x0cjP", "JPEG 2000"),
+    )
+    for magic, name in signatures:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP"
+    if head[4:8] == b"ftyp":
+        return "AVIF" if head[8:12] in (b"avif", b"avis") else "HEIF"
+    if (
+        len(head) > 2
+        and head[0:1] == b"P"
+        and head[1:2] in b"1234567"
+        and head[2:3] in b" \t\r\n-0123456789"
+    ):
+        return "PNM"
+    return "?"
+
+
+def _unidentified(fh: BinaryIO) -> str:
+    """Why Pillow could not identify the file, as specifically as the header allows."""
+    fh.seek(0)
+    head = fh.read(64)
+    fmt = guess_format(head)
+    size = _header_size(head, fmt)
+    if size is not None and (size[0] <= 0 or size[1] <= 0):
+        return f"invalid image dimensions: {size[0]}x{size[1]} ({fmt})"
+    if fmt == "PNM":
+        return "invalid PNM header (bad or negative dimensions)"
+    if fmt in ("HEIF", "AVIF"):
+        return f"corrupt or unsupported {fmt} file (cannot identify image data)"
+    if fmt != "?":
+        return f"corrupt {fmt} file (cannot identify image data)"
+    return "not a supported image format (cannot identify image data)"
+
+
+def _header_size(head: bytes, fmt: str) -> tuple[int, int] | None:
+    try:
+        if fmt == "GIF":
+            return struct.unpack("<HH", head[6:10])
+        if fmt == "JPEG 2000" and head.startswith(b"\xff\x4f\xff\x51"):
+            xs, ys, xo, yo = struct.unpack(">IIII", head[8:24])
+            return (xs - xo, ys - yo)
+    except struct.error:
+        return None
+    return None
+
+
+def _classify(exc: Exception, fmt: str, head: bytes = b"") -> ConversionError:
+    """Turn a decoder exception into a specific one-line message."""
+    text = str(exc).strip() or type(exc).__name__
+    low = text.lower()
+    where = f"{fmt} " if fmt and fmt != "?" else ""
+    if fmt == "BMP" and len(head) >= 34 and struct.unpack("<I", head[30:34])[0] in (4, 5):
+        kind = "JPEG" if head[30] == 4 else "PNG"
+        return UnsupportedFormatError(f"unsupported BMP compression (embedded {kind})")
+    if isinstance(exc, MemoryError):
+        return ImageTooLargeError(f"not enough memory to decode this {where}image")
+    if "truncated" in low or isinstance(exc, EOFError) or "unexpected end" in low:
+        return CorruptImageError(f"truncated {where}image data (file ends early)")
+    if "data stream" in low or isinstance(exc, zlib.error):
+        return CorruptImageError(f"corrupt {where}image data (broken data stream)")
+    if "too large" in low and "chunk" in low:
+        return CorruptImageError(f"{where}metadata chunk too large (possible zip bomb)")
+    if "unsupported" in low or "not supported" in low or "unknown" in low:
+        return UnsupportedFormatError(f"unsupported or invalid {where}image: {text}")
+    if "decoder error" in low or "decoder" in low:
+        return CorruptImageError(
+            f"cannot decode {where}image data ({text}: corrupt or unsupported compression)"
+        )
+    return CorruptImageError(f"corrupt or invalid {where}image ({text})")
+
+
+def _check_dimensions(size: tuple[int, int], settings: Settings) -> None:
+    w, h = size
+    if w <= 0 or h <= 0:
+        raise CorruptImageError(f"invalid image dimensions: {w}x{h}")
+    pixels = w * h
+    limit = settings.limits.max_pixels
+    if pixels > limit:
+        raise ImageTooLargeError(
+            f"image too large: {w}x{h} = {_mp(pixels)} MP (limit {_mp(limit)} MP)"
+        )
+
+
+def _mp(pixels: int) -> str:
+    mp = pixels / 1_000_000
+    return f"{mp:.0f}" if mp >= 10 else f"{mp:.1f}"
+
+
+def _draft(im: ImageFile.ImageFile, want: tuple[int, int], orientation: int) -> None:
+    """Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the output is that small."""
+    stored = metadata.upright_size(want, orientation)  # swap back for 90° rotations
+    if stored[0] >= im.size[0] or stored[1] >= im.size[1]:
+        return
+    mode = "RGB" if im.mode == "RGB" else None
+    im.draft(mode, stored)
+
+
+def _load(im: ImageFile.ImageFile) -> None:
+    try:
+        im.load()
+        if im.format == "PSD":
+            _ = im.n_frames  # parses the layer records: damaged ones mean a damaged file
+    except Image.DecompressionBombError as exc:
+        raise ImageTooLargeError(_bomb_text(exc)) from exc
+    except MemoryError as exc:
+        raise _classify(exc, im.format or "?") from exc
+    except DECODE_ERRORS as exc:
+        fmt = im.format or "?"
+        if fmt == "TIFF" and im.info.get("compression") not in (None, "raw"):
+            fmt = f"TIFF ({im.info['compression']} compression)"
+        raise _classify(exc, fmt) from exc
+
+
+def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Image.Image]:
+    """Every animation frame (RGBA copies), with durations and loop count."""
+    n = getattr(im, "n_frames", 1)
+    if im.format not in ANIMATED_FORMATS or n <= 1:
+        return [im]
+    # An APNG whose default image is not part of the animation lists it as frame 0.
+    start = 1 if im.info.get("default_image") else 0
+    frames: list[Image.Image] = []
+    for index in range(start, n):
+        try:
+            im.seek(index)
+            _check_dimensions(im.size, settings)
+            _load(im)
+        except (EOFError, ValueError) as exc:
+            raise CorruptImageError(f"broken animation frame {index + 1} of {n} ({exc})") from exc
+        frames.append(im.convert("RGBA"))
+        src.durations.append(max(0, int(im.info.get("duration") or 100)))
+    src.loop = int(im.info.get("loop", 0) or 0)
+    return frames
+
+
+def _to_working(frame: Image.Image, settings: Settings, src: Source) -> Image.Image:
+    """Upright, 8-bit, sRGB (or with the source profile kept)."""
+    try:
+        result = colour.to_working(frame, keep_icc=settings.keep_icc)
+    except MemoryError as exc:
+        raise ImageTooLargeError("not enough memory to convert this image") from exc
+    src.warnings.extend(w for w in result.warnings if w not in src.warnings)
+    if settings.keep_icc:
+        src.meta.icc = result.icc
+    image = result.image
+    method = metadata.transpose_method(src.meta.orientation)
+    if method is not None:
+        image = image.transpose(method)
+    return image
