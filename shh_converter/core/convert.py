@@ -51,13 +51,15 @@ class Processed:
     meta: metadata.Metadata = field(default_factory=metadata.Metadata)
     warnings: list[str] = field(default_factory=list)
     source_format: str = "?"
+    final_size: tuple[int, int] = (0, 0)  # size at full resolution (differs in previews)
 
     @property
     def output_size(self) -> tuple[int, int]:
         return self.frames[0].size
 
 
-def _check(cancel: CancelToken | None) -> None:
+def check_cancel(cancel: CancelToken | None) -> None:
+    """Raise :class:`Cancelled` when ``cancel`` is set."""
     if cancel is not None and cancel.cancelled:
         raise Cancelled()
 
@@ -78,16 +80,28 @@ def process_image(
     animated = settings.animated and spec.animated
 
     def need(full: tuple[int, int]) -> tuple[int, int]:
-        return _geometry(full, settings, max_side).scaled
+        return geometry_for(full, settings, max_side).scaled
 
     src = imageio.open_image(source, settings, need=need, all_frames=animated)
-    _check(cancel)
+    return process_source(src, settings, max_side=max_side, cancel=cancel)
+
+
+def process_source(
+    src: imageio.Source,
+    settings: Settings,
+    *,
+    max_side: int | None = None,
+    cancel: CancelToken | None = None,
+) -> Processed:
+    """The pipeline after :func:`imageio.open_image`: background, resize, composite."""
+    check_cancel(cancel)
+    spec = formats.spec_for(settings.encode.format)
     frames = src.frames
     if settings.background_removal.enabled:
         frames = [_remove_background(f, settings) for f in frames]
-        _check(cancel)
+        check_cancel(cancel)
     logical = _logical_size(frames[0].size, src)
-    geo = _geometry(logical, settings, max_side)
+    geo = geometry_for(logical, settings, max_side)
     fill = _pad_fill(settings, spec)
     out = [_finish(apply_geometry(f, geo, fill), spec, settings.background) for f in frames]
     return Processed(
@@ -98,10 +112,12 @@ def process_image(
         meta=src.meta,
         warnings=src.warnings,
         source_format=src.format,
+        final_size=geometry_for(logical, settings, None).final,
     )
 
 
-def _geometry(full: tuple[int, int], settings: Settings, max_side: int | None) -> Geometry:
+def geometry_for(full: tuple[int, int], settings: Settings, max_side: int | None) -> Geometry:
+    """Resize geometry for a ``full``-sized upright image, shrunk to ``max_side`` if given."""
     geo = plan_geometry(full, settings.resize)
     if max_side:
         geo = geo.shrunk(min(1.0, max_side / max(geo.final)))

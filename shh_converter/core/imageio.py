@@ -337,10 +337,12 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
     for index in range(start, n):
         try:
             im.seek(index)
-            _check_dimensions(im.size, settings)
-            _load(im)
-        except (EOFError, ValueError) as exc:
+        except Image.DecompressionBombError as exc:
+            raise ImageTooLargeError(f"animation frame {index + 1}: {_bomb_text(exc)}") from exc
+        except DECODE_ERRORS as exc:
             raise CorruptImageError(f"broken animation frame {index + 1} of {n} ({exc})") from exc
+        _check_dimensions(im.size, settings)
+        _load(im)
         frames.append(im.convert("RGBA"))
         src.durations.append(max(0, int(im.info.get("duration") or 100)))
     src.loop = int(im.info.get("loop", 0) or 0)
