@@ -1,0 +1,123 @@
+"""Window start-up: ``run_app(paths)`` is what ``shh-converter`` with no command runs.
+
+Order: logging and crash hooks -> HiDPI -> the Tk root (with tkdnd when it loads)
+-> theme, icon, frames -> the window shows -> only then, in threads, the engine
+import (numpy) and the update check. rembg/onnxruntime are imported by the
+engine in worker threads/processes the first time background removal runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import tkinter as tk
+from pathlib import Path
+from typing import Any
+
+from .. import APP_NAME, paths
+from . import backend
+from .controller import Controller
+from .desktop import apply_theme, enable_hidpi, set_icon
+from .prefs import Prefs, load_config
+from .window import DEFAULT_GEOMETRY, MIN_SIZE, MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def make_root() -> tuple[tk.Tk, bool]:
+    """The Tk root, with drag and drop when tkinterdnd2 can load its Tcl extension."""
+    enable_hidpi()
+    try:
+        from tkinterdnd2 import TkinterDnD
+
+        return TkinterDnD.Tk(), True
+    except (ImportError, RuntimeError, tk.TclError) as exc:
+        log.warning("drag and drop unavailable (%s): buttons only", exc)
+        return tk.Tk(), False
+
+
+def _fits_screen(root: tk.Tk, geometry: str) -> str:
+    """Keep a remembered size but drop a position that is now off-screen."""
+    match = re.fullmatch(r"(\d+)x(\d+)([+-]-?\d+)([+-]-?\d+)", geometry)
+    if not match:
+        return geometry if re.fullmatch(r"\d+x\d+", geometry) else DEFAULT_GEOMETRY
+    w, h, x, y = (int(g) for g in match.groups())
+    sw, sh = root.winfo_screenwidth(), root.winfo_screenheight()
+    w, h = min(max(w, MIN_SIZE[0]), sw), min(max(h, MIN_SIZE[1]), sh)
+    if not (-w // 2 < x < sw - 50 and 0 <= y < sh - 50):
+        return f"{w}x{h}"
+    return f"{w}x{h}+{x}+{y}"
+
+
+class App:
+    """The running app: the root window, its controller and its frames."""
+
+    def __init__(self, root: tk.Tk, dnd: bool = True, cfg: Any = None) -> None:
+        self.root = root
+        self.prefs = Prefs(cfg if cfg is not None else load_config())
+        root.title(APP_NAME)
+        root.minsize(*MIN_SIZE)
+        root.geometry(_fits_screen(root, self.prefs.geometry() or DEFAULT_GEOMETRY))
+        self.theme = apply_theme(root)
+        icon = paths.asset_dir() / "icons" / "app.png"
+        self._icon = set_icon(root, icon)
+        self.controller = Controller(root, self.prefs)
+        self.window = MainWindow(
+            root,
+            self.controller,
+            dnd=dnd,
+            allow_background=self.prefs.background_removal_enabled,
+        )
+        self.controller.attach(self.window)
+        self.window.settings.set_settings(self.prefs.settings())
+        root.protocol("WM_DELETE_WINDOW", self.controller.request_close)
+        root.report_callback_exception = self.controller.extras.report_callback_exception
+        root.after_idle(self._after_shown)
+
+    def _after_shown(self) -> None:
+        """Work that must not delay the first paint."""
+        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+        if self._check_updates_on_start():
+            self.root.after(1500, lambda: self.controller.extras.check_updates(manual=False))
+
+    def _check_updates_on_start(self) -> bool:
+        try:
+            return bool(self.prefs.cfg.get("updates.check_on_startup"))
+        except (KeyError, ValueError):
+            return False
+
+
+def _warm_up() -> None:
+    try:
+        backend.warm_up()
+    except Exception:  # only a speed-up; the real import error shows on first use
+        log.debug("engine warm-up failed", exc_info=True)
+
+
+def _setup_sidecars() -> None:
+    """Logging to the rotating file and the crash hooks, when those parts are present."""
+    try:
+        from .. import logs
+
+        logs.setup(kind="gui")
+    except ImportError:
+        logging.basicConfig(level=logging.INFO)
+    try:
+        from .. import crash
+
+        crash.install_hooks()
+    except ImportError:
+        log.debug("crash sidecar missing")
+
+
+def run_app(paths_in: list[Path]) -> int:
+    """Open the main window; ``paths_in`` are queued as if dropped. Returns the exit code."""
+    _setup_sidecars()
+    root, dnd = make_root()
+    app = App(root, dnd)
+    log.info("window opened (drag and drop: %s, theme: %s)", dnd, app.theme or "default")
+    if paths_in:
+        app.controller.add_paths(list(paths_in))
+    root.mainloop()
+    return 0

@@ -1,0 +1,207 @@
+"""One batch at a time: plan + run in a worker thread, runner events shown in the window.
+
+The worker thread only calls ``post`` (the UI queue); :meth:`BatchSession.handle`
+runs on the Tk thread and updates the file list and the progress panel. Whatever
+happens in the worker, a ``BatchFinished`` reaches the window, so the Convert
+button always comes back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import ConversionError, UsageError
+from ..core.events import (
+    BatchFinished,
+    BatchStarted,
+    CancelToken,
+    FileFinished,
+    FileStarted,
+    Progress,
+)
+from ..core.jobs import Job, JobResult
+from ..core.settings import Settings
+from . import backend
+
+log = logging.getLogger(__name__)
+RUNNER_EVENTS = (BatchStarted, FileStarted, FileFinished, Progress, BatchFinished)
+
+
+@dataclass(frozen=True)
+class JobsPlanned:
+    jobs: tuple[Job, ...]
+
+
+def row_status(result: JobResult) -> tuple[str, str]:
+    """(tag, text) for a finished file's row."""
+    if result.status == "converted":
+        return "done", "done"
+    if result.status == "skipped":
+        return "skipped", f"skipped: {result.error}" if result.error else "skipped"
+    return "failed", f"failed: {result.error or 'unknown error'}"
+
+
+class BatchSession:
+    """Starts, cancels and follows batches; ``view`` is the main window's frames."""
+
+    def __init__(
+        self, view: Any, post: Callable[[Any], None], on_finished: Callable[[BatchFinished], None]
+    ) -> None:
+        self.view = view
+        self._post = post
+        self._on_finished = on_finished
+        self.cancel_token: CancelToken | None = None
+        self.thread: threading.Thread | None = None
+        self.last: BatchFinished | None = None
+        self.cancel_requested_at: float | None = None
+        self.finished_at: float | None = None
+        self._paths: dict[int, Path] = {}
+        self._files: list[Path] = []
+
+    @property
+    def running(self) -> bool:
+        return self.cancel_token is not None
+
+    def start(
+        self,
+        files: list[Path],
+        dest: Path,
+        settings: Settings,
+        memory_guard: Callable[[], bool] | None = None,
+    ) -> None:
+        """Start converting ``files`` into ``dest`` in a worker thread (Tk thread only)."""
+        if self.running:
+            return
+        self._files = list(files)
+        self._paths = {}
+        self.cancel_token = token = CancelToken()
+        self.cancel_requested_at = self.finished_at = None
+        self.view.files.reset_statuses()
+        self.view.progress.start(len(files))
+        names = ", ".join(p.name for p in files[:5]) + (" …" if len(files) > 5 else "")
+        log.info(
+            "batch started: %d file(s) -> %s (%s): %s",
+            len(files),
+            dest,
+            settings.encode.format.value,
+            names,
+        )
+        self.thread = threading.Thread(
+            target=self._work,
+            args=(files, dest, settings, token, memory_guard),
+            name="batch",
+            daemon=True,
+        )
+        self.thread.start()
+
+    def cancel(self) -> None:
+        if self.cancel_token is None or self.cancel_token.cancelled:
+            return
+        self.cancel_requested_at = time.perf_counter()
+        self.cancel_token.cancel()
+        self.view.progress.cancelling()
+        log.info("batch cancel requested by the user")
+
+    def _work(
+        self,
+        files: list[Path],
+        dest: Path,
+        settings: Settings,
+        token: CancelToken,
+        memory_guard: Callable[[], bool] | None,
+    ) -> None:
+        """Worker thread: never touches Tk, only posts."""
+        start = time.monotonic()
+        try:
+            dest.mkdir(parents=True, exist_ok=True)
+            jobs = backend.plan_jobs(files, dest, settings)
+            self._post(JobsPlanned(tuple(jobs)))
+            backend.run_jobs(jobs, settings, self._post, token, memory_guard)
+        except (ConversionError, UsageError, OSError) as exc:
+            log.warning("batch could not run: %s", exc)
+            self._post(
+                BatchFinished("gui", (), token.cancelled, time.monotonic() - start, error=str(exc))
+            )
+        except Exception as exc:  # a bug: the window still gets its BatchFinished
+            log.exception("batch failed")
+            self._post(
+                BatchFinished(
+                    "gui",
+                    (),
+                    token.cancelled,
+                    time.monotonic() - start,
+                    error=f"internal error: {type(exc).__name__}: {exc}",
+                )
+            )
+
+    # -- Tk thread ---------------------------------------------------------------
+
+    def handle(self, msg: Any) -> None:
+        """Show one runner event (or :class:`JobsPlanned`) in the window."""
+        if isinstance(msg, JobsPlanned):
+            self._map_jobs(msg.jobs)
+        elif isinstance(msg, BatchStarted):
+            self.view.progress.start(msg.total)
+        elif isinstance(msg, FileStarted):
+            path = self._path(msg.job.index, msg.job.source)
+            self.view.files.set_status(path, "working")
+            self.view.files.show(path)
+            self.view.progress.set_current(msg.job.source.name)
+        elif isinstance(msg, FileFinished):
+            r = msg.result
+            tag, text = row_status(r)
+            self.view.files.set_status(
+                self._path(r.index, r.source),
+                tag,
+                text=text,
+                bytes_out=r.bytes_out if r.status == "converted" else None,
+                dims=r.input_size,
+            )
+        elif isinstance(msg, Progress):
+            self.view.progress.update_progress(msg)
+        elif isinstance(msg, BatchFinished):
+            self._finish(msg)
+
+    def _map_jobs(self, jobs: tuple[Job, ...]) -> None:
+        listed = set(self._files)
+        for position, job in enumerate(jobs):
+            if job.source in listed:
+                self._paths[job.index] = job.source
+            elif position < len(self._files):  # the planner normalised the path
+                self._paths[job.index] = self._files[position]
+
+    def _path(self, index: int, source: Path) -> Path:
+        return self._paths.get(index, source)
+
+    def _finish(self, done: BatchFinished) -> None:
+        self.finished_at = time.perf_counter()
+        self.last = done
+        self.cancel_token = None
+        finished = {self._path(r.index, r.source) for r in done.results}
+        for path in self._files:  # rows the batch never reached
+            if path not in finished and self.view.files.status_of(path) in ("queued", "working"):
+                self.view.files.set_status(
+                    path,
+                    "skipped",
+                    text="not converted (cancelled)" if done.cancelled else "not converted",
+                )
+        self.view.progress.finish(done)
+        what = "cancelled" if done.cancelled else "finished"
+        log.info(
+            "batch %s: %d converted, %d skipped, %d failed, %d -> %d bytes in %.1f s%s",
+            what,
+            done.converted,
+            done.skipped,
+            done.failed,
+            done.bytes_in,
+            done.bytes_out,
+            done.elapsed,
+            f" (error: {done.error})" if done.error else "",
+        )
+        self._on_finished(done)

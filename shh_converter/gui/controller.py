@@ -1,0 +1,330 @@
+"""The controller: what happens when the user does something.
+
+The frames (drop zone, file list, settings, preview, progress) only own their
+widgets and call back here; this class decides, starts worker threads, and routes
+the messages that come back through the UI queue. It never blocks the Tk thread:
+folder scans, header probes, previews and batches all run in threads.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from tkinter import filedialog, messagebox, simpledialog
+from typing import Any
+
+from ..core.events import BatchFinished
+from ..core.settings import BackgroundMode, Settings
+from . import backend, dialogs
+from .batch import RUNNER_EVENTS, BatchSession, JobsPlanned
+from .desktop import default_destination, open_folder
+from .extras import Extras
+from .prefs import Prefs
+from .preview import PreviewFailed, PreviewReady, PreviewService
+from .pump import UiQueue
+
+log = logging.getLogger(__name__)
+PROBE_CHUNK = 100
+PREVIEW_DEBOUNCE_MS = 200
+IMAGE_TYPES = [
+    ("Images", " ".join(f"*{e}" for e in sorted(backend.IMAGE_EXTENSIONS))),
+    ("All files", "*"),
+]
+
+
+@dataclass(frozen=True)
+class FilesProbed:
+    rows: tuple[tuple[Path, tuple[int, int] | None, int], ...]
+
+
+@dataclass(frozen=True)
+class FilesDone:
+    requested: int
+    found: int
+
+
+class Controller:
+    """Reacts to the user; ``view`` is set by the window once its frames exist."""
+
+    def __init__(self, root: Any, prefs: Prefs) -> None:
+        self.root = root
+        self.prefs = prefs
+        self.view: Any = None
+        self.ui = UiQueue(root, self.handle)
+        self.preview = PreviewService(self.ui.post)
+        self.batch: BatchSession | None = None
+        self.selected: Path | None = None
+        self.pending_adds = 0
+        self.closing = False
+        self._preview_after: str | None = None
+        self.last_preview: PreviewReady | None = None
+        self.extras = Extras(root, prefs, self.ui.post)
+
+    def attach(self, view: Any) -> None:
+        self.view = view
+        self.batch = BatchSession(view, self.ui.post, self._batch_finished)
+        self.ui.start()
+
+    # -- messages from worker threads (Tk thread) ---------------------------------
+
+    def handle(self, msg: Any) -> None:
+        if isinstance(msg, FilesProbed):
+            self.view.files.add_rows(msg.rows)
+        elif isinstance(msg, FilesDone):
+            self.pending_adds -= 1
+            log.info(
+                "files added: %d found from %d dropped/chosen item(s)", msg.found, msg.requested
+            )
+        elif isinstance(msg, (PreviewReady, PreviewFailed)):
+            self._preview_result(msg)
+        elif isinstance(msg, (*RUNNER_EVENTS, JobsPlanned)):
+            assert self.batch is not None
+            self.batch.handle(msg)
+        elif callable(msg):  # a sidecar's small "run this on the Tk thread"
+            msg()
+
+    # -- adding and removing files ------------------------------------------------
+
+    def add_paths(self, paths: list[Path]) -> None:
+        """Queue files and folders (drops, dialogs, command-line arguments)."""
+        if not paths:
+            return
+        names = ", ".join(p.name for p in paths[:5]) + (" …" if len(paths) > 5 else "")
+        log.info("adding %d item(s): %s", len(paths), names)
+        self.pending_adds += 1
+        if self.view.progress.destination is None:
+            self.view.progress.dest_var.set(str(self._default_dest(paths[0])))
+        threading.Thread(target=self._scan, args=(list(paths),), name="scan", daemon=True).start()
+
+    def _default_dest(self, first: Path) -> Path:
+        return self.prefs.last_folder("output") or default_destination(first)
+
+    def _scan(self, paths: list[Path]) -> None:
+        """Worker: expand folders, read headers, post rows in chunks."""
+        files: list[Path] = []
+        try:
+            files = backend.expand_inputs(paths)
+            for start in range(0, len(files), PROBE_CHUNK):
+                chunk = files[start : start + PROBE_CHUNK]
+                self.ui.post(FilesProbed(tuple((p, *backend.probe(p)) for p in chunk)))
+        finally:
+            self.ui.post(FilesDone(len(paths), len(files)))
+
+    def add_files_dialog(self) -> None:
+        initial = self.prefs.last_folder("input")
+        names = filedialog.askopenfilenames(
+            parent=self.root,
+            title="Add images",
+            filetypes=IMAGE_TYPES,
+            initialdir=str(initial) if initial else None,
+        )
+        paths = [Path(n) for n in self.root.tk.splitlist(names)] if names else []
+        if paths:
+            self.prefs.set_last_folder("input", paths[0].parent)
+            self.add_paths(paths)
+
+    def add_folder_dialog(self) -> None:
+        initial = self.prefs.last_folder("input")
+        folder = filedialog.askdirectory(
+            parent=self.root,
+            title="Add a folder of images",
+            mustexist=True,
+            initialdir=str(initial) if initial else None,
+        )
+        if folder:
+            self.prefs.set_last_folder("input", Path(folder))
+            self.add_paths([Path(folder)])
+
+    def remove_selected(self) -> None:
+        if self._busy():
+            return
+        chosen = self.view.files.selected()
+        self.view.files.remove(chosen)
+        log.info("removed %d file(s) from the list", len(chosen))
+        if self.selected in chosen:
+            self.on_select(None)
+
+    def clear(self) -> None:
+        if self._busy():
+            return
+        self.view.files.clear()
+        log.info("cleared the file list")
+        self.on_select(None)
+
+    def _busy(self) -> bool:
+        return self.batch is not None and self.batch.running
+
+    # -- settings, presets, preview ----------------------------------------------
+
+    def current_settings(self) -> Settings:
+        return self.view.settings.get_settings()
+
+    def settings_changed(self) -> None:
+        if self.view is not None:
+            self.schedule_preview(PREVIEW_DEBOUNCE_MS)
+
+    def apply_preset(self, name: str) -> None:
+        settings = self.prefs.preset(name)
+        if settings is None:
+            return
+        self.view.settings.set_settings(settings)
+        log.info("preset applied: %s", name)
+
+    def save_preset(self) -> str | None:
+        name = simpledialog.askstring("Save preset", "Name for these settings:", parent=self.root)
+        if not name:
+            return None
+        if not self.prefs.save_preset(name, self.current_settings()):
+            messagebox.showwarning("Save preset", "Choose another name.", parent=self.root)
+            return None
+        self.prefs.save()
+        log.info("preset saved: %s", name)
+        return name.strip()
+
+    def delete_preset(self, name: str) -> bool:
+        deleted = self.prefs.delete_preset(name)
+        if deleted:
+            self.prefs.save()
+            log.info("preset deleted: %s", name)
+        return deleted
+
+    def on_select(self, path: Path | None) -> None:
+        self.selected = path
+        self.schedule_preview(30)
+
+    def schedule_preview(self, delay_ms: int) -> None:
+        """Debounce: only the last request within ``delay_ms`` starts a preview."""
+        if self._preview_after is not None:
+            self.root.after_cancel(self._preview_after)
+        self._preview_after = self.root.after(delay_ms, self._request_preview)
+
+    def _request_preview(self) -> None:
+        self._preview_after = None
+        if self.selected is None:
+            self.preview.invalidate()
+            self.view.preview.show_message("Select a file to preview it")
+            return
+        settings = self.current_settings()
+        removal = settings.background_removal
+        self.preview.request(self.selected, settings, self.view.preview.box())
+        self.view.preview.show_working(removal.enabled and removal.mode == BackgroundMode.AI)
+
+    def _preview_result(self, msg: PreviewReady | PreviewFailed) -> None:
+        if msg.generation != self.preview.generation:
+            return  # stale: the user moved on
+        if isinstance(msg, PreviewReady):
+            self.last_preview = msg
+            self.view.preview.show(msg)
+        else:
+            self.view.preview.show_failed(msg.message)
+
+    # -- batch --------------------------------------------------------------------
+
+    def convert(self) -> None:
+        assert self.batch is not None
+        files = self.view.files.files()
+        if self.batch.running:
+            return
+        if not files:
+            self.view.progress.summary_label.configure(text="Add some images first.")
+            return
+        dest = self.view.progress.destination or self._default_dest(files[0])
+        self.view.progress.dest_var.set(str(dest))
+        settings = self.current_settings()
+        self.prefs.set_settings(settings)
+        if dest.is_dir():
+            self.prefs.set_last_folder("output", dest)
+        self.batch.start(files, dest, self.with_limits(settings))
+
+    def with_limits(self, settings: Settings) -> Settings:
+        """The config's safety limits (size, timeout) applied to the user's settings."""
+        try:
+            from .. import config
+        except ImportError:
+            return settings
+        import dataclasses
+
+        return dataclasses.replace(settings, limits=config.limits_from(self.prefs.cfg))
+
+    def cancel(self) -> None:
+        if self.batch is not None:
+            self.batch.cancel()
+
+    def _batch_finished(self, done: BatchFinished) -> None:
+        dest = self.view.progress.destination
+        if dest is not None and dest.is_dir():
+            self.prefs.set_last_folder("output", dest)
+        if self.closing:
+            self.shutdown()
+        elif done.failed:
+            self.view.failures_dialog = dialogs.failures(self.root, done.results)
+
+    def choose_destination(self) -> None:
+        current = self.view.progress.destination
+        folder = filedialog.askdirectory(
+            parent=self.root,
+            title="Save converted images to",
+            initialdir=str(current if current and current.is_dir() else Path.home()),
+        )
+        if folder:
+            self.view.progress.dest_var.set(folder)
+            self.prefs.set_last_folder("output", Path(folder))
+
+    def open_destination(self) -> None:
+        dest = self.view.progress.destination
+        if dest is not None:
+            open_folder(dest)
+
+    # -- menu actions handled by the sidecar links --------------------------------
+
+    def about(self) -> None:
+        self.extras.about()
+
+    def check_updates(self) -> None:
+        self.extras.check_updates(manual=True)
+
+    def open_log_folder(self) -> None:
+        self.extras.open_log_folder()
+
+    def preferences(self) -> None:
+        self.extras.preferences()
+
+    # -- closing ------------------------------------------------------------------
+
+    def request_close(self) -> None:
+        """Window close: ask first if a batch runs; then one orderly shutdown."""
+        if self.closing:
+            return
+        if self._busy():
+            if not messagebox.askyesno("Quit", "Cancel the batch and quit?", parent=self.root):
+                return
+            self.closing = True
+            log.info("quit requested during a batch: cancelling")
+            self.cancel()
+            self.root.after(5000, self.shutdown)  # do not wait forever for the workers
+            return
+        self.closing = True
+        self.shutdown()
+
+    def shutdown(self) -> None:
+        """Save what the window remembers, stop threads and timers, destroy the window."""
+        if getattr(self, "_shut", False):
+            return
+        self._shut = True
+        self.closing = True
+        try:
+            self.prefs.set_geometry(self.root.geometry())
+            self.prefs.set_settings(self.current_settings())
+            self.prefs.save()
+        finally:
+            if self._preview_after is not None:
+                self.root.after_cancel(self._preview_after)
+            self.ui.stop()
+            self.preview.stop(timeout=1.0)
+            log.info("window closed")
+            started = time.perf_counter()
+            self.root.destroy()
+            log.debug("destroyed in %.3f s", time.perf_counter() - started)

@@ -1,0 +1,111 @@
+"""Small platform helpers for the window: HiDPI, theme, icon, opening folders.
+
+Each helper is guarded by platform checks rather than mocks: the Windows-only
+DPI call only runs on Windows, ``open`` only on macOS, ``xdg-open`` elsewhere.
+Nothing here goes through a shell.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tkinter as tk
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def enable_hidpi() -> None:
+    """Tell Windows we draw at the real DPI, so text is sharp rather than bitmap-scaled.
+
+    Must run before the first Tk window exists. No-op elsewhere (Tk on macOS and
+    X11 already reports the real scaling).
+    """
+    if sys.platform != "win32":
+        return
+    import ctypes
+
+    try:
+        ctypes.windll.shcore.SetProcessDpiAwareness(1)  # type: ignore[attr-defined]
+    except (AttributeError, OSError):
+        try:  # Windows 7/8: the older, system-wide call
+            ctypes.windll.user32.SetProcessDPIAware()  # type: ignore[attr-defined]
+        except (AttributeError, OSError):
+            log.debug("DPI awareness not available")
+
+
+def apply_theme(root: tk.Misc) -> str:
+    """Use sv-ttk in the OS's light or dark mode; returns the mode applied ("" if none)."""
+    try:
+        import darkdetect
+        import sv_ttk
+    except ImportError:
+        log.info("sv-ttk/darkdetect missing: using the default ttk theme")
+        return ""
+    mode = "dark" if (darkdetect.theme() or "Light").lower() == "dark" else "light"
+    try:
+        sv_ttk.set_theme(mode, root)  # type: ignore[arg-type]
+    except tk.TclError as exc:
+        log.warning("could not load the sv-ttk theme: %s", exc)
+        return ""
+    return mode
+
+
+def set_icon(root: tk.Tk, icon_path: Path | None) -> tk.PhotoImage:
+    """Set the window/taskbar icon from ``icon_path`` or, if missing, one drawn in code.
+
+    The returned image must be kept referenced (Tk drops images nobody holds).
+    """
+    if icon_path is not None and icon_path.is_file():
+        try:
+            image = tk.PhotoImage(master=root, file=str(icon_path))
+            root.iconphoto(True, image)
+            return image
+        except tk.TclError as exc:
+            log.warning("bad icon %s: %s", icon_path, exc)
+    image = _drawn_icon(root)
+    root.iconphoto(True, image)
+    return image
+
+
+def _drawn_icon(root: tk.Misc, size: int = 64) -> tk.PhotoImage:
+    """A simple icon drawn in code: a blue rounded square with a white "picture" mark."""
+    image = tk.PhotoImage(master=root, width=size, height=size)
+    image.put("#2f6fdf", to=(4, 4, size - 4, size - 4))
+    image.put("#ffffff", to=(14, 18, size - 14, size - 18))
+    image.put("#7fb24a", to=(16, 34, size - 16, size - 20))  # "hills"
+    image.put("#f2c230", to=(36, 22, 44, 30))  # "sun"
+    return image
+
+
+def open_folder(folder: Path) -> bool:
+    """Show ``folder`` in the system file manager; False if that failed (logged)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        log.warning("cannot open %s: not a folder", folder)
+        return False
+    try:
+        if sys.platform == "win32":
+            os.startfile(str(folder))  # type: ignore[attr-defined]
+        elif sys.platform == "darwin":
+            subprocess.Popen(["open", str(folder)])
+        else:
+            subprocess.Popen(
+                ["xdg-open", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+    except OSError as exc:
+        log.warning("cannot open %s: %s", folder, exc)
+        return False
+    log.info("opened folder %s", folder)
+    return True
+
+
+def default_destination(first_input: Path | None) -> Path:
+    """A "converted" folder beside the first input, else in Pictures (or home)."""
+    if first_input is not None:
+        base = first_input if first_input.is_dir() else first_input.parent
+        return base / "converted"
+    pictures = Path.home() / "Pictures"
+    return (pictures if pictures.is_dir() else Path.home()) / "SHH Converter"

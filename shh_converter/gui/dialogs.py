@@ -1,0 +1,143 @@
+"""Small windows: About, crash report, update notice, failures list, preferences.
+
+All are non-modal ``Toplevel`` windows (except the tiny confirmations from
+``tkinter.messagebox``), so a crash report or an update notice never blocks the
+main window.
+"""
+
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+import webbrowser
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+
+from .. import APP_NAME, __version__
+from ..core.jobs import JobResult
+from .desktop import open_folder
+
+log = logging.getLogger(__name__)
+
+
+class Dialog(tk.Toplevel):
+    """A transient, non-modal window with a message area and a button row."""
+
+    def __init__(self, master: tk.Misc, title: str) -> None:
+        super().__init__(master)
+        self.title(title)
+        self.transient(master.winfo_toplevel())  # type: ignore[arg-type]
+        self.body = ttk.Frame(self, padding=14)
+        self.body.pack(fill="both", expand=True)
+        self.buttons = ttk.Frame(self, padding=(14, 0, 14, 14))
+        self.buttons.pack(fill="x")
+        self.bind("<Escape>", lambda _e: self.destroy())
+
+    def text(self, text: str, **kw: Any) -> ttk.Label:
+        label = ttk.Label(self.body, text=text, wraplength=460, justify="left", **kw)
+        label.pack(anchor="w", pady=(0, 6))
+        return label
+
+    def button(self, text: str, command: Callable[[], Any], accent: bool = False) -> ttk.Button:
+        btn = ttk.Button(
+            self.buttons, text=text, command=command, style="Accent.TButton" if accent else ""
+        )
+        btn.pack(side="right", padx=(6, 0))
+        return btn
+
+
+def about(master: tk.Misc, folders: dict[str, Path]) -> Dialog:
+    d = Dialog(master, f"About {APP_NAME}")
+    d.text(APP_NAME, font=("TkDefaultFont", 14, "bold"))
+    d.text(f"Version {__version__}")
+    d.text(
+        "Converts images to web-ready WebP, JPEG, PNG and AVIF, with offline background removal."
+    )
+    for name, folder in folders.items():
+        d.text(f"{name.replace('_', ' ').capitalize()}: {folder}")
+    d.button("Close", d.destroy, accent=True)
+    return d
+
+
+def crash(master: tk.Misc, report: Path | None, summary: str) -> Dialog:
+    """Tell the user something went wrong and where the report is; the app goes on."""
+    d = Dialog(master, "Something went wrong")
+    d.text("SHH Converter hit an unexpected problem. It is still running.")
+    d.text(summary)
+    if report is not None:
+        d.text(f"A report was saved to:\n{report}")
+        d.button("Open folder", lambda: open_folder(report.parent))
+    d.button("Close", d.destroy, accent=True)
+    return d
+
+
+def update_notice(
+    master: tk.Misc, version: str, url: str, notes: str, on_skip: Callable[[], None]
+) -> Dialog:
+    """Non-modal "a new version is out" with the release notes and a link."""
+    d = Dialog(master, "Update available")
+    d.text(f"{APP_NAME} {version} is available (you have {__version__}).")
+    if notes:
+        box = tk.Text(d.body, width=60, height=10, wrap="word", relief="flat")
+        box.insert("1.0", notes[:5000])
+        box.configure(state="disabled")
+        box.pack(fill="both", expand=True)
+
+    def skip() -> None:
+        on_skip()
+        d.destroy()
+
+    d.button("Download", lambda: webbrowser.open(url), accent=True)
+    d.button("Skip this version", skip)
+    d.button("Later", d.destroy)
+    return d
+
+
+def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
+    """The files that failed, each with its one-line reason."""
+    d = Dialog(master, "Some files failed")
+    bad = [r for r in results if r.status == "failed"]
+    d.text(f"{len(bad)} file{'s' if len(bad) != 1 else ''} could not be converted:")
+    tree = ttk.Treeview(d.body, columns=("reason",), height=min(max(len(bad), 3), 12))
+    tree.heading("#0", text="File", anchor="w")
+    tree.heading("reason", text="Reason", anchor="w")
+    tree.column("#0", width=220)
+    tree.column("reason", width=380)
+    for r in bad:
+        tree.insert("", "end", text=r.source.name, values=(r.error or "unknown error",))
+    tree.pack(fill="both", expand=True)
+    d.tree = tree  # type: ignore[attr-defined]
+    d.button("Close", d.destroy, accent=True)
+    return d
+
+
+def preferences(
+    master: tk.Misc, cfg: Any, keys: Sequence[tuple[str, str]], on_saved: Callable[[], None]
+) -> Dialog:
+    """Yes/no switches for config flags (``keys``: (config key, label))."""
+    d = Dialog(master, "Preferences")
+    variables = {}
+    for key, label in keys:
+        try:
+            value = bool(cfg.get(key))
+        except (KeyError, ValueError):
+            continue
+        var = tk.BooleanVar(d, value)
+        ttk.Checkbutton(d.body, text=label, variable=var).pack(anchor="w", pady=2)
+        variables[key] = var
+    d.text("Some changes apply the next time the app starts.", foreground="#808080")
+
+    def save() -> None:
+        for key, var in variables.items():
+            try:
+                cfg.set(key, bool(var.get()))
+            except (KeyError, ValueError) as exc:
+                log.warning("cannot set %s: %s", key, exc)
+        on_saved()
+        d.destroy()
+
+    d.button("Save", save, accent=True)
+    d.button("Cancel", d.destroy)
+    return d

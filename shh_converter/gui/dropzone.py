@@ -1,0 +1,97 @@
+"""The drop zone: drag files and folders here, or use the "Add files…/Add folder…" buttons.
+
+Drops arrive from tkdnd as one Tcl list string (``{/a b/c.png} /d.jpg``); it is
+split with ``tk.splitlist``, never ``str.split``, so spaces, braces and non-ASCII
+names survive. Without tkinterdnd2 the buttons still work and a hint says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+log = logging.getLogger(__name__)
+
+
+def parse_drop(tk_app: Any, data: str) -> list[Path]:
+    """Paths from a tkdnd drop string (a Tcl list; ``file://`` URIs decoded too)."""
+    paths = []
+    for item in tk_app.splitlist(data):
+        text = str(item)
+        if text.startswith("file://"):
+            parsed = urlparse(text)
+            text = unquote(parsed.path)
+            if len(text) > 2 and text[0] == "/" and text[2] == ":":  # file:///C:/x on Windows
+                text = text[1:]
+        if text:
+            paths.append(Path(text))
+    return paths
+
+
+class DropZone(ttk.Frame):
+    """A framed area with a big hint and the add buttons; calls ``on_paths`` with a list."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        *,
+        dnd: bool,
+        on_paths: Callable[[list[Path]], None],
+        on_add_files: Callable[[], None],
+        on_add_folder: Callable[[], None],
+    ) -> None:
+        super().__init__(master, padding=8)
+        self._on_paths = on_paths
+        self.dnd = dnd
+        hint = (
+            "Drop images or folders here"
+            if dnd
+            else "Drag and drop is not available here: use the buttons"
+        )
+        self.label = ttk.Label(self, text=hint, anchor="center", font=("TkDefaultFont", 12))
+        self.label.pack(side="left", fill="both", expand=True, padx=(4, 12))
+        self.add_folder_btn = ttk.Button(self, text="Add folder…", command=on_add_folder)
+        self.add_folder_btn.pack(side="right", padx=2)
+        self.add_files_btn = ttk.Button(
+            self, text="Add files…", command=on_add_files, style="Accent.TButton"
+        )
+        self.add_files_btn.pack(side="right", padx=2)
+        if dnd:
+            self.accept_drops(self)
+            self.accept_drops(self.label)
+
+    def accept_drops(self, widget: Any) -> None:
+        """Make ``widget`` accept file drops (it must come from a TkinterDnD root)."""
+        if not self.dnd:
+            return
+        from tkinterdnd2 import DND_FILES
+
+        widget.drop_target_register(DND_FILES)
+        widget.dnd_bind("<<DropEnter>>", self._on_enter)
+        widget.dnd_bind("<<DropLeave>>", self._on_leave)
+        widget.dnd_bind("<<Drop>>", self.on_drop)
+
+    def _on_enter(self, event: Any) -> str:
+        self._highlight(True)
+        return str(event.action)
+
+    def _on_leave(self, event: Any) -> str:
+        self._highlight(False)
+        return str(event.action)
+
+    def on_drop(self, event: Any) -> str:
+        """tkdnd's ``<<Drop>>`` handler: hand the paths on, accept as a copy."""
+        self._highlight(False)
+        paths = parse_drop(self.tk, event.data)
+        log.debug("drop of %d item(s)", len(paths))
+        if paths:
+            self._on_paths(paths)
+        return str(getattr(event, "action", "copy") or "copy")
+
+    def _highlight(self, on: bool) -> None:
+        self.label.configure(text="Release to add" if on else "Drop images or folders here")

@@ -1,0 +1,116 @@
+"""Menu actions that talk to the sidecars: About, logs, preferences, updates, crashes.
+
+Each sidecar is imported lazily and may be missing in a partial build; the
+action then says so instead of failing. Update checks run in a thread and hand
+their answer back through the UI queue as a callable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from pathlib import Path
+from tkinter import messagebox
+from types import TracebackType
+from typing import Any
+
+from .. import paths
+from . import dialogs
+from .desktop import open_folder
+
+log = logging.getLogger(__name__)
+
+PREFERENCE_KEYS = (
+    ("updates.check_on_startup", "Check for updates when the app starts"),
+    ("features.background_removal_enabled", "Background removal"),
+    ("ui.show_advanced_options", "Show advanced options"),
+    ("ui.enable_debug_mode", "Debug logging"),
+    ("performance.enable_performance_logging", "Log performance details"),
+)
+
+
+class Extras:
+    """About, log folder, preferences, update check and the crash dialog."""
+
+    def __init__(self, root: Any, prefs: Any, post: Any) -> None:
+        self.root = root
+        self.prefs = prefs
+        self._post = post
+        self.dialog: Any = None  # the last dialog opened (tests look at it)
+        self.crash_reports: list[Path | None] = []
+
+    def about(self) -> None:
+        self.dialog = dialogs.about(self.root, paths.all_dirs())
+
+    def open_log_folder(self) -> None:
+        open_folder(paths.ensure(paths.log_dir))
+
+    def preferences(self) -> None:
+        self.dialog = dialogs.preferences(
+            self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=self.prefs.save
+        )
+
+    # -- updates ---------------------------------------------------------------------
+
+    def check_updates(self, manual: bool = True) -> None:
+        """Ask in a thread; a notice (or, when asked by hand, an answer) comes back later."""
+        try:
+            from .. import updates
+        except ImportError:
+            if manual:
+                messagebox.showinfo(
+                    "Updates", "Update checks are not available in this build.", parent=self.root
+                )
+            return
+        threading.Thread(
+            target=self._check, args=(updates, manual), name="update-check", daemon=True
+        ).start()
+
+    def _check(self, updates: Any, manual: bool) -> None:
+        try:
+            result = updates.check(force=manual)
+        except Exception as exc:  # the check must never take the window down
+            log.warning("update check failed: %s", exc)
+            result = None
+        self._post(lambda: self._show_update(result, manual))
+
+    def _show_update(self, result: Any, manual: bool) -> None:
+        available = bool(getattr(result, "update_available", False))
+        if available:
+            self.dialog = dialogs.update_notice(
+                self.root,
+                str(result.latest_version),
+                str(getattr(result, "url", "") or ""),
+                str(getattr(result, "notes", "") or ""),
+                on_skip=lambda: self._skip(result),
+            )
+        elif manual:
+            error = getattr(result, "error", None) if result is not None else "no answer"
+            text = f"Could not check: {error}" if error else "You have the latest version."
+            messagebox.showinfo("Updates", text, parent=self.root)
+
+    def _skip(self, result: Any) -> None:
+        try:
+            self.prefs.cfg.set("updates.skipped_version", str(result.latest_version))
+            self.prefs.save()
+        except (KeyError, ValueError) as exc:
+            log.warning("cannot remember the skipped version: %s", exc)
+
+    # -- crashes -----------------------------------------------------------------------
+
+    def report_callback_exception(
+        self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        """Tk's hook for an exception in a callback: report it, tell the user, keep going."""
+        log.error("error in a window callback", exc_info=(exc_type, exc, tb))
+        report: Path | None = None
+        try:
+            from .. import crash
+
+            report = crash.write_report(exc, {"where": "gui callback"})
+        except Exception:  # no crash sidecar, or it failed: the log has the traceback
+            log.debug("no crash report written:\n%s", traceback.format_exc())
+        self.crash_reports.append(report)
+        summary = "".join(traceback.format_exception_only(exc_type, exc)).strip()
+        self.dialog = dialogs.crash(self.root, report, summary)

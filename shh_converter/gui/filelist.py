@@ -1,0 +1,167 @@
+"""The file list: one Treeview row per input file with its size and status.
+
+Rows are keyed by the file's path. The controller feeds rows in chunks from a
+worker thread (through the UI queue), so adding thousands of files never blocks
+the window; updating a row is one ``Treeview.item`` call.
+"""
+
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from tkinter import ttk
+
+log = logging.getLogger(__name__)
+
+STATUS_TAGS = ("queued", "working", "done", "skipped", "failed")
+
+
+def human_bytes(n: int | None) -> str:
+    """``1536`` -> ``1.5 KB`` (decimal units, as file managers show)."""
+    if n is None:
+        return ""
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{size:.1f} GB"
+
+
+def dims_text(size: tuple[int, int] | None) -> str:
+    return f"{size[0]}×{size[1]}" if size else ""
+
+
+class FileList(ttk.Frame):
+    """Treeview of files plus Remove/Clear buttons."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        *,
+        on_select: Callable[[Path | None], None],
+        on_remove: Callable[[], None],
+        on_clear: Callable[[], None],
+    ) -> None:
+        super().__init__(master)
+        self._on_select = on_select
+        self.iids: dict[Path, str] = {}
+        self.paths: dict[str, Path] = {}
+        self.sizes: dict[Path, int] = {}
+        self.tree = ttk.Treeview(
+            self, columns=("dims", "size", "status"), selectmode="extended", height=8
+        )
+        self.tree.heading("#0", text="Name", anchor="w")
+        self.tree.heading("dims", text="Dimensions", anchor="w")
+        self.tree.heading("size", text="Size before → after", anchor="w")
+        self.tree.heading("status", text="Status", anchor="w")
+        self.tree.column("#0", width=230, minwidth=120, stretch=True)
+        self.tree.column("dims", width=100, minwidth=70, stretch=False)
+        self.tree.column("size", width=160, minwidth=100, stretch=False)
+        self.tree.column("status", width=220, minwidth=80, stretch=True)
+        self.tree.tag_configure("failed", foreground="#d03a3a")
+        self.tree.tag_configure("skipped", foreground="#9a7b16")
+        self.tree.tag_configure("done", foreground="#2f8f46")
+        scroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
+        self.tree.configure(yscrollcommand=scroll.set)
+        buttons = ttk.Frame(self)
+        self.count_label = ttk.Label(buttons, text="No files yet")
+        self.count_label.pack(side="left")
+        self.clear_btn = ttk.Button(buttons, text="Clear", command=on_clear)
+        self.clear_btn.pack(side="right")
+        self.remove_btn = ttk.Button(buttons, text="Remove", command=on_remove)
+        self.remove_btn.pack(side="right", padx=4)
+        self.tree.grid(row=0, column=0, sticky="nsew")
+        scroll.grid(row=0, column=1, sticky="ns")
+        buttons.grid(row=1, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+        self.rowconfigure(0, weight=1)
+        self.columnconfigure(0, weight=1)
+        self.tree.bind("<<TreeviewSelect>>", self._selected)
+
+    # -- rows ------------------------------------------------------------------
+
+    def add_rows(self, rows: Iterable[tuple[Path, tuple[int, int] | None, int]]) -> int:
+        """Append rows (path, pixel size, bytes); paths already listed are ignored."""
+        added = 0
+        for path, dims, size in rows:
+            if path in self.iids:
+                continue
+            iid = self.tree.insert(
+                "", "end", text=path.name, values=(dims_text(dims), human_bytes(size), "queued")
+            )
+            self.iids[path] = iid
+            self.paths[iid] = path
+            self.sizes[path] = size
+            added += 1
+        self._count()
+        return added
+
+    def files(self) -> list[Path]:
+        """Paths in list order."""
+        return [self.paths[iid] for iid in self.tree.get_children()]
+
+    def selected(self) -> list[Path]:
+        return [self.paths[iid] for iid in self.tree.selection() if iid in self.paths]
+
+    def remove(self, paths: Iterable[Path]) -> None:
+        iids = [self.iids.pop(p) for p in paths if p in self.iids]
+        for iid in iids:
+            self.paths.pop(iid, None)
+        if iids:
+            self.tree.delete(*iids)
+        self._count()
+
+    def clear(self) -> None:
+        self.tree.delete(*self.tree.get_children())
+        self.iids.clear()
+        self.paths.clear()
+        self.sizes.clear()
+        self._count()
+
+    def set_status(
+        self,
+        path: Path,
+        status: str,
+        *,
+        text: str | None = None,
+        bytes_out: int | None = None,
+        dims: tuple[int, int] | None = None,
+    ) -> None:
+        """Update one row; ``status`` is one of :data:`STATUS_TAGS`."""
+        iid = self.iids.get(path)
+        if iid is None:
+            return
+        values = list(self.tree.item(iid, "values"))
+        values[2] = text or status
+        if bytes_out is not None:
+            values[1] = f"{human_bytes(self.sizes.get(path))} → {human_bytes(bytes_out)}"
+        if dims is not None and not values[0]:
+            values[0] = dims_text(dims)
+        self.tree.item(iid, values=values, tags=(status,))
+
+    def status_of(self, path: Path) -> str:
+        """The row's status text (tests and the summary read it)."""
+        return str(self.tree.set(self.iids[path], "status"))
+
+    def reset_statuses(self) -> None:
+        for path, iid in self.iids.items():
+            values = list(self.tree.item(iid, "values"))
+            values[1] = human_bytes(self.sizes.get(path))
+            values[2] = "queued"
+            self.tree.item(iid, values=values, tags=("queued",))
+
+    def show(self, path: Path) -> None:
+        """Scroll so the row for ``path`` is visible (the file being worked on)."""
+        iid = self.iids.get(path)
+        if iid is not None:
+            self.tree.see(iid)
+
+    def _count(self) -> None:
+        n = len(self.iids)
+        self.count_label.configure(text=f"{n} file{'s' if n != 1 else ''}" if n else "No files yet")
+
+    def _selected(self, _event: object = None) -> None:
+        focus = self.tree.focus() or next(iter(self.tree.selection()), "")
+        self._on_select(self.paths.get(focus))

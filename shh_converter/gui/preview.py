@@ -1,0 +1,228 @@
+"""Live before/after preview of the selected file, computed off the Tk thread.
+
+:class:`PreviewService` owns one daemon worker thread with a "latest request
+wins" slot: a new request cancels the one being computed (its cancel token is
+set, and its result is dropped by generation number). The worker also scales the
+images to the pane and lays transparent results on a checkerboard, so the Tk
+thread only wraps ready pixels in a ``PhotoImage``. The controller debounces
+requests while a slider moves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import tkinter as tk
+from dataclasses import dataclass
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+
+from ..core.events import CancelToken
+from ..core.settings import Settings
+from . import backend
+from .filelist import dims_text, human_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PreviewReady:
+    generation: int
+    source: Path
+    before: Any  # PIL image sized for the pane
+    after: Any
+    input_size: tuple[int, int]
+    output_size: tuple[int, int]
+    encoded_bytes: int
+    source_bytes: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class PreviewFailed:
+    generation: int
+    source: Path
+    message: str
+
+
+def _checkerboard(size: tuple[int, int], cell: int = 8) -> Any:
+    from PIL import Image
+
+    board = Image.new("RGB", size, (255, 255, 255))
+    grey = Image.new("RGB", (cell, cell), (214, 214, 214))
+    for y in range(0, size[1], cell):
+        for x in range((y // cell) % 2 * cell, size[0], cell * 2):
+            board.paste(grey, (x, y))
+    return board
+
+
+def fit_for_display(img: Any, box: tuple[int, int]) -> Any:
+    """A copy scaled to fit ``box`` with transparency shown on a checkerboard."""
+    from PIL import Image
+
+    img = img.copy()
+    img.thumbnail((max(box[0], 16), max(box[1], 16)), Image.Resampling.BILINEAR)
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        board = _checkerboard(rgba.size)
+        board.paste(rgba, (0, 0), rgba)
+        return board
+    return img.convert("RGB")
+
+
+class PreviewService:
+    """Computes previews in one worker thread; results go to ``post`` (the UI queue)."""
+
+    def __init__(self, post: Any) -> None:
+        self._post = post
+        self._cond = threading.Condition()
+        self._pending: tuple[int, Path, Settings, tuple[int, int]] | None = None
+        self._cancel: CancelToken | None = None
+        self._stopping = False
+        self.generation = 0
+        self._thread = threading.Thread(target=self._loop, name="preview", daemon=True)
+        self._thread.start()
+
+    def request(self, source: Path, settings: Settings, box: tuple[int, int]) -> int:
+        """Ask for a preview; any older one still running is cancelled. Returns its number."""
+        with self._cond:
+            self.generation += 1
+            if self._cancel is not None:
+                self._cancel.cancel()
+            self._pending = (self.generation, source, settings, box)
+            self._cond.notify()
+            return self.generation
+
+    def invalidate(self) -> None:
+        """Drop whatever is pending or running (e.g. the file was removed)."""
+        with self._cond:
+            self.generation += 1
+            self._pending = None
+            if self._cancel is not None:
+                self._cancel.cancel()
+
+    def stop(self, timeout: float = 1.0) -> None:
+        with self._cond:
+            self._stopping = True
+            if self._cancel is not None:
+                self._cancel.cancel()
+            self._cond.notify()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                assert self._pending is not None
+                generation, source, settings, box = self._pending
+                self._pending = None
+                self._cancel = cancel = CancelToken()
+            self._post(self._compute(generation, source, settings, box, cancel))
+
+    def _compute(
+        self,
+        generation: int,
+        source: Path,
+        settings: Settings,
+        box: tuple[int, int],
+        cancel: CancelToken,
+    ) -> PreviewReady | PreviewFailed:
+        from ..core.errors import ConversionError
+
+        start = time.perf_counter()
+        try:
+            p = backend.make_preview(source, settings, 1024, cancel)
+            before, after = fit_for_display(p.before, box), fit_for_display(p.after, box)
+        except ConversionError as exc:
+            return PreviewFailed(generation, source, str(exc))
+        except Exception as exc:  # a bug: log it fully, show one line
+            log.exception("preview of %s failed", source.name)
+            return PreviewFailed(generation, source, f"internal error: {type(exc).__name__}")
+        try:
+            source_bytes = source.stat().st_size
+        except OSError:
+            source_bytes = 0
+        seconds = time.perf_counter() - start
+        return PreviewReady(
+            generation,
+            source,
+            before,
+            after,
+            tuple(p.input_size),
+            tuple(p.output_size),
+            int(p.encoded_bytes),
+            source_bytes,
+            seconds,
+        )
+
+
+class PreviewPane(ttk.Frame):
+    """Before and after side by side, each with its dimensions and size."""
+
+    def __init__(self, master: tk.Misc) -> None:
+        super().__init__(master)
+        self._photos: list[Any] = []  # Tk forgets images nobody references
+        self.state_text = "empty"  # empty | working | ready | failed (tests read it)
+        self.before_label, self.before_caption = self._side(0, "Before")
+        self.after_label, self.after_caption = self._side(1, "After")
+        self.columnconfigure((0, 1), weight=1, uniform="side")
+        self.rowconfigure(0, weight=1)
+        self.show_message("Select a file to preview it")
+
+    def _side(self, column: int, title: str) -> tuple[ttk.Label, ttk.Label]:
+        frame = ttk.LabelFrame(self, text=title, padding=4)
+        frame.grid(row=0, column=column, sticky="nsew", padx=(0, 4) if column == 0 else (4, 0))
+        image = ttk.Label(frame, anchor="center", justify="center")
+        image.pack(fill="both", expand=True)
+        caption = ttk.Label(frame, anchor="center")
+        caption.pack(fill="x")
+        return image, caption
+
+    def box(self) -> tuple[int, int]:
+        """Pixels available for one side's image."""
+        w = max(self.before_label.winfo_width(), 160)
+        h = max(self.before_label.winfo_height(), 120)
+        return w - 4, h - 4
+
+    def show_message(self, text: str) -> None:
+        self._photos.clear()
+        self.state_text = "empty"
+        for label in (self.before_label, self.after_label):
+            label.configure(image="", text="")
+        self.before_caption.configure(text="")
+        self.after_caption.configure(text="")
+        self.after_label.configure(text=text)
+
+    def show_working(self, ai: bool) -> None:
+        """Keep the old images but say a new preview is on its way."""
+        self.state_text = "working"
+        what = "Removing background…" if ai else "Working…"
+        self.after_caption.configure(text=what)
+
+    def show_failed(self, message: str) -> None:
+        self.show_message(f"Cannot preview: {message}")
+        self.state_text = "failed"
+
+    def show(self, ready: PreviewReady) -> None:
+        from PIL import ImageTk
+
+        before = ImageTk.PhotoImage(ready.before, master=self)
+        after = ImageTk.PhotoImage(ready.after, master=self)
+        self._photos = [before, after]
+        self.before_label.configure(image=before, text="")
+        self.after_label.configure(image=after, text="")
+        self.before_caption.configure(
+            text=f"{dims_text(ready.input_size)} · {human_bytes(ready.source_bytes)}"
+        )
+        change = ""
+        if ready.source_bytes:
+            change = f" ({(ready.encoded_bytes - ready.source_bytes) / ready.source_bytes:+.0%})"
+        self.after_caption.configure(
+            text=f"{dims_text(ready.output_size)} · ≈{human_bytes(ready.encoded_bytes)}{change}"
+        )
+        self.state_text = "ready"

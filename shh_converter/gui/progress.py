@@ -1,0 +1,124 @@
+"""Bottom of the window: destination, Convert/Cancel, progress and the batch summary."""
+
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import ttk
+
+from ..core.events import BatchFinished, Progress
+from .filelist import human_bytes
+
+log = logging.getLogger(__name__)
+
+
+def format_eta(seconds: float | None) -> str:
+    """``75`` -> ``1 min 15 s left``; empty when unknown."""
+    if seconds is None:
+        return ""
+    seconds = max(0, round(seconds))
+    if seconds < 60:
+        return f"{seconds} s left"
+    return f"{seconds // 60} min {seconds % 60:02d} s left"
+
+
+def summary_text(done: BatchFinished) -> str:
+    """One line: counts, and bytes saved with the percentage."""
+    parts = [f"{done.converted} converted", f"{done.skipped} skipped", f"{done.failed} failed"]
+    text = ("Cancelled: " if done.cancelled else "Done: ") + ", ".join(parts)
+    if done.bytes_in:
+        saved = done.bytes_in - done.bytes_out
+        verb = "saved" if saved >= 0 else "added"
+        text += f" · {human_bytes(abs(saved))} {verb} ({abs(saved) / done.bytes_in:.0%})"
+    if done.error:
+        text += f" · stopped by an error: {done.error}"
+    return text
+
+
+class ProgressPanel(ttk.Frame):
+    """Destination picker, Convert/Cancel buttons, progress bar and status lines."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        *,
+        on_convert: Callable[[], None],
+        on_cancel: Callable[[], None],
+        on_choose_dest: Callable[[], None],
+        on_open_dest: Callable[[], None],
+    ) -> None:
+        super().__init__(master, padding=(0, 6, 0, 0))
+        self.dest_var = tk.StringVar(self, "")
+        dest = ttk.Frame(self)
+        ttk.Label(dest, text="Save to").pack(side="left")
+        self.dest_entry = ttk.Entry(dest, textvariable=self.dest_var)
+        self.dest_entry.pack(side="left", fill="x", expand=True, padx=6)
+        self.choose_btn = ttk.Button(dest, text="Change…", command=on_choose_dest)
+        self.choose_btn.pack(side="left")
+        self.open_btn = ttk.Button(dest, text="Open folder", command=on_open_dest)
+        self.open_btn.pack(side="left", padx=(6, 0))
+        dest.grid(row=0, column=0, columnspan=3, sticky="ew", pady=(0, 6))
+
+        self.bar = ttk.Progressbar(self, mode="determinate", maximum=1)
+        self.bar.grid(row=1, column=0, sticky="ew")
+        self.cancel_btn = ttk.Button(self, text="Cancel", command=on_cancel)
+        self.cancel_btn.grid(row=1, column=1, padx=(8, 0))
+        self.convert_btn = ttk.Button(
+            self, text="Convert", command=on_convert, style="Accent.TButton"
+        )
+        self.convert_btn.grid(row=1, column=2, padx=(8, 0))
+        status = ttk.Frame(self)
+        self.count_label = ttk.Label(status, text="")
+        self.count_label.pack(side="left")
+        self.current_label = ttk.Label(status, text="")
+        self.current_label.pack(side="left", padx=12)
+        self.eta_label = ttk.Label(status, text="")
+        self.eta_label.pack(side="right")
+        status.grid(row=2, column=0, columnspan=3, sticky="ew", pady=(4, 0))
+        self.summary_label = ttk.Label(self, text="Add images, choose settings, press Convert.")
+        self.summary_label.grid(row=3, column=0, columnspan=3, sticky="w", pady=(2, 0))
+        self.columnconfigure(0, weight=1)
+        self.set_running(False)
+
+    @property
+    def destination(self) -> Path | None:
+        text = self.dest_var.get().strip()
+        return Path(text).expanduser() if text else None
+
+    def set_running(self, running: bool) -> None:
+        self.cancel_btn.state(["!disabled"] if running else ["disabled"])
+        self.convert_btn.state(["disabled"] if running else ["!disabled"])
+        self.choose_btn.state(["disabled"] if running else ["!disabled"])
+
+    def start(self, total: int) -> None:
+        self._total = total
+        self.bar.configure(maximum=max(total, 1), value=0)
+        self.count_label.configure(text=f"0 of {total}")
+        self.current_label.configure(text="Preparing…")
+        self.eta_label.configure(text="")
+        self.summary_label.configure(text="Converting…")
+        self.set_running(True)
+
+    def set_current(self, name: str) -> None:
+        self.current_label.configure(text=name)
+
+    def update_progress(self, p: Progress) -> None:
+        self.bar.configure(maximum=max(p.total, 1), value=p.done)
+        self.count_label.configure(text=f"{p.done} of {p.total}")
+        self.eta_label.configure(text=format_eta(p.eta_seconds))
+        if p.current:
+            self.current_label.configure(text=p.current)
+
+    def cancelling(self) -> None:
+        self.current_label.configure(text="Cancelling…")
+        self.cancel_btn.state(["disabled"])
+
+    def finish(self, done: BatchFinished) -> None:
+        self.set_running(False)
+        self.current_label.configure(text="")
+        self.eta_label.configure(text=f"{done.elapsed:.1f} s")
+        total = max(getattr(self, "_total", 0), len(done.results))
+        self.count_label.configure(text=f"{len(done.results)} of {total}")
+        self.summary_label.configure(text=summary_text(done))

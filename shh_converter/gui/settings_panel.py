@@ -1,0 +1,315 @@
+"""The settings panel: Tk variables bound to the engine's frozen :class:`Settings`.
+
+:meth:`SettingsPanel.get_settings` builds a new ``Settings`` from the widgets
+(fields the panel does not show are kept from the last settings applied) and
+:meth:`SettingsPanel.set_settings` shows one. Controls that do not apply are
+disabled (quality for PNG or lossless WebP, sizes the resize mode ignores, the
+model for flat-colour removal). The background-removal box is hidden when the
+config's feature flag turns the feature off.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tkinter as tk
+from collections.abc import Callable
+from tkinter import colorchooser, ttk
+
+from ..core.errors import UsageError
+from ..core.settings import (
+    BackgroundMode,
+    ConflictPolicy,
+    MetadataMode,
+    OutputFormat,
+    ResizeMode,
+    Settings,
+    format_color,
+    parse_color,
+)
+
+log = logging.getLogger(__name__)
+
+FORMATS = {
+    "WebP": OutputFormat.WEBP,
+    "JPEG": OutputFormat.JPEG,
+    "PNG": OutputFormat.PNG,
+    "AVIF": OutputFormat.AVIF,
+}
+RESIZE = {
+    "Original size": ResizeMode.NONE,
+    "Longest side": ResizeMode.MAX_SIDE,
+    "Fit in box": ResizeMode.FIT,
+    "Fill box (crop)": ResizeMode.FILL,
+    "Pad to box": ResizeMode.PAD,
+    "Percent": ResizeMode.PERCENT,
+}
+METADATA = {"Strip (private)": MetadataMode.STRIP, "Keep": MetadataMode.KEEP}
+CONFLICT = {
+    "Rename": ConflictPolicy.RENAME,
+    "Skip": ConflictPolicy.SKIP,
+    "Overwrite": ConflictPolicy.OVERWRITE,
+}
+BG_MODES = {"AI (subject)": BackgroundMode.AI, "Flat colour": BackgroundMode.FLAT}
+MODELS = ("u2netp", "u2net", "isnet-general-use", "silueta", "birefnet-general-lite")
+
+
+def _key(table: dict[str, object], value: object) -> str:
+    return next(k for k, v in table.items() if v == value)
+
+
+def _int(text: str, default: int | None, low: int = 1, high: int = 65535) -> int | None:
+    try:
+        return max(low, min(high, int(float(text))))
+    except ValueError:
+        return default
+
+
+class SettingsPanel(ttk.Frame):
+    """All conversion options; ``on_change`` runs (on the Tk thread) after any edit."""
+
+    def __init__(
+        self, master: tk.Misc, *, on_change: Callable[[], None], allow_background: bool
+    ) -> None:
+        super().__init__(master)
+        self._on_change = on_change
+        self._loading = False
+        self._base = Settings()
+        self.v: dict[str, tk.Variable] = {}
+        self._controls: dict[str, list[tk.Widget]] = {}
+        self._build_output()
+        self._build_resize()
+        self.bg_frame = self._build_background()
+        self._build_options()
+        if not allow_background:
+            self.bg_frame.grid_remove()
+        self.allow_background = allow_background
+        for var in self.v.values():
+            var.trace_add("write", self._changed)
+        self.set_settings(self._base)
+
+    # -- building ----------------------------------------------------------------
+
+    def _var(self, name: str, var: tk.Variable) -> tk.Variable:
+        self.v[name] = var
+        return var
+
+    def _row(self, box: ttk.Frame, row: int, label: str, widget: tk.Widget, key: str) -> None:
+        lbl = ttk.Label(box, text=label)
+        lbl.grid(row=row, column=0, sticky="w", padx=(0, 8), pady=2)
+        widget.grid(row=row, column=1, sticky="ew", pady=2)
+        self._controls.setdefault(key, []).extend([lbl, widget])
+
+    def _combo(self, box: ttk.Frame, name: str, values: list[str]) -> ttk.Combobox:
+        var = self._var(name, tk.StringVar(self, values[0]))
+        return ttk.Combobox(box, textvariable=var, values=values, state="readonly", width=16)
+
+    def _spin(self, box: ttk.Frame, name: str, low: int, high: int) -> ttk.Spinbox:
+        var = self._var(name, tk.StringVar(self, ""))
+        return ttk.Spinbox(box, textvariable=var, from_=low, to=high, increment=10, width=8)
+
+    def _box(self, text: str, row: int) -> ttk.LabelFrame:
+        box = ttk.LabelFrame(self, text=text, padding=(10, 4))
+        box.grid(row=row, column=0, sticky="ew", pady=(0, 6))
+        box.columnconfigure(1, weight=1)
+        self.columnconfigure(0, weight=1)
+        return box
+
+    def _build_output(self) -> None:
+        box = self._box("Output", 0)
+        self.format_box = self._combo(box, "format", list(FORMATS))
+        self._row(box, 0, "Format", self.format_box, "format")
+        qrow = ttk.Frame(box)
+        qvar = self._var("quality", tk.IntVar(self, 85))
+        self.quality_scale = ttk.Scale(
+            qrow, from_=1, to=100, variable=qvar, command=self._snap_quality
+        )
+        self.quality_scale.pack(side="left", fill="x", expand=True)
+        self.quality_label = ttk.Label(qrow, width=4, anchor="e", textvariable=qvar)
+        self.quality_label.pack(side="left")
+        self._row(box, 1, "Quality", qrow, "quality")
+        self._controls["quality"].append(self.quality_scale)
+        lossless = self._var("lossless", tk.BooleanVar(self, False))
+        self.lossless_check = ttk.Checkbutton(box, text="Lossless", variable=lossless)
+        self.lossless_check.grid(row=2, column=1, sticky="w")
+        self._controls["lossless"] = [self.lossless_check]
+
+    def _build_resize(self) -> None:
+        box = self._box("Resize", 1)
+        self.resize_box = self._combo(box, "resize", list(RESIZE))
+        self._row(box, 0, "Mode", self.resize_box, "resize")
+        wh = ttk.Frame(box)
+        self.width_spin = self._spin(wh, "width", 1, 65535)
+        self.width_spin.pack(side="left")
+        ttk.Label(wh, text=" × ").pack(side="left")
+        self.height_spin = self._spin(wh, "height", 1, 65535)
+        self.height_spin.pack(side="left")
+        self._row(box, 1, "Box (px)", wh, "box")
+        self._controls["box"] += [self.width_spin, self.height_spin]
+        self.size_spin = self._spin(box, "size", 1, 65535)
+        self._row(box, 2, "Longest side", self.size_spin, "size")
+        self.percent_spin = self._spin(box, "percent", 1, 1000)
+        self._row(box, 3, "Percent", self.percent_spin, "percent")
+        upscale = self._var("upscale", tk.BooleanVar(self, False))
+        self.upscale_check = ttk.Checkbutton(box, text="Enlarge small images", variable=upscale)
+        self.upscale_check.grid(row=4, column=1, sticky="w")
+        self._controls["upscale"] = [self.upscale_check]
+
+    def _build_background(self) -> ttk.LabelFrame:
+        box = self._box("Background", 2)
+        enabled = self._var("bg_enabled", tk.BooleanVar(self, False))
+        self.bg_check = ttk.Checkbutton(box, text="Remove background", variable=enabled)
+        self.bg_check.grid(row=0, column=0, columnspan=2, sticky="w")
+        self.bg_mode_box = self._combo(box, "bg_mode", list(BG_MODES))
+        self._row(box, 1, "Method", self.bg_mode_box, "bg")
+        self.model_box = self._combo(box, "model", list(MODELS))
+        self._row(box, 2, "Model", self.model_box, "model")
+        trim = self._var("trim", tk.BooleanVar(self, False))
+        trow = ttk.Frame(box)
+        self.trim_check = ttk.Checkbutton(trow, text="Crop to subject, padding", variable=trim)
+        self.trim_check.pack(side="left")
+        self.padding_entry = ttk.Entry(
+            trow, width=6, textvariable=self._var("padding", tk.StringVar(self, "0"))
+        )
+        self.padding_entry.pack(side="left", padx=4)
+        trow.grid(row=3, column=0, columnspan=2, sticky="w", pady=2)
+        self._controls["bg"] += [self.trim_check, self.padding_entry]
+        crow = ttk.Frame(box)
+        self._var("color", tk.StringVar(self, "transparent"))
+        self.color_swatch = tk.Label(crow, width=3, relief="groove", bd=1)
+        self.color_swatch.pack(side="left")
+        self.color_label = ttk.Label(crow, textvariable=self.v["color"], width=12)
+        self.color_label.pack(side="left", padx=4)
+        self.color_btn = ttk.Button(crow, text="Choose…", command=self.choose_color)
+        self.color_btn.pack(side="left")
+        self.clear_color_btn = ttk.Button(
+            crow, text="None", command=lambda: self.v["color"].set("transparent")
+        )
+        self.clear_color_btn.pack(side="left", padx=(4, 0))
+        self._row(box, 4, "Fill colour", crow, "color")
+        return box
+
+    def _build_options(self) -> None:
+        box = self._box("Options", 3)
+        self.metadata_box = self._combo(box, "metadata", list(METADATA))
+        self._row(box, 0, "Metadata", self.metadata_box, "metadata")
+        self.conflict_box = self._combo(box, "conflict", list(CONFLICT))
+        self._row(box, 1, "If the file exists", self.conflict_box, "conflict")
+
+    # -- behaviour ----------------------------------------------------------------
+
+    def _snap_quality(self, _value: str) -> None:
+        # ttk.Scale gives floats; keep the variable an integer so the label is tidy.
+        value = round(float(self.quality_scale.get()))
+        if self.v["quality"].get() != value:
+            self.v["quality"].set(value)
+
+    def choose_color(self) -> None:
+        """Ask for the fill colour with the system colour chooser."""
+        current = self.v["color"].get()
+        initial = current if current.startswith("#") else "#ffffff"
+        _rgb, hex_value = colorchooser.askcolor(initial, parent=self, title="Fill colour")
+        if hex_value:
+            self.v["color"].set(str(hex_value).lower())
+
+    def _changed(self, *_args: object) -> None:
+        if self._loading:
+            return
+        self.update_states()
+        self._on_change()
+
+    def update_states(self) -> None:
+        """Enable only the controls that apply to the current choices."""
+        fmt = FORMATS.get(self.v["format"].get(), OutputFormat.WEBP)
+        lossless = fmt == OutputFormat.WEBP and bool(self.v["lossless"].get())
+        mode = RESIZE.get(self.v["resize"].get(), ResizeMode.NONE)
+        bg_on = bool(self.v["bg_enabled"].get()) and self.allow_background
+        ai = BG_MODES.get(self.v["bg_mode"].get()) == BackgroundMode.AI
+        self._enable("quality", fmt != OutputFormat.PNG and not lossless)
+        self._enable("lossless", fmt == OutputFormat.WEBP)
+        self._enable("box", mode in (ResizeMode.FIT, ResizeMode.FILL, ResizeMode.PAD))
+        self._enable("size", mode == ResizeMode.MAX_SIDE)
+        self._enable("percent", mode == ResizeMode.PERCENT)
+        self._enable("upscale", mode != ResizeMode.NONE)
+        self._enable("bg", bg_on)
+        self._enable("model", bg_on and ai)
+        color = self.v["color"].get()
+        self.color_swatch.configure(background=color if color.startswith("#") else "#cccccc")
+
+    def _enable(self, key: str, on: bool) -> None:
+        for widget in self._controls.get(key, []):
+            if isinstance(widget, ttk.Combobox):
+                widget.configure(state="readonly" if on else "disabled")
+            elif isinstance(widget, ttk.Widget):
+                widget.state(["!disabled"] if on else ["disabled"])
+
+    def set_settings(self, s: Settings) -> None:
+        """Show ``s`` in the widgets (one change notification at the end)."""
+        self._base = s
+        self._loading = True
+        try:
+            v, e, r, b = self.v, s.encode, s.resize, s.background_removal
+            v["format"].set(_key(FORMATS, e.format))
+            v["quality"].set(e.quality)
+            v["lossless"].set(e.lossless)
+            v["resize"].set(_key(RESIZE, r.mode))
+            v["width"].set(r.width or "")
+            v["height"].set(r.height or "")
+            v["size"].set(r.size or "")
+            v["percent"].set("" if r.percent is None else f"{r.percent:g}")
+            v["upscale"].set(r.upscale)
+            v["bg_enabled"].set(b.enabled and self.allow_background)
+            v["bg_mode"].set(_key(BG_MODES, b.mode))
+            v["model"].set(b.model)
+            v["trim"].set(b.trim)
+            v["padding"].set(b.trim_padding)
+            v["color"].set(format_color(s.background))
+            v["metadata"].set(_key(METADATA, s.metadata))
+            v["conflict"].set(_key(CONFLICT, s.on_conflict))
+        finally:
+            self._loading = False
+        self.update_states()
+        self._on_change()
+
+    def get_settings(self) -> Settings:
+        """A new frozen ``Settings`` from the widgets (bad numbers fall back to the last good)."""
+        v, base = self.v, self._base
+        encode = dataclasses.replace(
+            base.encode,
+            format=FORMATS[v["format"].get()],
+            quality=int(v["quality"].get()),
+            lossless=bool(v["lossless"].get()),
+        )
+        r = base.resize
+        percent = _int(v["percent"].get(), None, 1, 1000)
+        resize = dataclasses.replace(
+            r,
+            mode=RESIZE[v["resize"].get()],
+            # An empty box falls back to the last value, else a sensible size.
+            width=_int(v["width"].get(), r.width or 1600),
+            height=_int(v["height"].get(), r.height or 1600),
+            size=_int(v["size"].get(), r.size or 1600),
+            percent=float(percent) if percent is not None else (r.percent or 50.0),
+            upscale=bool(v["upscale"].get()),
+        )
+        removal = dataclasses.replace(
+            base.background_removal,
+            enabled=bool(v["bg_enabled"].get()) and self.allow_background,
+            mode=BG_MODES[v["bg_mode"].get()],
+            model=v["model"].get() or "u2netp",
+            trim=bool(v["trim"].get()),
+            trim_padding=v["padding"].get().strip() or "0",
+        )
+        try:
+            background = parse_color(v["color"].get())
+        except UsageError:
+            background = base.background
+        return dataclasses.replace(
+            base,
+            encode=encode,
+            resize=resize,
+            background_removal=removal,
+            background=background,
+            metadata=METADATA[v["metadata"].get()],
+            on_conflict=CONFLICT[v["conflict"].get()],
+        )
