@@ -20,8 +20,13 @@ log = logging.getLogger(__name__)
 
 def parse_drop(tk_app: Any, data: str) -> list[Path]:
     """Paths from a tkdnd drop string (a Tcl list; ``file://`` URIs decoded too)."""
-    paths = []
-    for item in tk_app.splitlist(data):
+    paths: list[Path] = []
+    try:
+        items = tk_app.splitlist(data)
+    except tk.TclError:  # not a Tcl list (a foreign drag source): maybe one bare path
+        log.warning("unusual drop data: %r", data[:200])
+        return [Path(data)] if data and Path(data).exists() else []
+    for item in items:
         text = str(item)
         if text.startswith("file://"):
             parsed = urlparse(text)

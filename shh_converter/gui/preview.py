@@ -82,6 +82,7 @@ class PreviewService:
         self._cancel: CancelToken | None = None
         self._stopping = False
         self.generation = 0
+        self.computed = 0  # previews actually computed (debounce shows in this count)
         self._thread = threading.Thread(target=self._loop, name="preview", daemon=True)
         self._thread.start()
 
@@ -135,6 +136,7 @@ class PreviewService:
         from ..core.errors import ConversionError
 
         start = time.perf_counter()
+        self.computed += 1
         try:
             p = backend.make_preview(source, settings, 1024, cancel)
             before, after = fit_for_display(p.before, box), fit_for_display(p.after, box)
@@ -164,8 +166,10 @@ class PreviewService:
 class PreviewPane(ttk.Frame):
     """Before and after side by side, each with its dimensions and size."""
 
-    def __init__(self, master: tk.Misc) -> None:
+    def __init__(self, master: tk.Misc, on_resize: Any = None) -> None:
         super().__init__(master)
+        self._on_resize = on_resize
+        self._last_box = (0, 0)
         self._photos: list[Any] = []  # Tk forgets images nobody references
         self.state_text = "empty"  # empty | working | ready | failed (tests read it)
         self.before_label, self.before_caption = self._side(0, "Before")
@@ -173,6 +177,17 @@ class PreviewPane(ttk.Frame):
         self.columnconfigure((0, 1), weight=1, uniform="side")
         self.rowconfigure(0, weight=1)
         self.show_message("Select a file to preview it")
+        self.bind("<Configure>", self._resized)
+
+    def _resized(self, _event: object) -> None:
+        box = self.box()
+        # Only a real change of size asks for a new preview (not every pixel of a drag).
+        if (
+            self._on_resize
+            and max(abs(a - b) for a, b in zip(box, self._last_box, strict=False)) > 24
+        ):
+            self._last_box = box
+            self._on_resize()
 
     def _side(self, column: int, title: str) -> tuple[ttk.Label, ttk.Label]:
         frame = ttk.LabelFrame(self, text=title, padding=4)

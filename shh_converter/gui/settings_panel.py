@@ -23,6 +23,7 @@ from ..core.settings import (
     MetadataMode,
     OutputFormat,
     ResizeMode,
+    ResizeOptions,
     Settings,
     format_color,
     parse_color,
@@ -271,6 +272,28 @@ class SettingsPanel(ttk.Frame):
         self.update_states()
         self._on_change()
 
+    def _resize_from_widgets(self, base: Settings) -> ResizeOptions:
+        """Sizes from the boxes; an empty box the mode needs gets a sensible default."""
+        v, r = self.v, base.resize
+        mode = RESIZE[v["resize"].get()]
+        box = mode in (ResizeMode.FIT, ResizeMode.FILL, ResizeMode.PAD)
+
+        def size(name: str, old: int | None, needed: bool, default: int) -> int | None:
+            high = 1000 if name == "percent" else 65535
+            value = _int(v[name].get(), None, 1, high)
+            return value if value is not None else (old or (default if needed else None))
+
+        percent = size("percent", None, mode == ResizeMode.PERCENT, 50)
+        return dataclasses.replace(
+            r,
+            mode=mode,
+            width=size("width", r.width, box, 1600),
+            height=size("height", r.height, box, 1600),
+            size=size("size", r.size, mode == ResizeMode.MAX_SIDE, 1600),
+            percent=float(percent) if percent is not None else r.percent,
+            upscale=bool(v["upscale"].get()),
+        )
+
     def get_settings(self) -> Settings:
         """A new frozen ``Settings`` from the widgets (bad numbers fall back to the last good)."""
         v, base = self.v, self._base
@@ -280,18 +303,7 @@ class SettingsPanel(ttk.Frame):
             quality=int(v["quality"].get()),
             lossless=bool(v["lossless"].get()),
         )
-        r = base.resize
-        percent = _int(v["percent"].get(), None, 1, 1000)
-        resize = dataclasses.replace(
-            r,
-            mode=RESIZE[v["resize"].get()],
-            # An empty box falls back to the last value, else a sensible size.
-            width=_int(v["width"].get(), r.width or 1600),
-            height=_int(v["height"].get(), r.height or 1600),
-            size=_int(v["size"].get(), r.size or 1600),
-            percent=float(percent) if percent is not None else (r.percent or 50.0),
-            upscale=bool(v["upscale"].get()),
-        )
+        resize = self._resize_from_widgets(base)
         removal = dataclasses.replace(
             base.background_removal,
             enabled=bool(v["bg_enabled"].get()) and self.allow_background,

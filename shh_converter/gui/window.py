@@ -83,7 +83,7 @@ class MainWindow:
         self.files = FileList(
             left, on_select=c.on_select, on_remove=c.remove_selected, on_clear=c.clear
         )
-        self.preview = PreviewPane(left)
+        self.preview = PreviewPane(left, on_resize=lambda: c.schedule_preview(150))
         left.add(self.files, weight=1)
         left.add(self.preview, weight=1)
         left.grid(row=1, column=0, sticky="nsew")

@@ -1,0 +1,254 @@
+"""The real window on Xvfb: start-up, adding files (drop, buttons, real XDND), presets, flags."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import types
+from pathlib import Path
+
+import pytest
+from guikit import close_app, make_app, pump_for, pump_until, screenshot
+
+from shh_converter.core.settings import OutputFormat, ResizeMode
+from shh_converter.gui import controller as controller_mod
+from shh_converter.gui.prefs import BUILTIN_PRESETS, _FallbackConfig
+
+pytestmark = pytest.mark.gui
+
+ODD_NAMES = ["photo with space.jpg", "{braced} name.png", "ünï cödé 日本.webp", "dollar $ [x].jpg"]
+SOURCES = [
+    "photos/mpl_grace_hopper.jpg",
+    "png/pil123rgba.png",
+    "webp/flower2.webp",
+    "photos/sklearn_china.jpg",
+]
+
+
+@pytest.fixture
+def odd_files(corpus: Path, tmp_path: Path) -> list[Path]:
+    """Real images under names that break naive drop parsing."""
+    folder = tmp_path / "in put {x}"
+    folder.mkdir()
+    out = []
+    for name, src in zip(ODD_NAMES, SOURCES, strict=False):
+        shutil.copy(corpus / src, folder / name)
+        out.append(folder / name)
+    return out
+
+
+def _drop(app, data: str) -> str:
+    event = types.SimpleNamespace(data=data, action="copy", widget=app.window.drop.label)
+    return app.window.drop.on_drop(event)
+
+
+def _wait_rows(app, n: int) -> None:
+    files = app.window.files
+    pump_until(
+        app.root,
+        lambda: app.controller.pending_adds == 0 and len(files.files()) >= n,
+        what=f"{n} rows",
+    )
+
+
+def test_window_title_size_and_first_screenshot(app, shots_dir):
+    root = app.root
+    assert root.title() == "SHH Converter"
+    assert root.minsize() == (960, 640)
+    assert root.winfo_width() >= 960 and root.winfo_height() >= 640
+    assert app.window.drop.dnd, "tkdnd should load from tkinterdnd2 under Xvfb"
+    assert app.window.files.count_label.cget("text") == "No files yet"
+    screenshot(app, shots_dir, "01-window")
+
+
+def test_drop_handler_with_realistic_strings(app, odd_files, tmp_path):
+    names = [str(p) for p in odd_files]
+    data = app.root.tk.call("list", *names)  # exactly how tkdnd hands a drop over
+    assert _drop(app, data) == "copy"
+    _wait_rows(app, 4)
+    assert app.window.files.files() == odd_files
+    # A hand-written drop string as file managers produce it: braces around spaced names.
+    app.controller.clear()
+    plain = tmp_path / "a b" / "c d.jpg"
+    plain.parent.mkdir()
+    shutil.copy(odd_files[0], plain)
+    assert _drop(app, "{{{}}} {}".format(plain, tmp_path / "missing.jpg")) == "copy"
+    _wait_rows(app, 1)
+    assert app.window.files.files() == [plain]  # the missing second file is not listed
+    assert _drop(app, "{unbalanced") == "copy"  # garbage is ignored, not a crash
+
+
+def test_drop_folder_expands_recursively_and_shows_dimensions(app, odd_files):
+    _drop(app, app.root.tk.call("list", str(odd_files[0].parent)))
+    _wait_rows(app, 4)
+    files = app.window.files
+    assert sorted(files.files()) == sorted(odd_files)
+    tree = files.tree
+    dims = {tree.item(i, "text"): tree.set(i, "dims") for i in tree.get_children()}
+    assert dims["photo with space.jpg"] == "512×600"
+    assert all(tree.set(i, "status") == "queued" for i in tree.get_children())
+
+
+def test_add_buttons_and_ctrl_o_use_the_file_dialogs(app, odd_files, monkeypatch):
+    """The system dialogs are the one thing patched: they cannot be driven here."""
+    asked = []
+    monkeypatch.setattr(
+        controller_mod.filedialog,
+        "askopenfilenames",
+        lambda **kw: asked.append(kw) or tuple(map(str, odd_files[:2])),
+    )
+    monkeypatch.setattr(
+        controller_mod.filedialog,
+        "askdirectory",
+        lambda **kw: asked.append(kw) or str(odd_files[0].parent),
+    )
+    app.window.drop.add_files_btn.invoke()
+    _wait_rows(app, 2)
+    assert app.window.files.files() == odd_files[:2]
+    app.window.drop.add_folder_btn.invoke()
+    _wait_rows(app, 4)
+    assert sorted(app.window.files.files()) == sorted(odd_files)
+    assert app.prefs.last_folder("input") == odd_files[0].parent
+    app.controller.clear()
+    app.root.focus_force()
+    app.root.update()
+    app.window.files.tree.focus_set()
+    app.window.files.tree.event_generate("<Control-o>")
+    _wait_rows(app, 2)
+    assert len(asked) == 3
+
+
+def test_remove_and_clear(app, odd_files):
+    _drop(app, app.root.tk.call("list", *map(str, odd_files)))
+    _wait_rows(app, 4)
+    files = app.window.files
+    files.tree.selection_set(files.iids[odd_files[1]])
+    app.window.files.remove_btn.invoke()
+    assert files.files() == [odd_files[0], *odd_files[2:]]
+    files.clear_btn.invoke()
+    assert files.files() == [] and files.count_label.cget("text") == "No files yet"
+
+
+def test_real_xdnd_drag_from_another_x_client(app, odd_files):
+    """A GTK window drags the files onto ours through the X server (as a file manager does)."""
+    src = subprocess.Popen(
+        [
+            "/usr/bin/python3",
+            str(Path(__file__).with_name("gtk_drag_source.py")),
+            *map(str, odd_files),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert src.stdout.readline().strip() == "ready"
+        label = app.window.drop.label
+        tx, ty = label.winfo_rootx() + 30, label.winfo_rooty() + 10
+        cmd = ["xdotool", "mousemove", "--sync", "700", "50", "mousedown", "1"]
+        for i in range(1, 11):  # several steps so XdndPosition/XdndStatus round trips happen
+            x, y = 700 + (tx - 700) * i // 10, 50 + (ty - 50) * i // 10
+            cmd += ["mousemove", "--sync", str(x), str(y), "sleep", "0.05"]
+        xdo = subprocess.Popen([*cmd, "mouseup", "1"])
+        pump_until(
+            app.root,
+            lambda: xdo.poll() is not None and len(app.window.files.files()) == 4,
+            timeout=30,
+            what="XDND drop",
+        )
+    finally:
+        src.kill()
+        src.wait()
+    assert app.window.files.files() == odd_files
+
+
+def test_presets_switch_and_disable_what_does_not_apply(app, monkeypatch):
+    panel, bar = app.window.settings, app.window.presets
+    bar.apply("Email JPEG 1280")
+    s = panel.get_settings()
+    assert s.encode.format == OutputFormat.JPEG and s.encode.quality == 80
+    assert s.resize.mode == ResizeMode.MAX_SIDE and s.resize.size == 1280
+    assert panel.format_box.get() == "JPEG" and panel.size_spin.get() == "1280"
+    assert panel.quality_scale.instate(["!disabled"]) and panel.lossless_check.instate(["disabled"])
+    assert panel.width_spin.instate(["disabled"])
+    bar.apply("Lossless PNG")
+    assert panel.get_settings() == BUILTIN_PRESETS["Lossless PNG"]
+    assert panel.quality_scale.instate(["disabled"])
+    bar.apply("Product cut-out")
+    s = panel.get_settings()
+    assert s.background_removal.enabled and s.background_removal.trim
+    assert panel.model_box.instate(["!disabled"]) and panel.bg_check.winfo_ismapped()
+    # Save the current settings under a new name, switch away, come back, delete it.
+    panel.v["quality"].set(55)
+    monkeypatch.setattr(controller_mod.simpledialog, "askstring", lambda *a, **k: "My cut-outs")
+    bar.save_btn.invoke()
+    assert "My cut-outs" in bar.combo.cget("values")
+    bar.apply("Web 1600 WebP")
+    assert panel.get_settings().encode.quality == 82
+    bar.apply("My cut-outs")
+    assert panel.get_settings().encode.quality == 55
+    bar.delete_btn.invoke()
+    assert "My cut-outs" not in bar.combo.cget("values")
+    assert app.prefs.preset("My cut-outs") is None
+
+
+def test_lossless_webp_disables_quality(app):
+    panel = app.window.settings
+    panel.v["format"].set("WebP")
+    panel.v["lossless"].set(True)
+    assert panel.quality_scale.instate(["disabled"])
+    panel.v["lossless"].set(False)
+    assert panel.quality_scale.instate(["!disabled"])
+
+
+def test_background_removal_hidden_when_the_flag_is_off(x_display):
+    cfg = _FallbackConfig()
+    cfg.set("features.background_removal_enabled", False)
+    app = make_app(cfg)
+    try:
+        panel = app.window.settings
+        assert not panel.bg_frame.winfo_ismapped()
+        app.window.presets.apply("Product cut-out")
+        assert panel.get_settings().background_removal.enabled is False
+    finally:
+        close_app(app)
+
+
+def test_callback_error_shows_crash_dialog_and_app_goes_on(app):
+    def boom() -> None:
+        raise RuntimeError("deliberate test failure")
+
+    app.root.after(0, boom)
+    pump_until(app.root, lambda: app.callback_errors, what="the callback error")
+    dialog = app.controller.extras.dialog
+    assert dialog is not None and dialog.winfo_exists() and dialog.title() == "Something went wrong"
+    texts = [w.cget("text") for w in dialog.body.winfo_children()]
+    assert any("deliberate test failure" in t for t in texts)
+    app.callback_errors.clear()  # expected here; the fixture fails on any other
+    app.window.settings.v["quality"].set(50)  # still responsive
+    pump_for(app.root, 0.3)
+    assert app.window.settings.get_settings().encode.quality == 50
+
+
+def test_about_dialog_names_the_version(app):
+    from shh_converter import __version__
+
+    app.controller.about()
+    dialog = app.controller.extras.dialog
+    texts = [w.cget("text") for w in dialog.body.winfo_children()]
+    assert f"Version {__version__}" in texts
+
+
+def test_thousands_of_rows_keep_the_loop_responsive(app, corpus, tmp_path):
+    folder = tmp_path / "many"
+    folder.mkdir()
+    first = folder / "img0000.png"
+    shutil.copy(corpus / "photos" / "debian_emblem-debian_256.png", first)
+    for i in range(1, 3000):
+        os.link(first, folder / f"img{i:04d}.png")  # same bytes, no extra disk
+    app.controller.ui.reset_gap()
+    app.controller.add_paths([folder])
+    _wait_rows(app, 3000)
+    assert len(app.window.files.tree.get_children()) == 3000
+    assert app.controller.ui.max_gap_s < 0.25, f"loop stalled {app.controller.ui.max_gap_s:.3f}s"
