@@ -1,0 +1,370 @@
+"""The app's JSON config with feature flags, declared in one place.
+
+Every option is declared once in :data:`OPTIONS` (key, type, default, validation,
+help). The file lives at ``paths.config_dir / "config.json"`` and carries a
+``schema_version``.
+
+Rules (architecture rule 6):
+
+* first run writes the file with every default, so users can find and edit the flags;
+* loading deep-merges the file over the defaults: a nested key missing from the file
+  takes its default, the others survive;
+* a bad value falls back to its default with a warning (logged and kept in
+  :attr:`Config.warnings`);
+* keys this version does not know are kept and written back on save;
+* saves are atomic (temp file in the same folder, then ``os.replace``);
+* a corrupt file is renamed aside as ``config.json.corrupt-<time>``, the app starts
+  on defaults and :attr:`Config.notice` carries a one-time message for the user
+  (the next start finds a good file, so the notice is shown once);
+* environment overrides for scalar flags: ``SHH_CONVERTER_FEATURES__MAX_BATCH_SIZE=10``
+  sets ``features.max_batch_size`` for this run only (never saved).
+
+Call points: the CLI's start-up (``startup.startup``) and the GUI (``gui.prefs``)
+call :func:`load`; both build ``Settings.limits`` with :func:`limits_from`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .core.atomic import atomic_write
+from .core.settings import Limits
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+FILE_NAME = "config.json"
+ENV_PREFIX = "SHH_CONVERTER_"
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Option:
+    """One config option: dotted key, accepted type(s), default, extra check, help text."""
+
+    key: str
+    type: type | tuple[type, ...]
+    default: Any
+    check: Callable[[Any], bool] | None = None
+    help: str = ""
+    nullable: bool = False
+
+    def valid(self, value: Any) -> bool:
+        """True when ``value`` is acceptable for this option."""
+        if value is None:
+            return self.nullable
+        if isinstance(value, bool) and bool not in _as_tuple(self.type):
+            return False  # bool is an int subclass: "max_batch_size": true is a mistake
+        if not isinstance(value, self.type):
+            return False
+        return self.check is None or bool(self.check(value))
+
+
+def _as_tuple(t: type | tuple[type, ...]) -> tuple[type, ...]:
+    return t if isinstance(t, tuple) else (t,)
+
+
+def _between(lo: float, hi: float) -> Callable[[Any], bool]:
+    return lambda v: lo <= v <= hi
+
+
+def _http_url(v: str) -> bool:
+    return v.startswith(("https://", "http://"))
+
+
+def _repo_name(v: str) -> bool:
+    owner, _, name = v.partition("/")
+    return bool(owner) and bool(name) and "/" not in name
+
+
+NUM = (int, float)
+OPTIONS: tuple[Option, ...] = (
+    # -- feature flags (the production review's keys) ----------------------------
+    Option("features.background_removal_enabled", bool, True, help="Offer background removal"),
+    Option(
+        "features.max_image_size_mb",
+        NUM,
+        50,
+        _between(0, 100_000),
+        "Largest SOURCE FILE accepted, in MB on disk (0 = no limit)",
+    ),
+    Option(
+        "features.max_batch_size",
+        int,
+        100,
+        _between(0, 10_000_000),
+        "Most files in one batch (0 = no limit)",
+    ),
+    Option(
+        "features.processing_timeout_seconds",
+        NUM,
+        300,
+        _between(0, 86_400),
+        "Longest time for one file, in seconds (0 = no limit)",
+    ),
+    # -- performance ---------------------------------------------------------------
+    Option(
+        "performance.memory_warning_threshold_mb",
+        NUM,
+        1024,
+        _between(16, 1_000_000),
+        "Warn (and hold new jobs) when the app uses more memory than this",
+    ),
+    Option(
+        "performance.enable_performance_logging",
+        bool,
+        True,
+        help="Log time and memory for each file",
+    ),
+    Option(
+        "performance.max_concurrent_operations",
+        int,
+        0,
+        _between(0, 256),
+        "Files converted at once (0 = automatic, one per CPU core)",
+    ),
+    # -- window --------------------------------------------------------------------
+    Option("ui.show_advanced_options", bool, False, help="Show advanced options"),
+    Option("ui.enable_debug_mode", bool, False, help="Debug-level logging"),
+    Option("ui.window_geometry", str, None, nullable=True, help="Last window size and position"),
+    Option("ui.last_input_dir", str, None, nullable=True, help="Last folder images came from"),
+    Option("ui.last_output_dir", str, None, nullable=True, help="Last destination folder"),
+    Option("ui.settings", dict, None, nullable=True, help="Last conversion settings"),
+    Option("ui.presets", dict, {}, help="User presets: name -> settings"),
+    # -- update check --------------------------------------------------------------
+    Option("updates.check_on_startup", bool, True, help="Check for a new version at start-up"),
+    Option("updates.api_base", str, "https://api.github.com", _http_url, "Release API base URL"),
+    Option("updates.repository", str, "LWR95/ImageToWebp", _repo_name, "owner/name on GitHub"),
+    Option("updates.include_prereleases", bool, False, help="Also offer pre-releases"),
+    Option("updates.skipped_version", str, None, nullable=True, help="Version the user skipped"),
+    Option("updates.last_check", NUM, 0, _between(0, 1e11), "When the last check ran (epoch s)"),
+    Option("updates.etag", str, None, nullable=True, help="ETag of the cached answer"),
+    Option("updates.cached_release", dict, None, nullable=True, help="Last release answer"),
+)
+BY_KEY: dict[str, Option] = {o.key: o for o in OPTIONS}
+
+
+def default_tree() -> dict[str, Any]:
+    """The full nested dict of defaults, with the schema version."""
+    tree: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    for option in OPTIONS:
+        _put(tree, option.key, copy.deepcopy(option.default))
+    return tree
+
+
+def _lookup(tree: Mapping[str, Any], key: str) -> tuple[bool, Any]:
+    node: Any = tree
+    for part in key.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _put(tree: dict[str, Any], key: str, value: Any) -> None:
+    *parents, leaf = key.split(".")
+    node = tree
+    for part in parents:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = node[part] = {}
+        node = child
+    node[leaf] = value
+
+
+def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, recursively (nested keys of ``base`` survive)."""
+    out = dict(base)
+    for name, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(name), dict):
+            out[name] = _deep_merge(out[name], value)
+        else:
+            out[name] = copy.deepcopy(value)
+    return out
+
+
+class Config:
+    """The loaded config: ``get("a.b")``, ``set("a.b", v)``, ``save()``.
+
+    Unknown keys raise ``KeyError``; a value that fails validation raises ``ValueError``
+    from :meth:`set` (the file on disk is never given a bad value by the app).
+    """
+
+    def __init__(self, path: Path, data: dict[str, Any] | None = None) -> None:
+        self.path = path
+        self.data: dict[str, Any] = data if data is not None else default_tree()
+        self.env: dict[str, Any] = {}  # environment overrides (this run only)
+        self.warnings: list[str] = []
+        self.notice: str | None = None  # one-time message for the user (corrupt file)
+
+    def get(self, key: str) -> Any:
+        """The value of a declared option (environment override first)."""
+        option = BY_KEY[key]
+        if key in self.env:
+            return self.env[key]
+        found, value = _lookup(self.data, key)
+        return copy.deepcopy(value) if found else copy.deepcopy(option.default)
+
+    def set(self, key: str, value: Any) -> None:
+        """Change a declared option in memory (call :meth:`save` to keep it)."""
+        option = BY_KEY[key]
+        if not option.valid(value):
+            raise ValueError(f"bad value for {key}: {value!r} ({option.help})")
+        _put(self.data, key, copy.deepcopy(value))
+
+    def take_notice(self) -> str | None:
+        """The one-time notice (then cleared), for the GUI's dialog or the CLI's stderr."""
+        notice, self.notice = self.notice, None
+        return notice
+
+    def save(self) -> None:
+        """Write the file atomically (unknown keys included, env overrides not)."""
+        paths.ensure(self.path.parent)
+        self.data["schema_version"] = SCHEMA_VERSION
+        blob = json.dumps(self.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        with atomic_write(self.path) as fh:
+            fh.write(blob.encode("utf-8"))
+        log.debug("config saved to %s", paths.redact_home(str(self.path)))
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning("config: %s", message)
+
+
+def config_path() -> Path:
+    """Where the config file lives (read at call time: tests repoint ``paths``)."""
+    return paths.config_dir / FILE_NAME
+
+
+def load(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read the config (creating it with defaults on first run); never raises for bad files."""
+    path = path or config_path()
+    cfg = Config(path)
+    raw = _read(cfg)
+    if raw is None:  # first run, or corrupt file moved aside
+        _try_save(cfg)
+    else:
+        cfg.data = _validated(cfg, raw)
+        if cfg.data != raw:
+            _try_save(cfg)  # new options appear in the file for users to find
+    cfg.env = _env_overrides(cfg, os.environ if environ is None else environ)
+    return cfg
+
+
+def _read(cfg: Config) -> dict[str, Any] | None:
+    try:
+        text = cfg.path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        log.info("no config yet: writing defaults to %s", paths.redact_home(str(cfg.path)))
+        return None
+    except OSError as exc:
+        cfg._warn(f"cannot read {cfg.path.name} ({exc.strerror}); using defaults")
+        return {}
+    try:
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise ValueError("the top level is not an object")
+    except ValueError as exc:
+        _move_aside(cfg, str(exc))
+        return None
+    return raw
+
+
+def _move_aside(cfg: Config, why: str) -> None:
+    aside = cfg.path.with_name(f"{cfg.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        os.replace(cfg.path, aside)
+        where = f"it was kept as {aside.name}"
+    except OSError as exc:
+        where = f"it could not be moved aside ({exc.strerror})"
+    cfg.notice = (
+        f"The settings file was damaged ({why}); the app started with default settings "
+        f"and {where} in {paths.redact_home(str(cfg.path.parent))}."
+    )
+    log.warning("config: %s", cfg.notice)
+
+
+def _validated(cfg: Config, raw: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``raw`` over the defaults; bad values take their default with a warning."""
+    data = _deep_merge(default_tree(), raw)
+    version = raw.get("schema_version")
+    if version != SCHEMA_VERSION:
+        log.info("config schema %r read by schema %d", version, SCHEMA_VERSION)
+    for option in OPTIONS:
+        found, value = _lookup(data, option.key)
+        if not found or not option.valid(value):
+            if found:
+                cfg._warn(f"{option.key}={value!r} is not valid; using {option.default!r}")
+            _put(data, option.key, copy.deepcopy(option.default))
+    data["schema_version"] = SCHEMA_VERSION
+    return data
+
+
+def _try_save(cfg: Config) -> None:
+    try:
+        cfg.save()
+    except OSError as exc:  # a read-only home must not stop the app
+        cfg._warn(f"cannot write {cfg.path.name} ({exc.strerror})")
+
+
+def _env_overrides(cfg: Config, environ: Mapping[str, str]) -> dict[str, Any]:
+    """``SHH_CONVERTER_SECTION__NAME=value`` for scalar options."""
+    found: dict[str, Any] = {}
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
+        option = BY_KEY.get(key)
+        if option is None or option.type in (dict,):
+            cfg._warn(f"environment variable {name} names no config flag; ignored")
+            continue
+        value = _parse_env(text)
+        if not option.valid(value):
+            cfg._warn(f"environment variable {name}={text!r} is not valid; ignored")
+            continue
+        found[key] = value
+    return found
+
+
+def _parse_env(text: str) -> Any:
+    lowered = text.strip().lower()
+    if lowered in ("true", "yes", "on"):
+        return True
+    if lowered in ("false", "no", "off"):
+        return False
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def limits_from(cfg: Config) -> Limits:
+    """The engine's safety limits from the feature flags (0 means "no limit").
+
+    ``features.max_image_size_mb`` limits the SOURCE FILE size on disk (what a user
+    sees in their file manager). Decoded size is guarded separately: ``Limits.max_pixels``
+    (decompression bombs) and the memory monitor's ``fits_in_memory``.
+    """
+    size_mb = float(cfg.get("features.max_image_size_mb"))
+    timeout = float(cfg.get("features.processing_timeout_seconds"))
+    batch = int(cfg.get("features.max_batch_size"))
+    return Limits(
+        max_file_bytes=int(size_mb * MB) if size_mb > 0 else None,
+        timeout_seconds=timeout if timeout > 0 else None,
+        max_batch=batch if batch > 0 else None,
+    )
+
+
+def workers_from(cfg: Config) -> int | None:
+    """``performance.max_concurrent_operations`` as the runner's ``workers`` (None = auto)."""
+    value = int(cfg.get("performance.max_concurrent_operations"))
+    return value if value > 0 else None

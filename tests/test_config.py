@@ -1,0 +1,177 @@
+"""Config: defaults written on first run, deep merge, validation, corrupt files, env overrides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from shh_converter import config, paths
+from shh_converter.core.settings import Settings
+
+REVIEW_KEYS = (
+    "features.background_removal_enabled",
+    "features.max_image_size_mb",
+    "features.max_batch_size",
+    "features.processing_timeout_seconds",
+    "performance.memory_warning_threshold_mb",
+    "performance.enable_performance_logging",
+    "performance.max_concurrent_operations",
+    "ui.show_advanced_options",
+    "ui.enable_debug_mode",
+)
+
+
+def _file() -> dict:
+    return json.loads(config.config_path().read_text(encoding="utf-8"))
+
+
+def test_first_run_writes_every_default(app_home: Path) -> None:
+    assert not config.config_path().exists()
+    cfg = config.load(environ={})
+    on_disk = _file()
+    assert config.config_path().parent == paths.config_dir
+    assert on_disk["schema_version"] == config.SCHEMA_VERSION
+    for option in config.OPTIONS:
+        node = on_disk
+        for part in option.key.split("."):
+            node = node[part]
+        assert node == option.default, option.key
+        assert cfg.get(option.key) == option.default
+    for key in REVIEW_KEYS:
+        assert key in config.BY_KEY
+    assert cfg.notice is None and cfg.warnings == []
+
+
+def test_deep_merge_keeps_nested_defaults_and_unknown_keys() -> None:
+    path = config.config_path()
+    paths.ensure(path.parent)
+    path.write_text(
+        json.dumps(
+            {
+                "features": {"max_batch_size": 7, "future_flag": "x"},
+                "plugins": {"a": [1, 2]},
+            }
+        ),
+        encoding="utf-8",
+    )
+    cfg = config.load(environ={})
+    assert cfg.get("features.max_batch_size") == 7
+    # a sibling missing from the file still has its default (a shallow merge loses it)
+    assert cfg.get("features.background_removal_enabled") is True
+    assert cfg.get("features.processing_timeout_seconds") == 300
+    cfg.set("ui.show_advanced_options", True)
+    cfg.save()
+    on_disk = _file()
+    assert on_disk["features"]["future_flag"] == "x"
+    assert on_disk["plugins"] == {"a": [1, 2]}
+    assert on_disk["ui"]["show_advanced_options"] is True
+    assert config.load(environ={}).get("ui.show_advanced_options") is True
+
+
+@pytest.mark.parametrize(
+    ("key", "bad"),
+    [
+        ("features.max_batch_size", "ten"),
+        ("features.max_batch_size", -3),
+        ("features.max_batch_size", True),
+        ("features.background_removal_enabled", "yes"),
+        ("updates.repository", "no-slash"),
+        ("updates.api_base", "ftp://x"),
+        ("performance.memory_warning_threshold_mb", 1),
+    ],
+)
+def test_bad_value_falls_back_to_default_with_warning(key: str, bad: object) -> None:
+    tree = config.default_tree()
+    section, name = key.split(".")
+    tree[section][name] = bad
+    path = config.config_path()
+    paths.ensure(path.parent)
+    path.write_text(json.dumps(tree), encoding="utf-8")
+    cfg = config.load(environ={})
+    assert cfg.get(key) == config.BY_KEY[key].default
+    assert any(key in w for w in cfg.warnings)
+    with pytest.raises(ValueError):
+        cfg.set(key, bad)
+
+
+def test_unknown_key_raises() -> None:
+    cfg = config.load(environ={})
+    with pytest.raises(KeyError):
+        cfg.get("features.nope")
+    with pytest.raises(KeyError):
+        cfg.set("nope", 1)
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", "", "\x00\x01"])
+def test_corrupt_file_is_moved_aside_and_user_told_once(content: str) -> None:
+    path = config.config_path()
+    paths.ensure(path.parent)
+    path.write_text(content, encoding="utf-8")
+    cfg = config.load(environ={})
+    aside = list(path.parent.glob("config.json.corrupt-*"))
+    assert len(aside) == 1
+    assert aside[0].read_text(encoding="utf-8") == content
+    notice = cfg.take_notice()
+    assert notice and aside[0].name in notice
+    assert cfg.take_notice() is None
+    assert cfg.get("features.max_batch_size") == 100
+    assert _file()["schema_version"] == config.SCHEMA_VERSION  # a good file replaced it
+    assert config.load(environ={}).notice is None  # the next start says nothing
+
+
+def test_save_is_atomic_and_leaves_no_temp_files() -> None:
+    cfg = config.load(environ={})
+    for i in range(5):
+        cfg.set("features.max_batch_size", i + 1)
+        cfg.save()
+    names = sorted(p.name for p in config.config_path().parent.iterdir())
+    assert names == ["config.json"]
+    assert _file()["features"]["max_batch_size"] == 5
+
+
+def test_settings_and_presets_round_trip() -> None:
+    cfg = config.load(environ={})
+    settings = Settings()
+    cfg.set("ui.settings", settings.to_dict())
+    cfg.set("ui.presets", {"mine": settings.to_dict()})
+    cfg.set("ui.window_geometry", "800x600+10+10")
+    cfg.save()
+    again = config.load(environ={})
+    assert Settings.from_dict(again.get("ui.settings")) == settings
+    assert Settings.from_dict(again.get("ui.presets")["mine"]) == settings
+    assert again.get("ui.window_geometry") == "800x600+10+10"
+
+
+def test_environment_overrides_are_not_saved() -> None:
+    env = {
+        "SHH_CONVERTER_FEATURES__MAX_BATCH_SIZE": "10",
+        "SHH_CONVERTER_FEATURES__BACKGROUND_REMOVAL_ENABLED": "false",
+        "SHH_CONVERTER_UI__NOPE": "1",
+        "SHH_CONVERTER_FEATURES__MAX_IMAGE_SIZE_MB": "-5",
+        "SHH_CONVERTER_HOME": "/ignored",
+    }
+    cfg = config.load(environ=env)
+    assert cfg.get("features.max_batch_size") == 10
+    assert cfg.get("features.background_removal_enabled") is False
+    assert cfg.get("features.max_image_size_mb") == 50
+    assert len(cfg.warnings) == 2
+    cfg.save()
+    assert _file()["features"]["max_batch_size"] == 100
+
+
+def test_limits_from_config() -> None:
+    cfg = config.load(environ={})
+    limits = config.limits_from(cfg)
+    assert limits.max_file_bytes == 50 * 1024 * 1024
+    assert limits.timeout_seconds == 300
+    assert limits.max_batch == 100
+    cfg.set("features.max_image_size_mb", 0)
+    cfg.set("features.processing_timeout_seconds", 0)
+    cfg.set("features.max_batch_size", 0)
+    limits = config.limits_from(cfg)
+    assert (limits.max_file_bytes, limits.timeout_seconds, limits.max_batch) == (None, None, None)
+    assert config.workers_from(cfg) is None
+    cfg.set("performance.max_concurrent_operations", 3)
+    assert config.workers_from(cfg) == 3
