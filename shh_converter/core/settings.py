@@ -120,6 +120,7 @@ class Limits:
     max_pixels: int = 100_000_000
     max_file_bytes: int | None = None  # None = no limit
     timeout_seconds: float | None = None  # per file; None = no limit
+    max_batch: int | None = None  # files per batch; None = no limit
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,291 @@
+"""Inputs -> a list of :class:`~shh_converter.core.jobs.Job`: discovery, names, conflicts.
+
+Rules (the tests hold us to them):
+
+* **Discovery.** A file named on the command line (or dropped) is always taken,
+  whatever its extension: the format is detected from the content later, so a
+  non-image gets a clear per-file "not an image" failure. A folder contributes
+  every regular file in it (``recursive``: in its subfolders too, mirrored under
+  the destination) except hidden and system files (``.*``, ``Thumbs.db``,
+  ``desktop.ini``, Windows hidden/system attributes) -- which also covers our own
+  ``.shh-partial-*`` temps and the resume ledger -- and except files the ledger of
+  that folder lists as our outputs. A destination inside a source folder is not
+  walked. A missing input becomes a failed job, so it is reported like any file.
+* **Names.** ``settings.name_template`` with the fields in :data:`TEMPLATE_FIELDS`;
+  ``/`` in the template makes subfolders. Every part is made legal on Windows and
+  the result can never leave the destination (``..``, absolute paths, drive letters
+  are neutralised). A template without ``{ext}`` gets the extension appended.
+* **Conflicts.** Two inputs never share an output (the later one, in input order,
+  becomes ``a (2).webp``); a source is never an output target, whatever the policy;
+  an output we made earlier from the same source is skipped when up to date and
+  redone in place otherwise; any other existing file follows ``settings.on_conflict``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import stat
+import string
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .atomic import clean_stale_temps
+from .errors import UsageError
+from .jobs import Job
+from .settings import ConflictPolicy, Settings
+from .state import LedgerBook
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_FIELDS = {
+    "stem": "source name without its extension",
+    "ext": "output extension (webp, jpg, png, avif)",
+    "name": "source name with its extension",
+    "src_ext": "source extension without the dot",
+    "parent": "name of the source's folder",
+    "index": "position in the batch, from 1 (e.g. {index:03d})",
+    "format": "output format (webp, jpeg, png, avif)",
+}
+JUNK_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"}
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
+    f"{p}{n}" for p in ("COM", "LPT") for n in "123456789"
+}
+ILLEGAL_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+MAX_NAME_BYTES = 200  # leaves room for " (99)" and the ".shh-partial-..." temp prefix under 255
+
+
+class BatchTooLargeError(UsageError):
+    """More files than ``Limits.max_batch`` allows."""
+
+
+@dataclass
+class Plan:
+    """What a batch will do: one job per input file found, in a stable order."""
+
+    jobs: list[Job]
+    dest: Path
+    removed_temps: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def to_convert(self) -> list[Job]:
+        return [j for j in self.jobs if not j.skip_reason and not j.error]
+
+
+@dataclass(frozen=True)
+class _Found:
+    source: Path
+    subdir: tuple[str, ...] = ()  # folder relative to the input folder (mirrored under dest)
+    error: str | None = None
+
+
+def validate_template(template: str) -> None:
+    """Raise :class:`UsageError` for an unknown field or a malformed template."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise UsageError(f"bad name template {template!r}: {exc}") from exc
+    for _text, name, _spec, _conv in parsed:
+        if name is not None and name not in TEMPLATE_FIELDS:
+            known = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+            raise UsageError(
+                f"bad name template {template!r}: unknown field {{{name}}} (use {known})"
+            )
+    try:
+        _render(template, Path("x.jpg"), 1, Settings())
+    except (ValueError, IndexError, KeyError) as exc:
+        raise UsageError(f"bad name template {template!r}: {exc}") from exc
+
+
+def plan_batch(
+    inputs: Sequence[Path], dest: Path, settings: Settings, *, recursive: bool = False
+) -> Plan:
+    """Turn files and folders into jobs writing into ``dest`` (see module docstring)."""
+    validate_template(settings.name_template)
+    dest = Path(os.path.abspath(dest))
+    book = LedgerBook()
+    found = _discover([Path(p) for p in inputs], dest, recursive, book)
+    limit = settings.limits.max_batch
+    if limit is not None and len(found) > limit:
+        raise BatchTooLargeError(f"{len(found)} files is more than the limit of {limit} per batch")
+    namer = _Namer(dest, settings, book, {_key(f.source) for f in found})
+    jobs = [namer.job(i, f) for i, f in enumerate(found)]
+    removed = sum(clean_stale_temps(folder) for folder in {j.output.parent for j in jobs})
+    return Plan(jobs=jobs, dest=dest, removed_temps=removed)
+
+
+# -- discovery ------------------------------------------------------------------------
+
+
+def _discover(inputs: list[Path], dest: Path, recursive: bool, book: LedgerBook) -> list[_Found]:
+    seen: set[str] = set()
+    found: list[_Found] = []
+    for raw in inputs:
+        path = Path(os.path.abspath(raw))
+        if path.is_dir():
+            items = list(_walk(path, dest, recursive, book))
+        elif path.is_file():
+            items = [_Found(path)]
+        elif path.exists():
+            items = [_Found(path, error="not a regular file")]
+        else:
+            items = [_Found(path, error="file not found")]
+        for item in items:
+            if _key(item.source) not in seen:
+                seen.add(_key(item.source))
+                found.append(item)
+    return found
+
+
+def _walk(root: Path, dest: Path, recursive: bool, book: LedgerBook) -> Iterator[_Found]:
+    """Regular, non-hidden files under ``root``, sorted, skipping the destination tree."""
+    for folder, subdir in _folders(root, dest, recursive):
+        # Destination == source folder: outputs of earlier runs sit beside the sources.
+        ours = book.for_folder(folder).outputs() if folder == dest.joinpath(*subdir) else set()
+        for entry in _sorted_entries(folder):
+            if entry.is_file() and not _is_hidden(entry) and entry.name not in ours:
+                yield _Found(Path(entry.path), subdir)
+
+
+def _folders(root: Path, dest: Path, recursive: bool) -> Iterator[tuple[Path, tuple[str, ...]]]:
+    yield root, ()
+    if not recursive:
+        return
+    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    while stack:
+        folder, subdir = stack.pop(0)
+        for entry in _sorted_entries(folder):
+            if not entry.is_dir(follow_symlinks=False) or _is_hidden(entry):
+                continue
+            child = Path(entry.path)
+            if child == dest:
+                continue  # a destination inside the source: never read outputs back in
+            yield child, (*subdir, entry.name)
+            stack.append((child, (*subdir, entry.name)))
+
+
+def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            entries = list(it)
+    except OSError as exc:
+        log.warning("cannot list %s: %s", folder, exc)
+        return []
+    return sorted(entries, key=lambda e: (e.name.casefold(), e.name))
+
+
+def _is_hidden(entry: os.DirEntry[str]) -> bool:
+    if entry.name.startswith(".") or entry.name.casefold() in JUNK_NAMES:
+        return True
+    try:
+        attrs = getattr(entry.stat(), "st_file_attributes", 0)  # Windows only
+    except OSError:
+        return True  # a broken link or a file that vanished: nothing to convert
+    hidden = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 2) | getattr(stat, "FILE_ATTRIBUTE_SYSTEM", 4)
+    return bool(attrs & hidden)
+
+
+def _key(path: Path) -> str:
+    """Collision key: case-insensitive everywhere, so a plan is valid on Windows and macOS too."""
+    return os.path.normcase(str(path)).casefold()
+
+
+# -- naming and conflicts ---------------------------------------------------------------
+
+
+class _Namer:
+    """Picks each job's output, remembering what this batch has already claimed."""
+
+    def __init__(self, dest: Path, settings: Settings, book: LedgerBook, sources: set[str]) -> None:
+        self.dest = dest
+        self.settings = settings
+        self.book = book
+        self.sources = sources
+        self.taken: set[str] = set()
+        self.fingerprint = settings.fingerprint()
+
+    def job(self, index: int, found: _Found) -> Job:
+        folder = self.dest.joinpath(*(sanitise_part(p) for p in found.subdir))
+        wanted = folder / output_name(self.settings, found.source, index)
+        if found.error:
+            return Job(index=index, source=found.source, output=wanted, error=found.error)
+        output, skip = self._resolve(wanted, found.source)
+        self.taken.add(_key(output))
+        return Job(index=index, source=found.source, output=output, skip_reason=skip)
+
+    def _resolve(self, wanted: Path, source: Path) -> tuple[Path, str | None]:
+        policy = self.settings.on_conflict
+        for n, candidate in enumerate(_numbered(wanted)):
+            if _key(candidate) in self.taken or _key(candidate) in self.sources:
+                continue  # claimed by this batch, or a source: never a target
+            if not os.path.lexists(candidate):
+                return candidate, None
+            if candidate.is_dir():
+                continue
+            ledger = self.book.for_folder(candidate.parent)
+            if ledger.made_from(candidate, source):
+                fresh = ledger.is_up_to_date(candidate, source, self.fingerprint)
+                return candidate, ("up to date" if fresh else None)
+            if policy == ConflictPolicy.OVERWRITE:
+                return candidate, None
+            if policy == ConflictPolicy.SKIP and n == 0:
+                return candidate, "already exists"
+        raise AssertionError("unreachable: _numbered is endless")
+
+
+def _numbered(path: Path) -> Iterator[Path]:
+    yield path
+    n = 2
+    while True:
+        yield path.with_name(f"{path.stem} ({n}){path.suffix}")
+        n += 1
+
+
+def output_name(settings: Settings, source: Path, index: int) -> str:
+    """The template rendered for ``source`` as a safe relative path string (``/``-separated)."""
+    rendered = _render(settings.name_template, source, index + 1, settings)
+    if "{ext}" not in settings.name_template and not rendered.endswith("." + settings.extension):
+        rendered = f"{rendered}.{settings.extension}"
+    parts = [sanitise_part(p) for p in re.split(r"[/\\]", rendered) if p not in ("", ".", "..")]
+    if not parts:
+        parts = [sanitise_part(f"{source.stem}.{settings.extension}")]
+    return "/".join(parts)
+
+
+def _render(template: str, source: Path, number: int, settings: Settings) -> str:
+    def clean(value: str) -> str:  # a value never makes folders; only the template's "/" does
+        return value.replace("/", "_").replace("\\", "_")
+
+    return template.format(
+        stem=clean(source.stem),
+        ext=settings.extension,
+        name=clean(source.name),
+        src_ext=clean(source.suffix.lstrip(".")),
+        parent=clean(source.parent.name),
+        index=number,
+        format=settings.encode.format.value,
+    )
+
+
+def sanitise_part(part: str) -> str:
+    """One path component made legal on Windows, macOS and Linux (never empty, ``.`` or ``..``)."""
+    part = ILLEGAL_CHARS.sub("_", part).rstrip(". ")
+    if not part or set(part) <= {"."}:
+        part = "_"
+    if part.split(".")[0].upper().rstrip(" ") in WINDOWS_RESERVED:
+        part = "_" + part
+    return _shorten(part)
+
+
+def _shorten(part: str) -> str:
+    if len(part.encode("utf-8")) <= MAX_NAME_BYTES:
+        return part
+    stem, dot, ext = part.rpartition(".")
+    if not dot or len(ext) > 10:
+        stem, ext = part, ""
+    room = MAX_NAME_BYTES - len(ext.encode("utf-8")) - 1
+    short = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(". ")
+    return f"{short}.{ext}" if ext else short

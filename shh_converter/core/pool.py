@@ -1,0 +1,228 @@
+"""Worker processes for the runner: one spawned process per worker, one job at a time.
+
+Each worker has its own pipe, so the runner always knows which file a worker is on:
+when a worker dies (segfault, OOM killer, a test's ``os.kill``) or overruns the
+per-file timeout, that file fails with a clear message, its temp file is removed,
+and a fresh worker takes the dead one's place. ``spawn`` everywhere, so Linux
+behaves like Windows, macOS and frozen PyInstaller apps (``freeze_support`` in
+``__main__`` starts the child there). Workers' log records travel back over the
+same pipe and are replayed in the main process, so log files and stderr get them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from .atomic import TEMP_PREFIX
+from .jobs import Job, JobResult
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def failed_result(job: Job, message: str) -> JobResult:
+    """A failed result for ``job`` that wrote nothing."""
+    try:
+        size = job.source.stat().st_size
+    except OSError:
+        size = 0
+    return JobResult(
+        source=job.source,
+        output=None,
+        status="failed",
+        error=message,
+        bytes_in=size,
+        index=job.index,
+    )
+
+
+class Worker:
+    """One spawned process and the job it is on (at most one)."""
+
+    def __init__(self, ctx: Any, settings: Settings) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        level = logging.getLogger().getEffectiveLevel()
+        self.proc = ctx.Process(
+            target=worker_main, args=(child, settings, level), name="shh-worker", daemon=True
+        )
+        self.proc.start()
+        child.close()  # so a dead worker shows up as EOF on our end
+        self.ready = False
+        self.job: Job | None = None
+        self.since = 0.0
+
+    def give(self, job: Job) -> None:
+        self.job, self.since = job, time.monotonic()
+        with contextlib.suppress(OSError):  # it died: collect() notices and fails the job
+            self.conn.send(job)
+
+    def stop(self, *, kill: bool) -> None:
+        if kill and self.proc.is_alive():
+            self.proc.kill()
+        elif not kill:
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class Pool:
+    """A fixed number of workers, replaced when they die or overrun."""
+
+    MAX_START_FAILURES = 3
+
+    def __init__(self, size: int, settings: Settings) -> None:
+        self.size, self.settings = size, settings
+        self.ctx = multiprocessing.get_context("spawn")
+        self.workers = [Worker(self.ctx, settings) for _ in range(size)]
+        self.start_failures = 0
+
+    def idle(self) -> list[Worker]:
+        return [w for w in self.workers if w.ready and w.job is None]
+
+    def busy(self) -> bool:
+        return any(w.job is not None for w in self.workers)
+
+    def pids(self) -> list[int]:
+        return [w.proc.pid for w in self.workers if w.proc.pid is not None]
+
+    def running_names(self) -> list[str]:
+        return [w.job.source.name for w in self.workers if w.job is not None]
+
+    def collect(self, timeout: float) -> list[tuple[Job, JobResult]]:
+        """Wait up to ``timeout`` for messages; return finished jobs (dead workers' too)."""
+        done: list[tuple[Job, JobResult]] = []
+        for conn in wait([w.conn for w in self.workers], timeout):
+            worker = next(w for w in self.workers if w.conn is conn)
+            try:
+                kind, payload = worker.conn.recv()
+            except (EOFError, OSError):
+                done.extend(self._died(worker))
+                continue
+            if kind == "ready":
+                worker.ready, self.start_failures = True, 0
+            elif kind == "log":
+                _relog(payload)
+            elif kind == "done" and worker.job is not None:
+                done.append((worker.job, payload))
+                worker.job = None
+        return done
+
+    def overdue(self, seconds: float) -> list[Job]:
+        """Stop workers that spent longer than ``seconds`` on their file; return those jobs."""
+        now = time.monotonic()
+        late = [
+            w
+            for w in self.workers  # a result already waiting in the pipe is not late
+            if w.job is not None and now - w.since > seconds and not w.conn.poll()
+        ]
+        jobs = []
+        for worker in late:
+            job = worker.job
+            assert job is not None
+            log.warning("%s: took longer than %g s, stopping its worker", job.source.name, seconds)
+            self._replace(worker)
+            jobs.append(job)
+        return jobs
+
+    def _died(self, worker: Worker) -> list[tuple[Job, JobResult]]:
+        worker.proc.join(timeout=5)
+        code = worker.proc.exitcode
+        job = worker.job
+        if job is None and not worker.ready:
+            self.start_failures += 1
+            if self.start_failures > self.MAX_START_FAILURES:
+                raise RuntimeError(f"worker processes cannot start (exit code {code})")
+        self._replace(worker)
+        if job is None:
+            return []
+        log.error("%s: worker process stopped (exit code %s)", job.source.name, code)
+        message = f"the worker process stopped unexpectedly (exit code {code}) on this file"
+        return [(job, failed_result(job, message))]
+
+    def _replace(self, worker: Worker) -> None:
+        job = worker.job
+        worker.stop(kill=True)
+        if job is not None:
+            remove_temps_for(job.output)
+        self.workers[self.workers.index(worker)] = Worker(self.ctx, self.settings)
+
+    def close(self) -> list[Job]:
+        """Stop every worker; return the jobs that were still running (now discarded)."""
+        unfinished = [w.job for w in self.workers if w.job is not None]
+        for worker in self.workers:
+            worker.stop(kill=worker.job is not None)
+        for job in unfinished:
+            remove_temps_for(job.output)
+        self.workers = []
+        return unfinished
+
+
+def remove_temps_for(output: Path) -> None:
+    """Delete the temp files a stopped worker left for ``output`` (``.shh-partial-*-NAME``)."""
+    try:
+        entries = list(output.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(TEMP_PREFIX) and entry.name.endswith("-" + output.name):
+            try:
+                entry.unlink()
+            except OSError as exc:
+                log.warning("could not remove unfinished %s: %s", entry.name, exc)
+
+
+def _relog(record: dict[str, Any]) -> None:
+    """Replay a worker's log record in this process (so log files and stderr get it)."""
+    rec = logging.makeLogRecord(record)
+    logger = logging.getLogger(rec.name)
+    if logger.isEnabledFor(rec.levelno):
+        logger.handle(rec)
+
+
+class _PipeLogHandler(logging.Handler):
+    """In a worker: send log records to the runner over the job pipe."""
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self.conn = conn
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            data = dict(record.__dict__, msg=record.getMessage(), args=None, exc_info=None)
+            self.conn.send(("log", data))
+        except Exception:
+            self.handleError(record)
+
+
+def worker_main(conn: Connection, settings: Settings, log_level: int) -> None:
+    """Body of a worker process: convert the jobs it is sent, one at a time."""
+    # Ctrl-C reaches the whole process group; the runner decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    root = logging.getLogger()
+    root.handlers[:] = [_PipeLogHandler(conn)]
+    root.setLevel(log_level)
+    from .convert import convert_job  # the heavy imports happen here, once per worker
+
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return  # the runner went away
+        if job is None:
+            return
+        conn.send(("done", convert_job(job, settings)))
