@@ -17,6 +17,7 @@ lives at the end of the file.
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from pathlib import Path
@@ -311,7 +312,7 @@ def test_animations_keep_frames_durations_loop(name: str, tmp_path: Path) -> Non
     # libwebp merges consecutive identical frames into one longer frame, so
     # compare distinct frames and the total running time.
     distinct = 1 + sum(
-        1 for a, b in zip(src_frames, src_frames[1:]) if not np.array_equal(a[0], b[0])
+        1 for a, b in itertools.pairwise(src_frames) if not np.array_equal(a[0], b[0])
     )
     assert len(got) == distinct or len(got) == len(src_frames)
     assert len(got) > 1

@@ -167,6 +167,8 @@ def _decode(fh: BinaryIO, settings: Settings, need: NeedSize | None, all_frames:
             hint = metadata.header_orientation(im)
             _draft(im, need(metadata.upright_size(stored, hint)), hint)
         _load(im)
+        if im.format != "JPEG":  # only JPEG drafts; others (TIFF) may rotate while loading
+            stored = im.size
         src = Source(frames=[], format=im.format or "?", input_size=stored)
         src.meta = metadata.read(im, settings, src.warnings)
         # Orientation is read after decoding: libtiff applies it itself and Pillow
