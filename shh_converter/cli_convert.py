@@ -1,0 +1,344 @@
+"""``shh-converter convert INPUT... -o DEST [options]``: the headless batch command.
+
+Parsing (:func:`add_arguments`), Settings-building (:func:`settings_from_args`,
+:func:`limits_from_args`) and running (:func:`run`) are separate so the GUI and
+the tests reuse them. Output: a tqdm bar on a terminal, else one line per file on
+stdout; per-file errors always on stderr as ``failed: <file>: <reason>``;
+``--quiet`` leaves only the errors. Exit codes as in :mod:`shh_converter.cli`.
+Ctrl-C cancels: files in flight finish or are discarded whole, exit 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .cli_output import Printer
+from .core.atomic import atomic_write
+from .core.errors import UsageError
+from .core.events import BatchFinished, CancelToken
+from .core.jobs import Job
+from .core.settings import (
+    BackgroundMode,
+    BackgroundRemoval,
+    ConflictPolicy,
+    EncodeOptions,
+    Limits,
+    MetadataMode,
+    OutputFormat,
+    ResizeMode,
+    ResizeOptions,
+    Settings,
+    parse_color,
+)
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``convert`` sub-command."""
+    parser = subparsers.add_parser(
+        "convert",
+        help="convert images (files or folders) into DEST",
+        description="Convert images to WebP/JPEG/PNG/AVIF. Paths starting with '-': put them "
+        "after '--' or write ./-name.",
+    )
+    add_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def _ranged(lo: int, hi: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is not in {lo}-{hi}")
+        return value
+
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
+    return value
+
+
+def _colour(text: str) -> str:
+    try:
+        parse_color(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _padding(text: str) -> str:
+    body = text[:-1] if text.endswith("%") else text
+    if not body.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r}: use pixels (12) or a percent (5%)")
+    return text
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """All ``convert`` options (defaults None: unset options keep Settings' defaults)."""
+    big = 1_000_000
+    p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="files and folders")
+    p.add_argument("-o", "--output", dest="dest", type=Path, required=True, metavar="DEST")
+    p.add_argument("--format", choices=[f.value for f in OutputFormat])
+    p.add_argument("--quality", type=_ranged(0, 100))
+    p.add_argument("--lossless", action="store_true", default=None)
+    p.add_argument("--near-lossless", type=_ranged(0, 100), metavar="0-100")
+    p.add_argument("--alpha-quality", type=_ranged(0, 100), metavar="0-100")
+    p.add_argument("--method", type=_ranged(0, 6), metavar="0-6")
+    p.add_argument("--resize", choices=[m.value for m in ResizeMode])
+    p.add_argument("--width", type=_ranged(1, big), metavar="W")
+    p.add_argument("--height", type=_ranged(1, big), metavar="H")
+    p.add_argument("--size", type=_ranged(1, big), metavar="N", help="longest side (max-side)")
+    p.add_argument("--percent", type=_positive_float, metavar="P")
+    p.add_argument("--no-upscale", action="store_true")
+    p.add_argument("--background", type=_colour, help="transparent, white, black or #RRGGBB")
+    p.add_argument("--metadata", choices=[m.value for m in MetadataMode])
+    p.add_argument("--keep-icc", action="store_true", default=None)
+    p.add_argument("--animated", action="store_true", default=None, help="keep all frames")
+    p.add_argument("--name-template", metavar="TEMPLATE", help="default {stem}.{ext}")
+    p.add_argument("--recursive", action="store_true")
+    p.add_argument("--on-conflict", choices=[c.value for c in ConflictPolicy])
+    p.add_argument("--jobs", type=_ranged(1, 256), metavar="N")
+    p.add_argument("--report", type=Path, metavar="FILE.json")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--verbose", action="store_true")
+    bg = p.add_argument_group("background removal")
+    bg.add_argument("--remove-bg", action="store_true")
+    bg.add_argument("--bg-mode", choices=[m.value for m in BackgroundMode])
+    bg.add_argument("--model", metavar="NAME")
+    bg.add_argument("--post-process", action="store_true", default=None)
+    bg.add_argument("--alpha-matting", action="store_true", default=None)
+    bg.add_argument("--mask-only", action="store_true", default=None)
+    bg.add_argument("--trim", action="store_true", default=None)
+    bg.add_argument("--trim-padding", type=_padding, metavar="N|N%")
+    bg.add_argument("--tolerance", type=_ranged(0, 255), metavar="N")
+    bg.add_argument("--fill-holes", action="store_true", default=None)
+
+
+def _given(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
+    """Settings fields for the options the user actually gave (``None`` = not given)."""
+    return {f: getattr(args, a) for a, f in mapping.items() if getattr(args, a) is not None}
+
+
+def encode_from_args(args: argparse.Namespace) -> EncodeOptions:
+    given = _given(
+        args,
+        {
+            "format": "format",
+            "quality": "quality",
+            "lossless": "lossless",
+            "near_lossless": "near_lossless",
+            "alpha_quality": "alpha_quality",
+            "method": "method",
+        },
+    )
+    if "format" in given:
+        given["format"] = OutputFormat(given["format"])
+    fmt = given.get("format", OutputFormat.WEBP)
+    webp_only = [k for k in ("lossless", "near_lossless", "alpha_quality", "method") if k in given]
+    if webp_only and fmt != OutputFormat.WEBP:
+        flag = "--" + webp_only[0].replace("_", "-")
+        raise UsageError(f"{flag} applies to --format webp only")
+    return EncodeOptions(**given)
+
+
+def resize_from_args(args: argparse.Namespace) -> ResizeOptions:
+    """Resize options; ``--resize`` may be left out when the sizes say which mode is meant."""
+    mode = args.resize
+    if mode is None:
+        mode = "max-side" if args.size else "percent" if args.percent else "none"
+        if args.width or args.height:
+            mode = "fit"
+    needs = {
+        "fit": ("--width or --height", args.width or args.height),
+        "fill": ("--width and --height", args.width and args.height),
+        "pad": ("--width and --height", args.width and args.height),
+        "max-side": ("--size", args.size),
+        "percent": ("--percent", args.percent),
+    }
+    if mode in needs and not needs[mode][1]:
+        raise UsageError(f"--resize {mode} needs {needs[mode][0]}")
+    stray = {"--width": args.width, "--height": args.height, "--size": args.size}
+    stray["--percent"] = args.percent
+    allowed = {"fit": ("--width", "--height"), "fill": ("--width", "--height")}
+    allowed |= {"pad": ("--width", "--height"), "max-side": ("--size",)}
+    allowed["percent"] = ("--percent",)
+    for flag, value in stray.items():
+        if value is not None and flag not in allowed.get(mode, ()):
+            raise UsageError(f"{flag} does not apply to --resize {mode}")
+    return ResizeOptions(
+        mode=ResizeMode(mode),
+        width=args.width,
+        height=args.height,
+        size=args.size,
+        percent=args.percent,
+        upscale=not args.no_upscale,
+    )
+
+
+def background_removal_from_args(args: argparse.Namespace) -> BackgroundRemoval:
+    given = _given(
+        args,
+        {
+            "bg_mode": "mode",
+            "model": "model",
+            "post_process": "post_process",
+            "alpha_matting": "alpha_matting",
+            "mask_only": "mask_only",
+            "trim": "trim",
+            "trim_padding": "trim_padding",
+            "tolerance": "flat_tolerance",
+            "fill_holes": "fill_holes",
+        },
+    )
+    if given and not args.remove_bg:
+        raise UsageError("background options need --remove-bg")
+    if "mode" in given:
+        given["mode"] = BackgroundMode(given["mode"])
+    if "model" in given and not str(given["model"]).replace("-", "_").isidentifier():
+        raise UsageError(f"bad model name {given['model']!r}")
+    return BackgroundRemoval(enabled=bool(args.remove_bg), **given)
+
+
+def limits_from_args(args: argparse.Namespace) -> Limits:
+    """Safety limits for this run. The single place where config-file limits come in."""
+    return Limits()
+
+
+def settings_from_args(args: argparse.Namespace, limits: Limits | None = None) -> Settings:
+    """Build the frozen :class:`Settings` from parsed ``convert`` arguments (UsageError if bad)."""
+    extra = _given(
+        args,
+        {"keep_icc": "keep_icc", "animated": "animated", "name_template": "name_template"},
+    )
+    if args.background is not None:
+        extra["background"] = parse_color(args.background)
+    if args.metadata is not None:
+        extra["metadata"] = MetadataMode(args.metadata)
+    if args.on_conflict is not None:
+        extra["on_conflict"] = ConflictPolicy(args.on_conflict)
+    return Settings(
+        encode=encode_from_args(args),
+        resize=resize_from_args(args),
+        background_removal=background_removal_from_args(args),
+        limits=limits if limits is not None else limits_from_args(args),
+        **extra,
+    )
+
+
+def check_paths(args: argparse.Namespace) -> None:
+    """Refuse a destination that cannot be a folder (one line, exit 2)."""
+    if args.dest.exists() and not args.dest.is_dir():
+        raise UsageError(f"destination {args.dest} exists and is not a folder")
+    if args.report is not None and args.report.is_dir():
+        raise UsageError(f"--report {args.report} is a folder; give a file name")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``convert`` command: plan, run, print, report. Returns the exit code."""
+    from .core import plan, runner
+
+    if args.quiet and args.verbose:
+        raise UsageError("--quiet and --verbose do not go together")
+    _setup_logging(args)
+    settings = settings_from_args(args)
+    check_paths(args)
+    batch = plan.plan_batch(args.inputs, args.dest, settings, recursive=args.recursive)
+    if not batch.jobs:
+        print("shh-converter: no files found in the inputs", file=sys.stderr)
+    cancel = CancelToken()
+    printer = Printer(len(batch.jobs), quiet=args.quiet, verbose=args.verbose)
+    with _ctrl_c_cancels(cancel), printer:
+        finished = runner.run_batch(batch.jobs, settings, printer.on_event, cancel, args.jobs)
+    if args.report is not None:
+        write_report(args.report, batch.jobs, finished, settings)
+    return exit_code(finished)
+
+
+def exit_code(finished: BatchFinished) -> int:
+    if finished.cancelled:
+        return EXIT_INTERRUPTED
+    if finished.error or finished.failed:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    """Log to stderr; the sidecars' ``logs.setup`` replaces this with file logging."""
+    level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
+    logging.getLogger().setLevel(level)
+
+
+@contextlib.contextmanager
+def _ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
+    """First Ctrl-C cancels the batch gracefully; a second one interrupts at once."""
+
+    def handler(signum: int, frame: object) -> None:
+        if cancel.cancelled:
+            raise KeyboardInterrupt
+        cancel.cancel()
+        print("shh-converter: cancelling (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def report_data(jobs: list[Job], finished: BatchFinished, settings: Settings) -> dict[str, Any]:
+    """The ``--report`` document: one entry per input file found, in batch order."""
+    by_index = {r.index: r for r in finished.results}
+    files = []
+    for job in jobs:
+        result = by_index.get(job.index)
+        if result is None:  # never started: the batch was cancelled or the runner failed
+            reason = "cancelled" if finished.cancelled else (finished.error or "not processed")
+            entry = {"source": str(job.source), "output": None, "status": "failed"}
+            entry |= {"error": reason, "bytes_in": 0, "bytes_out": 0, "seconds": 0.0}
+        else:
+            entry = result.to_report()
+        files.append(entry)
+    count = {s: sum(f["status"] == s for f in files) for s in ("converted", "skipped", "failed")}
+    totals = {"files": len(files), **count}
+    totals |= {"bytes_in": finished.bytes_in, "bytes_out": finished.bytes_out}
+    totals |= {"seconds": round(finished.elapsed, 3), "cancelled": finished.cancelled}
+    totals |= {"error": finished.error, "peak_rss_mb": finished.peak_rss_mb}
+    return {
+        "version": __version__,
+        "settings": settings.to_dict(),
+        "files": files,
+        "totals": totals,
+    }
+
+
+def write_report(path: Path, jobs: list[Job], finished: BatchFinished, settings: Settings) -> None:
+    data = report_data(jobs, finished, settings)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as fh:
+            fh.write(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+    except OSError as exc:
+        print(f"shh-converter: cannot write the report {path}: {exc}", file=sys.stderr)

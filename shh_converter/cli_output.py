@@ -1,0 +1,93 @@
+"""What ``convert`` prints while a batch runs.
+
+On a terminal: a tqdm bar on stderr, failures printed above it. Otherwise (a
+pipe, a log file, CI): one line per file on stdout. Failures always go to stderr
+as ``failed: <file>: <reason>``; ``quiet`` keeps only those. Events arrive on the
+thread that called ``run_batch`` (the main thread in the CLI).
+"""
+
+from __future__ import annotations
+
+import sys
+from types import TracebackType
+from typing import Any
+
+from .core.events import BatchFinished, Event, FileFinished, Progress
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+class Printer:
+    """Turns runner events into terminal output (use as a context manager)."""
+
+    def __init__(self, total: int, *, quiet: bool = False, verbose: bool = False) -> None:
+        for stream in (sys.stdout, sys.stderr):  # odd file names must never crash a print
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+        self.quiet, self.verbose = quiet, verbose
+        self.bar: Any = None
+        if not quiet and total and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
+
+    def __enter__(self) -> Printer:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def _err(self, line: str) -> None:
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def _out(self, line: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, flush=True)
+
+    def on_event(self, event: Event) -> None:
+        """The runner's callback."""
+        if isinstance(event, FileFinished):
+            self._file(event)
+        elif isinstance(event, Progress) and self.bar is not None:
+            self.bar.n = event.done
+            self.bar.set_postfix_str(event.current or "", refresh=True)
+        elif isinstance(event, BatchFinished):
+            self._summary(event)
+
+    def _file(self, event: FileFinished) -> None:
+        r = event.result
+        if r.status == "failed":
+            self._err(f"failed: {r.source}: {r.error}")
+        elif self.bar is None or self.verbose:
+            if r.status == "converted":
+                self._out(f"converted: {r.source} -> {r.output} ({_human(r.bytes_out)})")
+            else:
+                self._out(f"skipped: {r.source}: {r.error}")
+
+    def _summary(self, done: BatchFinished) -> None:
+        if done.error:
+            self._err(f"shh-converter: {done.error}")
+        if done.cancelled:
+            self._err("shh-converter: cancelled")
+        line = (
+            f"{done.converted} converted, {done.skipped} skipped, {done.failed} failed "
+            f"in {done.elapsed:.1f} s ({_human(done.bytes_in)} -> {_human(done.bytes_out)})"
+        )
+        self._out(line)
