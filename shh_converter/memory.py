@@ -1,0 +1,223 @@
+"""Memory monitor: the process tree's RSS and the system's free memory, sampled in a thread.
+
+One :class:`MemoryMonitor` per app run (``MemoryMonitor.from_config(cfg)``):
+
+* ``start()`` / ``stop()`` a daemon thread that samples every ``interval`` seconds
+  and stops on an Event (``stop`` joins it; the shutdown routine calls ``stop``);
+* a warning goes to the log when the app (this process and its workers) uses more
+  than ``performance.memory_warning_threshold_mb`` (once, re-armed when it drops);
+* :meth:`may_start_job` is the runner's ``memory_guard``: False holds new jobs
+  while memory is over the threshold or the system runs low (the runner always
+  keeps one job going, so a batch never stalls);
+* :meth:`fits_in_memory` refuses an image whose decoded size would not fit;
+* :meth:`current_mb` for the GUI status bar;
+* :meth:`record` per finished file and :meth:`log_summary` at the end of a batch
+  (average time per file, success rate, peak memory) — ``logs.EventLogger`` does both.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+
+from .core.jobs import JobResult
+
+log = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+LOW_SYSTEM_MB = 256  # keep this much free for the OS and the user's other programs
+REARM_RATIO = 0.9  # warn again only after usage fell below 90 % of the threshold
+
+
+@dataclass(frozen=True)
+class Sample:
+    rss_mb: float  # this process plus all its children
+    available_mb: float  # system-wide memory available to new allocations
+    at: float  # time.monotonic() when taken
+
+
+def tree_rss_mb(pid: int | None = None) -> float:
+    """Resident memory of a process and all its descendants, in MB."""
+    try:
+        proc = psutil.Process(pid or os.getpid())
+        total = proc.memory_info().rss
+        children = proc.children(recursive=True)
+    except psutil.Error:
+        return 0.0
+    for child in children:
+        try:
+            total += child.memory_info().rss
+        except psutil.Error:  # a worker that just exited
+            continue
+    return total / MB
+
+
+def take_sample(pid: int | None = None) -> Sample:
+    """One measurement, now."""
+    available = psutil.virtual_memory().available / MB
+    return Sample(tree_rss_mb(pid), available, time.monotonic())
+
+
+class MemoryMonitor:
+    """Samples memory in a daemon thread; gate for new jobs; per-batch statistics."""
+
+    def __init__(
+        self,
+        threshold_mb: float = 1024,
+        interval: float = 1.0,
+        pid: int | None = None,
+        low_system_mb: float = LOW_SYSTEM_MB,
+    ) -> None:
+        self.threshold_mb = float(threshold_mb)
+        self.interval = interval
+        self.pid = pid
+        self.low_system_mb = low_system_mb
+        self.peak_mb = 0.0
+        self.warnings = 0
+        self._last: Sample | None = None
+        self._warned = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._times: list[float] = []
+        self._ok = 0
+        self._failed = 0
+
+    @classmethod
+    def from_config(cls, cfg: Any, **kwargs: Any) -> MemoryMonitor:
+        """A monitor using ``performance.memory_warning_threshold_mb``."""
+        return cls(float(cfg.get("performance.memory_warning_threshold_mb")), **kwargs)
+
+    # -- thread --------------------------------------------------------------------
+
+    def start(self) -> MemoryMonitor:
+        """Start sampling (no-op when already running)."""
+        if self._thread is not None and self._thread.is_alive():
+            return self
+        self._stop.clear()
+        self.sample()
+        self._thread = threading.Thread(target=self._loop, name="memory-monitor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop sampling and join the thread (idempotent)."""
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def __enter__(self) -> MemoryMonitor:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                self.sample()
+            except Exception:  # psutil hiccup: skip one sample, never die silently in a loop
+                log.debug("memory sample failed", exc_info=True)
+
+    # -- measurements -----------------------------------------------------------------
+
+    def sample(self) -> Sample:
+        """Measure now, update the peak and warn above the threshold."""
+        sample = take_sample(self.pid)
+        with self._lock:
+            self._last = sample
+            self.peak_mb = max(self.peak_mb, sample.rss_mb)
+        if sample.rss_mb > self.threshold_mb and not self._warned:
+            self._warned = True
+            self.warnings += 1
+            log.warning(
+                "memory use %.0f MB is above the warning threshold of %.0f MB "
+                "(performance.memory_warning_threshold_mb); new files wait",
+                sample.rss_mb,
+                self.threshold_mb,
+            )
+        elif sample.rss_mb < self.threshold_mb * REARM_RATIO:
+            self._warned = False
+        return sample
+
+    def latest(self) -> Sample:
+        """The last sample, or a fresh one when it is older than two intervals."""
+        last = self._last
+        if last is None or time.monotonic() - last.at > 2 * self.interval:
+            return self.sample()
+        return last
+
+    def current_mb(self) -> float:
+        """Memory the app uses now (process tree RSS), for the status bar."""
+        return self.latest().rss_mb
+
+    def may_start_job(self) -> bool:
+        """The runner's ``memory_guard``: False while memory is over the threshold or low."""
+        sample = self.latest()
+        if sample.rss_mb > self.threshold_mb:
+            return False
+        return sample.available_mb > self.low_system_mb
+
+    def fits_in_memory(
+        self,
+        width: int,
+        height: int,
+        channels: int = 4,
+        bytes_per_channel: int = 1,
+        copies: int = 3,
+    ) -> bool:
+        """Whether decoding a ``width`` x ``height`` image (and working copies) fits now."""
+        needed_mb = width * height * channels * bytes_per_channel * copies / MB
+        return needed_mb < self.latest().available_mb - self.low_system_mb
+
+    # -- per-batch statistics --------------------------------------------------------------
+
+    def record(self, result: JobResult) -> None:
+        """Count one finished file (skipped files do not count)."""
+        if result.status == "skipped":
+            return
+        with self._lock:
+            self._times.append(result.seconds)
+            if result.status == "converted":
+                self._ok += 1
+            else:
+                self._failed += 1
+
+    def summary(self) -> dict[str, float | int | None]:
+        """Average seconds per file, success rate (0-1), peak memory in MB."""
+        with self._lock:
+            done = self._ok + self._failed
+            return {
+                "files": done,
+                "average_seconds": sum(self._times) / len(self._times) if self._times else None,
+                "success_rate": self._ok / done if done else None,
+                "peak_mb": round(self.peak_mb, 1),
+            }
+
+    def log_summary(self) -> dict[str, float | int | None]:
+        """Log the batch summary and start counting afresh for the next batch."""
+        stats = self.summary()
+        avg, rate = stats["average_seconds"], stats["success_rate"]
+        log.info(
+            "batch performance: %d file(s), average %s per file, success rate %s, "
+            "peak memory %.0f MB",
+            stats["files"],
+            f"{avg:.2f}s" if avg is not None else "n/a",
+            f"{rate:.0%}" if rate is not None else "n/a",
+            self.peak_mb,
+        )
+        with self._lock:
+            self._times.clear()
+            self._ok = self._failed = 0
+        return stats
