@@ -1,0 +1,206 @@
+"""AI background removal: onnxruntime sessions and the U²-Net family's pre/post-processing.
+
+Why not call ``rembg.remove``: importing rembg pulls in pymatting, numba,
+scikit-image and pooch (about a second, plus a numba JIT compile that can take
+~40 s and wants a writable cache), and ``rembg.remove`` works on whole images
+(its CLI even round-trips every result through PNG bytes). The networks only
+need a 320x320 (or 1024x1024) normalised tensor, so this module does exactly
+what rembg's sessions do for these models -- LANCZOS resize, scale by the
+image's maximum, mean/std normalise, min-max the first output, LANCZOS back to
+the image size -- with onnxruntime directly. The result matches rembg's own
+(tests compare the two on rembg's fixtures). pymatting is imported only when
+alpha matting is asked for.
+
+One session per model per process, created lazily and reused; onnxruntime's
+thread count is set deliberately (see :func:`configure`) because the runner
+starts several worker processes and each must not claim every core.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageChops
+
+from .. import paths
+from . import models
+from .errors import BackgroundRemovalError
+
+log = logging.getLogger(__name__)
+
+THREADS_ENV = "SHH_CONVERTER_AI_THREADS"
+# Measured (docs/performance.md): the arena makes no speed difference for these
+# models but keeps ~30-60 MB more resident per worker after large images.
+ENABLE_CPU_MEM_ARENA = False
+MATTING_MAX_PIXELS = 2_000_000  # closed-form matting is O(pixels) in RAM and slow
+
+_sessions: dict[str, Any] = {}
+_lock = threading.Lock()
+_threads: int | None = None
+
+
+def configure(workers: int = 1, threads: int | None = None) -> None:
+    """Set onnxruntime's intra-op threads for this process: ``threads`` or cores / ``workers``.
+
+    Call before the first image (the runner's worker initialiser). Sessions made
+    with another thread count are dropped and re-created on next use.
+    """
+    global _threads
+    wanted = threads or max(1, (os.cpu_count() or 1) // max(1, workers))
+    with _lock:
+        if wanted != _threads:
+            _threads = wanted
+            _sessions.clear()
+
+
+def intra_op_threads() -> int:
+    """Inference threads: :func:`configure`, else ``$SHH_CONVERTER_AI_THREADS``, else all cores."""
+    if _threads:
+        return _threads
+    env = os.environ.get(THREADS_ENV, "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return max(1, os.cpu_count() or 1)
+
+
+def _import_onnxruntime() -> Any:
+    try:
+        import onnxruntime
+    except (ImportError, SystemExit, OSError) as exc:  # a broken install may sys.exit
+        raise BackgroundRemovalError(
+            f"AI background removal is unavailable: onnxruntime could not be loaded ({exc})"
+        ) from None
+    onnxruntime.set_default_logger_severity(3)
+    return onnxruntime
+
+
+def session(name: str) -> Any:
+    """The process-wide onnxruntime session for ``name`` (created on first use)."""
+    with _lock:
+        found = _sessions.get(name)
+        if found is None:
+            found = _sessions[name] = _create_session(name)
+        return found
+
+
+def _create_session(name: str) -> Any:
+    path = models.verified_path(name)
+    ort = _import_onnxruntime()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = intra_op_threads()
+    opts.inter_op_num_threads = 1
+    opts.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    opts.enable_cpu_mem_arena = ENABLE_CPU_MEM_ARENA
+    opts.log_severity_level = 3
+    try:
+        made = ort.InferenceSession(
+            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+        raise BackgroundRemovalError(f"could not load model {name}: {_one_line(exc)}") from exc
+    log.info("model %s loaded (%d threads)", name, opts.intra_op_num_threads)
+    return made
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def _network_input(img: Image.Image, info: models.ModelInfo) -> np.ndarray:
+    """[1, 3, S, S] float32, normalised the way rembg's sessions do it."""
+    rgb = img if img.mode == "RGB" else img.convert("RGB")
+    small = rgb.resize((info.input_size, info.input_size), Image.Resampling.LANCZOS)
+    arr = np.asarray(small, dtype=np.float32)
+    arr = arr / max(float(arr.max()), 1e-6)
+    arr = (arr - np.array(info.mean, np.float32)) / np.array(info.std, np.float32)
+    return np.ascontiguousarray(arr.transpose(2, 0, 1)[None], dtype=np.float32)
+
+
+def predict_mask(img: Image.Image, name: str) -> Image.Image:
+    """Saliency mask ("L", same size as ``img``), computed once at model resolution."""
+    info = models.get_info(name)
+    sess = session(name)
+    feed = {sess.get_inputs()[0].name: _network_input(img, info)}
+    try:
+        pred = sess.run(None, feed)[0][0, 0]
+    except Exception as exc:
+        raise BackgroundRemovalError(
+            f"model {name} failed on this image: {_one_line(exc)}"
+        ) from exc
+    pred = pred.astype(np.float32)
+    if info.sigmoid:
+        pred = 1.0 / (1.0 + np.exp(-pred))
+    lo, hi = float(pred.min()), float(pred.max())
+    pred = (pred - lo) / (hi - lo) if hi > lo else np.zeros_like(pred)
+    small = Image.fromarray((pred * 255).astype(np.uint8), mode="L")
+    return small.resize(img.size, Image.Resampling.LANCZOS)
+
+
+def smooth_mask(mask: Image.Image) -> Image.Image:
+    """rembg's ``post_process_mask`` idea: opening, Gaussian blur, then a short ramp.
+
+    rembg thresholds to hard 0/255 (jagged edges); a 1-2 px ramp keeps them smooth.
+    """
+    from scipy import ndimage
+
+    cross = ndimage.generate_binary_structure(2, 1)
+    arr = ndimage.grey_opening(np.asarray(mask), footprint=cross)
+    blurred = ndimage.gaussian_filter(arr.astype(np.float32), sigma=2)
+    ramp = np.clip((blurred - 95.0) * 4.0, 0, 255)
+    return Image.fromarray(ramp.astype(np.uint8), mode="L")
+
+
+def apply_mask(img: Image.Image, mask: Image.Image) -> Image.Image:
+    """Straight-alpha cut-out (an RGBA input's own alpha is kept where it was lower)."""
+    if img.mode == "RGBA":
+        out = img.copy()
+        out.putalpha(ImageChops.multiply(img.getchannel("A"), mask))
+        return out
+    out = img.convert("RGBA")
+    out.putalpha(mask)
+    return out
+
+
+def _prepare_numba() -> None:
+    """Point numba's cache at a per-user folder before pymatting imports numba.
+
+    In an installed app the package folder is read-only, so numba would recompile
+    (tens of seconds) on every run; a writable cache makes that a one-off.
+    """
+    if "NUMBA_CACHE_DIR" not in os.environ:
+        os.environ["NUMBA_CACHE_DIR"] = str(paths.ensure(paths.cache_dir / "numba"))
+
+
+def alpha_matting(img: Image.Image, mask: Image.Image) -> Image.Image:
+    """Refine the edge with closed-form matting (pymatting): finer hair, but slow.
+
+    Works on a copy of at most ``MATTING_MAX_PIXELS`` and scales the alpha back up.
+    Falls back to the plain mask if the trimap leaves nothing to solve.
+    """
+    _prepare_numba()
+    try:
+        from pymatting.alpha.estimate_alpha_cf import estimate_alpha_cf
+    except (ImportError, SystemExit, OSError) as exc:
+        raise BackgroundRemovalError(f"alpha matting is unavailable: {exc}") from None
+    from scipy import ndimage
+
+    scale = min(1.0, (MATTING_MAX_PIXELS / (img.width * img.height)) ** 0.5)
+    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    rgb = img.convert("RGB").resize(size, Image.Resampling.LANCZOS)
+    small_mask = np.asarray(mask.resize(size, Image.Resampling.LANCZOS))
+    box = np.ones((10, 10), bool)
+    trimap = np.full(small_mask.shape, 0.5)
+    trimap[ndimage.binary_erosion(small_mask > 240, structure=box)] = 1.0
+    trimap[ndimage.binary_erosion(small_mask < 10, structure=box, border_value=1)] = 0.0
+    try:
+        alpha = estimate_alpha_cf(np.asarray(rgb) / 255.0, trimap)
+    except ValueError as exc:
+        log.warning("alpha matting skipped: %s", exc)
+        return apply_mask(img, mask)
+    matte = Image.fromarray((np.clip(alpha, 0, 1) * 255).astype(np.uint8), mode="L")
+    return apply_mask(img, matte.resize(img.size, Image.Resampling.LANCZOS))
