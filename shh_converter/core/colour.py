@@ -19,9 +19,12 @@ from __future__ import annotations
 import io
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageCms
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,8 @@ def to_working(img: Image.Image, *, keep_icc: bool = False) -> ColourResult:
 
 def _depth_to_8bit(img: Image.Image) -> Image.Image:
     """Scale 16/32-bit integer and float images to 8 bits; other modes pass through."""
+    import numpy as np  # lazy: only deep images need it, and workers start faster without
+
     if img.mode.startswith("I;16") or img.mode == "I":
         arr = np.asarray(img.convert("I") if img.mode != "I" else img).astype(np.int64)
         alpha = _key_alpha(arr, img.info.get("transparency"))
@@ -73,11 +78,15 @@ def _depth_to_8bit(img: Image.Image) -> Image.Image:
 
 def scale_16_to_8(arr: np.ndarray) -> np.ndarray:
     """0..65535 -> 0..255 as round(v / 257); out-of-range values are clamped first."""
+    import numpy as np
+
     clipped = np.clip(arr, 0, 65535).astype(np.uint32)
     return ((clipped * 255 + 32767) // 65535).astype(np.uint8)
 
 
 def _float_to_8(arr: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     finite = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     lo, hi = float(finite.min()), float(finite.max())
     if lo >= 0.0 and hi <= 1.0:
@@ -93,6 +102,8 @@ def _key_alpha(arr: np.ndarray, key: object) -> Image.Image | None:
     """tRNS colour key on 16-bit grey -> an L alpha mask (255 opaque)."""
     if not isinstance(key, int):
         return None
+    import numpy as np
+
     return Image.fromarray(np.where(arr == key, 0, 255).astype(np.uint8), "L")
 
 
