@@ -5,8 +5,10 @@ decodes at 1/2..1/8 size (draft), and background removal, resizing and
 compositing all work on a small image, so a 12 MP photo previews in a fraction of
 a second. ``encoded_bytes`` comes from the real encoder with the real settings:
 exact when the final output is small (<= ~2 MP, encoded at its final size),
-otherwise an **estimate** scaled from an encode of the preview-size result (it
-tends to over-estimate lossy formats a little, as detail per pixel falls with size).
+otherwise an **estimate**: the preview-size result is encoded and the byte count
+scaled by the pixel ratio. For real photos it lands within about +-30 % of the
+real file; images dominated by per-pixel noise are under-estimated (noise averages
+out when scaled down).
 """
 
 from __future__ import annotations
