@@ -34,6 +34,15 @@ class Dialog(tk.Toplevel):
         self.buttons = ttk.Frame(self, padding=(14, 0, 14, 14))
         self.buttons.pack(fill="x")
         self.bind("<Escape>", lambda _e: self.destroy())
+        self.after_idle(self._place)
+
+    def _place(self) -> None:
+        """Centre over the main window (window managers may still move it)."""
+        owner = self.master.winfo_toplevel()
+        self.update_idletasks()
+        x = owner.winfo_rootx() + (owner.winfo_width() - self.winfo_reqwidth()) // 2
+        y = owner.winfo_rooty() + (owner.winfo_height() - self.winfo_reqheight()) // 3
+        self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
 
     def text(self, text: str, **kw: Any) -> ttk.Label:
         label = ttk.Label(self.body, text=text, wraplength=460, justify="left", **kw)

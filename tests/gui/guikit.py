@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -60,15 +59,16 @@ def close_app(app: Any) -> None:
 
 
 def screenshot(app: Any, folder: Path, name: str) -> Path:
-    """Grab the window (after a redraw) into ``folder/name.png`` and check it is not blank."""
-    from PIL import Image, ImageGrab
+    """Grab the whole window, menu bar included, into ``folder/name.png``; fail if blank."""
+    import subprocess
+
+    from PIL import Image
 
     root = app.root
     root.update()
-    x, y = root.winfo_rootx(), root.winfo_rooty()
-    box = (x, y, x + root.winfo_width(), y + root.winfo_height())
     out = folder / f"{name}.png"
-    ImageGrab.grab(bbox=box, xdisplay=os.environ["DISPLAY"]).save(out)
+    frame = root.wm_frame()  # the toplevel's wrapper: the menu bar is drawn there
+    subprocess.run(["import", "-window", frame, str(out)], check=True, timeout=30)
     img = Image.open(out).convert("RGB")
     colors = img.getcolors(maxcolors=1 << 20)
     assert any(lo != hi for lo, hi in img.getextrema()), f"blank screenshot {out}"
