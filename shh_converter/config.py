@@ -146,9 +146,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("updates.repository", str, "LWR95/ImageToWebp", _repo_name, "owner/name on GitHub"),
     Option("updates.include_prereleases", bool, False, help="Also offer pre-releases"),
     Option("updates.skipped_version", str, None, nullable=True, help="Version the user skipped"),
-    Option("updates.last_check", NUM, 0, _between(0, 1e11), "When the last check ran (epoch s)"),
-    Option("updates.etag", str, None, nullable=True, help="ETag of the cached answer"),
-    Option("updates.cached_release", dict, None, nullable=True, help="Last release answer"),
+    # The last answer, its ETag and time live in paths.cache_dir/update-check.json,
+    # not here: the check runs in a background thread and must not race the window's
+    # own saves of this file.
 )
 BY_KEY: dict[str, Option] = {o.key: o for o in OPTIONS}
 
