@@ -58,9 +58,10 @@ class Worker:
         self.ready = False
         self.job: Job | None = None
         self.since = 0.0
+        self.since_wall = 0.0  # to compare with file times
 
     def give(self, job: Job) -> None:
-        self.job, self.since = job, time.monotonic()
+        self.job, self.since, self.since_wall = job, time.monotonic(), time.time()
         with contextlib.suppress(OSError):  # it died: collect() notices and fails the job
             self.conn.send(job)
 
@@ -158,15 +159,33 @@ class Pool:
             remove_temps_for(job.output)
         self.workers[self.workers.index(worker)] = Worker(self.ctx, self.settings)
 
-    def close(self) -> list[Job]:
-        """Stop every worker; return the jobs that were still running (now discarded)."""
-        unfinished = [w.job for w in self.workers if w.job is not None]
+    def close(self) -> list[tuple[Job, JobResult]]:
+        """Stop every worker; return results that arrived and the fate of unfinished jobs.
+
+        A job stopped between writing its output and reporting it still counts as
+        converted: its output is whole (written by ``os.replace``) and on disk.
+        """
+        finished = self.collect(0)
+        results = []
         for worker in self.workers:
-            worker.stop(kill=worker.job is not None)
-        for job in unfinished:
-            remove_temps_for(job.output)
+            job = worker.job
+            worker.stop(kill=job is not None)
+            if job is not None:
+                remove_temps_for(job.output)
+                results.append((job, _discarded(job, worker.since_wall)))
         self.workers = []
-        return unfinished
+        return finished + results
+
+
+def _discarded(job: Job, since: float) -> JobResult:
+    try:
+        out = job.output.stat()
+    except OSError:
+        return failed_result(job, "cancelled before it finished")
+    if out.st_mtime < since:
+        return failed_result(job, "cancelled before it finished")
+    done = failed_result(job, "")
+    return done.replace(status="converted", error=None, output=job.output, bytes_out=out.st_size)
 
 
 def remove_temps_for(output: Path) -> None:

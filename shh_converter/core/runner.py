@@ -123,8 +123,8 @@ class _Batch:
         """Stop workers (discarding unfinished files), save ledgers; never raises."""
         try:
             if self.pool is not None:
-                for job in self.pool.close():
-                    self._finish(job, pool.failed_result(job, "cancelled before it finished"))
+                for job, result in self.pool.close():
+                    self._finish(job, result)
             self.book.save_all()
         except Exception as exc:
             log.exception("batch %s: clean-up failed", self.batch_id)

@@ -1,0 +1,230 @@
+"""Runner: event order, cancel, a worker killed for real, timeouts, runner errors."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+from PIL import Image
+
+from shh_converter.core import runner
+from shh_converter.core.atomic import TEMP_PREFIX
+from shh_converter.core.events import (
+    BatchFinished,
+    BatchStarted,
+    CancelToken,
+    Event,
+    FileFinished,
+    FileStarted,
+    Progress,
+)
+from shh_converter.core.plan import plan_batch
+from shh_converter.core.settings import EncodeOptions, Limits, Settings
+from shh_converter.core.state import Ledger
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def small(path: Path, colour: tuple[int, int, int] = (120, 30, 200)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (48, 32), colour).save(path)
+    return path
+
+
+def noisy(path: Path, side: int) -> Path:
+    """Random pixels compress badly, so encoding them takes real time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(side)
+    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path, "BMP")
+    return path
+
+
+def worker_pids() -> list[int]:
+    """Our spawned worker processes (not multiprocessing's helper processes)."""
+    pids = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if any("spawn_main" in part for part in child.cmdline()):
+                pids.append(child.pid)
+        except psutil.Error:
+            continue
+    return pids
+
+
+def no_partials(folder: Path) -> bool:
+    return not [p for p in folder.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+def test_events_in_order_and_results_complete(tmp_path: Path) -> None:
+    sources = [small(tmp_path / "src" / f"{i}.png", (i * 40, 0, 0)) for i in range(5)]
+    (tmp_path / "src" / "junk.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    settings = Settings()
+    plan = plan_batch([tmp_path / "src", tmp_path / "missing.jpg"], tmp_path / "out", settings)
+    events: list[Event] = []
+    final = runner.run_batch(plan.jobs, settings, events.append, workers=2)
+
+    assert isinstance(events[0], BatchStarted) and events[0].total == len(plan.jobs) == 7
+    assert events[-1] is final and sum(isinstance(e, BatchFinished) for e in events) == 1
+    started = [e.job.index for e in events if isinstance(e, FileStarted)]
+    finished = [e.result.index for e in events if isinstance(e, FileFinished)]
+    assert sorted(started) == sorted(finished) == list(range(7))
+    for i in range(7):  # each file starts before it finishes
+        assert events.index(_first(events, FileStarted, i)) < events.index(
+            _first(events, FileFinished, i)
+        )
+    progress = [e for e in events if isinstance(e, Progress)]
+    assert [p.done for p in progress] == list(range(1, 8))
+    assert progress[-1].bytes_out == final.bytes_out > 0
+    assert final.converted == 5 and final.failed == 2 and final.error is None
+    assert [r.index for r in final.results] == list(range(7))
+    for r in final.results:
+        if r.status == "converted":
+            with Image.open(r.output) as im:
+                assert im.size == (48, 32)
+    ledger = Ledger.load(tmp_path / "out")
+    assert all(
+        ledger.is_up_to_date(tmp_path / "out" / f"{i}.webp", s, settings.fingerprint())
+        for i, s in enumerate(sources)
+    )
+    assert final.peak_rss_mb and final.peak_rss_mb > 10
+
+
+def _first(events: list[Event], kind: type, index: int) -> Event:
+    for e in events:
+        if isinstance(e, kind):
+            job_index = e.job.index if isinstance(e, FileStarted) else e.result.index
+            if job_index == index:
+                return e
+    raise AssertionError(f"no {kind.__name__} for {index}")
+
+
+def test_skipped_jobs_need_no_workers(tmp_path: Path) -> None:
+    src = [small(tmp_path / "src" / f"{i}.png") for i in range(3)]
+    settings = Settings()
+    runner.run_batch(plan_batch(src, tmp_path / "out", settings).jobs, settings, lambda e: None)
+    again = plan_batch(src, tmp_path / "out", settings).jobs
+    seen_workers: list[int] = []
+    final = runner.run_batch(again, settings, lambda e: seen_workers.extend(worker_pids()))
+    assert final.skipped == 3
+    assert all(r.bytes_out > 0 and r.error == "up to date" for r in final.results)
+    assert seen_workers == []
+
+
+def test_a_killed_worker_fails_only_its_file(tmp_path: Path) -> None:
+    victim = noisy(tmp_path / "src" / "b_victim.bmp", 1500)
+    others = [small(tmp_path / "src" / f"{n}.png") for n in ("a", "c", "d")]
+    settings = Settings(encode=EncodeOptions(method=6))
+    jobs = plan_batch([others[0], victim, *others[1:]], tmp_path / "out", settings).jobs
+    killed: list[int] = []
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, FileStarted) and event.job.source == victim:
+            pids = worker_pids()
+            assert len(pids) == 1
+            os.kill(pids[0], getattr(signal, "SIGKILL", signal.SIGTERM))
+            killed.append(pids[0])
+
+    final = runner.run_batch(jobs, settings, on_event, workers=1)
+    assert killed
+    by_name = {r.source.name: r for r in final.results}
+    assert by_name["b_victim.bmp"].status == "failed"
+    assert "worker process stopped" in (by_name["b_victim.bmp"].error or "")
+    assert [by_name[p.name].status for p in others] == ["converted"] * 3
+    assert final.error is None
+    assert not (tmp_path / "out" / "b_victim.webp").exists()
+    assert no_partials(tmp_path / "out")
+    assert not psutil.pid_exists(killed[0]) or psutil.Process(killed[0]).status() == "zombie"
+
+
+def test_timeout_fails_the_file_and_replaces_the_worker(tmp_path: Path) -> None:
+    slow = noisy(tmp_path / "src" / "slow.bmp", 2500)
+    quick = [small(tmp_path / "src" / f"q{i}.png") for i in range(3)]
+    settings = Settings(
+        encode=EncodeOptions(lossless=True, method=6), limits=Limits(timeout_seconds=1.5)
+    )
+    jobs = plan_batch([slow, *quick], tmp_path / "out", settings).jobs
+    final = runner.run_batch(jobs, settings, lambda e: None, workers=1)
+    by_name = {r.source.name: r for r in final.results}
+    assert by_name["slow.bmp"].status == "failed"
+    assert by_name["slow.bmp"].error == "took longer than 1.5 s"
+    assert [by_name[q.name].status for q in quick] == ["converted"] * 3
+    assert not (tmp_path / "out" / "slow.webp").exists()
+    assert no_partials(tmp_path / "out")
+    assert final.elapsed < 60
+
+
+@pytest.mark.parametrize("grace", [runner.CANCEL_GRACE_SECONDS, 0.0])
+def test_cancel_mid_batch_leaves_only_whole_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, grace: float
+) -> None:
+    monkeypatch.setattr(runner, "CANCEL_GRACE_SECONDS", grace)
+    sources = [noisy(tmp_path / "src" / f"{i:02d}.bmp", 700 + i) for i in range(10)]
+    settings = Settings(encode=EncodeOptions(method=6))
+    jobs = plan_batch(sources, tmp_path / "out", settings).jobs
+    cancel = CancelToken()
+    events: list[Event] = []
+
+    def on_event(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, FileFinished) and event.result.status == "converted":
+            cancel.cancel()
+
+    final = runner.run_batch(jobs, settings, on_event, cancel, workers=2)
+    assert final.cancelled
+    assert 1 <= final.converted < len(sources)
+    assert len(final.results) < len(sources)  # the rest never started
+    out = tmp_path / "out"
+    assert no_partials(out)
+    written = sorted(p for p in out.iterdir() if p.suffix == ".webp")
+    assert written == sorted(r.output for r in final.results if r.status == "converted")
+    for path in written:
+        with Image.open(path) as im:
+            im.load()  # whole, decodable
+    for r in final.results:
+        if r.status == "failed":
+            assert r.error == "cancelled before it finished"
+    assert isinstance(events[-1], BatchFinished)
+    assert worker_pids() == []
+
+
+def test_batch_finished_is_sent_after_a_runner_error(tmp_path: Path) -> None:
+    sources = [small(tmp_path / "src" / f"{i}.png") for i in range(4)]
+    jobs = plan_batch(sources, tmp_path / "out", Settings()).jobs
+    events: list[Event] = []
+
+    def buggy(event: Event) -> None:
+        events.append(event)
+        if isinstance(event, FileFinished) and len(events) < 10:
+            raise RuntimeError("callback bug")
+
+    final = runner.run_batch(jobs, Settings(), buggy, workers=2)
+    assert isinstance(events[-1], BatchFinished)
+    assert final.error and "RuntimeError: callback bug" in final.error
+    assert worker_pids() == []
+    assert no_partials(tmp_path / "out")
+
+
+def test_memory_guard_holds_back_parallel_jobs(tmp_path: Path) -> None:
+    sources = [noisy(tmp_path / "src" / f"{i}.bmp", 300 + i) for i in range(5)]
+    jobs = plan_batch(sources, tmp_path / "out", Settings()).jobs
+    running, peak, asked = 0, 0, []
+
+    def on_event(event: Event) -> None:
+        nonlocal running, peak
+        if isinstance(event, FileStarted):
+            running += 1
+            peak = max(peak, running)
+        elif isinstance(event, FileFinished):
+            running -= 1
+
+    def guard() -> bool:
+        asked.append(1)
+        return False
+
+    final = runner.run_batch(jobs, Settings(), on_event, workers=2, memory_guard=guard)
+    assert final.converted == 5
+    assert peak == 1 and asked
