@@ -1,0 +1,226 @@
+"""AI removal with the real bundled u2netp model, compared with rembg's own result.
+
+The reference is rembg itself: its published expected outputs and a live
+``rembg.remove(..., session=new_session("u2netp"))`` run here with ``U2NET_HOME``
+pointed at a temp copy of the model and every socket blocked, so neither side
+can download anything.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from shh_converter import paths
+from shh_converter.core import background, bg_ai, models
+from shh_converter.core.errors import BackgroundRemovalError
+from shh_converter.core.settings import BackgroundRemoval
+
+REPO = Path(__file__).resolve().parents[2]
+AI = BackgroundRemoval(enabled=True)
+
+
+class NetworkBlocked(OSError):
+    pass
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any attempt to open a connection fails loudly."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise NetworkBlocked(f"network access attempted: {args[:2]}")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+
+
+@pytest.fixture
+def fresh_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget cached sessions and checksum results (the model file changes per test)."""
+    monkeypatch.setattr(bg_ai, "_sessions", {})
+    monkeypatch.setattr(models, "_verified", set())
+
+
+@pytest.fixture(scope="module")
+def rembg_session(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    home = tmp_path_factory.mktemp("u2net-home")
+    shutil.copy(paths.bundled_model_path("u2netp"), home / "u2netp.onnx")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("U2NET_HOME", str(home))
+    mp.setenv("NUMBA_CACHE_DIR", str(tmp_path_factory.mktemp("numba")))
+    import rembg
+
+    yield rembg, rembg.new_session("u2netp")
+    mp.undo()
+
+
+def iou(a: Image.Image, b: Image.Image) -> float:
+    x = np.asarray(a.convert("RGBA").getchannel("A")) > 127
+    y = np.asarray(b.convert("RGBA").getchannel("A")) > 127
+    return float((x & y).sum() / max((x | y).sum(), 1))
+
+
+def load(path: Path) -> Image.Image:
+    with Image.open(path) as im:
+        im.load()
+        return im if im.mode in ("RGB", "RGBA") else im.convert("RGB")
+
+
+INPUTS = ["anime-girl-1", "car-1", "cloth-1", "plants-1"]
+
+
+@pytest.mark.parametrize("stem", INPUTS)
+def test_alpha_matches_rembg(stem: str, corpus: Path, rembg_session, no_network) -> None:  # type: ignore[no-untyped-def]
+    rembg, session = rembg_session
+    img = load(next((corpus / "rembg" / "inputs").glob(f"{stem}.*")))
+    ours = background.remove_background(img, AI)
+    assert ours.mode == "RGBA" and ours.size == img.size
+    expected = load(corpus / "rembg" / "expected_u2netp" / f"{stem}.u2netp.png")
+    live = rembg.remove(img, session=session)
+    assert iou(ours, expected) >= 0.99
+    assert iou(ours, live) >= 0.99
+    # The subject is really cut out: a sizeable share is transparent and opaque.
+    alpha = np.asarray(ours.getchannel("A"))
+    assert 0.05 < (alpha > 127).mean() < 0.95
+
+
+def test_colours_are_kept_straight(corpus: Path) -> None:
+    """Unlike rembg's composite, RGB under partial alpha is the source colour (no dark fringe)."""
+    img = load(corpus / "rembg" / "inputs" / "car-1.jpg")
+    out = background.remove_background(img, AI)
+    assert np.array_equal(np.asarray(out.convert("RGB")), np.asarray(img))
+
+
+def test_mask_only_and_trim(corpus: Path) -> None:
+    img = load(corpus / "rembg" / "inputs" / "car-1.jpg")
+    full = background.remove_background(img, BackgroundRemoval(enabled=True, mask_only=True))
+    assert full.mode == "L" and full.size == img.size
+    trimmed = background.remove_background(
+        img, BackgroundRemoval(enabled=True, mask_only=True, trim=True)
+    )
+    box = background.trim_box(full, "0")
+    assert trimmed.size == (box[2] - box[0], box[3] - box[1])
+    assert trimmed.width < img.width or trimmed.height < img.height
+    # Everything clearly subject is inside the box.
+    outside = np.asarray(full).copy()
+    outside[box[1] : box[3], box[0] : box[2]] = 0
+    assert outside.max() <= background.TRIM_THRESHOLD
+
+
+def test_post_process_smooths_but_keeps_subject(corpus: Path) -> None:
+    img = load(corpus / "rembg" / "inputs" / "anime-girl-1.jpg")
+    plain = background.remove_background(img, AI)
+    smooth = background.remove_background(img, BackgroundRemoval(enabled=True, post_process=True))
+    assert iou(plain, smooth) >= 0.95
+    a, b = (np.asarray(x.getchannel("A")) for x in (plain, smooth))
+    assert not np.array_equal(a, b)
+
+
+def test_one_session_per_model_reused(fresh_sessions) -> None:  # type: ignore[no-untyped-def]
+    first = bg_ai.session("u2netp")
+    assert bg_ai.session("u2netp") is first
+    assert first.get_session_options().intra_op_num_threads == bg_ai.intra_op_threads()
+
+
+def test_configure_sets_threads_per_worker(fresh_sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(bg_ai, "_threads", None)
+    monkeypatch.setattr(bg_ai.os, "cpu_count", lambda: 8)
+    bg_ai.configure(workers=4)
+    assert bg_ai.intra_op_threads() == 2
+    sess = bg_ai.session("u2netp")
+    assert sess.get_session_options().intra_op_num_threads == 2
+
+
+def test_damaged_model_is_a_clear_error(fresh_sessions) -> None:  # type: ignore[no-untyped-def]
+    data = paths.bundled_model_path("u2netp").read_bytes()
+    target = paths.ensure(paths.models_dir) / "u2netp.onnx"
+    target.write_bytes(data[: len(data) // 2])  # a download that was cut short
+    with pytest.raises(BackgroundRemovalError, match="damaged") as info:
+        background.remove_background(Image.new("RGB", (64, 64)), AI)
+    assert "\n" not in str(info.value)
+
+
+def test_unloadable_model_is_a_clear_error(fresh_sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    junk = b"this is not an onnx model" * 100
+    path = paths.ensure(paths.models_dir) / "junk.onnx"
+    path.write_bytes(junk)
+    import hashlib
+
+    info = models.ModelInfo("junk", "junk.onnx", "md5:" + hashlib.md5(junk).hexdigest(), 0.1, 320)
+    monkeypatch.setitem(models.MODELS, "junk", info)
+    with pytest.raises(BackgroundRemovalError, match="could not load model junk"):
+        background.remove_background(
+            Image.new("RGB", (64, 64)), BackgroundRemoval(enabled=True, model="junk")
+        )
+
+
+def test_missing_model_never_downloads(no_network, fresh_sessions) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BackgroundRemovalError, match="models download u2net"):
+        background.remove_background(
+            Image.new("RGB", (64, 64)), BackgroundRemoval(enabled=True, model="u2net")
+        )
+    with pytest.raises(BackgroundRemovalError, match="unknown model"):
+        background.remove_background(
+            Image.new("RGB", (64, 64)), BackgroundRemoval(enabled=True, model="nope")
+        )
+
+
+def test_cold_start_imports_nothing_heavy(corpus: Path, tmp_path: Path) -> None:
+    """A fresh process removes a background without importing rembg, pymatting or numba."""
+    code = (
+        "import sys\n"
+        "from PIL import Image\n"
+        "from shh_converter.core import background\n"
+        "from shh_converter.core.settings import BackgroundRemoval\n"
+        f"img = Image.open({str(corpus / 'rembg/inputs/car-1.jpg')!r}).convert('RGB')\n"
+        "out = background.remove_background(img, BackgroundRemoval(enabled=True))\n"
+        "assert out.mode == 'RGBA'\n"
+        "heavy = ('rembg', 'pymatting', 'numba', 'skimage', 'pooch')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_missing_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
+    """onnxruntime absent (a broken install): a one-line error, not a crash or sys.exit."""
+    code = (
+        "import sys\n"
+        "sys.modules['onnxruntime'] = None  # what an uninstalled package looks like to import\n"
+        "from PIL import Image\n"
+        "from shh_converter.core import background\n"
+        "from shh_converter.core.errors import BackgroundRemovalError\n"
+        "from shh_converter.core.settings import BackgroundRemoval\n"
+        "try:\n"
+        "    img = Image.new('RGB', (32, 32))\n"
+        "    background.remove_background(img, BackgroundRemoval(enabled=True))\n"
+        "except BackgroundRemovalError as exc:\n"
+        "    print('ERROR', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("ERROR AI background removal is unavailable")
+
+
+def test_recommended_workers_fit_memory() -> None:
+    assert background.recommended_workers(cpu_count=4) == (4, 1)
+    workers, threads = background.recommended_workers(
+        cpu_count=8, available_bytes=2 * background.AI_WORKER_BYTES
+    )
+    assert (workers, threads) == (2, 4)
+    assert background.recommended_workers(cpu_count=2, available_bytes=0)[0] == 1
