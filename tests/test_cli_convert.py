@@ -1,0 +1,285 @@
+"""``shh-converter convert`` as a real subprocess: exit codes, output lines, report, Ctrl-C."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import REPO, run_cli
+from PIL import Image
+
+from shh_converter.cli import build_parser
+from shh_converter.cli_convert import settings_from_args
+from shh_converter.core.atomic import TEMP_PREFIX
+from shh_converter.core.errors import UsageError
+from shh_converter.core.settings import OutputFormat, ResizeMode
+
+pytestmark = pytest.mark.timeout(300)
+REPORT_KEYS = ("source", "output", "status", "error", "bytes_in", "bytes_out", "seconds")
+
+
+def image(path: Path, size: tuple[int, int] = (64, 48), colour=(200, 40, 40)) -> Path:  # type: ignore[no-untyped-def]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path)
+    return path
+
+
+def hashes(folder: Path) -> dict[Path, str]:
+    return {
+        p: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def partials(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+# -- argument handling, in process ----------------------------------------------------------
+
+
+def parse(*argv: str):  # type: ignore[no-untyped-def]
+    return build_parser().parse_args(["convert", *argv])
+
+
+def test_settings_from_args_maps_every_flag() -> None:
+    args = parse(
+        "in", "-o", "out", "--format", "webp", "--quality", "70", "--near-lossless", "60",
+        "--alpha-quality", "50", "--method", "5", "--resize", "pad", "--width", "100",
+        "--height", "80", "--no-upscale", "--background", "#102030", "--metadata", "keep",
+        "--keep-icc", "--animated", "--name-template", "{stem}-x.{ext}", "--on-conflict", "skip",
+        "--remove-bg", "--bg-mode", "flat", "--model", "u2netp", "--post-process",
+        "--alpha-matting", "--mask-only", "--trim", "--trim-padding", "5%", "--tolerance", "30",
+        "--fill-holes",
+    )  # fmt: skip
+    s = settings_from_args(args)
+    assert s.encode.format == OutputFormat.WEBP and s.encode.quality == 70
+    assert (s.encode.near_lossless, s.encode.alpha_quality, s.encode.method) == (60, 50, 5)
+    assert s.resize.mode == ResizeMode.PAD and (s.resize.width, s.resize.height) == (100, 80)
+    assert s.resize.upscale is False and s.background == (0x10, 0x20, 0x30)
+    assert s.metadata.value == "keep" and s.keep_icc and s.animated
+    assert s.name_template == "{stem}-x.{ext}" and s.on_conflict.value == "skip"
+    bg = s.background_removal
+    assert bg.enabled and bg.mode.value == "flat" and bg.post_process and bg.alpha_matting
+    assert bg.mask_only and bg.trim and bg.trim_padding == "5%" and bg.flat_tolerance == 30
+    assert bg.fill_holes
+
+
+def test_defaults_come_from_settings() -> None:
+    s = settings_from_args(parse("in", "-o", "out"))
+    assert s.encode.quality == 85 and s.resize.mode == ResizeMode.NONE
+    assert (
+        settings_from_args(parse("in", "-o", "o", "--size", "500")).resize.mode.value == "max-side"
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--resize", "fill", "--width", "10"),
+        ("--resize", "max-side"),
+        ("--resize", "none", "--width", "10"),
+        ("--format", "jpeg", "--lossless"),
+        ("--trim",),
+        ("--model", "../evil"),
+    ],
+)
+def test_inconsistent_flags_are_usage_errors(argv: tuple[str, ...]) -> None:
+    with pytest.raises(UsageError):
+        settings_from_args(parse("in", "-o", "out", *argv))
+
+
+# -- the real command -----------------------------------------------------------------------
+
+
+def test_converts_and_reports(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    image(src / "a.png", (64, 48))
+    image(src / "b.jpg", (30, 20))
+    before = hashes(src)
+    report = tmp_path / "r" / "report.json"
+    proc = run_cli("convert", str(src), "-o", str(tmp_path / "out"), "--report", str(report))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.count("converted: ") == 2
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert set(data) == {"version", "settings", "files", "totals"}
+    assert data["settings"]["encode"]["format"] == "webp"
+    assert [Path(f["source"]).name for f in data["files"]] == ["a.png", "b.jpg"]
+    for entry in data["files"]:
+        assert set(entry) == {
+            "source",
+            "output",
+            "status",
+            "error",
+            "bytes_in",
+            "bytes_out",
+            "seconds",
+        }
+        assert entry["status"] == "converted" and entry["error"] is None
+        assert entry["bytes_out"] == Path(entry["output"]).stat().st_size > 0
+        assert entry["bytes_in"] == Path(entry["source"]).stat().st_size
+    assert data["totals"]["converted"] == 2 and data["totals"]["failed"] == 0
+    assert hashes(src) == before
+
+
+def test_bad_files_fail_with_one_line_each_and_exit_1(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    image(src / "good.png")
+    (src / "empty.jpg").write_bytes(b"")
+    (src / "text.png").write_text("hello", encoding="utf-8")
+    truncated = (src / "good.png").read_bytes()[:60]
+    (src / "cut.png").write_bytes(truncated)
+    report = tmp_path / "report.json"
+    proc = run_cli(
+        "convert", str(src), str(tmp_path / "gone.jpg"), "-o", str(tmp_path / "out"),
+        "--report", str(report),
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    failed = [line for line in proc.stderr.splitlines() if line.startswith("failed: ")]
+    assert len(failed) == 4, proc.stderr
+    for name in ("empty.jpg", "text.png", "cut.png", "gone.jpg"):
+        line = next(line for line in failed if name in line)
+        reason = line.split(f"{name}: ", 1)[1]
+        assert len(reason) > 5 and reason.lower() not in ("error", "failed")
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert len(data["files"]) == 5
+    assert data["totals"]["failed"] == 4 and data["totals"]["converted"] == 1
+    assert not partials(tmp_path / "out")
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.webp")) == ["good.webp"]
+
+
+def test_quiet_prints_only_errors(tmp_path: Path) -> None:
+    image(tmp_path / "a.png")
+    (tmp_path / "bad.png").write_bytes(b"nope")
+    proc = run_cli(
+        "convert", str(tmp_path / "a.png"), str(tmp_path / "bad.png"), "-o",
+        str(tmp_path / "out"), "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert [line.split(":")[0] for line in proc.stderr.splitlines()] == ["failed"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--quality", "101"),
+        ("--format", "gif"),
+        ("--resize", "fill", "--width", "10"),
+        ("--background", "purple"),
+        ("--name-template", "{nope}.{ext}"),
+        ("--jobs", "0"),
+        ("--trim-padding", "x"),
+    ],
+)
+def test_usage_errors_exit_2_with_one_line(tmp_path: Path, argv: tuple[str, ...]) -> None:
+    image(tmp_path / "a.png")
+    proc = run_cli("convert", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), *argv)
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and "error" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_destination_flag_and_file_destination(tmp_path: Path) -> None:
+    a = image(tmp_path / "a.png")
+    assert run_cli("convert", str(a)).returncode == 2
+    proc = run_cli("convert", str(a), "-o", str(a))
+    assert proc.returncode == 2 and "not a folder" in proc.stderr
+
+
+def test_unicode_names_and_dash_paths(tmp_path: Path) -> None:
+    image(tmp_path / "фото 😀 ü.png")
+    image(tmp_path / "-dash.png")
+    proc = run_cli("convert", "-o", "out", "--", "фото 😀 ü.png", "-dash.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "out" / "фото 😀 ü.webp").is_file()
+    assert (tmp_path / "out" / "-dash.webp").is_file()
+    proc = run_cli("convert", "./-dash.png", "-o", "out2", cwd=tmp_path)
+    assert proc.returncode == 0 and (tmp_path / "out2" / "-dash.webp").is_file()
+
+
+def test_same_stem_inputs_never_overwrite_each_other(tmp_path: Path) -> None:
+    image(tmp_path / "a.jpg", (30, 20))
+    image(tmp_path / "a.png", (50, 40))
+    proc = run_cli("convert", str(tmp_path / "a.jpg"), str(tmp_path / "a.png"), "-o", "out",
+                   cwd=tmp_path)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(tmp_path / "out" / "a.webp") as first:
+        assert first.size == (30, 20)
+    with Image.open(tmp_path / "out" / "a (2).webp") as second:
+        assert second.size == (50, 40)
+
+
+def test_destination_inside_source_twice(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    image(src / "a.png")
+    image(src / "sub" / "b.png")
+    before = hashes(src)
+    args = ("convert", str(src), "-o", str(src / "out"), "--recursive")
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
+    second = run_cli(*args, "--report", str(tmp_path / "r.json"))
+    assert second.returncode == 0, second.stderr
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [f["status"] for f in data["files"]] == ["skipped", "skipped"]
+    assert not (src / "out" / "out").exists()
+    assert sorted(p.relative_to(src).as_posix() for p in (src / "out").rglob("*.webp")) == [
+        "out/a.webp",
+        "out/sub/b.webp",
+    ]
+    after = hashes(src)
+    assert {p: h for p, h in after.items() if p in before} == before
+
+
+def noisy(path: Path, side: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(side)
+    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path, "BMP")
+    return path
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only here")
+def test_ctrl_c_exits_130_and_leaves_only_whole_files(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(16):
+        noisy(src / f"{i:02d}.bmp", 900 + i)
+    before = hashes(src)
+    out = tmp_path / "out"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(out),
+         "--method", "6", "--jobs", "2", "--report", str(tmp_path / "r.json")],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # blocks until the first file is done
+        assert first.startswith("converted: "), first
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert not partials(out)
+    written = sorted(out.glob("*.webp"))
+    assert 1 <= len(written) < 16
+    for path in written:
+        with Image.open(path) as im:
+            im.load()
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert data["totals"]["cancelled"] is True and len(data["files"]) == 16
+    assert sorted(Path(f["output"]) for f in data["files"] if f["status"] == "converted") == written
+    assert hashes(src) == before
