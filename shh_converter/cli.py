@@ -25,6 +25,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # One module per command; each has register(subparsers).
 COMMAND_MODULES = (
     "shh_converter.cli_convert",
+    "shh_converter.cli_models",
 )
 
 

@@ -1,0 +1,105 @@
+"""``shh-converter models list|download NAME|verify [NAME]``: background-removal models.
+
+Exit codes: 0 done, 1 a download or checksum failed, 2 unknown model or bad usage.
+The download URL base can be overridden with ``--url`` or ``$SHH_CONVERTER_MODEL_URL``
+(a mirror, or a local server in tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Any
+
+from .core import models
+from .core.errors import UsageError
+
+EXIT_OK, EXIT_FAILED = 0, 1
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``models`` sub-command."""
+    parser = subparsers.add_parser(
+        "models", help="list, download or verify background-removal models"
+    )
+    sub = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
+    sub.add_parser("list", help="known models: size, installed, bundled").set_defaults(
+        func=run_list
+    )
+    down = sub.add_parser("download", help="download a model into the per-user models folder")
+    down.add_argument("name", metavar="NAME")
+    down.add_argument("--url", help="download base URL (default: rembg's release files)")
+    down.set_defaults(func=run_download)
+    verify = sub.add_parser("verify", help="check the checksums of installed models")
+    verify.add_argument("name", nargs="?", metavar="NAME")
+    verify.set_defaults(func=run_verify)
+
+
+def _info(name: str) -> models.ModelInfo:
+    try:
+        return models.get_info(name)
+    except models.ModelError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print one line per known model."""
+    print(f"{'NAME':<24}{'SIZE':>9}  {'INSTALLED':<10}{'BUNDLED':<9}NOTE")
+    for info in models.MODELS.values():
+        installed = "yes" if models.installed_path(info.name) else "no"
+        bundled = "yes" if models.bundled_path(info.name) else "no"
+        size = f"{info.approx_mb:g} MB"
+        print(f"{info.name:<24}{size:>9}  {installed:<10}{bundled:<9}{info.note}")
+    return EXIT_OK
+
+
+def run_download(args: argparse.Namespace) -> int:
+    """Download one model with a progress line on stderr."""
+    info = _info(args.name)
+    started = time.monotonic()
+    shown = [-1]
+
+    def progress(done: int, total: int | None) -> None:
+        percent = int(done * 100 / total) if total else -1
+        if percent != shown[0]:
+            shown[0] = percent
+            text = f"{percent:3d}%" if total else f"{done / 1e6:.1f} MB"
+            print(f"\rdownloading {info.name}: {text}", end="", file=sys.stderr, flush=True)
+
+    try:
+        path = models.download(info, url_base=args.url, progress=progress)
+    except models.ModelError as exc:
+        _end_progress_line(shown[0])
+        print(f"shh-converter: error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        _end_progress_line(shown[0])
+        raise
+    _end_progress_line(shown[0])
+    print(f"{info.name}: downloaded and verified in {time.monotonic() - started:.1f} s -> {path}")
+    return EXIT_OK
+
+
+def _end_progress_line(shown: int) -> None:
+    if shown != -1:
+        print(file=sys.stderr)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Re-hash installed models; exit 1 if any is damaged."""
+    names = [_info(args.name).name] if args.name else list(models.MODELS)
+    damaged = checked = 0
+    for name in names:
+        path = models.installed_path(name)
+        if path is None:
+            if args.name:
+                print(f"{name}: not installed")
+                return EXIT_FAILED
+            continue
+        checked += 1
+        ok = models.checksum_ok(path, models.MODELS[name].checksum)
+        damaged += not ok
+        print(f"{name}: {'ok' if ok else 'DAMAGED (checksum mismatch)'}  {path}")
+    print(f"{checked} checked, {damaged} damaged")
+    return EXIT_FAILED if damaged else EXIT_OK
