@@ -78,6 +78,10 @@ class App:
     def _after_shown(self) -> None:
         """Work that must not delay the first paint."""
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
+        self.controller.start_services()
+        notice = self.prefs.cfg.take_notice() if hasattr(self.prefs.cfg, "take_notice") else None
+        if notice:  # e.g. a corrupt config file was set aside: say so once
+            self.controller.extras.notice("Settings", notice)
         if self._check_updates_on_start():
             self.root.after(1500, lambda: self.controller.extras.check_updates(manual=False))
 
@@ -95,29 +99,18 @@ def _warm_up() -> None:
         log.debug("engine warm-up failed", exc_info=True)
 
 
-def _setup_sidecars() -> None:
-    """Logging to the rotating file and the crash hooks, when those parts are present."""
-    try:
-        from .. import logs
-
-        logs.setup(kind="gui")
-    except ImportError:
-        logging.basicConfig(level=logging.INFO)
-    try:
-        from .. import crash
-
-        crash.install_hooks()
-    except ImportError:
-        log.debug("crash sidecar missing")
-
-
 def run_app(paths_in: list[Path]) -> int:
     """Open the main window; ``paths_in`` are queued as if dropped. Returns the exit code."""
-    _setup_sidecars()
+    from .. import crash, logs
+
+    cfg = load_config()
+    logs.setup(kind="gui", cfg=cfg)
+    crash.install_hooks()
     root, dnd = make_root()
-    app = App(root, dnd)
+    app = App(root, dnd, cfg)
     log.info("window opened (drag and drop: %s, theme: %s)", dnd, app.theme or "default")
     if paths_in:
         app.controller.add_paths(list(paths_in))
     root.mainloop()
+    logs.flush()
     return 0

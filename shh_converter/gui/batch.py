@@ -9,6 +9,7 @@ button always comes back.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -47,6 +48,10 @@ def row_status(result: JobResult) -> tuple[str, str]:
     return "failed", f"failed: {result.error or 'unknown error'}"
 
 
+def _key(path: Path) -> str:
+    return os.path.normcase(os.path.abspath(path))
+
+
 class BatchSession:
     """Starts, cancels and follows batches; ``view`` is the main window's frames."""
 
@@ -73,7 +78,9 @@ class BatchSession:
         files: list[Path],
         dest: Path,
         settings: Settings,
-        memory_guard: Callable[[], bool] | None = None,
+        *,
+        monitor: Any = None,
+        workers: int | None = None,
     ) -> None:
         """Start converting ``files`` into ``dest`` in a worker thread (Tk thread only)."""
         if self.running:
@@ -94,7 +101,7 @@ class BatchSession:
         )
         self.thread = threading.Thread(
             target=self._work,
-            args=(files, dest, settings, token, memory_guard),
+            args=(files, dest, settings, token, monitor, workers),
             name="batch",
             daemon=True,
         )
@@ -114,7 +121,8 @@ class BatchSession:
         dest: Path,
         settings: Settings,
         token: CancelToken,
-        memory_guard: Callable[[], bool] | None,
+        monitor: Any,
+        workers: int | None,
     ) -> None:
         """Worker thread: never touches Tk, only posts."""
         start = time.monotonic()
@@ -122,7 +130,7 @@ class BatchSession:
             dest.mkdir(parents=True, exist_ok=True)
             jobs = backend.plan_jobs(files, dest, settings)
             self._post(JobsPlanned(tuple(jobs)))
-            backend.run_jobs(jobs, settings, self._post, token, memory_guard)
+            backend.run_jobs(jobs, settings, self._post, token, monitor=monitor, workers=workers)
         except (ConversionError, UsageError, OSError) as exc:
             log.warning("batch could not run: %s", exc)
             self._post(
@@ -169,12 +177,10 @@ class BatchSession:
             self._finish(msg)
 
     def _map_jobs(self, jobs: tuple[Job, ...]) -> None:
-        listed = set(self._files)
-        for position, job in enumerate(jobs):
-            if job.source in listed:
-                self._paths[job.index] = job.source
-            elif position < len(self._files):  # the planner normalised the path
-                self._paths[job.index] = self._files[position]
+        """Job index -> the listed path (the planner makes sources absolute)."""
+        listed = {_key(p): p for p in self._files}
+        for job in jobs:
+            self._paths[job.index] = listed.get(_key(job.source), job.source)
 
     def _path(self, index: int, source: Path) -> Path:
         return self._paths.get(index, source)

@@ -8,6 +8,7 @@ folder scans, header probes, previews and batches all run in threads.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -62,11 +63,27 @@ class Controller:
         self._preview_after: str | None = None
         self.last_preview: PreviewReady | None = None
         self.extras = Extras(root, prefs, self.ui.post)
+        self.monitor: Any = None
+        self._status_after: str | None = None
 
     def attach(self, view: Any) -> None:
         self.view = view
         self.batch = BatchSession(view, self.ui.post, self._batch_finished)
         self.ui.start()
+
+    def start_services(self) -> None:
+        """After the window shows: the memory monitor and its status-bar readout."""
+        from ..memory import MemoryMonitor
+
+        self.monitor = MemoryMonitor.from_config(self.prefs.cfg).start()
+        self._status_tick()
+
+    def _status_tick(self) -> None:
+        self._status_after = None
+        if self.closing or self.monitor is None:
+            return
+        self.view.status.configure(text=f"Memory in use: {self.monitor.current_mb():.0f} MB")
+        self._status_after = self.root.after(2000, self._status_tick)
 
     # -- messages from worker threads (Tk thread) ---------------------------------
 
@@ -237,15 +254,19 @@ class Controller:
         self.prefs.set_settings(settings)
         if dest.is_dir():
             self.prefs.set_last_folder("output", dest)
-        self.batch.start(files, dest, self.with_limits(settings))
+        from .. import config
+
+        self.batch.start(
+            files,
+            dest,
+            self.with_limits(settings),
+            monitor=self.monitor,
+            workers=config.workers_from(self.prefs.cfg),
+        )
 
     def with_limits(self, settings: Settings) -> Settings:
-        """The config's safety limits (size, timeout) applied to the user's settings."""
-        try:
-            from .. import config
-        except ImportError:
-            return settings
-        import dataclasses
+        """The config's safety limits (size, timeout, batch size) applied to the settings."""
+        from .. import config
 
         return dataclasses.replace(settings, limits=config.limits_from(self.prefs.cfg))
 
@@ -320,9 +341,12 @@ class Controller:
             self.prefs.set_settings(self.current_settings())
             self.prefs.save()
         finally:
-            if self._preview_after is not None:
-                self.root.after_cancel(self._preview_after)
+            for after_id in (self._preview_after, self._status_after):
+                if after_id is not None:
+                    self.root.after_cancel(after_id)
             self.ui.stop()
+            if self.monitor is not None:
+                self.monitor.stop(timeout=1.0)
             self.preview.stop(timeout=1.0)
             log.info("window closed")
             started = time.perf_counter()

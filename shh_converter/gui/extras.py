@@ -8,7 +8,6 @@ their answer back through the UI queue as a callable.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from pathlib import Path
 from tkinter import messagebox
@@ -40,6 +39,13 @@ class Extras:
         self.dialog: Any = None  # the last dialog opened (tests look at it)
         self.crash_reports: list[Path | None] = []
 
+    def notice(self, title: str, text: str) -> None:
+        """A one-off, non-modal message (e.g. the config was reset)."""
+        d = dialogs.Dialog(self.root, title)
+        d.text(text)
+        d.button("OK", d.destroy, accent=True)
+        self.dialog = d
+
     def about(self) -> None:
         self.dialog = dialogs.about(self.root, paths.all_dirs())
 
@@ -55,29 +61,18 @@ class Extras:
 
     def check_updates(self, manual: bool = True) -> None:
         """Ask in a thread; a notice (or, when asked by hand, an answer) comes back later."""
-        try:
-            from .. import updates
-        except ImportError:
-            if manual:
-                messagebox.showinfo(
-                    "Updates", "Update checks are not available in this build.", parent=self.root
-                )
-            return
-        threading.Thread(
-            target=self._check, args=(updates, manual), name="update-check", daemon=True
-        ).start()
+        from .. import updates
 
-    def _check(self, updates: Any, manual: bool) -> None:
-        try:
-            result = updates.check(force=manual)
-        except Exception as exc:  # the check must never take the window down
-            log.warning("update check failed: %s", exc)
-            result = None
-        self._post(lambda: self._show_update(result, manual))
+        def done(result: Any) -> None:  # runs in the check's thread: hand over to Tk
+            self._post(lambda: self._show_update(result, manual))
+
+        log.info("update check (%s)", "asked by the user" if manual else "at start-up")
+        self.update_thread = updates.check_in_background(done, self.prefs.cfg, force=manual)
 
     def _show_update(self, result: Any, manual: bool) -> None:
+        self.update_result = result
         available = bool(getattr(result, "update_available", False))
-        if available:
+        if available and (manual or not getattr(result, "skipped", False)):
             self.dialog = dialogs.update_notice(
                 self.root,
                 str(result.latest_version),
@@ -103,14 +98,13 @@ class Extras:
         self, exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
     ) -> None:
         """Tk's hook for an exception in a callback: report it, tell the user, keep going."""
-        log.error("error in a window callback", exc_info=(exc_type, exc, tb))
         report: Path | None = None
         try:
             from .. import crash
 
-            report = crash.write_report(exc, {"where": "gui callback"})
-        except Exception:  # no crash sidecar, or it failed: the log has the traceback
-            log.debug("no crash report written:\n%s", traceback.format_exc())
+            report = crash.tk_callback_hook(exc_type, exc, tb)  # logs it too
+        except Exception:  # the report itself failed: at least the log has it
+            log.error("error in a window callback", exc_info=(exc_type, exc, tb))
         self.crash_reports.append(report)
         summary = "".join(traceback.format_exception_only(exc_type, exc)).strip()
         self.dialog = dialogs.crash(self.root, report, summary)

@@ -48,28 +48,10 @@ BUILTIN_PRESETS: dict[str, Settings] = {
 }
 
 
-class _FallbackConfig:
-    """In-memory stand-in used only while ``shh_converter.config`` is not in the tree."""
-
-    def __init__(self) -> None:
-        self._data: dict[str, Any] = {}
-
-    def get(self, key: str, default: Any = None) -> Any:
-        return self._data.get(key, default)
-
-    def set(self, key: str, value: Any) -> None:
-        self._data[key] = value
-
-    def save(self) -> None:
-        log.warning("config sidecar missing: window state not saved")
-
-
 def load_config() -> Any:
-    """The app's config object (``config.load()``), or the in-memory fallback."""
-    try:
-        from .. import config
-    except ImportError:
-        return _FallbackConfig()
+    """The app's config object (defaults written on first run; never raises for bad files)."""
+    from .. import config
+
     return config.load()
 
 

@@ -13,7 +13,8 @@ from guikit import close_app, make_app, pump_for, pump_until, screenshot
 
 from shh_converter.core.settings import OutputFormat, ResizeMode
 from shh_converter.gui import controller as controller_mod
-from shh_converter.gui.prefs import BUILTIN_PRESETS, _FallbackConfig
+from shh_converter import config
+from shh_converter.gui.prefs import BUILTIN_PRESETS
 
 pytestmark = pytest.mark.gui
 
@@ -203,8 +204,9 @@ def test_lossless_webp_disables_quality(app):
 
 
 def test_background_removal_hidden_when_the_flag_is_off(x_display):
-    cfg = _FallbackConfig()
+    cfg = config.load()
     cfg.set("features.background_removal_enabled", False)
+    cfg.save()
     app = make_app(cfg)
     try:
         panel = app.window.settings
