@@ -43,6 +43,14 @@ from .core.settings import (
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# Which size flags each resize mode reads; any other given size flag is a mistake.
+SIZE_FLAGS: dict[str, tuple[str, ...]] = {
+    "fit": ("--width", "--height"),
+    "fill": ("--width", "--height"),
+    "pad": ("--width", "--height"),
+    "max-side": ("--size",),
+    "percent": ("--percent",),
+}
 
 
 def register(subparsers: Any) -> None:
@@ -179,13 +187,10 @@ def resize_from_args(args: argparse.Namespace) -> ResizeOptions:
     }
     if mode in needs and not needs[mode][1]:
         raise UsageError(f"--resize {mode} needs {needs[mode][0]}")
-    stray = {"--width": args.width, "--height": args.height, "--size": args.size}
-    stray["--percent"] = args.percent
-    allowed = {"fit": ("--width", "--height"), "fill": ("--width", "--height")}
-    allowed |= {"pad": ("--width", "--height"), "max-side": ("--size",)}
-    allowed["percent"] = ("--percent",)
-    for flag, value in stray.items():
-        if value is not None and flag not in allowed.get(mode, ()):
+    sizes = {"--width": args.width, "--height": args.height, "--size": args.size}
+    sizes["--percent"] = args.percent
+    for flag, value in sizes.items():
+        if value is not None and flag not in SIZE_FLAGS.get(mode, ()):
             raise UsageError(f"{flag} does not apply to --resize {mode}")
     return ResizeOptions(
         mode=ResizeMode(mode),
@@ -311,27 +316,37 @@ def _ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
 def report_data(jobs: list[Job], finished: BatchFinished, settings: Settings) -> dict[str, Any]:
     """The ``--report`` document: one entry per input file found, in batch order."""
     by_index = {r.index: r for r in finished.results}
-    files = []
+    files: list[dict[str, Any]] = []
     for job in jobs:
         result = by_index.get(job.index)
         if result is None:  # never started: the batch was cancelled or the runner failed
             reason = "cancelled" if finished.cancelled else (finished.error or "not processed")
-            entry = {"source": str(job.source), "output": None, "status": "failed"}
-            entry |= {"error": reason, "bytes_in": 0, "bytes_out": 0, "seconds": 0.0}
+            files.append(_unprocessed(job, reason))
         else:
-            entry = result.to_report()
-        files.append(entry)
-    count = {s: sum(f["status"] == s for f in files) for s in ("converted", "skipped", "failed")}
-    totals = {"files": len(files), **count}
-    totals |= {"bytes_in": finished.bytes_in, "bytes_out": finished.bytes_out}
-    totals |= {"seconds": round(finished.elapsed, 3), "cancelled": finished.cancelled}
-    totals |= {"error": finished.error, "peak_rss_mb": finished.peak_rss_mb}
+            files.append(result.to_report())
+    totals: dict[str, Any] = {"files": len(files)}
+    for status in ("converted", "skipped", "failed"):
+        totals[status] = sum(f["status"] == status for f in files)
+    totals.update(
+        bytes_in=finished.bytes_in,
+        bytes_out=finished.bytes_out,
+        seconds=round(finished.elapsed, 3),
+        cancelled=finished.cancelled,
+        error=finished.error,
+        peak_rss_mb=finished.peak_rss_mb,
+    )
     return {
         "version": __version__,
         "settings": settings.to_dict(),
         "files": files,
         "totals": totals,
     }
+
+
+def _unprocessed(job: Job, reason: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"source": str(job.source), "output": None, "status": "failed"}
+    entry.update(error=reason, bytes_in=0, bytes_out=0, seconds=0.0)
+    return entry
 
 
 def write_report(path: Path, jobs: list[Job], finished: BatchFinished, settings: Settings) -> None:
