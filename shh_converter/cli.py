@@ -26,6 +26,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 COMMAND_MODULES = (
     "shh_converter.cli_convert",
     "shh_converter.cli_models",
+    "shh_converter.cli_tools",
 )
 
 

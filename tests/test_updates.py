@@ -248,3 +248,25 @@ def test_background_check_calls_back_from_another_thread(server, cfg, monkeypatc
 def test_parse_version(tag: str, expected: str | None) -> None:
     parsed = updates.parse_version(tag)
     assert (str(parsed) if parsed else None) == expected
+
+
+CLI_KEYS = {"update_available", "current_version", "latest_version", "url", "notes", "error"}
+
+
+@pytest.mark.parametrize(
+    ("route", "available"), [("newer", True), ("same", False), ("error", False)]
+)
+def test_check_update_command_prints_json_and_exits_0(server, monkeypatch, route, available):
+    import os
+
+    from conftest import run_cli
+
+    url = _point(monkeypatch, server, route)
+    proc = run_cli("check-update", "--force", env=dict(os.environ, **{updates.URL_ENV: url}))
+    assert proc.returncode == 0, proc.stderr
+    answer = json.loads(proc.stdout)
+    assert set(answer) >= CLI_KEYS
+    assert answer["update_available"] is available
+    assert answer["current_version"] == __version__
+    assert (answer["error"] is None) is (route != "error")
+    assert server.hits[-1][0] == f"/{route}"
