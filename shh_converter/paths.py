@@ -16,6 +16,7 @@ real home folder while tests run. Nothing is created at import time.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -91,13 +92,17 @@ def bundled_model_path(name: str = "u2netp") -> Path:
 
 
 def redact_home(text: str) -> str:
-    """Write the user's home folder as ``~`` (logs and crash reports never name the user)."""
+    """Write the user's home folder as ``~`` (logs and crash reports never name the user).
+
+    Only whole folder names are replaced: with home ``/home/al`` the path
+    ``/home/alice`` is left alone.
+    """
     home = str(Path.home())
-    if len(home) > 1:
-        text = text.replace(home, "~")
-        alt = home.replace("\\", "/")
-        if alt != home:
-            text = text.replace(alt, "~")
+    if len(home) <= 1:
+        return text
+    flags = re.IGNORECASE if os.name == "nt" else 0  # Windows paths ignore case
+    for variant in {home, home.replace("\\", "/")}:
+        text = re.sub(re.escape(variant) + r"(?![^\\/\s'\":;,)\]}>])", "~", text, flags=flags)
     return text
 
 
