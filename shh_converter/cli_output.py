@@ -75,13 +75,16 @@ class Printer:
         r = event.result
         if r.status == "failed":
             self._err(f"failed: {r.source}: {r.error}")
-        elif self.bar is None or self.verbose:
+        elif self.bar is None or self.verbose:  # with a bar, per-file lines only when verbose
             if r.status == "converted":
                 self._out(f"converted: {r.source} -> {r.output} ({_human(r.bytes_out)})")
             else:
                 self._out(f"skipped: {r.source}: {r.error}")
 
     def _summary(self, done: BatchFinished) -> None:
+        if self.bar is not None:  # the finished bar stays on screen above the summary
+            self.bar.close()
+            self.bar = None
         if done.error:
             self._err(f"shh-converter: {done.error}")
         if done.cancelled:

@@ -283,3 +283,40 @@ def test_ctrl_c_exits_130_and_leaves_only_whole_files(tmp_path: Path) -> None:
     assert data["totals"]["cancelled"] is True and len(data["files"]) == 16
     assert sorted(Path(f["output"]) for f in data["files"] if f["status"] == "converted") == written
     assert hashes(src) == before
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pty is POSIX-only")
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    for i in range(3):
+        image(tmp_path / "src" / f"{i}.png")
+    (tmp_path / "src" / "bad.png").write_bytes(b"nope")
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "shh_converter", "convert", str(tmp_path / "src"),
+             "-o", str(tmp_path / "out")],
+            cwd=REPO, stdout=subprocess.PIPE, stderr=slave, text=True, timeout=120,
+        )  # fmt: skip
+        os.close(slave)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other end is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(master)
+    terminal = b"".join(chunks).decode("utf-8", "replace")
+    assert proc.returncode == 1
+    assert "4/4" in terminal and "file" in terminal  # tqdm's counter reached the end
+    assert "failed: " in terminal and "bad.png" in terminal
+    assert "converted: " not in proc.stdout  # no per-file lines when there is a bar

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Sequence
 
 from .jobs import Job
@@ -88,10 +89,17 @@ def _pixels(job: Job) -> int:
 class RssSampler:
     """Peak resident memory of this process and its workers, sampled now and then."""
 
+    EVERY_SECONDS = 0.25  # often enough to catch a big image's peak, cheap enough to ignore
+
     def __init__(self) -> None:
         self.peak = 0
+        self.last = 0.0
 
     def sample(self, pids: Iterable[int]) -> None:
+        now = time.monotonic()
+        if now - self.last < self.EVERY_SECONDS:
+            return
+        self.last = now
         try:
             import psutil
         except ImportError:  # pragma: no cover
