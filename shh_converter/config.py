@@ -89,18 +89,21 @@ def _repo_name(v: str) -> bool:
 NUM = (int, float)
 OPTIONS: tuple[Option, ...] = (
     # -- feature flags (the production review's keys) ----------------------------
+    # Defaults differ from the review's sketch where it would refuse ordinary use:
+    # 50 MB refuses a 16-bit TIFF scan, 100 files refuses one folder of holiday photos.
+    # Decoded size is guarded by Limits.max_pixels and the memory monitor anyway.
     Option("features.background_removal_enabled", bool, True, help="Offer background removal"),
     Option(
         "features.max_image_size_mb",
         NUM,
-        50,
+        200,
         _between(0, 100_000),
         "Largest SOURCE FILE accepted, in MB on disk (0 = no limit)",
     ),
     Option(
         "features.max_batch_size",
         int,
-        100,
+        10_000,
         _between(0, 10_000_000),
         "Most files in one batch (0 = no limit)",
     ),

@@ -23,6 +23,10 @@ REVIEW_KEYS = (
 )
 
 
+def _default(key: str):
+    return config.BY_KEY[key].default
+
+
 def _file() -> dict:
     return json.loads(config.config_path().read_text(encoding="utf-8"))
 
@@ -116,7 +120,7 @@ def test_corrupt_file_is_moved_aside_and_user_told_once(content: str) -> None:
     notice = cfg.take_notice()
     assert notice and aside[0].name in notice
     assert cfg.take_notice() is None
-    assert cfg.get("features.max_batch_size") == 100
+    assert cfg.get("features.max_batch_size") == _default("features.max_batch_size")
     assert _file()["schema_version"] == config.SCHEMA_VERSION  # a good file replaced it
     assert config.load(environ={}).notice is None  # the next start says nothing
 
@@ -155,18 +159,18 @@ def test_environment_overrides_are_not_saved() -> None:
     cfg = config.load(environ=env)
     assert cfg.get("features.max_batch_size") == 10
     assert cfg.get("features.background_removal_enabled") is False
-    assert cfg.get("features.max_image_size_mb") == 50
+    assert cfg.get("features.max_image_size_mb") == _default("features.max_image_size_mb")
     assert len(cfg.warnings) == 2
     cfg.save()
-    assert _file()["features"]["max_batch_size"] == 100
+    assert _file()["features"]["max_batch_size"] == _default("features.max_batch_size")
 
 
 def test_limits_from_config() -> None:
     cfg = config.load(environ={})
     limits = config.limits_from(cfg)
-    assert limits.max_file_bytes == 50 * 1024 * 1024
+    assert limits.max_file_bytes == _default("features.max_image_size_mb") * 1024 * 1024
     assert limits.timeout_seconds == 300
-    assert limits.max_batch == 100
+    assert limits.max_batch == _default("features.max_batch_size")
     cfg.set("features.max_image_size_mb", 0)
     cfg.set("features.processing_timeout_seconds", 0)
     cfg.set("features.max_batch_size", 0)
