@@ -228,3 +228,18 @@ def test_memory_guard_holds_back_parallel_jobs(tmp_path: Path) -> None:
     final = runner.run_batch(jobs, Settings(), on_event, workers=2, memory_guard=guard)
     assert final.converted == 5
     assert peak == 1 and asked
+
+
+def test_worker_count_is_bounded_by_jobs_cores_and_image_size(tmp_path: Path) -> None:
+    from shh_converter.core import capacity
+    from shh_converter.core.settings import BackgroundRemoval
+
+    tiny = plan_batch([small(tmp_path / f"{i}.png") for i in range(3)], tmp_path / "o", Settings())
+    assert capacity.worker_count(tiny.jobs, Settings(), 64) <= min(3, capacity.cpu_budget())
+    assert capacity.worker_count(tiny.jobs, Settings(), 1) == 1
+    big = plan_batch([noisy(tmp_path / "big.bmp", 2000)], tmp_path / "o", Settings()).jobs
+    small_mb = capacity.job_memory_mb(tiny.jobs, Settings())
+    big_mb = capacity.job_memory_mb(big, Settings())
+    assert big_mb > small_mb + 2000 * 2000 * 8 / 2**20  # the header's size counts
+    ai = Settings(background_removal=BackgroundRemoval(enabled=True))
+    assert capacity.job_memory_mb(big, ai) > big_mb
