@@ -64,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
+    _start_sidecars(args)
     try:
         return int(args.func(args))
     except UsageError as exc:
@@ -72,3 +73,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("shh-converter: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _start_sidecars(args: argparse.Namespace) -> None:
+    """Config, log file, crash hooks (``startup.startup``); a failure never stops a command."""
+    try:
+        from .startup import startup
+
+        startup(
+            "cli",
+            verbose=bool(getattr(args, "verbose", False)),
+            quiet=bool(getattr(args, "quiet", False)),
+        )
+    except Exception as exc:
+        print(f"shh-converter: warning: start-up failed: {exc}", file=sys.stderr)

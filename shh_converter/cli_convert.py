@@ -228,7 +228,9 @@ def background_removal_from_args(args: argparse.Namespace) -> BackgroundRemoval:
 
 def limits_from_args(args: argparse.Namespace) -> Limits:
     """Safety limits for this run. The single place where config-file limits come in."""
-    return Limits()
+    from . import config, startup  # sidecars: the config's feature flags
+
+    return config.limits_from(startup.current_config())
 
 
 def settings_from_args(args: argparse.Namespace, limits: Limits | None = None) -> Settings:
@@ -262,20 +264,26 @@ def check_paths(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``convert`` command: plan, run, print, report. Returns the exit code."""
+    from . import startup
     from .core import plan, runner
 
     if args.quiet and args.verbose:
         raise UsageError("--quiet and --verbose do not go together")
     _setup_logging(args)
     settings = settings_from_args(args)
+    startup.check_feature_flags(settings)  # sidecars: --remove-bg off in the config -> exit 2
     check_paths(args)
     batch = plan.plan_batch(args.inputs, args.dest, settings, recursive=args.recursive)
     if not batch.jobs:
         print("shh-converter: no files found in the inputs", file=sys.stderr)
     cancel = CancelToken()
     printer = Printer(len(batch.jobs), quiet=args.quiet, verbose=args.verbose)
-    with _ctrl_c_cancels(cancel), printer:
-        finished = runner.run_batch(batch.jobs, settings, printer.on_event, cancel, args.jobs)
+    # sidecars: memory guard, per-file/batch lines in the log file, configured workers
+    with _ctrl_c_cancels(cancel), printer, startup.batch_sidecars(settings) as side:
+        on_event, workers = side.wrap(printer.on_event), args.jobs or side.workers
+        finished = runner.run_batch(
+            batch.jobs, settings, on_event, cancel, workers, memory_guard=side.memory_guard
+        )
     if args.report is not None:
         write_report(args.report, batch.jobs, finished, settings)
     return exit_code(finished)
@@ -291,6 +299,10 @@ def exit_code(finished: BatchFinished) -> int:
 
 def _setup_logging(args: argparse.Namespace) -> None:
     """Log to stderr; the sidecars' ``logs.setup`` replaces this with file logging."""
+    from . import startup
+
+    if startup.started():  # cli.main set up the log file and the console already
+        return
     level = logging.ERROR if args.quiet else logging.DEBUG if args.verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr)
     logging.getLogger().setLevel(level)

@@ -65,10 +65,14 @@ class RedactingFormatter(logging.Formatter):
         return paths.redact_home(super().format(record))
 
 
-def setup(kind: str = "cli", verbose: bool = False, cfg: Any = None) -> Path | None:
+def setup(
+    kind: str = "cli", verbose: bool = False, cfg: Any = None, quiet: bool = False
+) -> Path | None:
     """Install the file log (and, for ``kind="cli"``, the console log). Returns the log file.
 
-    Debug level when ``verbose`` or the config's ``ui.enable_debug_mode``. A log folder
+    Debug level when ``verbose`` or the config's ``ui.enable_debug_mode``. The console
+    shows warnings (errors only with ``quiet``, everything with ``verbose``) but not the
+    per-file lines of this module: the CLI prints its own per-file output. A log folder
     that cannot be written does not stop the app: the file log is then skipped.
     """
     debug = verbose or _config_debug(cfg)
@@ -82,8 +86,9 @@ def setup(kind: str = "cli", verbose: bool = False, cfg: Any = None) -> Path | N
     log_file = _add_file_handler(root)
     if kind == "cli":
         console = logging.StreamHandler(sys.stderr)
-        console.setLevel(logging.DEBUG if verbose else logging.WARNING)
+        console.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
         console.setFormatter(RedactingFormatter(CONSOLE_FORMAT))
+        console.addFilter(lambda record: record.name != __name__)
         _install(root, console)
     log.debug("logging set up (%s, debug=%s)", kind, debug)
     return log_file
@@ -218,7 +223,8 @@ class EventLogger:
 
     def _file_finished(self, event: FileFinished) -> None:
         result = event.result
-        memory = self.monitor.current_mb() if self.monitor is not None else None
+        # A fresh sample (a few ms): the thread's last one may predate the workers.
+        memory = self.monitor.sample().rss_mb if self.monitor is not None else None
         if self.monitor is not None:
             self.monitor.record(result)
         if self.perf or result.status == "failed":

@@ -7,8 +7,9 @@ One :class:`MemoryMonitor` per app run (``MemoryMonitor.from_config(cfg)``):
 * a warning goes to the log when the app (this process and its workers) uses more
   than ``performance.memory_warning_threshold_mb`` (once, re-armed when it drops);
 * :meth:`may_start_job` is the runner's ``memory_guard``: False holds new jobs
-  while memory is over the threshold or the system runs low (the runner always
-  keeps one job going, so a batch never stalls);
+  while the system runs low on memory (the runner always keeps one job going, so a
+  batch never stalls). The warning threshold only warns: on a big machine a batch
+  may use more than it without harm;
 * :meth:`fits_in_memory` refuses an image whose decoded size would not fit;
 * :meth:`current_mb` for the GUI status bar;
 * :meth:`record` per finished file and :meth:`log_summary` at the end of a batch
@@ -31,7 +32,7 @@ from .core.jobs import JobResult
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
-LOW_SYSTEM_MB = 256  # keep this much free for the OS and the user's other programs
+LOW_SYSTEM_MB = 512  # keep this much free for the OS and the user's other programs
 REARM_RATIO = 0.9  # warn again only after usage fell below 90 % of the threshold
 
 
@@ -143,7 +144,7 @@ class MemoryMonitor:
             self.warnings += 1
             log.warning(
                 "memory use %.0f MB is above the warning threshold of %.0f MB "
-                "(performance.memory_warning_threshold_mb); new files wait",
+                "(performance.memory_warning_threshold_mb)",
                 sample.rss_mb,
                 self.threshold_mb,
             )
@@ -163,11 +164,12 @@ class MemoryMonitor:
         return self.latest().rss_mb
 
     def may_start_job(self) -> bool:
-        """The runner's ``memory_guard``: False while memory is over the threshold or low."""
+        """The runner's ``memory_guard``: False while the system's free memory is low."""
         sample = self.latest()
-        if sample.rss_mb > self.threshold_mb:
-            return False
-        return sample.available_mb > self.low_system_mb
+        if sample.available_mb > self.low_system_mb:
+            return True
+        log.debug("memory low (%.0f MB free): holding new files", sample.available_mb)
+        return False
 
     def fits_in_memory(
         self,

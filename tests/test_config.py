@@ -179,3 +179,75 @@ def test_limits_from_config() -> None:
     assert config.workers_from(cfg) is None
     cfg.set("performance.max_concurrent_operations", 3)
     assert config.workers_from(cfg) == 3
+
+
+# -- the flags really gate (through the real CLI) ----------------------------------------
+
+
+def _write_config(**flags: object) -> None:
+    cfg = config.load(environ={})
+    for key, value in flags.items():
+        cfg.set(key.replace("__", "."), value)
+    cfg.save()
+
+
+def _images(folder: Path) -> tuple[Path, Path]:
+    import os
+
+    from PIL import Image
+
+    folder.mkdir()
+    small, big = folder / "small.png", folder / "big.png"
+    Image.new("RGB", (8, 8), (200, 10, 10)).save(small)
+    Image.frombytes("RGB", (128, 128), os.urandom(128 * 128 * 3)).save(big)  # ~48 KB
+    return small, big
+
+
+def test_remove_bg_disabled_in_config_exits_2(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    _write_config(features__background_removal_enabled=False)
+    small, _ = _images(tmp_path / "in")
+    proc = run_cli("convert", str(small), "-o", str(tmp_path / "out"), "--remove-bg")
+    assert proc.returncode == 2
+    assert "background removal is disabled in the config" in proc.stderr
+    assert "features.background_removal_enabled" in proc.stderr
+    assert not list((tmp_path / "out").glob("*.webp"))
+
+
+def test_file_size_limit_from_config_fails_only_that_file(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    _write_config(features__max_image_size_mb=0.02)  # 20 KB
+    small, big = _images(tmp_path / "in")
+    assert small.stat().st_size < 20 * 1024 < big.stat().st_size
+    proc = run_cli("convert", str(small), str(big), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    outputs = sorted(p.name for p in (tmp_path / "out").glob("*.webp"))
+    assert outputs == ["small.webp"]
+    failed = [line for line in proc.stderr.splitlines() if "big.png" in line]
+    assert len(failed) == 1 and "failed" in failed[0] and "too large" in failed[0]
+
+
+def test_batch_limit_from_config(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    _write_config(features__max_batch_size=1)
+    small, big = _images(tmp_path / "in")
+    proc = run_cli("convert", str(small), str(big), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "limit of 1" in proc.stderr
+
+
+def test_corrupt_config_notice_reaches_the_cli_user_once(tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    path = config.config_path()
+    paths.ensure(path.parent)
+    path.write_text("{broken", encoding="utf-8")
+    small, _ = _images(tmp_path / "in")
+    first = run_cli("convert", str(small), "-o", str(tmp_path / "out"))
+    second = run_cli("convert", str(small), "-o", str(tmp_path / "out2"))
+    assert first.returncode == 0 and second.returncode == 0
+    assert "settings file was damaged" in first.stderr
+    assert "damaged" not in second.stderr

@@ -154,3 +154,25 @@ def test_console_output_only_from_the_cli(kind: str, on_console: bool) -> None:
     assert proc.returncode == 0, proc.stderr
     assert ("hello console" in proc.stderr) is on_console
     assert "hello console" in (paths.log_dir / logs.LOG_FILE).read_text(encoding="utf-8")
+
+
+def test_cli_batch_is_logged_to_the_file(tmp_path: Path) -> None:
+    from conftest import run_cli
+    from PIL import Image
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", (40, 30), "blue").save(src / "good.png")
+    (src / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    proc = run_cli("convert", str(src), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    lines = _lines()
+    batch_lines = [line for line in lines if "[batch " in line]
+    ids = {re.search(r"\[batch ([0-9a-f]+)\]", line)[1] for line in batch_lines}
+    assert len(ids) == 1
+    text = "\n".join(batch_lines)
+    assert re.search(r"file good\.png: converted in [\d.]+s \(memory \d+ MB\)", text)
+    assert "file broken.png: failed" in text
+    assert "batch finished" in text and "success rate 50%" in text
+    # per-file lines go to the log file only; the CLI prints its own
+    assert "file good.png: converted" not in proc.stderr
