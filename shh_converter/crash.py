@@ -13,8 +13,9 @@ Call points:
 * Tk: ``root.report_callback_exception = crash.tk_callback_hook`` (or the GUI's own
   handler calling :func:`write_report`), so a bug in a callback leaves a report and
   the window stays usable;
-* the runner, when a worker process dies or a bug comes back from it:
-  :func:`report_worker_failure`;
+* a worker process that died, or a bug that came back from one:
+  :func:`report_failed_result` (``logs.EventLogger`` calls it for each failed file,
+  so the CLI and the GUI both get reports), or :func:`report_worker_failure`;
 * :func:`previous_hard_crashes` lists faulthandler logs left by earlier runs.
 """
 
@@ -27,6 +28,7 @@ import json
 import logging
 import os
 import platform
+import re
 import sys
 import threading
 import time
@@ -34,14 +36,20 @@ import traceback
 import uuid
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__, paths
 from .core.atomic import atomic_write
 
+if TYPE_CHECKING:
+    from .core.jobs import JobResult
+    from .core.settings import Settings
+
 log = logging.getLogger(__name__)
 
 KEEP = 20  # newest reports kept (JSON and faulthandler logs alike)
+BUG_PREFIX = "internal error:"  # how the engine words a bug in JobResult.error
+_EXIT_CODE = re.compile(r"worker process stopped unexpectedly \(exit code (-?\d+|None)\)")
 REPORT_GLOB = "crash-*.json"
 FAULT_GLOB = "faulthandler-*.log"
 
@@ -123,6 +131,30 @@ def report_worker_failure(
         traceback=details,
     )
     return _save(report)
+
+
+def report_failed_result(result: JobResult, settings: Settings | None = None) -> Path | None:
+    """A crash report for a file that failed because of a bug, not because of the file.
+
+    The engine marks bugs ``internal error: ...`` (traceback in ``details``) and a
+    dead worker ``the worker process stopped unexpectedly (exit code N)``; any other
+    failure is the user's business and gets no report (returns None).
+    """
+    error = result.error or ""
+    match = _EXIT_CODE.search(error)
+    if not error.startswith(BUG_PREFIX) and not match:
+        return None
+    context: dict[str, Any] = {"where": "worker"}
+    if settings is not None:
+        context["settings"] = {
+            "format": settings.encode.format.value,
+            "resize": settings.resize.mode.value,
+            "background_removal": settings.background_removal.enabled,
+        }
+    code = match.group(1) if match else None
+    exitcode = int(code) if code and code != "None" else None
+    details = result.details or error
+    return report_worker_failure(result.source, details, exitcode=exitcode, context=context)
 
 
 def _save(report: dict[str, Any]) -> Path | None:

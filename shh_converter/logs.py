@@ -38,6 +38,7 @@ MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5
 FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(threadName)s] %(name)s:%(batch)s %(message)s"
 CONSOLE_FORMAT = "shh-converter: %(levelname)s: %(message)s"
+MAX_CRASH_REPORTS = 5  # per batch: one bug hitting every file must not flood the folder
 _OURS = "_shh_converter_handler"  # marks handlers setup() installed (to replace them)
 
 # The batch id of the current thread's batch; the process-wide fallback covers
@@ -203,6 +204,7 @@ class EventLogger:
         perf: bool = True,
     ) -> None:
         self.settings, self.monitor, self.perf = settings, monitor, perf
+        self.crash_reports: list[Path] = []  # reports written for bugs in this batch
 
     def __call__(self, event: Event) -> None:
         try:
@@ -213,6 +215,7 @@ class EventLogger:
     def _handle(self, event: Event) -> None:
         if isinstance(event, BatchStarted):
             begin_batch(event.batch_id)
+            self.crash_reports = []
             log.info("batch started: %d file(s), %d worker(s)", event.total, event.workers)
         elif isinstance(event, FileStarted):
             log.debug("file %s: started", event.job.source.name)
@@ -231,6 +234,12 @@ class EventLogger:
             log_conversion(result.source.name, result.status, result.seconds, memory, result.error)
         if result.details and result.status == "failed":
             log.debug("details for %s:\n%s", result.source.name, result.details)
+        if result.status == "failed" and len(self.crash_reports) < MAX_CRASH_REPORTS:
+            from . import crash  # a bug or a dead worker (not a bad file) gets a report
+
+            report = crash.report_failed_result(result, self.settings)
+            if report is not None:
+                self.crash_reports.append(report)
         bg = self.settings.background_removal if self.settings is not None else None
         if bg is not None and bg.enabled and result.status != "skipped":
             ok = result.status == "converted"

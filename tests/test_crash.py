@@ -110,3 +110,57 @@ def test_only_the_newest_reports_are_kept() -> None:
     assert len(kept) == crash.KEEP
     messages = {r["error_message"] for r in kept}
     assert f"bug {crash.KEEP + 4}" in messages
+
+
+def test_killed_worker_during_a_real_batch_leaves_a_report(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    import psutil
+
+    from shh_converter import logs
+    from shh_converter.core import plan, runner
+    from shh_converter.core.events import FileStarted
+    from shh_converter.core.settings import Settings
+
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("a", "b", "c"):
+        Image.frombytes("RGB", (1200, 1200), os.urandom(1200 * 1200 * 3)).save(src / f"{name}.png")
+    settings = Settings()
+    jobs = plan.plan_batch([src], tmp_path / "out", settings).jobs
+    logger = logs.EventLogger(settings)
+    killed: list[int] = []
+
+    def on_event(event: object) -> None:
+        logger(event)  # type: ignore[arg-type]
+        if isinstance(event, FileStarted) and not killed:
+            for child in psutil.Process().children():
+                if "spawn_main" in " ".join(child.cmdline()):
+                    os.kill(child.pid, signal.SIGKILL)
+                    killed.append(child.pid)
+
+    finished = runner.run_batch(jobs, settings, on_event, workers=1)
+    assert killed and finished.failed == 1 and finished.converted == 2
+    (report,) = _reports()
+    assert report["kind"] == "worker" and report["exitcode"] == -signal.SIGKILL
+    assert report["context"]["image_size"] == [1200, 1200]
+    assert report["context"]["settings"]["format"] == "webp"
+    assert logger.crash_reports == crash.reports()
+
+
+def test_bad_file_gets_no_crash_report(tmp_path: Path) -> None:
+    from shh_converter.core.jobs import JobResult
+
+    plain = JobResult(tmp_path / "x.png", None, "failed", error="not an image")
+    bug = JobResult(
+        tmp_path / "x.png",
+        None,
+        "failed",
+        error="internal error: KeyError: 'x'",
+        details="Traceback (most recent call last):\n  ...\nKeyError: 'x'",
+    )
+    assert crash.report_failed_result(plain) is None
+    path = crash.report_failed_result(bug)
+    assert path is not None
+    assert "KeyError" in json.loads(path.read_text(encoding="utf-8"))["traceback"]
