@@ -14,7 +14,9 @@ Order (architecture rule 11), each step guarded so one failure does not stop the
 
 Call points: the GUI's window close (after "Cancel the batch and quit?") calls
 :meth:`Shutdown.run` then destroys the window; ``install_signal_handlers`` makes
-SIGINT/SIGTERM (and SIGBREAK on Windows) request the same. Signal handlers can
+SIGINT/SIGTERM (and SIGBREAK on Windows) request the same. The CLI calls
+:func:`forward_terminate_to_interrupt` (from ``startup``): SIGTERM takes the
+CLI's Ctrl-C path (batch cancelled, exit code 130). Signal handlers can
 only be installed from the main thread; elsewhere the call is a logged no-op.
 """
 
@@ -177,6 +179,25 @@ class Shutdown:
         if self.forced if force is None else force:
             os._exit(code)  # a stuck non-daemon thread would block a normal exit
         raise SystemExit(code)
+
+
+def forward_terminate_to_interrupt() -> bool:
+    """CLI: SIGTERM (SIGBREAK on Windows) acts exactly like Ctrl-C.
+
+    The CLI has one interrupt path already (``convert`` cancels the batch on the first
+    Ctrl-C, stops at once on the second; exit code 130), so a terminate request takes
+    the same path instead of killing the process mid-write. Main thread only.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+
+    def handler(_signum: int, _frame: object) -> None:
+        signal.raise_signal(signal.SIGINT)  # runs whichever SIGINT handler is current
+
+    for name in ("SIGTERM", "SIGBREAK"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
+    return True
 
 
 _instance: Shutdown | None = None

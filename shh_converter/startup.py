@@ -3,7 +3,8 @@
 ``cli.main`` calls :func:`startup` once the arguments are parsed: config loaded
 (a one-time notice about a damaged config file goes to stderr), logging set up
 (``--verbose``/``--quiet`` of the command, or ``ui.enable_debug_mode``), crash hooks
-installed. Commands read the loaded config with :func:`current_config`.
+installed, SIGTERM routed to the Ctrl-C path. Commands read the loaded config
+with :func:`current_config`.
 
 ``cli_convert`` wraps its batch in :func:`batch_sidecars`: a memory monitor (the
 runner's ``memory_guard``) and the event logger (each file, background-removal
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__, config, crash, logs
+from . import __version__, config, crash, logs, shutdown
 from .core.events import Event, EventCallback
 from .core.settings import Settings
 from .memory import MemoryMonitor
@@ -35,6 +36,8 @@ def startup(kind: str = "cli", verbose: bool = False, quiet: bool = False) -> co
     cfg = config.load()
     logs.setup(kind, verbose=verbose, cfg=cfg, quiet=quiet)
     crash.install_hooks()
+    if kind == "cli":
+        shutdown.forward_terminate_to_interrupt()
     notice = cfg.take_notice()
     if notice and kind == "cli":
         print(f"shh-converter: note: {notice}", file=sys.stderr)

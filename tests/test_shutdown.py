@@ -122,3 +122,38 @@ def test_process_wide_instance() -> None:
     shutdown.reset_for_tests()
     assert shutdown.get() is shutdown.get()
     shutdown.reset_for_tests()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_cancels_a_cli_batch_cleanly(tmp_path: Path) -> None:
+    from conftest import REPO
+    from PIL import Image
+
+    src, out = tmp_path / "in", tmp_path / "out"
+    src.mkdir()
+    for i in range(30):
+        Image.frombytes("RGB", (700, 700), os.urandom(700 * 700 * 3)).save(src / f"p{i:02d}.png")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(out), "--jobs", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert first.startswith("converted:"), first
+    started = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    _stdout, stderr = proc.communicate(timeout=30)
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 130, stderr
+    assert elapsed < shutdown.DEADLINE
+    assert "cancelling" in stderr
+    written = sorted(out.glob("*.webp"))
+    assert 1 <= len(written) < 30
+    assert not [p for p in out.iterdir() if p.name.startswith(".shh-partial")]
+    for path in written:  # every output that exists is whole
+        with Image.open(path) as img:
+            img.load()
+            assert img.size == (700, 700)
