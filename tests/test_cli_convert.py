@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -320,3 +321,43 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert "4/4" in terminal and "file" in terminal  # tqdm's counter reached the end
     assert "failed: " in terminal and "bad.png" in terminal
     assert "converted: " not in proc.stdout  # no per-file lines when there is a bar
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="killpg is POSIX-only")
+def test_rerun_after_a_hard_kill_finishes_only_the_rest(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(12):
+        noisy(src / f"{i:02d}.bmp", 900 + i)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(out),
+           "--method", "6", "--jobs", "2"]  # fmt: skip
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().startswith("converted: ")
+        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, no clean-up at all
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    done_before = {p.name for p in out.glob("*.webp")}
+    assert 1 <= len(done_before) < 12
+    old = time.time() - 3600  # as if the re-run came later: the killed run's temps are stale
+    for temp in partials(out):
+        os.utime(temp, (old, old))
+    report = tmp_path / "r.json"
+    rerun = run_cli(*cmd[3:], "--report", str(report))
+    assert rerun.returncode == 0, rerun.stderr
+    data = json.loads(report.read_text(encoding="utf-8"))
+    status = {Path(f["output"]).name: f["status"] for f in data["files"]}
+    assert sorted(status) == [f"{i:02d}.webp" for i in range(12)]  # no "a (2).webp" copies
+    assert "skipped" in status.values()
+    for name in set(status) - done_before:
+        assert status[name] == "converted"
+    assert not partials(out)
+    assert sorted(p.name for p in out.glob("*.webp")) == sorted(status)

@@ -44,7 +44,6 @@ log = logging.getLogger(__name__)
 
 CANCEL_GRACE_SECONDS = 3.0
 POLL_SECONDS = 0.2
-LEDGER_SAVE_SECONDS = 0.5  # a killed runner forgets at most this much of its progress
 
 
 def run_batch(
@@ -84,7 +83,6 @@ class _Batch:
         self.work_start: float | None = None
         self.worked = 0
         self.bytes_in = self.bytes_out = 0
-        self.last_save = 0.0
         self.rss = capacity.RssSampler()
         self.pool: pool.Pool | None = None
 
@@ -152,7 +150,6 @@ class _Batch:
                 for job in workers.overdue(timeout):
                     self._finish(job, pool.failed_result(job, f"took longer than {timeout:g} s"))
             self.rss.sample(workers.pids())
-            self._maybe_save()
 
     def _dispatch(self, pending: deque[Job]) -> None:
         assert self.pool is not None
@@ -162,6 +159,7 @@ class _Batch:
             if self.pool.busy() and self.memory_guard is not None and not self.memory_guard():
                 return  # wait for memory to come back; never stalls: one job always runs
             job = pending.popleft()
+            self.book.claim(job.source, job.output, self.fingerprint)
             worker.give(job)
             self.emit(FileStarted(job))
 
@@ -214,12 +212,6 @@ class _Batch:
             eta_seconds=eta,
             current=running[0] if running else None,
         )
-
-    def _maybe_save(self) -> None:
-        now = time.monotonic()
-        if now - self.last_save >= LEDGER_SAVE_SECONDS:
-            self.book.save_all()
-            self.last_save = now
 
 
 def _size(path: Path) -> int:

@@ -11,14 +11,22 @@ size and modification time unchanged), the same settings fingerprint, the output
 still there with the recorded size and not older than the source -> nothing to do.
 The ledger is only a cache: a missing or corrupt file means "redo", never a failure.
 
+Each finished output is also appended at once, as one JSON line, to a journal
+beside it (:data:`JOURNAL_NAME`), so a run killed outright (power button, ``kill
+-9``) still remembers every file it finished -- otherwise the re-run would see
+those outputs as someone else's files and make ``a (2).webp`` copies. Appending
+is cheap (no rewrite of the whole ledger per file); a torn last line is ignored.
+At the end of a batch :meth:`Ledger.save` folds the journal into the JSON file
+(written with :func:`~shh_converter.core.atomic.atomic_write`) and removes it.
+
 Only the runner's main process writes ledgers (workers just convert), so a batch
 never races with itself. Saving re-reads the file and merges, so two batches into
 the same folder at once lose at most each other's newest entries, never the file.
-Writes go through :func:`~shh_converter.core.atomic.atomic_write`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -31,6 +39,7 @@ from .atomic import atomic_write
 log = logging.getLogger(__name__)
 
 STATE_NAME = ".shh-converter-state.json"
+JOURNAL_NAME = ".shh-converter-state.journal"
 STATE_VERSION = 1
 
 
@@ -56,7 +65,7 @@ class Ledger:
     def __init__(self, folder: Path, entries: dict[str, Entry] | None = None) -> None:
         self.folder = folder
         self.entries: dict[str, Entry] = entries or {}
-        self._changed: dict[str, Entry | None] = {}
+        self._changed: dict[str, Entry] = {}
 
     @property
     def path(self) -> Path:
@@ -65,7 +74,7 @@ class Ledger:
     @classmethod
     def load(cls, folder: Path) -> Ledger:
         """Read ``folder``'s ledger; missing -> empty, corrupt -> empty with a warning."""
-        return cls(folder, _read_entries(folder / STATE_NAME))
+        return cls(folder, _read_all(folder))
 
     def entry_for(self, output: Path) -> Entry | None:
         return self.entries.get(output.name)
@@ -102,29 +111,42 @@ class Ledger:
         except OSError as exc:
             log.debug("not recording %s: %s", output.name, exc)
             return
-        entry = Entry(_source_key(source), src.st_size, src.st_mtime_ns, fingerprint, out.st_size)
-        self.entries[output.name] = entry
-        self._changed[output.name] = entry
+        self._put(
+            output.name,
+            Entry(_source_key(source), src.st_size, src.st_mtime_ns, fingerprint, out.st_size),
+        )
 
-    def forget(self, output: Path) -> None:
-        """Drop ``output``'s entry (it is about to be replaced by something else)."""
-        if self.entries.pop(output.name, None) is not None:
-            self._changed[output.name] = None
+    def claim(self, source: Path, output: Path, fingerprint: str) -> None:
+        """Note that ``output`` is about to be made from ``source``, before a worker starts.
 
-    @property
-    def dirty(self) -> bool:
-        return bool(self._changed)
+        A run killed after the output was written but before :meth:`record` leaves
+        this claim behind, so the re-run redoes that output in place instead of
+        taking it for someone else's file. A claim is never "up to date".
+        """
+        try:
+            src = source.stat()
+        except OSError:
+            return
+        self._put(
+            output.name, Entry(_source_key(source), src.st_size, src.st_mtime_ns, fingerprint, -1)
+        )
+
+    def _put(self, name: str, entry: Entry) -> None:
+        self.entries[name] = entry
+        self._changed[name] = entry
+        line = json.dumps({"output": name, **asdict(entry)}) + "\n"
+        try:
+            with (self.folder / JOURNAL_NAME).open("a", encoding="utf-8") as fh:
+                fh.write(line)
+        except OSError as exc:  # the final save() still has it
+            log.debug("cannot append to the resume journal in %s: %s", self.folder, exc)
 
     def save(self) -> None:
         """Merge this batch's changes into the file on disk and write it atomically."""
-        if not self._changed:
+        if not self._changed and not (self.folder / JOURNAL_NAME).exists():
             return
-        merged = _read_entries(self.path, quiet=True)
-        for name, entry in self._changed.items():
-            if entry is None:
-                merged.pop(name, None)
-            else:
-                merged[name] = entry
+        merged = _read_all(self.folder, quiet=True)
+        merged.update(self._changed)
         # Outputs deleted by the user need not be remembered: keeps the file small.
         merged = {n: e for n, e in merged.items() if (self.folder / n).is_file()}
         data = {"version": STATE_VERSION, "outputs": {n: asdict(e) for n, e in merged.items()}}
@@ -137,6 +159,24 @@ class Ledger:
             return
         self.entries = merged
         self._changed.clear()
+        with contextlib.suppress(OSError):  # folded into the JSON file now
+            (self.folder / JOURNAL_NAME).unlink()
+
+
+def _read_all(folder: Path, *, quiet: bool = False) -> dict[str, Entry]:
+    """The JSON ledger with the journal of an unfinished (or killed) run replayed on top."""
+    entries = _read_entries(folder / STATE_NAME, quiet=quiet)
+    try:
+        lines = (folder / JOURNAL_NAME).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return entries
+    for line in lines.splitlines():
+        try:
+            data = json.loads(line)
+            entries[str(data.pop("output"))] = _entry(data)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue  # a line torn by a kill
+    return entries
 
 
 def _read_entries(path: Path, *, quiet: bool = False) -> dict[str, Entry]:
@@ -181,6 +221,9 @@ class LedgerBook:
 
     def record(self, source: Path, output: Path, fingerprint: str) -> None:
         self.for_folder(output.parent).record(source, output, fingerprint)
+
+    def claim(self, source: Path, output: Path, fingerprint: str) -> None:
+        self.for_folder(output.parent).claim(source, output, fingerprint)
 
     def save_all(self) -> None:
         for ledger in self._ledgers.values():

@@ -16,7 +16,7 @@ from shh_converter.core.events import BatchFinished
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.runner import run_batch
 from shh_converter.core.settings import EncodeOptions, Settings
-from shh_converter.core.state import STATE_NAME, Ledger
+from shh_converter.core.state import JOURNAL_NAME, STATE_NAME, Ledger
 
 FP = Settings().fingerprint()
 
@@ -95,6 +95,28 @@ def test_save_merges_with_another_writer_and_drops_deleted_outputs(tmp_path: Pat
     mine.record(src, out, FP)
     mine.save()
     assert set(Ledger.load(out.parent).entries) == {"a.webp"}
+
+
+def test_journal_remembers_without_a_save_and_is_folded_in(tmp_path: Path) -> None:
+    src, out, ledger = made(tmp_path)  # recorded, never saved: as if the run was killed
+    journal = out.parent / JOURNAL_NAME
+    with journal.open("a", encoding="utf-8") as fh:
+        fh.write('{"output": "torn.webp", "sour')  # the kill tore the last line
+    loaded = Ledger.load(out.parent)
+    assert loaded.is_up_to_date(out, src, FP)
+    assert "torn.webp" not in loaded.entries
+    ledger.save()
+    assert not journal.exists()
+    assert Ledger.load(out.parent).is_up_to_date(out, src, FP)
+
+
+def test_a_claim_is_ours_but_never_up_to_date(tmp_path: Path) -> None:
+    src, out, _ = made(tmp_path)
+    fresh = Ledger(out.parent)
+    fresh.claim(src, out, FP)
+    again = Ledger.load(out.parent)
+    assert again.made_from(out, src)
+    assert not again.is_up_to_date(out, src, FP)
 
 
 # -- resume through the real planner and runner ---------------------------------------------
