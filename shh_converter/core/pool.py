@@ -236,12 +236,9 @@ def worker_main(conn: Connection, settings: Settings, log_level: int) -> None:
     root.setLevel(log_level)
     from .convert import convert_job  # the heavy imports happen here, once per worker
 
-    conn.send(("ready", os.getpid()))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, OSError):
-            return  # the runner went away
-        if job is None:
-            return
-        conn.send(("done", convert_job(job, settings)))
+    try:
+        conn.send(("ready", os.getpid()))
+        while (job := conn.recv()) is not None:
+            conn.send(("done", convert_job(job, settings)))
+    except (EOFError, OSError):
+        return  # the runner went away (closed, or killed): its output is whole anyway
