@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,7 +111,55 @@ def run_jobs(
         post(event)
 
     guard = monitor.may_start_job if monitor is not None else None
-    return runner.run_batch(jobs, settings, on_event, cancel, workers=workers, memory_guard=guard)
+    with WorkerPriority():
+        return runner.run_batch(
+            jobs, settings, on_event, cancel, workers=workers, memory_guard=guard
+        )
+
+
+class WorkerPriority:
+    """While a batch runs, put our worker processes below normal priority.
+
+    The encoders and the AI model keep every core busy; at normal priority they
+    starve the window's thread and the Tk loop stalls for tenths of a second.
+    A background thread lowers each new child process once (workers are spawned,
+    and respawned after a crash, by the runner). Cross-platform through psutil:
+    ``nice`` 10 on macOS/Linux, BELOW_NORMAL on Windows.
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.lowered: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="worker-priority", daemon=True)
+
+    def __enter__(self) -> WorkerPriority:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(1.0)
+
+    def _loop(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        level = getattr(psutil, "BELOW_NORMAL_PRIORITY_CLASS", 10)
+        while not self._stop.is_set():
+            try:
+                children = me.children(recursive=True)
+            except psutil.Error:
+                children = []
+            for child in children:
+                if child.pid in self.lowered:
+                    continue
+                self.lowered.add(child.pid)
+                try:
+                    child.nice(level)
+                except psutil.Error as exc:
+                    log.debug("cannot lower the priority of %s: %s", child.pid, exc)
+            self._stop.wait(self.interval)
 
 
 def make_preview(

@@ -72,10 +72,21 @@ class Controller:
         self.ui.start()
 
     def start_services(self) -> None:
-        """After the window shows: the memory monitor and its status-bar readout."""
-        from ..memory import MemoryMonitor
+        """After the window shows: the memory monitor (started in a thread) and its readout."""
 
-        self.monitor = MemoryMonitor.from_config(self.prefs.cfg).start()
+        def start() -> None:
+            from ..memory import MemoryMonitor  # psutil: imported off the Tk thread
+
+            monitor = MemoryMonitor.from_config(self.prefs.cfg).start()
+            self.ui.post(lambda: self._monitor_ready(monitor))
+
+        threading.Thread(target=start, name="monitor-start", daemon=True).start()
+
+    def _monitor_ready(self, monitor: Any) -> None:
+        if self.closing:
+            monitor.stop()
+            return
+        self.monitor = monitor
         self._status_tick()
 
     def _status_tick(self) -> None:

@@ -8,6 +8,7 @@ their answer back through the UI queue as a callable.
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from pathlib import Path
 from tkinter import messagebox
@@ -60,14 +61,23 @@ class Extras:
     # -- updates ---------------------------------------------------------------------
 
     def check_updates(self, manual: bool = True) -> None:
-        """Ask in a thread; a notice (or, when asked by hand, an answer) comes back later."""
-        from .. import updates
+        """Ask in a thread; a notice (or, when asked by hand, an answer) comes back later.
 
-        def done(result: Any) -> None:  # runs in the check's thread: hand over to Tk
-            self._post(lambda: self._show_update(result, manual))
-
+        Even the import happens in the thread: ``requests`` takes ~100 ms to import,
+        long enough to freeze the window visibly.
+        """
         log.info("update check (%s)", "asked by the user" if manual else "at start-up")
-        self.update_thread = updates.check_in_background(done, self.prefs.cfg, force=manual)
+        cfg = self.prefs.cfg
+        self.update_thread = threading.Thread(
+            target=self._check, args=(cfg, manual), name="update-check", daemon=True
+        )
+        self.update_thread.start()
+
+    def _check(self, cfg: Any, manual: bool) -> None:
+        from .. import updates  # worker thread: never touches Tk, only posts
+
+        result = updates.check(cfg, force=manual)
+        self._post(lambda: self._show_update(result, manual))
 
     def _show_update(self, result: Any, manual: bool) -> None:
         self.update_result = result

@@ -84,8 +84,8 @@ class MainWindow:
             left, on_select=c.on_select, on_remove=c.remove_selected, on_clear=c.clear
         )
         self.preview = PreviewPane(left, on_resize=lambda: c.schedule_preview(150))
-        left.add(self.files, weight=1)
-        left.add(self.preview, weight=1)
+        left.add(self.files, weight=2)
+        left.add(self.preview, weight=3)  # most spare height goes to the preview
         left.grid(row=1, column=0, sticky="nsew")
         right = ttk.Frame(outer, padding=(12, 0, 0, 0))
         self.presets = PresetBar(right, c)

@@ -109,6 +109,7 @@ def test_cancel_mid_batch_stops_fast_and_leaves_only_complete_files(
         timeout=60,
         what="first file done",
     )
+    screenshot(app, shots_dir, "03-progress")
     app.root.focus_force()
     app.root.update()
     app.window.files.tree.focus_set()

@@ -1,0 +1,344 @@
+"""GUI benchmark: launch time, Tk-loop stalls during an AI batch, preview latency, cancel.
+
+Run:  .venv/bin/python tests/perf/bench_gui.py [--runs 5] [--batch 100] [--json out.json]
+
+Starts its own Xvfb and works in a temp folder (SHH_CONVERTER_HOME too). Each
+number is a median over ``--runs`` and is printed beside a reference measured in
+the same run, with the ratio:
+
+* launch: process start -> first ``<Map>`` of the root (and first ``<Expose>``)
+  for the real app vs. a bare one-label ttk window. Budget 0.5 s.
+* stall: longest gap between the UI queue's ``after()`` ticks (beyond its 15 ms
+  interval) while a batch with AI background removal runs, vs. the same app idle
+  for the same time. Budget 50 ms.
+* preview: selecting a 12 MP JPEG -> before/after shown in the window, vs. the
+  engine's ``make_preview`` alone. Budget 300 ms.
+* cancel: Cancel pressed -> the window has the batch's summary, vs. the runner
+  alone cancelled the same way. Budget 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "gui"))
+
+
+def start_xvfb() -> subprocess.Popen[bytes]:
+    r, w = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=(w,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(w)
+    num = b""
+    while not num.endswith(b"\n"):
+        if not select.select([r], [], [], 30)[0]:
+            raise SystemExit("Xvfb did not start")
+        num += os.read(r, 16)
+    os.close(r)
+    os.environ["DISPLAY"] = ":" + num.decode().strip()
+    return proc
+
+
+# -- launch (child processes) ---------------------------------------------------------
+
+
+def child_launch(mode: str, t0: float) -> None:
+    """Runs in a fresh process: open the window, print seconds from ``t0`` to Map/Expose."""
+    import tkinter as tk
+
+    seen: dict[str, float] = {}
+
+    def mark(kind: str) -> None:
+        if kind not in seen:
+            seen[kind] = time.time() - t0
+        if "map" in seen and "expose" in seen:
+            print(json.dumps(seen), flush=True)
+            root.after(20, root.destroy)
+
+    if mode == "bare":
+        from tkinter import ttk
+
+        root = tk.Tk()
+        root.bind("<Map>", lambda e: mark("map") if e.widget is root else None)
+        root.bind("<Expose>", lambda e: mark("expose"), add="+")
+        ttk.Label(root, text="hello").pack()
+    else:  # what run_app does, with the two bindings added before tkdnd maps the root
+        from shh_converter import crash, logs
+        from shh_converter.gui.app import App, load_config, make_root
+
+        cfg = load_config()
+        logs.setup(kind="gui", cfg=cfg)
+        crash.install_hooks()
+        root, dnd = make_root()
+        root.bind("<Map>", lambda e: mark("map") if e.widget is root else None)
+        root.bind("<Expose>", lambda e: mark("expose"), add="+")
+        App(root, dnd, cfg)
+    root.mainloop()
+
+
+def bench_launch(runs: int) -> dict[str, float]:
+    out: dict[str, list[float]] = {"app_map": [], "app_expose": [], "bare_map": []}
+    for _ in range(runs):
+        for mode in ("bare", "app"):
+            t0 = time.time()
+            res = subprocess.run(
+                [sys.executable, __file__, "--child", mode, repr(t0)],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            seen = json.loads(res.stdout.strip().splitlines()[-1])
+            out[f"{mode}_map"].append(seen["map"])
+            if mode == "app":
+                out["app_expose"].append(seen["expose"])
+    return {k: statistics.median(v) for k, v in out.items()}
+
+
+# -- in-process measurements -------------------------------------------------------------
+
+
+def _new_app():  # type: ignore[no-untyped-def]
+    from guikit import make_app
+
+    return make_app()
+
+
+def _wait(app, cond, timeout: float = 600) -> None:  # type: ignore[no-untyped-def]
+    from guikit import pump_until
+
+    pump_until(app.root, cond, timeout)
+
+
+def _add(app, files: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    app.controller.clear()
+    app.controller.add_paths(files)
+    _wait(app, lambda: app.controller.pending_adds == 0)
+
+
+def make_12mp(folder: Path) -> Path:
+    from PIL import Image
+
+    out = folder / "twelve_mp.jpg"
+    with Image.open(CORPUS / "photos" / "Kleiber_by_Lukas_Baubkus.jpg") as im:
+        im.convert("RGB").resize((4000, 3000)).save(out, quality=90)
+    return out
+
+
+def bench_preview(app, src: Path, runs: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from shh_converter.core.events import CancelToken
+    from shh_converter.gui import backend
+
+    _add(app, [src])
+    app.window.presets.apply("Web 1600 WebP")
+    c, pane, tree = app.controller, app.window.preview, app.window.files.tree
+    tree.selection_set(tree.get_children()[0])
+    gui, engine = [], []
+    for i in range(runs + 1):
+        app.window.settings.v["quality"].set(70 + i)  # a real change each time
+        app.root.update()
+        t0 = time.perf_counter()
+        c.schedule_preview(0)
+        target = c.preview.generation + 1
+        _wait(
+            app,
+            lambda target=target: (
+                c.last_preview
+                and c.last_preview.generation == target
+                and pane.state_text == "ready"
+            ),
+        )
+        gui.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        backend.make_preview(src, c.current_settings(), 1024, CancelToken())
+        engine.append(time.perf_counter() - t0)
+    # The first round pays for imports and caches: report the warm medians.
+    return {
+        "gui": statistics.median(gui[1:]),
+        "engine": statistics.median(engine[1:]),
+        "gui_first": gui[0],
+    }
+
+
+def bench_cancel(app, files: list[Path], dest: Path, runs: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    gui, ref = [], []
+    for i in range(runs):
+        _add(app, files)
+        app.window.settings.v["resize"].set("Original size")
+        app.window.progress.dest_var.set(str(dest / f"gui{i}"))
+        app.controller.convert()
+        b = app.controller.batch
+        _wait(app, lambda: sum(app.window.files.status_of(p) == "done" for p in files) >= 2)
+        b.cancel()
+        _wait(app, lambda b=b: not b.running, timeout=30)
+        gui.append(b.finished_at - b.cancel_requested_at)
+        ref.append(_runner_cancel(files, dest / f"ref{i}", app.controller.current_settings()))
+    return {"gui": statistics.median(gui), "runner": statistics.median(ref)}
+
+
+def _runner_cancel(files: list[Path], dest: Path, settings) -> float:  # type: ignore[no-untyped-def]
+    from shh_converter.core import plan, runner
+    from shh_converter.core.events import CancelToken, FileFinished
+
+    token, done, finished = CancelToken(), [], []
+    jobs = plan.plan_batch(files, dest, settings).jobs
+
+    def on_event(e) -> None:  # type: ignore[no-untyped-def]
+        if isinstance(e, FileFinished):
+            done.append(e)
+
+    t = threading.Thread(
+        target=lambda: finished.append(runner.run_batch(jobs, settings, on_event, token))
+    )
+    t.start()
+    while len(done) < 2:
+        time.sleep(0.005)
+    t0 = time.perf_counter()
+    token.cancel()
+    t.join()
+    return time.perf_counter() - t0
+
+
+def bench_stall(app, files: list[Path], dest: Path) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    from guikit import pump_for
+
+    _add(app, files)
+    app.window.presets.apply("Product cut-out")
+    app.window.progress.dest_var.set(str(dest))
+    pump_for(app.root, 0.5)  # the window redraws after the preset change: not the batch's
+    ui = app.controller.ui
+    ui.reset_gap()
+    t0 = time.perf_counter()
+    app.controller.convert()
+    b = app.controller.batch
+    # Drive the loop like mainloop does; pump_until sleeps 5 ms per turn, as idle Tk would.
+    _wait(app, lambda: not b.running, timeout=1800)
+    batch_s = time.perf_counter() - t0
+    busy_gap = ui.max_gap_s
+    converted = b.last.converted
+    ui.reset_gap()
+    pump_for(app.root, min(batch_s, 10))
+    return {
+        "busy_gap": busy_gap,
+        "idle_gap": ui.max_gap_s,
+        "batch_s": batch_s,
+        "converted": converted,
+        "files": len(files),
+    }
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b else "n/a"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=100, help="images in the AI batch")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child_launch(args.child[0], float(args.child[1]))
+        return 0
+    work = Path(tempfile.mkdtemp(prefix="bench-gui-"))
+    os.environ["SHH_CONVERTER_HOME"] = str(work / "home")
+    from shh_converter import paths
+
+    paths.configure(work / "home")
+    xvfb = start_xvfb()
+    try:
+        results = run_all(args, work)
+    finally:
+        xvfb.terminate()
+        shutil.rmtree(work, ignore_errors=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+def run_all(args: argparse.Namespace, work: Path) -> dict[str, dict[str, float]]:
+    results: dict[str, dict[str, float]] = {}
+    launch = results["launch"] = bench_launch(args.runs)
+    print(
+        f"launch -> <Map>      app {launch['app_map'] * 1000:6.0f} ms   bare ttk "
+        f"{launch['bare_map'] * 1000:6.0f} ms   "
+        f"ratio {_ratio(launch['app_map'], launch['bare_map'])}"
+        f"   (app first <Expose> {launch['app_expose'] * 1000:.0f} ms; budget 500 ms)"
+    )
+    inputs = work / "in"
+    inputs.mkdir()
+    big = make_12mp(inputs)
+    app = _new_app()
+    try:
+        pv = results["preview"] = bench_preview(app, big, args.runs)
+        print(
+            f"preview 12 MP JPEG   gui {pv['gui'] * 1000:6.0f} ms   engine alone "
+            f"{pv['engine'] * 1000:6.0f} ms   ratio {_ratio(pv['gui'], pv['engine'])}"
+            f"   (first, cold {pv['gui_first'] * 1000:.0f} ms; budget 300 ms)"
+        )
+        photos = _copies(CORPUS / "photos" / "plasma_Path_2560x1600.jpg", inputs / "c", 16)
+        cc = results["cancel"] = bench_cancel(app, photos, work / "out-cancel", args.runs)
+        print(
+            f"cancel -> summary    gui {cc['gui'] * 1000:6.0f} ms   runner alone "
+            f"{cc['runner'] * 1000:6.0f} ms   ratio {_ratio(cc['gui'], cc['runner'])}"
+            f"   (budget 1000 ms)"
+        )
+        st = results["stall"] = bench_stall(
+            app, _ai_inputs(inputs / "ai", args.batch), work / "out-ai"
+        )
+        print(
+            f"longest Tk stall     AI batch {st['busy_gap'] * 1000:6.1f} ms   idle "
+            f"{st['idle_gap'] * 1000:6.1f} ms   ratio {_ratio(st['busy_gap'], st['idle_gap'])}"
+            f"   ({st['converted']:.0f}/{st['files']:.0f} converted in {st['batch_s']:.1f} s;"
+            f" budget 50 ms)"
+        )
+    finally:
+        app.controller.shutdown()
+    return results
+
+
+def _copies(src: Path, folder: Path, n: int) -> list[Path]:
+    folder.mkdir(parents=True)
+    out = []
+    for i in range(n):
+        out.append(folder / f"{src.stem}_{i:03d}{src.suffix}")
+        shutil.copy(src, out[-1])
+    return out
+
+
+def _ai_inputs(folder: Path, n: int) -> list[Path]:
+    """``n`` product-like photos (the rembg test images, cycled, under distinct names)."""
+    sources = sorted((CORPUS / "rembg" / "inputs").glob("*.jpg"))
+    sources += sorted(
+        p for p in (CORPUS / "rembg" / "examples").glob("*.jpg") if "out" not in p.name
+    )
+    folder.mkdir(parents=True)
+    out = []
+    for i in range(n):
+        src = sources[i % len(sources)]
+        out.append(folder / f"{i:03d}_{src.name}")
+        shutil.copy(src, out[-1])
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
