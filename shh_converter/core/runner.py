@@ -114,7 +114,10 @@ class _Batch:
                 error=error,
                 peak_rss_mb=self.rss.peak_mb,
             )
-            self.emit(final)
+            try:
+                self.emit(final)
+            except Exception:  # the caller's callback is broken; still hand back the result
+                log.exception("batch %s: the BatchFinished handler failed", self.batch_id)
         return final
 
     def _shut_down(self, error: str | None) -> str | None:

@@ -243,3 +243,18 @@ def test_worker_count_is_bounded_by_jobs_cores_and_image_size(tmp_path: Path) ->
     assert big_mb > small_mb + 2000 * 2000 * 8 / 2**20  # the header's size counts
     ai = Settings(background_removal=BackgroundRemoval(enabled=True))
     assert capacity.job_memory_mb(big, ai) > big_mb
+
+
+def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
+    events: list[Event] = []
+    final = runner.run_batch([], Settings(), events.append)
+    assert [type(e) for e in events] == [BatchStarted, BatchFinished]
+    assert final.results == () and final.error is None
+
+    def broken(event: Event) -> None:
+        raise ValueError("broken handler")
+
+    jobs = plan_batch([small(tmp_path / "a.png")], tmp_path / "out", Settings()).jobs
+    final = runner.run_batch(jobs, Settings(), broken)
+    assert final.error and "broken handler" in final.error
+    assert worker_pids() == []
