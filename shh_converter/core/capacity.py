@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+import warnings
 from collections.abc import Iterable, Sequence
 
 from .jobs import Job
@@ -80,8 +81,10 @@ def _pixels(job: Job) -> int:
     from PIL import Image
 
     try:
-        with Image.open(job.source) as im:
-            return int(im.width * im.height)
+        with warnings.catch_warnings():  # a huge header is the worker's to report, not ours
+            warnings.simplefilter("ignore")
+            with Image.open(job.source) as im:
+                return int(im.width * im.height)
     except Exception:  # HEIC without its plugin here, not an image: guess from the bytes
         return _file_size(job) * 4
 
