@@ -281,8 +281,9 @@ def run(args: argparse.Namespace) -> int:
     # sidecars: memory guard, per-file/batch lines in the log file, configured workers
     with _ctrl_c_cancels(cancel), printer, startup.batch_sidecars(settings) as side:
         on_event, workers = side.wrap(printer.on_event), args.jobs or side.workers
+        jobs = side.screen(batch.jobs)  # images too big for free memory fail alone
         finished = runner.run_batch(
-            batch.jobs, settings, on_event, cancel, workers, memory_guard=side.memory_guard
+            jobs, settings, on_event, cancel, workers, memory_guard=side.memory_guard
         )
     if args.report is not None:
         write_report(args.report, batch.jobs, finished, settings)

@@ -10,7 +10,8 @@ One :class:`MemoryMonitor` per app run (``MemoryMonitor.from_config(cfg)``):
   while the system runs low on memory (the runner always keeps one job going, so a
   batch never stalls). The warning threshold only warns: on a big machine a batch
   may use more than it without harm;
-* :meth:`fits_in_memory` refuses an image whose decoded size would not fit;
+* :meth:`fits_in_memory` / :meth:`screen` refuse an image whose decoded size
+  would not fit in free memory (``screen`` marks such jobs failed before the batch);
 * :meth:`current_mb` for the GUI status bar;
 * :meth:`record` per finished file and :meth:`log_summary` at the end of a batch
   (average time per file, success rate, peak memory) — ``logs.EventLogger`` does both.
@@ -18,21 +19,27 @@ One :class:`MemoryMonitor` per app run (``MemoryMonitor.from_config(cfg)``):
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
 import os
 import threading
 import time
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psutil
 
-from .core.jobs import JobResult
+from .core.jobs import Job, JobResult
 
 log = logging.getLogger(__name__)
 
 MB = 1024 * 1024
 LOW_SYSTEM_MB = 512  # keep this much free for the OS and the user's other programs
+DECODE_COPIES = 2  # decoded image plus one working copy at full size
 REARM_RATIO = 0.9  # warn again only after usage fell below 90 % of the threshold
 
 
@@ -57,6 +64,27 @@ def tree_rss_mb(pid: int | None = None) -> float:
         except psutil.Error:  # a worker that just exited
             continue
     return total / MB
+
+
+def _decoded_mb(path: Path, max_pixels: int | None = None) -> float | None:
+    """Memory to decode ``path`` and keep a working copy (RGBA; 16-bit doubles it)."""
+    try:
+        from PIL import Image
+
+        with contextlib.suppress(ImportError):
+            import pillow_heif
+
+            pillow_heif.register_heif_opener(thumbnails=False)
+        with warnings.catch_warnings():  # the engine reports odd files; stay quiet here
+            warnings.simplefilter("ignore")
+            with Image.open(path) as img:
+                width, height, mode = img.width, img.height, img.mode
+    except Exception:  # unreadable here: the engine gives the real, specific error
+        return None
+    if max_pixels is not None and width * height > max_pixels:
+        return None
+    depth = 2 if ";16" in mode or mode in ("I", "I;16", "F") else 1
+    return width * height * 4 * depth * DECODE_COPIES / MB
 
 
 def take_sample(pid: int | None = None) -> Sample:
@@ -180,7 +208,32 @@ class MemoryMonitor:
         copies: int = 3,
     ) -> bool:
         """Whether decoding a ``width`` x ``height`` image (and working copies) fits now."""
-        needed_mb = width * height * channels * bytes_per_channel * copies / MB
+        return self.fits_mb(width * height * channels * bytes_per_channel * copies / MB)
+
+    def screen(self, jobs: Sequence[Job], max_pixels: int | None = None) -> list[Job]:
+        """Jobs whose decoded image would not fit in free memory get a clear error now.
+
+        Only the header is read (cheap). Such a job then fails alone, with a one-line
+        message, instead of pushing the machine into swap or the OOM killer; the
+        runner reports it without starting a worker on it. Images over ``max_pixels``
+        are left to the engine, whose "too many pixels" message is the better one.
+        """
+        screened = []
+        for job in jobs:
+            need = None if job.error or job.skip_reason else _decoded_mb(job.source, max_pixels)
+            if need is not None and not self.fits_mb(need):
+                free = self.latest().available_mb
+                job = dataclasses.replace(
+                    job,
+                    error=f"not enough free memory to open this image: it needs about "
+                    f"{need:.0f} MB, {free:.0f} MB are free",
+                )
+                log.warning("%s: refused: %s", job.source.name, job.error)
+            screened.append(job)
+        return screened
+
+    def fits_mb(self, needed_mb: float) -> bool:
+        """Whether ``needed_mb`` more can be allocated now, keeping the system reserve."""
         return needed_mb < self.latest().available_mb - self.low_system_mb
 
     # -- per-batch statistics --------------------------------------------------------------

@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from . import __version__, config, crash, logs, shutdown
 from .core.events import Event, EventCallback
+from .core.jobs import Job
 from .core.settings import Settings
 from .memory import MemoryMonitor
 
@@ -77,10 +78,15 @@ class BatchSidecars:
     monitor: MemoryMonitor
     logger: logs.EventLogger
     workers: int | None
+    settings: Settings
 
     @property
     def memory_guard(self) -> Any:
         return self.monitor.may_start_job
+
+    def screen(self, jobs: Sequence[Job]) -> list[Job]:
+        """Jobs whose image would not fit in free memory fail alone (``MemoryMonitor.screen``)."""
+        return self.monitor.screen(jobs, self.settings.limits.max_pixels)
 
     def wrap(self, on_event: EventCallback) -> EventCallback:
         """Log each event to the file, then hand it on."""
@@ -100,7 +106,7 @@ def batch_sidecars(settings: Settings, cfg: Any = None) -> Iterator[BatchSidecar
     perf = bool(cfg.get("performance.enable_performance_logging"))
     try:
         yield BatchSidecars(
-            monitor, logs.EventLogger(settings, monitor, perf), config.workers_from(cfg)
+            monitor, logs.EventLogger(settings, monitor, perf), config.workers_from(cfg), settings
         )
     finally:
         monitor.stop()

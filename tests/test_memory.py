@@ -102,3 +102,44 @@ def test_threshold_from_config() -> None:
     cfg = config.load(environ={})
     cfg.set("performance.memory_warning_threshold_mb", 321)
     assert memory.MemoryMonitor.from_config(cfg).threshold_mb == 321
+
+
+def test_screen_refuses_an_image_that_would_not_fit(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from shh_converter.core import plan, runner
+    from shh_converter.core.settings import Settings
+
+    src = tmp_path / "in"
+    src.mkdir()
+    Image.new("RGB", (10, 10), "red").save(src / "small.png")
+    Image.new("RGB", (4000, 4000), "blue").save(src / "big.png")  # ~122 MB decoded + copy
+    monitor = memory.MemoryMonitor(interval=3600)  # one sample for the whole test
+    monitor.low_system_mb = monitor.sample().available_mb - 100  # "100 MB free"
+    settings = Settings()
+    jobs = monitor.screen(plan.plan_batch([src], tmp_path / "out", settings).jobs)
+    errors = {j.source.name: j.error for j in jobs}
+    assert errors["small.png"] is None
+    assert errors["big.png"] and "not enough free memory" in errors["big.png"]
+    finished = runner.run_batch(jobs, settings, lambda event: None, workers=1)
+    by_name = {r.source.name: r for r in finished.results}
+    assert by_name["small.png"].status == "converted"
+    assert by_name["big.png"].status == "failed"
+    assert by_name["big.png"].error == errors["big.png"]
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.webp")) == ["small.webp"]
+
+
+def test_screen_leaves_oversized_and_unreadable_files_to_the_engine(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from shh_converter.core.jobs import Job
+
+    big, junk = tmp_path / "big.png", tmp_path / "junk.png"
+    Image.new("L", (3000, 3000)).save(big)
+    junk.write_bytes(b"not an image")
+    monitor = memory.MemoryMonitor(interval=3600)
+    monitor.low_system_mb = monitor.sample().available_mb - 1
+    jobs = [Job(0, big, tmp_path / "a.webp"), Job(1, junk, tmp_path / "b.webp")]
+    screened = monitor.screen(jobs, max_pixels=1000 * 1000)
+    assert [j.error for j in screened] == [None, None]
+    assert monitor.screen(jobs)[0].error is not None  # without the pixel limit: refused
