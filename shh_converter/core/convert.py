@@ -198,11 +198,17 @@ def _metadata_options(processed: Processed, spec: formats.FormatSpec) -> dict[st
     exif = metadata.fit_exif(meta.exif, spec.exif_limit, processed.warnings)
     if exif:
         out["exif"] = exif
-    if meta.icc and not (processed.frames[0].mode in ("L", "LA") and spec.pil_name != "PNG"):
+    if meta.icc and _icc_fits(meta.icc, processed.frames[0].mode):
         out["icc_profile"] = meta.icc
     if meta.dpi and spec.pil_name in ("JPEG", "PNG"):
         out["dpi"] = meta.dpi
     return out
+
+
+def _icc_fits(icc: bytes, mode: str) -> bool:
+    """An ICC profile may only describe pixels of its own colour space (header bytes 16-20)."""
+    space = icc[16:20]
+    return space == (b"GRAY" if mode in ("L", "LA") else b"RGB ")
 
 
 def near_lossless(img: Image.Image, level: int) -> Image.Image:

@@ -10,13 +10,16 @@ Both sides run two at a time (this machine's core count) with quality 85 and
 libwebp's default effort (method 4), metadata stripped:
 
 * ``cwebp -q 85 -m 4 [-resize W H] in.jpg -o out.webp``, two processes at a time;
-* the engine: ``runner.run_batch`` with 2 workers when the runner is present,
-  otherwise ``convert_job`` in a 2-process pool (pool start-up is timed too).
+* the engine through ``runner.run_batch`` with 2 workers (the product path:
+  spawned workers, events, resume ledger), and for comparison ``convert_job`` in
+  a plain 2-process pool (the engine's own cost). Start-up is timed on all sides.
 
 Scenarios: (a) fitted into 1600x1600 (cwebp gets the same target size as the
 engine computes), (b) full size. Reports medians over the repeats: throughput
-ratio (cwebp seconds / engine seconds; > 1 means the engine is faster) and total
-output bytes ratio (engine / cwebp). Goals: (a) >= 1.25x, (b) >= 1.0x, bytes <= 1.05x.
+ratio (cwebp seconds / engine seconds; > 1 means the engine is faster), the same
+ratio in CPU seconds of the worker processes (steadier than wall time on a shared
+machine; POSIX only) and total output bytes ratio (engine / cwebp).
+Goals: (a) >= 1.25x, (b) >= 1.0x, bytes <= 1.05x.
 Not collected by pytest (the file name starts with ``bench_``).
 """
 
@@ -112,38 +115,48 @@ def run_cwebp(inputs: list[Path], out: Path, fit: bool) -> tuple[float, int]:
     return time.perf_counter() - start, total
 
 
-def run_engine(inputs: list[Path], out: Path, fit: bool) -> tuple[float, int]:
+def run_engine(inputs: list[Path], out: Path, fit: bool, use_runner: bool) -> tuple[float, int]:
     settings = Settings(
         encode=EncodeOptions(format=OutputFormat.WEBP, quality=QUALITY, method=4),
         resize=FIT if fit else ResizeOptions(),
     )
     jobs = [Job(i, p, out / f"{i}.webp") for i, p in enumerate(inputs)]
     start = time.perf_counter()
-    results = _run_batch(jobs, settings)
+    results = _via_runner(jobs, settings) if use_runner else _via_pool(jobs, settings)
     elapsed = time.perf_counter() - start
     failed = [r for r in results if r.status != "converted"]
-    if failed:
-        raise SystemExit(f"engine failed: {failed[0].source}: {failed[0].error}")
+    if failed or len(results) != len(jobs):
+        raise SystemExit(f"engine failed: {failed[0].source}: {failed[0].error}" if failed else "")
     return elapsed, sum(r.bytes_out for r in results)
 
 
-def _run_batch(jobs: list[Job], settings: Settings) -> list:  # type: ignore[type-arg]
+def _via_runner(jobs: list[Job], settings: Settings) -> list:  # type: ignore[type-arg]
+    """The product path: spawned worker processes, events, ledger."""
+    from shh_converter.core import runner
+
+    results = []
+
+    def on_event(event: object) -> None:
+        result = getattr(event, "result", None)
+        if result is not None and type(event).__name__ == "FileFinished":
+            results.append(result)
+
+    runner.run_batch(jobs, settings, on_event, workers=WORKERS)
+    return results
+
+
+def _via_pool(jobs: list[Job], settings: Settings) -> list:  # type: ignore[type-arg]
+    """The engine alone: convert_job in a plain process pool (no runner overhead)."""
+    with cf.ProcessPoolExecutor(WORKERS) as pool:
+        return list(pool.map(convert_job, jobs, [settings] * len(jobs)))
+
+
+def _has_runner() -> bool:
     try:
         from shh_converter.core import runner
     except ImportError:
-        runner = None
-    if runner is not None and hasattr(runner, "run_batch"):
-        results = []
-
-        def on_event(event: object) -> None:
-            result = getattr(event, "result", None)
-            if result is not None:
-                results.append(result)
-
-        runner.run_batch(jobs, settings, on_event, workers=WORKERS)
-        return results
-    with cf.ProcessPoolExecutor(WORKERS) as pool:
-        return list(pool.map(convert_job, jobs, [settings] * len(jobs)))
+        return False
+    return hasattr(runner, "run_batch")
 
 
 def main() -> int:
@@ -170,28 +183,51 @@ def _pixels(path: Path) -> int:
         return im.size[0] * im.size[1]
 
 
+SIDES = ("cwebp", "runner", "pool")
+
+
 def _scenario(label: str, fit: bool, inputs: list[Path], root: Path, repeats: int) -> None:
-    ours, theirs, ratios = [], [], []
-    bytes_ours = bytes_theirs = 0
+    sides = [x for x in SIDES if x != "runner" or _has_runner()]
+    seconds: dict[str, list[float]] = {x: [] for x in sides}
+    cpu: dict[str, list[float]] = {x: [] for x in sides}
+    size: dict[str, int] = {}
     for rep in range(repeats):
-        for side in ("cwebp", "engine") if rep % 2 == 0 else ("engine", "cwebp"):
+        order = sides if rep % 2 == 0 else sides[::-1]  # alternate, so drift hits all
+        for side in order:
             out = root / f"{side}-{rep}-{fit}"
             out.mkdir()
+            before = _child_cpu()
             if side == "cwebp":
-                seconds, bytes_theirs = run_cwebp(inputs, out, fit)
-                theirs.append(seconds)
+                t, size[side] = run_cwebp(inputs, out, fit)
             else:
-                seconds, bytes_ours = run_engine(inputs, out, fit)
-                ours.append(seconds)
+                t, size[side] = run_engine(inputs, out, fit, use_runner=side == "runner")
+            seconds[side].append(t)
+            cpu[side].append(_child_cpu() - before)
             shutil.rmtree(out)
-        ratios.append(theirs[-1] / ours[-1])
-    t_ours, t_theirs = statistics.median(ours), statistics.median(theirs)
+    ref, ref_cpu = statistics.median(seconds["cwebp"]), statistics.median(cpu["cwebp"])
     print(
-        f"{label}: engine {t_ours:.2f}s, cwebp {t_theirs:.2f}s (medians of {repeats}); "
-        f"throughput ratio {statistics.median(ratios):.2f}x; "
-        f"bytes engine {bytes_ours / 1e6:.2f} MB vs cwebp {bytes_theirs / 1e6:.2f} MB "
-        f"= {bytes_ours / bytes_theirs:.3f}x"
+        f"{label}: cwebp {ref:.2f}s wall, {ref_cpu:.2f}s CPU, "
+        f"{size['cwebp'] / 1e6:.2f} MB (medians of {repeats})"
     )
+    for side in sides[1:]:
+        ratios = [c / o for c, o in zip(seconds["cwebp"], seconds[side], strict=True)]
+        cpu_ratio = ref_cpu / statistics.median(cpu[side]) if ref_cpu else float("nan")
+        name = "engine via runner.run_batch" if side == "runner" else "engine in a plain pool"
+        print(
+            f"  {name}: {statistics.median(seconds[side]):.2f}s wall -> throughput "
+            f"{statistics.median(ratios):.2f}x cwebp (CPU-time ratio {cpu_ratio:.2f}x); "
+            f"bytes {size[side] / size['cwebp']:.3f}x"
+        )
+
+
+def _child_cpu() -> float:
+    """CPU seconds used by finished child processes (steady when the machine is shared)."""
+    try:
+        import resource
+    except ImportError:  # Windows: wall time only
+        return 0.0
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 if __name__ == "__main__":
