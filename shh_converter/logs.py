@@ -226,8 +226,9 @@ class EventLogger:
 
     def _file_finished(self, event: FileFinished) -> None:
         result = event.result
-        # A fresh sample (a few ms): the thread's last one may predate the workers.
-        memory = self.monitor.sample().rss_mb if self.monitor is not None else None
+        # At most a second old: the thread's sample may predate the workers, and a
+        # fresh one per file (a walk of the process table) would slow small files.
+        memory = self.monitor.latest(max_age=1.0).rss_mb if self.monitor is not None else None
         if self.monitor is not None:
             self.monitor.record(result)
         if self.perf or result.status == "failed":

@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 LOW_SYSTEM_MB = 512  # keep this much free for the OS and the user's other programs
 DECODE_COPIES = 2  # decoded image plus one working copy at full size
+MAX_BYTES_PER_PIXEL = 4 * 2 * DECODE_COPIES  # RGBA, 16-bit, decoded + working copy
 REARM_RATIO = 0.9  # warn again only after usage fell below 90 % of the threshold
 
 
@@ -180,10 +181,15 @@ class MemoryMonitor:
             self._warned = False
         return sample
 
-    def latest(self) -> Sample:
-        """The last sample, or a fresh one when it is older than two intervals."""
+    def latest(self, max_age: float | None = None) -> Sample:
+        """The last sample, or a fresh one when older than ``max_age`` (two intervals).
+
+        A sample walks the process table (milliseconds), so hot paths take the
+        thread's last one.
+        """
         last = self._last
-        if last is None or time.monotonic() - last.at > 2 * self.interval:
+        limit = 2 * self.interval if max_age is None else max_age
+        if last is None or time.monotonic() - last.at > limit:
             return self.sample()
         return last
 
@@ -218,6 +224,8 @@ class MemoryMonitor:
         runner reports it without starting a worker on it. Images over ``max_pixels``
         are left to the engine, whose "too many pixels" message is the better one.
         """
+        if max_pixels is not None and self.fits_mb(max_pixels * MAX_BYTES_PER_PIXEL / MB):
+            return list(jobs)  # even the largest image the engine accepts fits: skip the reads
         screened = []
         for job in jobs:
             need = None if job.error or job.skip_reason else _decoded_mb(job.source, max_pixels)

@@ -15,6 +15,7 @@ real home folder while tests run. Nothing is created at import time.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -97,13 +98,18 @@ def redact_home(text: str) -> str:
     Only whole folder names are replaced: with home ``/home/al`` the path
     ``/home/alice`` is left alone.
     """
-    home = str(Path.home())
+    home = os.path.expanduser("~")
     if len(home) <= 1:
         return text
+    return _home_pattern(home).sub("~", text)
+
+
+@functools.lru_cache(maxsize=4)
+def _home_pattern(home: str) -> re.Pattern[str]:
+    """The home folder (either slash style) not followed by more of a folder name."""
     flags = re.IGNORECASE if os.name == "nt" else 0  # Windows paths ignore case
-    for variant in {home, home.replace("\\", "/")}:
-        text = re.sub(re.escape(variant) + r"(?![^\\/\s'\":;,)\]}>])", "~", text, flags=flags)
-    return text
+    variants = sorted({re.escape(home), re.escape(home.replace("\\", "/"))}, key=len)
+    return re.compile(f"(?:{'|'.join(variants)})" + r"(?![^\\/\s'\":;,)\]}>])", flags)
 
 
 configure()
