@@ -23,6 +23,7 @@ from .prefs import Prefs, load_config
 from .window import DEFAULT_GEOMETRY, MIN_SIZE, MainWindow
 
 log = logging.getLogger(__name__)
+AFTER_SHOWN_MS = 250
 
 
 def make_root() -> tuple[tk.Tk, bool]:
@@ -53,7 +54,7 @@ def _fits_screen(root: tk.Tk, geometry: str) -> str:
 class App:
     """The running app: the root window, its controller and its frames."""
 
-    def __init__(self, root: tk.Tk, dnd: bool = True, cfg: Any = None) -> None:
+    def __init__(self, root: tk.Tk, dnd: bool = True, cfg: Any = None, routine: Any = None) -> None:
         self.root = root
         self.prefs = Prefs(cfg if cfg is not None else load_config())
         root.title(APP_NAME)
@@ -62,7 +63,8 @@ class App:
         self.theme = apply_theme(root)
         icon = paths.asset_dir() / "icons" / "app.png"
         self._icon = set_icon(root, icon)
-        self.controller = Controller(root, self.prefs)
+        self.controller = Controller(root, self.prefs, routine)
+        self.controller.extras.routine = self.controller.routine
         self.window = MainWindow(
             root,
             self.controller,
@@ -73,10 +75,11 @@ class App:
         self.window.settings.set_settings(self.prefs.settings())
         root.protocol("WM_DELETE_WINDOW", self.controller.request_close)
         root.report_callback_exception = self.controller.extras.report_callback_exception
-        root.after_idle(self._after_shown)
+        # Not after_idle: the first paint must not compete with the engine import.
+        root.after(AFTER_SHOWN_MS, self._after_shown)
 
     def _after_shown(self) -> None:
-        """Work that must not delay the first paint."""
+        """Work that must not delay the first paint (imports run in threads)."""
         threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
         self.controller.start_services()
         notice = self.prefs.cfg.take_notice() if hasattr(self.prefs.cfg, "take_notice") else None
@@ -101,13 +104,14 @@ def _warm_up() -> None:
 
 def run_app(paths_in: list[Path]) -> int:
     """Open the main window; ``paths_in`` are queued as if dropped. Returns the exit code."""
-    from .. import crash, logs
+    from .. import crash, logs, shutdown
 
     cfg = load_config()
     logs.setup(kind="gui", cfg=cfg)
     crash.install_hooks()
     root, dnd = make_root()
-    app = App(root, dnd, cfg)
+    app = App(root, dnd, cfg, shutdown.get())
+    app.controller.closer.install_signal_handlers()
     log.info("window opened (drag and drop: %s, theme: %s)", dnd, app.theme or "default")
     if paths_in:
         app.controller.add_paths(list(paths_in))

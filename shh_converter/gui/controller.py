@@ -11,18 +11,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
 from typing import Any
 
+from .. import shutdown
 from ..core.events import BatchFinished
 from ..core.settings import BackgroundMode, Settings
 from . import backend, dialogs
 from .batch import RUNNER_EVENTS, BatchSession, JobsPlanned
 from .desktop import default_destination, open_folder
 from .extras import Extras
+from .lifecycle import Closer
 from .prefs import Prefs
 from .preview import PreviewFailed, PreviewReady, PreviewService
 from .pump import UiQueue
@@ -50,7 +51,7 @@ class FilesDone:
 class Controller:
     """Reacts to the user; ``view`` is set by the window once its frames exist."""
 
-    def __init__(self, root: Any, prefs: Prefs) -> None:
+    def __init__(self, root: Any, prefs: Prefs, routine: Any = None) -> None:
         self.root = root
         self.prefs = prefs
         self.view: Any = None
@@ -59,7 +60,12 @@ class Controller:
         self.batch: BatchSession | None = None
         self.selected: Path | None = None
         self.pending_adds = 0
-        self.closing = False
+        self.routine = routine if routine is not None else shutdown.Shutdown()
+        self.routine.config = prefs.cfg
+        self.routine.register("stop the preview thread", lambda: self.preview.stop(1.0))
+        self.closer = Closer(
+            root, self.routine, self._busy, self._remember_window, self._stop_timers
+        )
         self._preview_after: str | None = None
         self.last_preview: PreviewReady | None = None
         self.extras = Extras(root, prefs, self.ui.post)
@@ -87,6 +93,7 @@ class Controller:
             monitor.stop()
             return
         self.monitor = monitor
+        self.routine.monitor = monitor
         self._status_tick()
 
     def _status_tick(self) -> None:
@@ -118,7 +125,7 @@ class Controller:
 
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (drops, dialogs, command-line arguments)."""
-        if not paths:
+        if not paths or self.closing:
             return
         names = ", ".join(p.name for p in paths[:5]) + (" …" if len(paths) > 5 else "")
         log.info("adding %d item(s): %s", len(paths), names)
@@ -254,7 +261,7 @@ class Controller:
     def convert(self) -> None:
         assert self.batch is not None
         files = self.view.files.files()
-        if self.batch.running:
+        if self.batch.running or self.closing:
             return
         if not files:
             self.view.progress.summary_label.configure(text="Add some images first.")
@@ -274,6 +281,8 @@ class Controller:
             monitor=self.monitor,
             workers=config.workers_from(self.prefs.cfg),
         )
+        assert self.batch.cancel_token is not None
+        self.routine.attach_batch(self.batch.cancel_token, self.batch.thread)
 
     def with_limits(self, settings: Settings) -> Settings:
         """The config's safety limits (size, timeout, batch size) applied to the settings."""
@@ -289,8 +298,9 @@ class Controller:
         dest = self.view.progress.destination
         if dest is not None and dest.is_dir():
             self.prefs.set_last_folder("output", dest)
+        self.routine.detach_batch()
         if self.closing:
-            self.shutdown()
+            self.closer.batch_finished()
         elif done.failed:
             self.view.failures_dialog = dialogs.failures(self.root, done.results)
 
@@ -324,42 +334,27 @@ class Controller:
     def preferences(self) -> None:
         self.extras.preferences()
 
-    # -- closing ------------------------------------------------------------------
+    # -- closing (see lifecycle.Closer) ------------------------------------------
+
+    @property
+    def closing(self) -> bool:
+        return self.closer.closing
 
     def request_close(self) -> None:
-        """Window close: ask first if a batch runs; then one orderly shutdown."""
-        if self.closing:
-            return
-        if self._busy():
-            if not messagebox.askyesno("Quit", "Cancel the batch and quit?", parent=self.root):
-                return
-            self.closing = True
-            log.info("quit requested during a batch: cancelling")
-            self.cancel()
-            self.root.after(5000, self.shutdown)  # do not wait forever for the workers
-            return
-        self.closing = True
-        self.shutdown()
+        self.closer.request_close()
 
     def shutdown(self) -> None:
-        """Save what the window remembers, stop threads and timers, destroy the window."""
-        if getattr(self, "_shut", False):
-            return
-        self._shut = True
-        self.closing = True
-        try:
-            self.prefs.set_geometry(self.root.geometry())
-            self.prefs.set_settings(self.current_settings())
-            self.prefs.save()
-        finally:
-            for after_id in (self._preview_after, self._status_after):
-                if after_id is not None:
-                    self.root.after_cancel(after_id)
-            self.ui.stop()
-            if self.monitor is not None:
-                self.monitor.stop(timeout=1.0)
-            self.preview.stop(timeout=1.0)
-            log.info("window closed")
-            started = time.perf_counter()
-            self.root.destroy()
-            log.debug("destroyed in %.3f s", time.perf_counter() - started)
+        """Close now: the shutdown routine, then the window is destroyed."""
+        self.closer.closing = True
+        self.closer.finish()
+
+    def _remember_window(self) -> None:
+        self.prefs.set_geometry(self.root.geometry())
+        self.prefs.set_settings(self.current_settings())
+
+    def _stop_timers(self) -> None:
+        for after_id in (self._preview_after, self._status_after):
+            if after_id is not None:
+                self.root.after_cancel(after_id)
+        self._preview_after = self._status_after = None
+        self.ui.stop()

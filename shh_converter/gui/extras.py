@@ -39,6 +39,7 @@ class Extras:
         self._post = post
         self.dialog: Any = None  # the last dialog opened (tests look at it)
         self.crash_reports: list[Path | None] = []
+        self.routine: Any = None  # the shutdown routine joins the update thread
 
     def notice(self, title: str, text: str) -> None:
         """A one-off, non-modal message (e.g. the config was reset)."""
@@ -72,6 +73,8 @@ class Extras:
             target=self._check, args=(cfg, manual), name="update-check", daemon=True
         )
         self.update_thread.start()
+        if self.routine is not None:
+            self.routine.track_thread(self.update_thread)
 
     def _check(self, cfg: Any, manual: bool) -> None:
         from .. import updates  # worker thread: never touches Tk, only posts

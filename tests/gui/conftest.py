@@ -24,6 +24,12 @@ from guikit import close_app, make_app
 SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to look at
 
 
+@pytest.fixture(autouse=True)
+def no_release_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start-up update check goes to a closed local port, never to the internet."""
+    monkeypatch.setenv("SHH_CONVERTER_UPDATE_URL", "http://127.0.0.1:9/releases/latest")
+
+
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
     """A private Xvfb; ``-displayfd`` picks a free display number once it accepts clients."""

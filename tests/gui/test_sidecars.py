@@ -1,0 +1,177 @@
+"""The window with its sidecars: remembered state, updates, crash reports, logs, entry point."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from guikit import close_app, make_app, pump_for, pump_until
+
+from shh_converter import __version__, config, paths
+
+pytestmark = pytest.mark.gui
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_window_remembers_geometry_folders_and_settings(x_display, corpus, tmp_path):
+    app = make_app()
+    try:
+        app.root.geometry("1000x700+30+40")
+        app.window.presets.apply("Email JPEG 1280")
+        app.window.settings.v["quality"].set(67)
+        out = tmp_path / "dest"
+        out.mkdir()
+        app.prefs.set_last_folder("output", out)
+        pump_for(app.root, 0.2)
+        app.controller.shutdown()
+    finally:
+        close_app(app)
+    saved = json.loads(config.config_path().read_text(encoding="utf-8"))
+    assert saved["ui"]["window_geometry"].startswith("1000x700")
+    again = make_app()
+    try:
+        s = again.window.settings.get_settings()
+        assert s.encode.format.value == "jpeg" and s.encode.quality == 67
+        assert again.root.winfo_width() == 1000 and again.root.winfo_height() == 700
+        assert again.prefs.last_folder("output") == out
+    finally:
+        close_app(again)
+
+
+class _Releases(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = json.dumps(
+            {
+                "tag_name": "v99.0.0",
+                "html_url": "http://127.0.0.1/rel",
+                "body": "Faster *everything*.",
+            }
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def release_server(monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Releases)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("SHH_CONVERTER_UPDATE_URL", f"http://127.0.0.1:{server.server_port}/latest")
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_update_notice_is_non_modal(app, release_server, shots_dir):
+    app.controller.check_updates()
+    extras = app.controller.extras
+    pump_until(app.root, lambda: getattr(extras, "update_result", None), what="update answer")
+    dialog = extras.dialog
+    assert dialog.title() == "Update available"
+    texts = " ".join(
+        str(w.cget("text")) for w in dialog.body.winfo_children() if "Label" in w.winfo_class()
+    )
+    assert "99.0.0" in texts and __version__ in texts
+    assert dialog.grab_current() is None  # nothing grabbed: the main window still works
+    app.window.settings.v["quality"].set(41)
+    assert app.window.settings.get_settings().encode.quality == 41
+    skip = next(b for b in dialog.buttons.winfo_children() if b.cget("text") == "Skip this version")
+    skip.invoke()
+    assert config.load().get("updates.skipped_version") == "99.0.0"
+
+
+def test_callback_error_writes_a_crash_report_named_in_the_dialog(app):
+    def boom() -> None:
+        raise ValueError("crash report test")
+
+    app.root.after(0, boom)
+    pump_until(app.root, lambda: app.callback_errors, what="callback error")
+    app.callback_errors.clear()
+    report = app.controller.extras.crash_reports[-1]
+    assert report is not None and report.parent == paths.crash_dir and report.is_file()
+    data = json.loads(report.read_text(encoding="utf-8"))
+    assert "crash report test" in json.dumps(data)
+    texts = [w.cget("text") for w in app.controller.extras.dialog.body.winfo_children()]
+    assert any(str(report) in t for t in texts)
+    buttons = [b.cget("text") for b in app.controller.extras.dialog.buttons.winfo_children()]
+    assert "Open folder" in buttons
+
+
+def test_corrupt_config_is_reported_once(x_display):
+    paths.ensure(paths.config_dir)
+    config.config_path().write_text("{ not json", encoding="utf-8")
+    app = make_app()
+    try:
+        pump_until(app.root, lambda: app.controller.extras.dialog is not None, what="notice")
+        assert app.controller.extras.dialog.title() == "Settings"
+    finally:
+        close_app(app)
+
+
+def test_preferences_dialog_saves_flags(app):
+    app.controller.preferences()
+    dialog = app.controller.extras.dialog
+    checks = {
+        c.cget("text"): c for c in dialog.body.winfo_children() if c.winfo_class() == "TCheckbutton"
+    }
+    checks["Check for updates when the app starts"].invoke()  # on by default -> off
+    save = next(b for b in dialog.buttons.winfo_children() if b.cget("text") == "Save")
+    save.invoke()
+    assert config.load().get("updates.check_on_startup") is False
+
+
+def test_user_actions_are_logged(app, corpus, tmp_path, caplog):
+    caplog.set_level("INFO", logger="shh_converter.gui")
+    src = corpus / "photos" / "mpl_grace_hopper.jpg"
+    app.controller.add_paths([src])
+    pump_until(app.root, lambda: app.controller.pending_adds == 0, what="files")
+    app.window.progress.dest_var.set(str(tmp_path / "o"))
+    app.controller.convert()
+    pump_until(app.root, lambda: not app.controller.batch.running, timeout=60, what="batch")
+    text = caplog.text
+    assert "adding 1 item(s): mpl_grace_hopper.jpg" in text
+    assert "batch started: 1 file(s)" in text and "batch finished: 1 converted" in text
+
+
+def test_entry_point_opens_the_window_with_the_paths_queued(x_display, corpus, tmp_path, shots_dir):
+    """``python -m shh_converter FILE`` as users start it: a real process, a real window."""
+    src = corpus / "names" / "цветок фото.jpg"
+    env = {**os.environ, "SHH_CONVERTER_UPDATE_URL": "http://127.0.0.1:9/"}
+    proc = subprocess.Popen([sys.executable, "-m", "shh_converter", str(src)], cwd=REPO, env=env)
+    try:
+        found = subprocess.run(
+            ["xdotool", "search", "--sync", "--onlyvisible", "--name", "^SHH Converter$"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        wid = found.stdout.split()[0]
+        props = subprocess.run(["xprop", "-id", wid], capture_output=True, text=True, timeout=10)
+        assert "XdndAware" in props.stdout  # tkdnd is live in the real app
+        log_file = paths.log_dir / "shh-converter.log"
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            text = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+            if "files added: 1 found" in text:
+                break
+            time.sleep(0.1)
+        assert "adding 1 item(s): цветок фото.jpg" in text and "files added: 1 found" in text
+        out = shots_dir / "05-entry-point.png"
+        subprocess.run(["import", "-window", wid, str(out)], check=True, timeout=30)
+    finally:
+        proc.terminate()
+        proc.wait(10)
