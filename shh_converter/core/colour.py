@@ -168,9 +168,10 @@ def _apply_profile(
     if img.mode in ("L", "LA"):
         return img  # grey with a grey profile: tone curves differ little; keep grey
     try:
-        return ImageCms.profileToProfile(
+        out = ImageCms.profileToProfile(
             img, profile, _SRGB, renderingIntent=ImageCms.Intent.PERCEPTUAL, outputMode=out_mode
         )
+        return out if out is not None else img.convert(out_mode)
     except (ImageCms.PyCMSError, OSError, ValueError) as exc:
         warnings.append(f"colour profile could not be applied ({exc})")
         return img.convert(out_mode)
@@ -185,4 +186,5 @@ def _profile_fits_input(profile: ImageCms.ImageCmsProfile, mode: str) -> bool:
 def _lab_to_srgb(img: Image.Image) -> Image.Image:
     lab = ImageCms.createProfile("LAB", colorTemp=6500)
     transform = ImageCms.buildTransform(lab, _SRGB, "LAB", "RGB")
-    return ImageCms.applyTransform(img, transform)
+    out = ImageCms.applyTransform(img, transform)
+    return out if out is not None else img.convert("RGB")

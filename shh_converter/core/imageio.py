@@ -316,7 +316,8 @@ def _load(im: ImageFile.ImageFile) -> None:
     try:
         im.load()
         if im.format == "PSD":
-            _ = im.n_frames  # parses the layer records: damaged ones mean a damaged file
+            # Counting frames parses the layer records: damaged ones mean a damaged file.
+            _ = getattr(im, "n_frames", 1)
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(_bomb_text(exc)) from exc
     except MemoryError as exc:
