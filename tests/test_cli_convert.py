@@ -361,3 +361,13 @@ def test_rerun_after_a_hard_kill_finishes_only_the_rest(tmp_path: Path) -> None:
         assert status[name] == "converted"
     assert not partials(out)
     assert sorted(p.name for p in out.glob("*.webp")) == sorted(status)
+
+
+def test_quiet_hides_native_library_noise(tmp_path: Path, corpus: Path) -> None:
+    """libtiff writes ~200 warnings straight to fd 2 for this file; --quiet must show one line."""
+    noisy_tiff = corpus / "corrupt" / "crash-2020-10-test.tif"
+    proc = run_cli("convert", str(noisy_tiff), "-o", str(tmp_path / "out"), "--quiet")
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"failed: {noisy_tiff}: "), proc.stderr[:500]

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -211,34 +212,69 @@ def _relog(record: dict[str, Any]) -> None:
 
 
 class _PipeLogHandler(logging.Handler):
-    """In a worker: send log records to the runner over the job pipe."""
+    """In a worker: send log records to the runner over the job pipe.
+
+    The handler's lock also guards the worker's own sends (:meth:`send`), since the
+    native-stderr thread logs while the main thread may be sending a result.
+    """
 
     def __init__(self, conn: Connection) -> None:
         super().__init__()
         self.conn = conn
+
+    def send(self, message: tuple[str, Any]) -> None:
+        self.acquire()
+        try:
+            self.conn.send(message)
+        finally:
+            self.release()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
             if record.exc_info and not record.exc_text:
                 record.exc_text = logging.Formatter().formatException(record.exc_info)
             data = dict(record.__dict__, msg=record.getMessage(), args=None, exc_info=None)
-            self.conn.send(("log", data))
+            self.conn.send(("log", data))  # emit() already runs under the handler's lock
         except Exception:
             self.handleError(record)
+
+
+def _capture_native_stderr() -> None:
+    """C libraries (libtiff) write warnings straight to fd 2; make them DEBUG log lines.
+
+    Otherwise a batch over odd TIFFs floods the terminal even with ``--quiet``.
+    """
+    try:
+        read_fd, write_fd = os.pipe()
+        os.dup2(write_fd, 2)
+        os.close(write_fd)
+    except OSError:  # no usable fd 2 (a windowed app): nothing to capture
+        return
+    native = logging.getLogger("shh_converter.native")
+
+    def pump() -> None:
+        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                native.debug("%s", line.rstrip())
+
+    threading.Thread(target=pump, name="native-stderr", daemon=True).start()
 
 
 def worker_main(conn: Connection, settings: Settings, log_level: int) -> None:
     """Body of a worker process: convert the jobs it is sent, one at a time."""
     # Ctrl-C reaches the whole process group; the runner decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    handler = _PipeLogHandler(conn)
     root = logging.getLogger()
-    root.handlers[:] = [_PipeLogHandler(conn)]
+    root.handlers[:] = [handler]
     root.setLevel(log_level)
+    logging.captureWarnings(True)  # Pillow's UserWarnings become log records, not stray stderr
+    _capture_native_stderr()
     from .convert import convert_job  # the heavy imports happen here, once per worker
 
     try:
-        conn.send(("ready", os.getpid()))
+        handler.send(("ready", os.getpid()))
         while (job := conn.recv()) is not None:
-            conn.send(("done", convert_job(job, settings)))
+            handler.send(("done", convert_job(job, settings)))
     except (EOFError, OSError):
         return  # the runner went away (closed, or killed): its output is whole anyway

@@ -136,6 +136,7 @@ class Ledger:
         self._changed[name] = entry
         line = json.dumps({"output": name, **asdict(entry)}) + "\n"
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)  # a claim comes before the output
             with (self.folder / JOURNAL_NAME).open("a", encoding="utf-8") as fh:
                 fh.write(line)
         except OSError as exc:  # the final save() still has it
