@@ -258,3 +258,31 @@ def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
     final = runner.run_batch(jobs, Settings(), broken)
     assert final.error and "broken handler" in final.error
     assert worker_pids() == []
+
+
+def test_runs_in_a_background_thread_and_cancels_from_another(tmp_path: Path) -> None:
+    """How the GUI uses it: run_batch on a worker thread, Cancel pressed on the Tk thread."""
+    import queue
+    import threading
+
+    sources = [noisy(tmp_path / "src" / f"{i}.bmp", 800 + i) for i in range(12)]
+    settings = Settings(encode=EncodeOptions(method=6))
+    jobs = plan_batch(sources, tmp_path / "out", settings).jobs
+    cancel = CancelToken()
+    inbox: queue.Queue[Event] = queue.Queue()
+    thread = threading.Thread(
+        target=runner.run_batch, args=(jobs, settings, inbox.put, cancel, 2), daemon=True
+    )
+    thread.start()
+    seen: list[Event] = []
+    while not seen or not isinstance(seen[-1], BatchFinished):
+        event = inbox.get(timeout=120)
+        seen.append(event)
+        if isinstance(event, FileFinished):
+            cancel.cancel()  # the first finished file: press Cancel
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    final = seen[-1]
+    assert isinstance(final, BatchFinished) and final.cancelled
+    assert len(final.results) < len(jobs)
+    assert no_partials(tmp_path / "out")
