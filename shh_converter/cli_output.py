@@ -23,6 +23,11 @@ def _human(n: float) -> str:
     return f"{n:.1f} GB"
 
 
+def _one_line(value: object) -> str:
+    """Keep the one-line-per-file promise even for odd messages or names with newlines."""
+    return str(value).replace("\r", " ").replace("\n", " ")
+
+
 class Printer:
     """Turns runner events into terminal output (use as a context manager)."""
 
@@ -74,12 +79,13 @@ class Printer:
     def _file(self, event: FileFinished) -> None:
         r = event.result
         if r.status == "failed":
-            self._err(f"failed: {r.source}: {r.error}")
+            self._err(f"failed: {_one_line(r.source)}: {_one_line(r.error)}")
         elif self.bar is None or self.verbose:  # with a bar, per-file lines only when verbose
             if r.status == "converted":
-                self._out(f"converted: {r.source} -> {r.output} ({_human(r.bytes_out)})")
+                size = _human(r.bytes_out)
+                self._out(f"converted: {_one_line(r.source)} -> {_one_line(r.output)} ({size})")
             else:
-                self._out(f"skipped: {r.source}: {r.error}")
+                self._out(f"skipped: {_one_line(r.source)}: {_one_line(r.error)}")
 
     def _summary(self, done: BatchFinished) -> None:
         if self.bar is not None:  # the finished bar stays on screen above the summary

@@ -371,3 +371,12 @@ def test_quiet_hides_native_library_noise(tmp_path: Path, corpus: Path) -> None:
     assert proc.stdout == ""
     lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"failed: {noisy_tiff}: "), proc.stderr[:500]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows forbids newlines in names")
+def test_a_newline_in_a_name_keeps_one_line_per_file(tmp_path: Path) -> None:
+    bad = tmp_path / "two\nlines.png"
+    bad.write_bytes(b"not an image")
+    proc = run_cli("convert", str(bad), "-o", str(tmp_path / "out"))
+    assert proc.returncode == 1
+    assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("failed: ")
