@@ -224,22 +224,23 @@ def _evaluate(
     """Compare; a skipped version is offered again only when the user asks (``force``)."""
     tag = str(release.get("tag_name", ""))
     latest = parse_version(tag)
-    base = {"current_version": current, "from_cache": from_cache}
     if latest is None:
-        return UpdateResult(False, error=f"the latest release tag {tag!r} is not a version", **base)
+        error = f"the latest release tag {tag!r} is not a version"
+        return UpdateResult(False, current, error=error, from_cache=from_cache)
     pre = latest.is_prerelease or bool(release.get("prerelease"))
     if pre and not cfg.get("updates.include_prereleases"):
-        return UpdateResult(False, latest_version=str(latest), **base)
+        return UpdateResult(False, current, latest_version=str(latest), from_cache=from_cache)
     mine = parse_version(current)
     newer = mine is None or latest > mine
     skipped = newer and str(latest) == str(cfg.get("updates.skipped_version") or "")
     return UpdateResult(
         newer and (force or not skipped),
+        current,
         latest_version=str(latest),
         url=release.get("html_url"),
         notes=release.get("body") if newer else None,
         skipped=skipped,
-        **base,
+        from_cache=from_cache,
     )
 
 
