@@ -153,7 +153,11 @@ def _finish(img: Image.Image, spec: formats.FormatSpec, background: Color | None
         colour = background if background is not None else (None if spec.alpha else (255,) * 3)
         if colour is not None:
             img = flatten(img, colour)
-    return formats.normalise_mode(img, spec)
+    img = formats.normalise_mode(img, spec)
+    # What gets written is decided by Processed.meta alone: some writers (PNG, AVIF)
+    # would otherwise pick up a profile or text left in the decoder's info.
+    img.info = {}
+    return img
 
 
 def flatten(img: Image.Image, colour: Color) -> Image.Image:

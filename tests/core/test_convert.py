@@ -317,3 +317,18 @@ def test_encode_to_memory_matches_file(tmp_path: Path) -> None:
     convert.encode(convert.process_image(src, s), s, buffer)
     result = run(src, tmp_path / "o.webp", s)
     assert buffer.tell() == result.bytes_out
+
+
+def test_profiles_written_only_as_asked(tmp_path: Path) -> None:
+    adobe = Image.open(Path(__file__).resolve().parents[3] / "shared/corpus/icc/xmp_test.jpg")
+    src = tmp_path / "adobe.png"
+    photo().save(src, icc_profile=adobe.info["icc_profile"])
+    for fmt in ("png", "avif", "webp", "jpeg"):
+        run(src, tmp_path / f"strip.{fmt}", settings(fmt))
+        assert not Image.open(tmp_path / f"strip.{fmt}").info.get("icc_profile"), fmt
+        run(src, tmp_path / f"keep.{fmt}", settings(fmt, metadata=MetadataMode.KEEP))
+        kept = Image.open(tmp_path / f"keep.{fmt}").info.get("icc_profile") or b""
+        assert kept[16:20] == b"RGB " and kept != adobe.info["icc_profile"], fmt  # sRGB
+        run(src, tmp_path / f"icc.{fmt}", settings(fmt, keep_icc=True))
+        embedded = Image.open(tmp_path / f"icc.{fmt}").info.get("icc_profile")
+        assert embedded == adobe.info["icc_profile"], fmt
