@@ -107,7 +107,10 @@ class Controller:
 
     def handle(self, msg: Any) -> None:
         if isinstance(msg, FilesProbed):
+            was_empty = not self.view.files.iids
             self.view.files.add_rows(msg.rows)
+            if was_empty and self.view.files.iids:
+                self.view.files.select_first()  # something to preview straight away
         elif isinstance(msg, FilesDone):
             self.pending_adds -= 1
             log.info(
@@ -199,6 +202,7 @@ class Controller:
 
     def settings_changed(self) -> None:
         if self.view is not None:
+            self.view.presets.show_matching(self.current_settings())
             self.schedule_preview(PREVIEW_DEBOUNCE_MS)
 
     def apply_preset(self, name: str) -> None:

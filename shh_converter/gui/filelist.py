@@ -152,6 +152,12 @@ class FileList(ttk.Frame):
             values[2] = "queued"
             self.tree.item(iid, values=values, tags=("queued",))
 
+    def select_first(self) -> None:
+        children = self.tree.get_children()
+        if children:
+            self.tree.selection_set(children[0])
+            self.tree.focus(children[0])
+
     def show(self, path: Path) -> None:
         """Scroll so the row for ``path`` is visible (the file being worked on)."""
         iid = self.iids.get(path)

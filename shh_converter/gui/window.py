@@ -46,6 +46,13 @@ class PresetBar(ttk.Frame):
         if select is not None:
             self.var.set(select)
 
+    def show_matching(self, settings: object) -> None:
+        """Name the preset the current settings equal (or none), as the user edits."""
+        names = self.c.prefs.preset_names()
+        match = next((n for n in names if self.c.prefs.preset(n) == settings), "")
+        if self.var.get() != match:
+            self.var.set(match)
+
     def apply(self, name: str | None = None) -> None:
         """Apply the named (or the selected) preset to the settings panel."""
         if name is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -172,6 +173,14 @@ def test_entry_point_opens_the_window_with_the_paths_queued(x_display, corpus, t
         assert "adding 1 item(s): цветок фото.jpg" in text and "files added: 1 found" in text
         out = shots_dir / "05-entry-point.png"
         subprocess.run(["import", "-window", wid, str(out)], check=True, timeout=30)
+        # SIGTERM closes the window through the shutdown routine: exit 0, state saved.
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(10) == 0 and time.monotonic() - t0 < 5
+        saved = json.loads(config.config_path().read_text(encoding="utf-8"))
+        assert saved["ui"]["window_geometry"]
+        assert "shut down" in log_file.read_text(encoding="utf-8")
     finally:
-        proc.terminate()
-        proc.wait(10)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)

@@ -254,3 +254,39 @@ def test_thousands_of_rows_keep_the_loop_responsive(app, corpus, tmp_path):
     _wait_rows(app, 3000)
     assert len(app.window.files.tree.get_children()) == 3000
     assert app.controller.ui.max_gap_s < 0.25, f"loop stalled {app.controller.ui.max_gap_s:.3f}s"
+
+
+def test_without_tkdnd_the_buttons_still_work(x_display, odd_files, monkeypatch):
+    """A plain Tk root (tkinterdnd2 missing or its Tcl part failing): buttons and a hint."""
+    import tkinter as tk
+
+    from shh_converter.gui.app import App
+
+    root = tk.Tk()
+    app = App(root, dnd=False)
+    app.callback_errors = []
+    try:
+        root.update()
+        assert not app.window.drop.dnd
+        assert "use the buttons" in app.window.drop.label.cget("text")
+        names = tuple(map(str, odd_files))
+        monkeypatch.setattr(controller_mod.filedialog, "askopenfilenames", lambda **kw: names)
+        app.window.drop.add_files_btn.invoke()
+        _wait_rows(app, 4)
+        assert app.window.files.files() == odd_files
+    finally:
+        close_app(app)
+
+
+def test_fill_colour_from_the_colour_chooser(app, monkeypatch):
+    from shh_converter.gui import settings_panel
+
+    panel = app.window.settings
+    monkeypatch.setattr(
+        settings_panel.colorchooser, "askcolor", lambda *a, **k: ((18, 52, 86), "#123456")
+    )
+    panel.color_btn.invoke()
+    assert panel.get_settings().background == (18, 52, 86)
+    assert panel.color_swatch.cget("background") == "#123456"
+    panel.clear_color_btn.invoke()
+    assert panel.get_settings().background is None
