@@ -42,7 +42,7 @@ from .state import LedgerBook
 
 log = logging.getLogger(__name__)
 
-CANCEL_GRACE_SECONDS = 3.0
+CANCEL_GRACE_SECONDS = 1.0  # in-flight files may finish; then they are discarded whole
 POLL_SECONDS = 0.2
 
 
