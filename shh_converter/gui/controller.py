@@ -2,8 +2,10 @@
 
 The frames (drop zone, file list, settings, preview, progress) only own their
 widgets and call back here; this class decides, starts worker threads, and routes
-the messages that come back through the UI queue. It never blocks the Tk thread:
-folder scans, header probes, previews and batches all run in threads.
+the messages that come back through the UI queue to the helper that owns them
+(:class:`FileAdder`, :class:`BatchSession`, :class:`Extras`, :class:`Closer`). It
+never blocks the Tk thread: folder scans, header probes, previews and batches all
+run in threads.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
 from typing import Any
@@ -19,7 +20,8 @@ from typing import Any
 from .. import shutdown
 from ..core.events import BatchFinished
 from ..core.settings import BackgroundMode, Settings
-from . import backend, dialogs
+from . import dialogs
+from .adding import FileAdder, FilesDone, FilesProbed
 from .batch import RUNNER_EVENTS, BatchSession, JobsPlanned
 from .desktop import default_destination, open_folder
 from .extras import Extras
@@ -29,23 +31,7 @@ from .preview import PreviewFailed, PreviewReady, PreviewService
 from .pump import UiQueue
 
 log = logging.getLogger(__name__)
-PROBE_CHUNK = 100
 PREVIEW_DEBOUNCE_MS = 200
-IMAGE_TYPES = [
-    ("Images", " ".join(f"*{e}" for e in sorted(backend.IMAGE_EXTENSIONS))),
-    ("All files", "*"),
-]
-
-
-@dataclass(frozen=True)
-class FilesProbed:
-    rows: tuple[tuple[Path, tuple[int, int] | None, int], ...]
-
-
-@dataclass(frozen=True)
-class FilesDone:
-    requested: int
-    found: int
 
 
 class Controller:
@@ -59,7 +45,7 @@ class Controller:
         self.preview = PreviewService(self.ui.post)
         self.batch: BatchSession | None = None
         self.selected: Path | None = None
-        self.pending_adds = 0
+        self.adder = FileAdder(root, prefs, self.ui.post, lambda: self.view.files, self.add_paths)
         self.routine = routine if routine is not None else shutdown.Shutdown()
         self.routine.config = prefs.cfg
         self.routine.register("stop the preview thread", lambda: self.preview.stop(1.0))
@@ -106,16 +92,8 @@ class Controller:
     # -- messages from worker threads (Tk thread) ---------------------------------
 
     def handle(self, msg: Any) -> None:
-        if isinstance(msg, FilesProbed):
-            was_empty = not self.view.files.iids
-            self.view.files.add_rows(msg.rows)
-            if was_empty and self.view.files.iids:
-                self.view.files.select_first()  # something to preview straight away
-        elif isinstance(msg, FilesDone):
-            self.pending_adds -= 1
-            log.info(
-                "files added: %d found from %d dropped/chosen item(s)", msg.found, msg.requested
-            )
+        if isinstance(msg, (FilesProbed, FilesDone)):
+            self.adder.handle(msg)
         elif isinstance(msg, (PreviewReady, PreviewFailed)):
             self._preview_result(msg)
         elif isinstance(msg, (*RUNNER_EVENTS, JobsPlanned)):
@@ -128,53 +106,23 @@ class Controller:
 
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (drops, dialogs, command-line arguments)."""
-        if not paths or self.closing:
-            return
-        names = ", ".join(p.name for p in paths[:5]) + (" …" if len(paths) > 5 else "")
-        log.info("adding %d item(s): %s", len(paths), names)
-        self.pending_adds += 1
-        if self.view.progress.destination is None:
-            self.view.progress.dest_var.set(str(self._default_dest(paths[0])))
-        threading.Thread(target=self._scan, args=(list(paths),), name="scan", daemon=True).start()
+        if paths and not self.closing:
+            if self.view.progress.destination is None:
+                self.view.progress.dest_var.set(str(self._default_dest(paths[0])))
+            self.adder.add(paths)
+
+    def add_files_dialog(self) -> None:
+        self.adder.files_dialog()
+
+    def add_folder_dialog(self) -> None:
+        self.adder.folder_dialog()
+
+    @property
+    def pending_adds(self) -> int:
+        return self.adder.pending
 
     def _default_dest(self, first: Path) -> Path:
         return self.prefs.last_folder("output") or default_destination(first)
-
-    def _scan(self, paths: list[Path]) -> None:
-        """Worker: expand folders, read headers, post rows in chunks."""
-        files: list[Path] = []
-        try:
-            files = backend.expand_inputs(paths)
-            for start in range(0, len(files), PROBE_CHUNK):
-                chunk = files[start : start + PROBE_CHUNK]
-                self.ui.post(FilesProbed(tuple((p, *backend.probe(p)) for p in chunk)))
-        finally:
-            self.ui.post(FilesDone(len(paths), len(files)))
-
-    def add_files_dialog(self) -> None:
-        initial = self.prefs.last_folder("input")
-        names = filedialog.askopenfilenames(
-            parent=self.root,
-            title="Add images",
-            filetypes=IMAGE_TYPES,
-            initialdir=str(initial) if initial else None,
-        )
-        paths = [Path(n) for n in self.root.tk.splitlist(names)] if names else []
-        if paths:
-            self.prefs.set_last_folder("input", paths[0].parent)
-            self.add_paths(paths)
-
-    def add_folder_dialog(self) -> None:
-        initial = self.prefs.last_folder("input")
-        folder = filedialog.askdirectory(
-            parent=self.root,
-            title="Add a folder of images",
-            mustexist=True,
-            initialdir=str(initial) if initial else None,
-        )
-        if folder:
-            self.prefs.set_last_folder("input", Path(folder))
-            self.add_paths([Path(folder)])
 
     def remove_selected(self) -> None:
         if self._busy():
