@@ -36,6 +36,7 @@ THREADS_ENV = "SHH_CONVERTER_AI_THREADS"
 # Measured (docs/performance.md): the arena makes no speed difference for these
 # models but keeps ~30-60 MB more resident per worker after large images.
 ENABLE_CPU_MEM_ARENA = False
+REDUCING_GAP = 3.0  # see _network_input
 MATTING_MAX_PIXELS = 2_000_000  # closed-form matting is O(pixels) in RAM and slow
 
 _sessions: dict[str, Any] = {}
@@ -114,7 +115,11 @@ def _one_line(exc: BaseException) -> str:
 def _network_input(img: Image.Image, info: models.ModelInfo) -> np.ndarray:
     """[1, 3, S, S] float32, normalised the way rembg's sessions do it."""
     rgb = img if img.mode == "RGB" else img.convert("RGB")
-    small = rgb.resize((info.input_size, info.input_size), Image.Resampling.LANCZOS)
+    # reducing_gap: a box pre-reduction first, ~4x faster on 12 MP than a full
+    # LANCZOS pass. Identical below ~4x reduction; mask IoU vs rembg 0.9997 on a
+    # 12 MP photo, 0.98 on a 20 MP one with a hazy subject (docs/performance.md).
+    size = (info.input_size, info.input_size)
+    small = rgb.resize(size, Image.Resampling.LANCZOS, reducing_gap=REDUCING_GAP)
     arr = np.asarray(small, dtype=np.float32)
     arr = arr / max(float(arr.max()), 1e-6)
     arr = (arr - np.array(info.mean, np.float32)) / np.array(info.std, np.float32)
@@ -156,14 +161,26 @@ def smooth_mask(mask: Image.Image) -> Image.Image:
 
 
 def apply_mask(img: Image.Image, mask: Image.Image) -> Image.Image:
-    """Straight-alpha cut-out (an RGBA input's own alpha is kept where it was lower)."""
+    """Straight-alpha cut-out (an RGBA input's own alpha is kept where it was lower).
+
+    Colour under fully transparent pixels is cleared: the removed background must
+    really be gone from the file (not recoverable by dropping the alpha), and the
+    PNG/WebP encoders compress the empty area far better (a 20 MP PNG: 11 s -> 1 s to encode).
+    """
     if img.mode == "RGBA":
         out = img.copy()
         out.putalpha(ImageChops.multiply(img.getchannel("A"), mask))
-        return out
-    out = img.convert("RGBA")
-    out.putalpha(mask)
+    else:
+        out = img.convert("RGBA")
+        out.putalpha(mask)
+    clear_transparent(out)
     return out
+
+
+def clear_transparent(rgba: Image.Image) -> None:
+    """Set RGB to 0 wherever alpha is 0, in place."""
+    gone = rgba.getchannel("A").point(lambda v: 255 if v == 0 else 0)
+    rgba.paste((0, 0, 0, 0), mask=gone)
 
 
 def _prepare_numba() -> None:

@@ -63,6 +63,7 @@ def flat_alpha(
         removed |= holes[labels]
     alpha = _edge_alpha(dist, removed)
     colours = _unmix(rgb, alpha, bg)
+    colours[alpha == 0] = 0  # the removed background is really gone (and compresses well)
     if img.mode == "RGBA":
         alpha = np.minimum(alpha, np.asarray(img.getchannel("A")))
     mask = Image.fromarray(alpha, mode="L")

@@ -94,11 +94,16 @@ def test_alpha_matches_rembg(stem: str, corpus: Path, rembg_session, no_network)
     assert 0.05 < (alpha > 127).mean() < 0.95
 
 
-def test_colours_are_kept_straight(corpus: Path) -> None:
-    """Unlike rembg's composite, RGB under partial alpha is the source colour (no dark fringe)."""
+def test_colours_are_kept_straight_and_background_cleared(corpus: Path) -> None:
+    """Unlike rembg's composite, RGB under partial alpha is the source colour (no dark
+    fringe); under alpha 0 it is cleared, so the removed background is really gone."""
     img = load(corpus / "rembg" / "inputs" / "car-1.jpg")
     out = background.remove_background(img, AI)
-    assert np.array_equal(np.asarray(out.convert("RGB")), np.asarray(img))
+    rgba = np.asarray(out)
+    visible = rgba[..., 3] > 0
+    assert np.array_equal(rgba[..., :3][visible], np.asarray(img)[visible])
+    assert (~visible).sum() > 1000
+    assert rgba[..., :3][~visible].max() == 0
 
 
 def test_mask_only_and_trim(corpus: Path) -> None:

@@ -82,6 +82,8 @@ def test_holes_kept_without_fill_holes() -> None:
     assert iou(alpha > 127, truth_without_hole(cover)) >= 0.98
     # The inside of the "O" is background-coloured but enclosed: still opaque.
     assert alpha[int(310 / 4), int(200 / 4)] == 255
+    # The removed background is gone from the file, not just hidden by alpha.
+    assert np.asarray(out)[alpha == 0][:, :3].max() == 0
 
 
 def test_tolerance_absorbs_noisy_background() -> None:
