@@ -28,10 +28,10 @@ def enable_hidpi() -> None:
     import ctypes
 
     try:
-        ctypes.windll.shcore.SetProcessDpiAwareness(1)  # type: ignore[attr-defined]
+        ctypes.windll.shcore.SetProcessDpiAwareness(1)
     except (AttributeError, OSError):
         try:  # Windows 7/8: the older, system-wide call
-            ctypes.windll.user32.SetProcessDPIAware()  # type: ignore[attr-defined]
+            ctypes.windll.user32.SetProcessDPIAware()
         except (AttributeError, OSError):
             log.debug("DPI awareness not available")
 

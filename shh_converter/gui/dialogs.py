@@ -28,7 +28,7 @@ class Dialog(tk.Toplevel):
     def __init__(self, master: tk.Misc, title: str) -> None:
         super().__init__(master)
         self.title(title)
-        self.transient(master.winfo_toplevel())  # type: ignore[arg-type]
+        self.transient(master.winfo_toplevel())
         self.body = ttk.Frame(self, padding=14)
         self.body.pack(fill="both", expand=True)
         self.buttons = ttk.Frame(self, padding=(14, 0, 14, 14))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from tkinter import colorchooser, ttk
 
 from ..core.errors import UsageError
@@ -55,7 +55,7 @@ BG_MODES = {"AI (subject)": BackgroundMode.AI, "Flat colour": BackgroundMode.FLA
 MODELS = ("u2netp", "u2net", "isnet-general-use", "silueta", "birefnet-general-lite")
 
 
-def _key(table: dict[str, object], value: object) -> str:
+def _key(table: Mapping[str, object], value: object) -> str:
     return next(k for k, v in table.items() if v == value)
 
 
@@ -95,17 +95,17 @@ class SettingsPanel(ttk.Frame):
         self.v[name] = var
         return var
 
-    def _row(self, box: ttk.Frame, row: int, label: str, widget: tk.Widget, key: str) -> None:
+    def _row(self, box: tk.Misc, row: int, label: str, widget: tk.Widget, key: str) -> None:
         lbl = ttk.Label(box, text=label)
         lbl.grid(row=row, column=0, sticky="w", padx=(0, 8), pady=2)
         widget.grid(row=row, column=1, sticky="ew", pady=2)
         self._controls.setdefault(key, []).extend([lbl, widget])
 
-    def _combo(self, box: ttk.Frame, name: str, values: list[str]) -> ttk.Combobox:
+    def _combo(self, box: tk.Misc, name: str, values: list[str]) -> ttk.Combobox:
         var = self._var(name, tk.StringVar(self, values[0]))
         return ttk.Combobox(box, textvariable=var, values=values, state="readonly", width=16)
 
-    def _spin(self, box: ttk.Frame, name: str, low: int, high: int) -> ttk.Spinbox:
+    def _spin(self, box: tk.Misc, name: str, low: int, high: int) -> ttk.Spinbox:
         var = self._var(name, tk.StringVar(self, ""))
         return ttk.Spinbox(box, textvariable=var, from_=low, to=high, increment=10, width=8)
 
@@ -121,7 +121,8 @@ class SettingsPanel(ttk.Frame):
         self.format_box = self._combo(box, "format", list(FORMATS))
         self._row(box, 0, "Format", self.format_box, "format")
         qrow = ttk.Frame(box)
-        qvar = self._var("quality", tk.IntVar(self, 85))
+        qvar = tk.IntVar(self, 85)
+        self._var("quality", qvar)
         self.quality_scale = ttk.Scale(
             qrow, from_=1, to=100, variable=qvar, command=self._snap_quality
         )

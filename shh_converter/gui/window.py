@@ -160,5 +160,15 @@ class MainWindow:
             "<Control-comma>": c.preferences,
         }
         for seq, command in keys.items():
-            root.bind(seq, lambda _e, f=command: (f(), "break")[1])
+            root.bind(seq, _shortcut(command))
         self.files.tree.bind("<Delete>", lambda _e: c.remove_selected())
+
+
+def _shortcut(command: Callable[[], Any]) -> Callable[[tk.Event], str]:
+    """A key binding that runs ``command`` and stops other bindings from seeing the key."""
+
+    def handler(_event: tk.Event) -> str:
+        command()
+        return "break"
+
+    return handler
