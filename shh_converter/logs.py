@@ -162,15 +162,21 @@ def batch_context(batch_id: str) -> Iterator[None]:
 
 
 def log_conversion(
-    name: str, status: str, seconds: float, memory_mb: float | None, error: str | None = None
+    name: str,
+    status: str,
+    seconds: float | None,
+    memory_mb: float | None,
+    error: str | None = None,
 ) -> None:
-    """One line per file: name, result, time, memory."""
-    memory = f"{memory_mb:.0f} MB" if memory_mb is not None else "n/a"
+    """One line per file: name, result and (with performance logging) time and memory."""
+    perf = ""
+    if seconds is not None:
+        memory = f"{memory_mb:.0f} MB" if memory_mb is not None else "n/a"
+        perf = f" in {seconds:.2f}s (memory {memory})"
     if status == "failed":
-        log.warning("file %s: failed in %.2fs (memory %s): %s", name, seconds, memory, error)
+        log.warning("file %s: failed%s: %s", name, perf, error)
     else:
-        extra = f" ({error})" if error else ""
-        log.info("file %s: %s in %.2fs (memory %s)%s", name, status, seconds, memory, extra)
+        log.info("file %s: %s%s%s", name, status, perf, f" ({error})" if error else "")
 
 
 def log_background_removal(
@@ -228,11 +234,11 @@ class EventLogger:
         result = event.result
         # At most a second old: the thread's sample may predate the workers, and a
         # fresh one per file (a walk of the process table) would slow small files.
-        memory = self.monitor.latest(max_age=1.0).rss_mb if self.monitor is not None else None
+        memory = self.monitor.latest(max_age=1.0).rss_mb if self.monitor and self.perf else None
         if self.monitor is not None:
             self.monitor.record(result)
-        if self.perf or result.status == "failed":
-            log_conversion(result.source.name, result.status, result.seconds, memory, result.error)
+        seconds = result.seconds if self.perf else None
+        log_conversion(result.source.name, result.status, seconds, memory, result.error)
         if result.details and result.status == "failed":
             log.debug("details for %s:\n%s", result.source.name, result.details)
         if result.status == "failed" and len(self.crash_reports) < MAX_CRASH_REPORTS:

@@ -176,3 +176,14 @@ def test_cli_batch_is_logged_to_the_file(tmp_path: Path) -> None:
     assert "batch finished" in text and "success rate 50%" in text
     # per-file lines go to the log file only; the CLI prints its own
     assert "file good.png: converted" not in proc.stderr
+
+
+def test_performance_logging_off_keeps_results_drops_timings() -> None:
+    logs.setup(kind="gui")
+    on_event = logs.EventLogger(perf=False)
+    on_event(BatchStarted(batch_id="feedfacecafe", total=1, workers=1))
+    on_event(FileFinished(_result("quiet.png")))
+    on_event(BatchFinished("feedfacecafe", (), cancelled=False, elapsed=0.1))
+    logs.flush()
+    line = _find("quiet.png")
+    assert "file quiet.png: converted" in line and "memory" not in line and "0.25s" not in line
