@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -94,18 +93,19 @@ def test_unknown_check_is_a_usage_error() -> None:
 
 @pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed")
 def test_tk_check_passes_on_a_display() -> None:
-    display = f":{90 + os.getpid() % 100}"
+    read_end, write_end = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        pass_fds=(write_end,),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    os.close(write_end)
     try:
-        env = dict(os.environ, DISPLAY=display)
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{display[1:]}").exists():
-            assert time.monotonic() < deadline, "Xvfb did not start"
-            time.sleep(0.05)
+        with os.fdopen(read_end) as ready:  # Xvfb writes its display number once it serves
+            number = ready.readline().strip()
+        assert number.isdigit(), "Xvfb did not start"
+        env = dict(os.environ, DISPLAY=f":{number}")
         proc = run_cli("self-test", "--only", "tk", env=env, timeout=60)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         (check,) = json.loads(proc.stdout)["checks"]
