@@ -109,7 +109,7 @@ def test_tk_check_passes_on_a_display() -> None:
         proc = run_cli("self-test", "--only", "tk", env=env, timeout=60)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         (check,) = json.loads(proc.stdout)["checks"]
-        assert check["status"] == "pass" and check["detail"].startswith("Tk 8.")
+        assert check["status"] == "pass" and check["detail"].startswith("Tk ")
     finally:
         xvfb.terminate()
         xvfb.wait(10)
