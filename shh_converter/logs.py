@@ -20,6 +20,7 @@ import logging
 import logging.handlers
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -102,11 +103,36 @@ def _config_debug(cfg: Any) -> bool:
         return False
 
 
+class SharedRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """Rotation that tolerates another process holding the file (the window and a CLI).
+
+    On Windows an open log cannot be renamed; the stock handler then prints a
+    "Logging error" traceback for every later line. This one keeps writing to the
+    current file and tries to rotate again a minute later.
+    """
+
+    retry_after = 60.0
+    _blocked_until = 0.0
+
+    def shouldRollover(self, record: logging.LogRecord) -> int:
+        if time.monotonic() < self._blocked_until:
+            return 0
+        return super().shouldRollover(record)
+
+    def doRollover(self) -> None:
+        try:
+            super().doRollover()
+        except OSError:
+            self._blocked_until = time.monotonic() + self.retry_after
+            if self.stream is None or self.stream.closed:
+                self.stream = self._open()
+
+
 def _add_file_handler(root: logging.Logger) -> Path | None:
     log_file = paths.log_dir / LOG_FILE
     try:
         paths.ensure(paths.log_dir)
-        handler = logging.handlers.RotatingFileHandler(
+        handler = SharedRotatingFileHandler(
             log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
         )
     except OSError as exc:

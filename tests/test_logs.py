@@ -187,3 +187,23 @@ def test_performance_logging_off_keeps_results_drops_timings() -> None:
     logs.flush()
     line = _find("quiet.png")
     assert "file quiet.png: converted" in line and "memory" not in line and "0.25s" not in line
+
+
+def test_rotation_blocked_by_another_process_does_not_spam_errors() -> None:
+    # A folder where the first backup should go makes every rotation fail for real
+    # (as a log held open by another process does on Windows).
+    paths.ensure(paths.log_dir)
+    (paths.log_dir / f"{logs.LOG_FILE}.{logs.BACKUPS - 1}").write_text("old", encoding="utf-8")
+    blocker = paths.log_dir / f"{logs.LOG_FILE}.{logs.BACKUPS}"  # cannot be removed
+    blocker.mkdir()
+    (blocker / "keep").write_text("x", encoding="utf-8")
+    code = (
+        "import logging; from shh_converter import logs; logs.setup(kind='gui'); "
+        "log = logging.getLogger('t'); blob = 'x' * 100_000\n"
+        "for i in range(70): log.info('%d %s', i, blob)\n"
+        "log.info('still logging')"
+    )
+    proc = _run(code)
+    assert proc.returncode == 0
+    assert "Logging error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert "still logging" in (paths.log_dir / logs.LOG_FILE).read_text(encoding="utf-8")
