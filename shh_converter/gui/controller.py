@@ -216,7 +216,7 @@ class Controller:
         if self.batch.running or self.closing:
             return
         if not files:
-            self.view.progress.summary_label.configure(text="Add some images first.")
+            self.view.progress.say("Add some images first.")
             return
         dest = self.view.progress.destination or self._default_dest(files[0])
         self.view.progress.dest_var.set(str(dest))
@@ -269,8 +269,10 @@ class Controller:
 
     def open_destination(self) -> None:
         dest = self.view.progress.destination
-        if dest is not None:
-            open_folder(dest)
+        if dest is None or not dest.is_dir():
+            self.view.progress.say("The destination folder does not exist yet: convert first.")
+        elif not open_folder(dest):
+            self.view.progress.say(f"Could not open {dest} in the file manager.")
 
     # -- menu actions handled by the sidecar links --------------------------------
 

@@ -87,6 +87,10 @@ class ProgressPanel(ttk.Frame):
         text = self.dest_var.get().strip()
         return Path(text).expanduser() if text else None
 
+    def say(self, text: str) -> None:
+        """One line of news for the user under the progress bar."""
+        self.summary_label.configure(text=text)
+
     def set_running(self, running: bool) -> None:
         self.cancel_btn.state(["!disabled"] if running else ["disabled"])
         self.convert_btn.state(["disabled"] if running else ["!disabled"])

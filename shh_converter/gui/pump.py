@@ -43,6 +43,7 @@ class UiQueue:
         self._after_id: str | None = None
         self._last_tick = 0.0
         self.max_gap_s = 0.0  # longest time between two ticks since reset_gap()
+        self.worst: list[tuple[float, float]] = []  # the 5 longest (gap, when), for diagnosis
 
     def post(self, message: Any) -> None:
         """Queue a message for the Tk thread. Safe from any thread."""
@@ -62,6 +63,7 @@ class UiQueue:
 
     def reset_gap(self) -> None:
         self.max_gap_s = 0.0
+        self.worst = []
         self._last_tick = time.perf_counter()
 
     def drain(self) -> int:
@@ -81,7 +83,10 @@ class UiQueue:
         now = time.perf_counter()
         # Measured start to start, so the time spent draining counts too; the
         # expected gap is the interval itself and the excess is a stall.
-        self.max_gap_s = max(self.max_gap_s, now - self._last_tick - self._interval_ms / 1000)
+        gap = now - self._last_tick - self._interval_ms / 1000
+        self.max_gap_s = max(self.max_gap_s, gap)
+        if len(self.worst) < 5 or gap > self.worst[-1][0]:
+            self.worst = sorted([*self.worst, (gap, now)], reverse=True)[:5]
         self._last_tick = now
         self._after_id = None
         try:
