@@ -248,6 +248,8 @@ def convert_job(job: Job, settings: Settings) -> JobResult:
         result = _run(job, settings, base)
     except ConversionError as exc:
         result = base.replace(error=str(exc))
+    except MemoryError:
+        result = base.replace(error="not enough memory to convert this image")
     except Exception as exc:  # a bug: report it, keep the batch going
         log.exception("internal error converting %s", job.source)
         details = traceback.format_exc()

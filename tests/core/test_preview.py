@@ -43,7 +43,7 @@ def twelve_mp(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_twelve_megapixel_jpeg_preview_is_fast(twelve_mp: Path) -> None:
     preview.make_preview(twelve_mp, Settings())  # warm-up: imports, codec tables
-    best = min(_timed(twelve_mp) for _ in range(3))
+    best = min(_timed(twelve_mp) for _ in range(5))  # best of 5: the machine may be busy
     assert best <= 0.30, f"12 MP preview took {best * 1000:.0f} ms (budget 300 ms)"
 
 
