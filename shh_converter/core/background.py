@@ -22,9 +22,13 @@ from .settings import BackgroundMode, BackgroundRemoval
 log = logging.getLogger(__name__)
 
 TRIM_THRESHOLD = 32  # alpha above this counts as subject when trimming (ignores faint haze)
-# Resident memory of one AI worker (onnxruntime + u2netp session + a 12 MP image
-# in flight), measured in docs/performance.md; used to size AI batches.
-AI_WORKER_BYTES = 220 * 1024 * 1024
+# Memory of one AI worker, measured in docs/performance.md (bench_rembg.py):
+# interpreter + numpy/Pillow/onnxruntime + the u2netp session, the scratch memory
+# of one inference (freed after each run: the CPU arena is off), and per pixel the
+# decoded RGB, the RGBA cut-out and the mask.
+AI_WORKER_BASE_BYTES = 100 * 2**20
+AI_INFERENCE_BYTES = 200 * 2**20
+AI_BYTES_PER_PIXEL = 9
 
 
 def remove_background(img: Image.Image, options: BackgroundRemoval) -> Image.Image:
@@ -94,17 +98,22 @@ def recommended_workers(
     mode: BackgroundMode = BackgroundMode.AI,
     cpu_count: int | None = None,
     available_bytes: int | None = None,
+    megapixels: float = 12.0,
 ) -> tuple[int, int]:
     """(worker processes, onnxruntime threads per worker) for a background-removal batch.
 
-    AI: one single-threaded worker per core measured fastest (pre/post-processing
-    is single-threaded, so more processes beat more inference threads), capped so
-    the workers fit in available memory. Flat mode needs no model: one per core.
+    AI: one worker per core when memory is plentiful (fastest: decoding and
+    encoding overlap with inference), fewer when each worker's share
+    (:data:`AI_WORKER_BASE_BYTES` + :data:`AI_INFERENCE_BYTES` + pixels) does not
+    fit ``available_bytes``; the cores left over become inference threads, so a
+    single worker still uses every core. Flat mode needs no model: one per core.
     """
     cores = max(1, cpu_count or os.cpu_count() or 1)
     if mode == BackgroundMode.FLAT:
         return cores, 1
     workers = cores
     if available_bytes is not None:
-        workers = max(1, min(workers, available_bytes // AI_WORKER_BYTES))
+        per_worker = AI_WORKER_BASE_BYTES + AI_INFERENCE_BYTES
+        per_worker += int(megapixels * 1e6 * AI_BYTES_PER_PIXEL)
+        workers = max(1, min(cores, available_bytes // per_worker))
     return workers, max(1, cores // workers)

@@ -18,6 +18,7 @@ starts several worker processes and each must not claim every core.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -46,6 +47,18 @@ MATTING_MAX_PIXELS = 2_000_000  # closed-form matting is O(pixels) in RAM and sl
 _sessions: dict[str, Any] = {}
 _lock = threading.Lock()
 _threads: int | None = None
+_inference_gate: Any = None  # a lock shared by worker processes, see set_inference_gate
+
+
+def set_inference_gate(lock: Any) -> None:
+    """Let at most one process run inference at a time (``lock``: a multiprocessing lock).
+
+    An inference needs ~200 MB of scratch memory for its duration; with the gate,
+    N workers cost one inference's scratch instead of N, while the others decode,
+    resize and encode in parallel. Give each worker ``threads = cores`` then.
+    """
+    global _inference_gate
+    _inference_gate = lock
 
 
 def configure(workers: int = 1, threads: int | None = None) -> None:
@@ -138,7 +151,8 @@ def predict_mask(img: Image.Image, name: str) -> Image.Image:
     sess = session(name)
     feed = {sess.get_inputs()[0].name: _network_input(img, info)}
     try:
-        pred = sess.run(None, feed)[0][0, 0]
+        with _inference_gate if _inference_gate is not None else contextlib.nullcontext():
+            pred = sess.run(None, feed)[0][0, 0]
     except Exception as exc:
         raise BackgroundRemovalError(
             f"model {name} failed on this image: {_one_line(exc)}"
@@ -171,22 +185,19 @@ def apply_mask(img: Image.Image, mask: Image.Image) -> Image.Image:
 
     Colour under fully transparent pixels is cleared: the removed background must
     really be gone from the file (not recoverable by dropping the alpha), and the
-    PNG/WebP encoders compress the empty area far better (a 20 MP PNG: 11 s -> 1 s to encode).
+    PNG/WebP encoders compress the empty area far better (a 20 MP PNG: 11 s -> 1 s).
     """
     if img.mode == "RGBA":
+        mask = ImageChops.multiply(img.getchannel("A"), mask)
         out = img.copy()
-        out.putalpha(ImageChops.multiply(img.getchannel("A"), mask))
     else:
         out = img.convert("RGBA")
-        out.putalpha(mask)
-    clear_transparent(out)
+    out.putalpha(mask)
+    out.paste((0, 0, 0, 0), mask=mask.point(_ZERO_TO_FULL))
     return out
 
 
-def clear_transparent(rgba: Image.Image) -> None:
-    """Set RGB to 0 wherever alpha is 0, in place."""
-    gone = rgba.getchannel("A").point(lambda v: 255 if v == 0 else 0)
-    rgba.paste((0, 0, 0, 0), mask=gone)
+_ZERO_TO_FULL = [255] + [0] * 255  # lookup table: alpha 0 -> paste mask 255
 
 
 def _prepare_numba() -> None:

@@ -21,7 +21,7 @@ from PIL import Image
 from shh_converter import paths
 from shh_converter.core import background, bg_ai, models
 from shh_converter.core.errors import BackgroundRemovalError
-from shh_converter.core.settings import BackgroundRemoval
+from shh_converter.core.settings import BackgroundMode, BackgroundRemoval
 
 REPO = Path(__file__).resolve().parents[2]
 AI = BackgroundRemoval(enabled=True)
@@ -224,8 +224,34 @@ def test_missing_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_recommended_workers_fit_memory() -> None:
     assert background.recommended_workers(cpu_count=4) == (4, 1)
-    workers, threads = background.recommended_workers(
-        cpu_count=8, available_bytes=2 * background.AI_WORKER_BYTES
-    )
-    assert (workers, threads) == (2, 4)
+    # 450 MB for a batch with 20 MP photos: one worker, every core as inference threads.
+    assert background.recommended_workers(
+        cpu_count=2, available_bytes=450 * 2**20, megapixels=20
+    ) == (1, 2)
+    plenty = background.recommended_workers(cpu_count=8, available_bytes=16 * 2**30, megapixels=20)
+    assert plenty == (8, 1)
+    two = background.recommended_workers(cpu_count=8, available_bytes=2 * 2**30, megapixels=12)
+    assert two[0] * two[1] <= 8 and 1 < two[0] < 8
     assert background.recommended_workers(cpu_count=2, available_bytes=0)[0] == 1
+    assert background.recommended_workers(BackgroundMode.FLAT, cpu_count=6) == (6, 1)
+
+
+def test_inference_gate_wraps_each_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import multiprocessing
+
+    real = multiprocessing.get_context("spawn").Lock()
+    entered: list[bool] = []
+
+    class Recording:
+        def __enter__(self) -> None:
+            real.acquire()
+            entered.append(True)
+
+        def __exit__(self, *exc: object) -> None:
+            real.release()
+
+    monkeypatch.setattr(bg_ai, "_inference_gate", None)
+    bg_ai.set_inference_gate(Recording())
+    background.remove_background(Image.new("RGB", (64, 48), "white"), AI)
+    assert entered == [True]
+    assert real.acquire(block=False)  # released again

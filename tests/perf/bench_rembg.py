@@ -29,6 +29,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -282,6 +283,77 @@ def arena() -> None:
         in_child("arena", mode)
 
 
+def _pool_worker(jobs: Any, gate: Any, threads: int, out: str) -> None:
+    from shh_converter.core import bg_ai, convert
+    from shh_converter.core.jobs import Job
+    from shh_converter.core.settings import (
+        BackgroundRemoval,
+        EncodeOptions,
+        OutputFormat,
+        Settings,
+    )
+
+    bg_ai.configure(threads=threads)
+    if gate is not None:
+        bg_ai.set_inference_gate(gate)
+    settings = Settings(
+        encode=EncodeOptions(format=OutputFormat.PNG),
+        background_removal=BackgroundRemoval(enabled=True),
+    )
+    while (item := jobs.get()) is not None:
+        index, source = item
+        target = Path(out) / f"{Path(source).stem}.png"
+        result = convert.convert_job(Job(index=index, source=Path(source), output=target), settings)
+        assert result.status == "converted", result.error
+
+
+def child_pool(spec: str) -> None:
+    """A minimal stand-in for the runner: N spawned workers, optional inference gate."""
+    import multiprocessing
+
+    gate_flag, workers, threads = spec.split(":")
+    ctx = multiprocessing.get_context("spawn")
+    gate = ctx.Lock() if gate_flag == "on" else None
+    jobs = ctx.Queue()
+    photos = Path(os.environ.get("BENCH_POOL_DIR", WORK / "photos"))
+    out = WORK / f"out-pool-{spec.replace(':', '-')}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    # Largest first, as a runner that sorts by size would: no 20 MP straggler at the end.
+    for i, path in enumerate(sorted(photos.iterdir(), key=lambda p: -p.stat().st_size)):
+        jobs.put((i, str(path)))
+    procs = [
+        ctx.Process(target=_pool_worker, args=(jobs, gate, int(threads), str(out)))
+        for _ in range(int(workers))
+    ]
+    for proc in procs:
+        jobs.put(None)
+        proc.start()
+    for proc in procs:
+        proc.join()
+        assert proc.exitcode == 0
+
+
+def gate(reps: int) -> None:
+    """Runner stand-in with and without the cross-process inference gate."""
+    _, ours_env = envs()
+    cores = os.cpu_count() or 1
+    specs = [f"off:{cores}:1", f"on:{cores}:{cores}", f"off:1:{cores}"]
+    runs: dict[str, list[tuple[float, int]]] = {s: [] for s in specs}
+    me = str(Path(__file__).resolve())
+    for _ in range(reps):
+        for spec in specs:
+            out = WORK / "unused"
+            wall, peak, _ = timed(
+                [sys.executable, me, "--child", "pool", spec, "-o", str(out)], ours_env
+            )
+            runs[spec].append((wall, peak))
+    log("\nRunner stand-in (gate:workers:threads), median wall, max peak tree RSS:")
+    for spec, res in runs.items():
+        wall = statistics.median(w for w, _ in res)
+        log(f"  {spec:<10}{wall:8.2f} s{max(p for _, p in res) / 2**20:8.0f} MB")
+
+
 def growth(photos: Path) -> None:
     many = WORK / "many"
     if not many.exists():
@@ -306,12 +378,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="batch comparison only, one rep")
-    parser.add_argument("--only", choices=["batch", "per-image", "cold", "arena", "growth"])
+    parser.add_argument("--only", choices=["batch", "per-image", "cold", "arena", "gate", "growth"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("-o", help=argparse.SUPPRESS)  # lets timed() find a folder to empty
     args = parser.parse_args()
     if args.child:
         name, arg = args.child
-        child_per_image(int(arg)) if name == "per-image" else child_arena(arg)
+        {"per-image": lambda: child_per_image(int(arg)), "arena": lambda: child_arena(arg),
+         "pool": lambda: child_pool(arg)}[name]()  # fmt: skip
         return
     WORK.mkdir(parents=True, exist_ok=True)
     photos = prepare_images()
@@ -320,6 +394,7 @@ def main() -> None:
         "per-image": lambda: per_image(args.reps),
         "cold": cold_start,
         "arena": arena,
+        "gate": lambda: gate(args.reps),
         "growth": lambda: growth(photos),
     }
     for name, step in steps.items():
