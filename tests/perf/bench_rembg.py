@@ -14,6 +14,7 @@ What it does (everything under a temp folder; nothing touches ~/.u2net or the re
 * per image, in-process: ``remove_background`` vs a bare ``session.run`` at 1 and 12 MP;
 * cold start: a fresh process's first image, ours vs ``import rembg`` with an empty numba cache;
 * onnxruntime's CPU memory arena on vs off (time and RSS after a 12 MP image);
+* flat-colour removal vs PIL's ImageDraw.floodfill at 1 and 12 MP;
 * a 200-image batch (20 photos x 10 copies): tree RSS early vs late (growth check).
 """
 
@@ -34,6 +35,7 @@ from typing import Any
 import psutil
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))  # the flat step imports the package in this process
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 MODEL = REPO / "assets" / "models" / "u2netp.onnx"
 WORK = Path(tempfile.gettempdir()) / "shh-bench"
@@ -354,6 +356,34 @@ def gate(reps: int) -> None:
         log(f"  {spec:<10}{wall:8.2f} s{max(p for _, p in res) / 2**20:8.0f} MB")
 
 
+def flat(reps: int) -> None:
+    """Flat-colour removal vs PIL's ImageDraw.floodfill (region only, no soft edge)."""
+    from PIL import Image, ImageDraw
+
+    from shh_converter.core import background
+    from shh_converter.core.settings import BackgroundMode, BackgroundRemoval
+
+    opts = BackgroundRemoval(enabled=True, mode=BackgroundMode.FLAT, fill_holes=True)
+    log("\nFlat-colour removal (drawn logo on white), medians:")
+    for name, size in (("1 MP", (1200, 800)), ("12 MP", (4000, 3000))):
+        img = Image.new("RGB", size, "white")
+        draw = ImageDraw.Draw(img)
+        w, h = size
+        draw.ellipse((w // 10, h // 10, w // 2, h * 9 // 10), fill=(20, 40, 160))
+        draw.ellipse((w // 5, h // 4, w * 2 // 5, h * 3 // 4), fill="white")
+        draw.rectangle((w * 6 // 10, h // 5, w * 9 // 10, h * 4 // 5), fill=(200, 30, 30))
+
+        def ours(img=img) -> None:  # type: ignore[no-untyped-def]
+            background.remove_background(img, opts)
+
+        def pil(img=img) -> None:  # type: ignore[no-untyped-def]
+            rgba = img.convert("RGBA")
+            ImageDraw.floodfill(rgba, (0, 0), (0, 0, 0, 0), thresh=24)
+
+        a, b = interleaved(ours, pil, reps * 2)
+        log(f"  {name:<6} ours {a * 1000:6.0f} ms   PIL floodfill {b * 1000:6.0f} ms")
+
+
 def growth(photos: Path) -> None:
     many = WORK / "many"
     if not many.exists():
@@ -378,7 +408,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="batch comparison only, one rep")
-    parser.add_argument("--only", choices=["batch", "per-image", "cold", "arena", "gate", "growth"])
+    parser.add_argument(
+        "--only", choices=["batch", "per-image", "cold", "arena", "gate", "flat", "growth"]
+    )
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("-o", help=argparse.SUPPRESS)  # lets timed() find a folder to empty
     args = parser.parse_args()
@@ -395,6 +427,7 @@ def main() -> None:
         "cold": cold_start,
         "arena": arena,
         "gate": lambda: gate(args.reps),
+        "flat": lambda: flat(args.reps),
         "growth": lambda: growth(photos),
     }
     for name, step in steps.items():
