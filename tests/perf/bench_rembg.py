@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import psutil
 
@@ -119,10 +119,27 @@ class TreePeak:
         self._thread.join()
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, list[tuple[float, int]]]:
+class Run(NamedTuple):
+    wall: float
+    peak: int  # bytes, whole process tree
+    samples: list[tuple[float, int]]
+    cpu: float | None  # user+sys seconds of the tree (robust to other load on the machine)
+
+
+def children_cpu() -> float | None:
+    try:
+        import resource  # POSIX; the CPU column is left empty elsewhere
+    except ImportError:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> Run:
     """Run ``cmd`` (its last-but-one or ``-o`` argument is the output folder, emptied first)."""
     out = Path(cmd[cmd.index("-o") + 1]) if "-o" in cmd else Path(cmd[-1])
     shutil.rmtree(out, ignore_errors=True)  # our planner skips outputs already up to date
+    cpu_before = children_cpu()
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak = TreePeak(proc)
@@ -131,7 +148,9 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, list[tuple[f
     peak.stop()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[:3]} failed: {err.decode(errors='replace')[-2000:]}")
-    return wall, peak.peak, peak.samples
+    cpu_after = children_cpu()
+    cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
+    return Run(wall, peak.peak, peak.samples, cpu)
 
 
 def envs() -> tuple[dict[str, str], dict[str, str]]:
@@ -160,26 +179,28 @@ def batch(reps: int, photos: Path) -> None:
         name = f"ours --jobs {jobs} x {threads} thread(s)"
         extra = {"SHH_CONVERTER_AI_THREADS": str(threads)}
         configs[name] = (ours_cmd(photos, WORK / f"out-{jobs}x{threads}", jobs), extra)
-    results: dict[str, list[tuple[float, int]]] = {
+    results: dict[str, list[Run]] = {
         "rembg p -m u2netp": [],
         **{k: [] for k in configs},
     }
     timed(rembg_cmd, rembg_env)  # warm-up: numba cache, OS file cache
     for rep in range(reps):
-        wall, peak, _ = timed(rembg_cmd, rembg_env)
-        results["rembg p -m u2netp"].append((wall, peak))
+        results["rembg p -m u2netp"].append(timed(rembg_cmd, rembg_env))
         for name, (cmd, extra) in configs.items():
-            wall, peak, _ = timed(cmd, {**ours_env, **extra})
-            results[name].append((wall, peak))
+            results[name].append(timed(cmd, {**ours_env, **extra}))
         log(f"  rep {rep + 1}/{reps} done")
-    ref = statistics.median(w for w, _ in results["rembg p -m u2netp"])
+    ref = statistics.median(r.wall for r in results["rembg p -m u2netp"])
+    ref_cpu = statistics.median(r.cpu or 0 for r in results["rembg p -m u2netp"])
     n = len(list(photos.iterdir()))
     log(f"\nBatch of {n} photos (0.3-20 MP), PNG out, {cores} cores, median of {reps}:")
-    log(f"{'run':<32}{'wall s':>8}{'img/s':>8}{'vs rembg':>10}{'peak tree RSS MB':>18}")
+    log(f"{'run':<34}{'wall s':>8}{'img/s':>7}{'vs rembg':>9}{'CPU s':>7}{'vs':>7}{'peak MB':>9}")
     for name, runs in results.items():
-        wall = statistics.median(w for w, _ in runs)
-        peak = max(p for _, p in runs) / 2**20
-        log(f"{name:<32}{wall:8.2f}{n / wall:8.2f}{ref / wall:9.2f}x{peak:18.0f}")
+        wall = statistics.median(r.wall for r in runs)
+        cpu = statistics.median(r.cpu or 0 for r in runs)
+        peak = max(r.peak for r in runs) / 2**20
+        cpu_ratio = ref_cpu / cpu if cpu else 0
+        speed = f"{wall:8.2f}{n / wall:7.2f}{ref / wall:8.2f}x"
+        log(f"{name:<34}{speed}{cpu:7.1f}{cpu_ratio:6.2f}x{peak:9.0f}")
 
 
 def child_per_image(reps: int) -> None:
@@ -346,10 +367,8 @@ def gate(reps: int) -> None:
     for _ in range(reps):
         for spec in specs:
             out = WORK / "unused"
-            wall, peak, _ = timed(
-                [sys.executable, me, "--child", "pool", spec, "-o", str(out)], ours_env
-            )
-            runs[spec].append((wall, peak))
+            run = timed([sys.executable, me, "--child", "pool", spec, "-o", str(out)], ours_env)
+            runs[spec].append((run.wall, run.peak))
     log("\nRunner stand-in (gate:workers:threads), median wall, max peak tree RSS:")
     for spec, res in runs.items():
         wall = statistics.median(w for w, _ in res)
@@ -395,7 +414,7 @@ def growth(photos: Path) -> None:
             src = picks[i % len(picks)]
             shutil.copy(src, many / f"{i:03d}-{src.name}")
     _, ours_env = envs()
-    wall, peak, samples = timed(ours_cmd(many, WORK / "out-many", None), ours_env)
+    wall, peak, samples, _ = timed(ours_cmd(many, WORK / "out-many", None), ours_env)
     quarter = len(samples) // 4
     early = max(r for _, r in samples[quarter : 2 * quarter]) / 2**20
     late = max(r for _, r in samples[-quarter:]) / 2**20
