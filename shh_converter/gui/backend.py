@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,8 +128,10 @@ class WorkerPriority:
     ``nice`` 10 on macOS/Linux, BELOW_NORMAL on Windows.
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
-        self.interval = interval
+    def __init__(self, fast: float = 0.05, slow: float = 1.0, fast_for: float = 2.0) -> None:
+        # Listing child processes reads every /proc entry: poll quickly only while the
+        # workers are being spawned, then rarely (a crashed worker gets respawned).
+        self.fast, self.slow, self.fast_for = fast, slow, fast_for
         self.lowered: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="worker-priority", daemon=True)
@@ -146,6 +149,7 @@ class WorkerPriority:
 
         me = psutil.Process()
         level = getattr(psutil, "BELOW_NORMAL_PRIORITY_CLASS", 10)
+        fast_until = time.monotonic() + self.fast_for
         while not self._stop.is_set():
             try:
                 children = me.children(recursive=True)
@@ -159,7 +163,7 @@ class WorkerPriority:
                     child.nice(level)
                 except psutil.Error as exc:
                     log.debug("cannot lower the priority of %s: %s", child.pid, exc)
-            self._stop.wait(self.interval)
+            self._stop.wait(self.fast if time.monotonic() < fast_until else self.slow)
 
 
 def make_preview(
