@@ -317,7 +317,7 @@ def test_animations_keep_frames_durations_loop(name: str, tmp_path: Path) -> Non
     assert len(got) == distinct or len(got) == len(src_frames)
     assert len(got) > 1
     assert sum(d for _, d in got) == sum(d or 100 for _, d in src_frames)
-    assert Image.open(out).info.get("loop", 0) == src.info.get("loop", 0) or 0
+    assert (Image.open(out).info.get("loop") or 0) == (src.info.get("loop") or 0)
 
 
 def test_bomb_in_animation_frame_rejected_fast(tmp_path: Path) -> None:
