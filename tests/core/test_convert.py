@@ -332,3 +332,34 @@ def test_profiles_written_only_as_asked(tmp_path: Path) -> None:
         run(src, tmp_path / f"icc.{fmt}", settings(fmt, keep_icc=True))
         embedded = Image.open(tmp_path / f"icc.{fmt}").info.get("icc_profile")
         assert embedded == adobe.info["icc_profile"], fmt
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mode", "want"),
+    [
+        ("webp", "L", "RGB"),
+        ("webp", "LA", "RGBA"),
+        ("jpeg", "L", "L"),
+        ("jpeg", "RGB", "RGB"),
+        ("png", "LA", "LA"),
+        ("avif", "L", "RGB"),
+        ("avif", "RGBA", "RGBA"),
+    ],
+)
+def test_formats_table_normalises_modes(fmt: str, mode: str, want: str) -> None:
+    from shh_converter.core import formats
+
+    spec = formats.spec_for(fmt)
+    assert formats.normalise_mode(Image.new(mode, (4, 4)), spec).mode == want
+    options = formats.save_options(EncodeOptions(format=OutputFormat(fmt), quality=61))
+    if fmt != "png":
+        assert options["quality"] == 61
+    assert spec.extension == {"jpeg": "jpg"}.get(fmt, fmt)
+
+
+def test_near_lossless_levels() -> None:
+    img = photo((64, 64))
+    assert convert.near_lossless(img, 100) is img
+    for level, worst in ((80, 1), (40, 4), (0, 16)):
+        out = np.asarray(convert.near_lossless(img, level), dtype=int)
+        assert np.abs(out - np.asarray(img, dtype=int)).max() <= worst
