@@ -26,10 +26,14 @@ def draw_icon() -> Image.Image:
     draw = ImageDraw.Draw(photo)
     for y in range(SIZE):
         t = y / SIZE
-        draw.line([(0, y), (SIZE, y)], fill=(int(40 + 60 * t), int(120 + 80 * t), int(230 - 40 * t), 255))
+        draw.line(
+            [(0, y), (SIZE, y)], fill=(int(40 + 60 * t), int(120 + 80 * t), int(230 - 40 * t), 255)
+        )
     draw.ellipse((560, 200, 760, 400), fill=(255, 205, 60, 255))
-    draw.polygon([(0, 820), (300, 520), (600, 800), (820, 600), (SIZE, 780), (SIZE, SIZE), (0, SIZE)],
-                 fill=(40, 150, 90, 255))
+    draw.polygon(
+        [(0, 820), (300, 520), (600, 800), (820, 600), (SIZE, 780), (SIZE, SIZE), (0, SIZE)],
+        fill=(40, 150, 90, 255),
+    )
 
     # Right half: checkerboard = "transparent background".
     checker = Image.new("RGBA", (SIZE, SIZE), (235, 235, 240, 255))
@@ -38,8 +42,10 @@ def draw_icon() -> Image.Image:
     for row in range(8):
         for col in range(8):
             if (row + col) % 2:
-                cdraw.rectangle((col * step, row * step, (col + 1) * step, (row + 1) * step),
-                                fill=(200, 200, 210, 255))
+                cdraw.rectangle(
+                    (col * step, row * step, (col + 1) * step, (row + 1) * step),
+                    fill=(200, 200, 210, 255),
+                )
     diagonal = Image.new("L", (SIZE, SIZE), 0)
     ImageDraw.Draw(diagonal).polygon([(SIZE, 0), (SIZE, SIZE), (0, SIZE)], fill=255)
     body = Image.composite(checker, photo, diagonal)
@@ -52,7 +58,10 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     icon = draw_icon()
     icon.resize((256, 256), Image.Resampling.LANCZOS).save(OUT / "app.png", optimize=True)
-    icon.save(OUT / "app.ico", sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)])
+    icon.save(
+        OUT / "app.ico",
+        sizes=[(16, 16), (24, 24), (32, 32), (48, 48), (64, 64), (128, 128), (256, 256)],
+    )
     icon.save(OUT / "app.icns")
     print("wrote", ", ".join(p.name for p in sorted(OUT.iterdir())))
 

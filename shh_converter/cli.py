@@ -40,7 +40,10 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="shh-converter",
-        description="Convert images to web-ready WebP/JPEG/PNG/AVIF. Run with no arguments for the window.",
+        description=(
+            "Convert images to web-ready WebP/JPEG/PNG/AVIF. "
+            "Run with no arguments for the window."
+        ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

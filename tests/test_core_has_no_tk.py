@@ -21,6 +21,8 @@ print(len(names))
 
 
 def test_every_core_module_imports_without_tkinter() -> None:
-    done = subprocess.run([sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 5  # settings, jobs, events, errors, ... really imported

@@ -42,7 +42,12 @@ def test_from_dict_ignores_unknown_keys_and_keeps_defaults() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("transparent", None), ("white", (255, 255, 255)), ("#FF8000", (255, 128, 0)), ("00ff00", (0, 255, 0))],
+    [
+        ("transparent", None),
+        ("white", (255, 255, 255)),
+        ("#FF8000", (255, 128, 0)),
+        ("00ff00", (0, 255, 0)),
+    ],
 )
 def test_parse_color(text: str, expected: object) -> None:
     assert parse_color(text) == expected

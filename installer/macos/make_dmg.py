@@ -36,16 +36,40 @@ def main() -> int:
     from shh_converter import __version__
 
     if args.sign:
-        subprocess.run(["codesign", "--deep", "--force", "--options", "runtime",
-                        "--sign", args.sign, str(APP)], check=True)
+        subprocess.run(
+            [
+                "codesign",
+                "--deep",
+                "--force",
+                "--options",
+                "runtime",
+                "--sign",
+                args.sign,
+                str(APP),
+            ],
+            check=True,
+        )
     out = ROOT / "dist" / f"SHH-Converter-{__version__}.dmg"
     with tempfile.TemporaryDirectory() as staging_dir:
         staging = Path(staging_dir)
         shutil.copytree(APP, staging / APP.name, symlinks=True)
         (staging / "Applications").symlink_to("/Applications")
         out.unlink(missing_ok=True)
-        subprocess.run(["hdiutil", "create", "-volname", "SHH Converter", "-srcfolder", str(staging),
-                        "-ov", "-format", "UDZO", str(out)], check=True)
+        subprocess.run(
+            [
+                "hdiutil",
+                "create",
+                "-volname",
+                "SHH Converter",
+                "-srcfolder",
+                str(staging),
+                "-ov",
+                "-format",
+                "UDZO",
+                str(out),
+            ],
+            check=True,
+        )
     print(out)
     return 0
 

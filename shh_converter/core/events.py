@@ -5,8 +5,9 @@ thread and drains that queue on the Tk thread with ``after()``. So every event
 is a small frozen value, safe to hand across threads, and the callback that
 receives them must be quick and must not touch Tk.
 
-Order for one batch, always:
-``BatchStarted`` -> (``FileStarted`` -> ``FileFinished`` -> ``Progress``)* -> ``BatchFinished``.
+Order for one batch: ``BatchStarted``, then for each file ``FileStarted`` ->
+``FileFinished`` -> ``Progress``, then ``BatchFinished``. With several workers the
+per-file sequences of different files interleave; each file's own order holds.
 ``BatchFinished`` is sent even when the runner itself failed (``error`` says why)
 or the batch was cancelled, so no button stays disabled forever.
 """
@@ -84,7 +85,10 @@ EventCallback = Callable[[Event], None]
 
 @dataclass
 class CancelToken:
-    """Set once to stop a batch: no new jobs start; files in flight finish or are discarded whole."""
+    """Set once to stop a batch.
+
+    No new jobs start; files in flight finish or are discarded whole.
+    """
 
     _event: threading.Event = field(default_factory=threading.Event)
 
