@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_cli
 from PIL import Image
+from support import REPO, run_cli
 
 from shh_converter.cli import build_parser
 from shh_converter.cli_convert import settings_from_args

@@ -6,8 +6,8 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from conftest import run_cli
 from core.test_models import U2NETP, ModelServer
+from support import run_cli
 
 from shh_converter import paths
 from shh_converter.core import models

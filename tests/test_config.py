@@ -204,7 +204,7 @@ def _images(folder: Path) -> tuple[Path, Path]:
 
 
 def test_remove_bg_disabled_in_config_exits_2(tmp_path: Path) -> None:
-    from conftest import run_cli
+    from support import run_cli
 
     _write_config(features__background_removal_enabled=False)
     small, _ = _images(tmp_path / "in")
@@ -216,7 +216,7 @@ def test_remove_bg_disabled_in_config_exits_2(tmp_path: Path) -> None:
 
 
 def test_file_size_limit_from_config_fails_only_that_file(tmp_path: Path) -> None:
-    from conftest import run_cli
+    from support import run_cli
 
     _write_config(features__max_image_size_mb=0.02)  # 20 KB
     small, big = _images(tmp_path / "in")
@@ -230,7 +230,7 @@ def test_file_size_limit_from_config_fails_only_that_file(tmp_path: Path) -> Non
 
 
 def test_batch_limit_from_config(tmp_path: Path) -> None:
-    from conftest import run_cli
+    from support import run_cli
 
     _write_config(features__max_batch_size=1)
     small, big = _images(tmp_path / "in")
@@ -240,7 +240,7 @@ def test_batch_limit_from_config(tmp_path: Path) -> None:
 
 
 def test_corrupt_config_notice_reaches_the_cli_user_once(tmp_path: Path) -> None:
-    from conftest import run_cli
+    from support import run_cli
 
     path = config.config_path()
     paths.ensure(path.parent)

@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CORPUS, manifest_rows, run_cli
 from PIL import Image, ImageCms
+from support import CORPUS, manifest_rows, run_cli
 
 from shh_converter.core.convert import convert_job
 from shh_converter.core.jobs import Job, JobResult

@@ -157,8 +157,8 @@ def test_console_output_only_from_the_cli(kind: str, on_console: bool) -> None:
 
 
 def test_cli_batch_is_logged_to_the_file(tmp_path: Path) -> None:
-    from conftest import run_cli
     from PIL import Image
+    from support import run_cli
 
     src = tmp_path / "in"
     src.mkdir()

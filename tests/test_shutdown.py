@@ -126,8 +126,8 @@ def test_process_wide_instance() -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sigterm_cancels_a_cli_batch_cleanly(tmp_path: Path) -> None:
-    from conftest import REPO
     from PIL import Image
+    from support import REPO
 
     src, out = tmp_path / "in", tmp_path / "out"
     src.mkdir()

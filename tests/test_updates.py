@@ -265,7 +265,7 @@ CLI_KEYS = {"update_available", "current_version", "latest_version", "url", "not
 def test_check_update_command_prints_json_and_exits_0(server, monkeypatch, route, available):
     import os
 
-    from conftest import run_cli
+    from support import run_cli
 
     url = _point(monkeypatch, server, route)
     proc = run_cli("check-update", "--force", env=dict(os.environ, **{updates.URL_ENV: url}))

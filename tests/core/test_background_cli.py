@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import REPO, run_cli
 from PIL import Image, ImageDraw
+from support import REPO, run_cli
 
 from shh_converter import paths
 from shh_converter.core import background
