@@ -50,6 +50,9 @@ class FileList(ttk.Frame):
         self.iids: dict[Path, str] = {}
         self.paths: dict[str, Path] = {}
         self.sizes: dict[Path, int] = {}
+        # Row texts kept here too: reading them back from Tk costs a Tcl call per row,
+        # and every Tcl call gives up the GIL (slow to get back while workers are busy).
+        self.values: dict[Path, list[str]] = {}
         self.tree = ttk.Treeview(
             self, columns=("dims", "size", "status"), selectmode="extended", height=8
         )
@@ -88,12 +91,12 @@ class FileList(ttk.Frame):
         for path, dims, size in rows:
             if path in self.iids:
                 continue
-            iid = self.tree.insert(
-                "", "end", text=path.name, values=(dims_text(dims), human_bytes(size), "queued")
-            )
+            values = [dims_text(dims), human_bytes(size), "queued"]
+            iid = self.tree.insert("", "end", text=path.name, values=values)
             self.iids[path] = iid
             self.paths[iid] = path
             self.sizes[path] = size
+            self.values[path] = values
             added += 1
         self._count()
         return added
@@ -108,7 +111,8 @@ class FileList(ttk.Frame):
     def remove(self, paths: Iterable[Path]) -> None:
         iids = [self.iids.pop(p) for p in paths if p in self.iids]
         for iid in iids:
-            self.paths.pop(iid, None)
+            path = self.paths.pop(iid, None)
+            self.values.pop(path, None)  # type: ignore[arg-type]
         if iids:
             self.tree.delete(*iids)
         self._count()
@@ -118,6 +122,7 @@ class FileList(ttk.Frame):
         self.iids.clear()
         self.paths.clear()
         self.sizes.clear()
+        self.values.clear()
         self._count()
 
     def set_status(
@@ -133,7 +138,7 @@ class FileList(ttk.Frame):
         iid = self.iids.get(path)
         if iid is None:
             return
-        values = list(self.tree.item(iid, "values"))
+        values = self.values[path]
         values[2] = text or status
         if bytes_out is not None:
             values[1] = f"{human_bytes(self.sizes.get(path))} → {human_bytes(bytes_out)}"
@@ -142,15 +147,17 @@ class FileList(ttk.Frame):
         self.tree.item(iid, values=values, tags=(status,))
 
     def status_of(self, path: Path) -> str:
-        """The row's status text (tests and the summary read it)."""
-        return str(self.tree.set(self.iids[path], "status"))
+        """The row's status text (tests and the summary read it; no Tk call)."""
+        return self.values[path][2]
 
     def reset_statuses(self) -> None:
+        """Every row back to "queued" before a batch; rows already queued cost nothing."""
         for path, iid in self.iids.items():
-            values = list(self.tree.item(iid, "values"))
-            values[1] = human_bytes(self.sizes.get(path))
-            values[2] = "queued"
-            self.tree.item(iid, values=values, tags=("queued",))
+            values = self.values[path]
+            fresh = human_bytes(self.sizes.get(path))
+            if values[2] != "queued" or values[1] != fresh:
+                values[1], values[2] = fresh, "queued"
+                self.tree.item(iid, values=values, tags=("queued",))
 
     def select_first(self) -> None:
         children = self.tree.get_children()

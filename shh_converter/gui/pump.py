@@ -41,6 +41,7 @@ class UiQueue:
         self._max_items = max_items
         self._budget_s = budget_s
         self._after_id: str | None = None
+        self._stopped = False
         self._last_tick = 0.0
         self.max_gap_s = 0.0  # longest time between two ticks since reset_gap()
         self.worst: list[tuple[float, float]] = []  # the 5 longest (gap, when), for diagnosis
@@ -50,12 +51,14 @@ class UiQueue:
         self._queue.put(message)
 
     def start(self) -> None:
+        self._stopped = False
         if self._after_id is None:
             self._last_tick = time.perf_counter()
             self._after_id = self._root.after(self._interval_ms, self._tick)
 
     def stop(self) -> None:
         """Stop draining; cancels the pending ``after`` so nothing runs after close."""
+        self._stopped = True  # also when called by a handler inside a tick
         if self._after_id is not None:
             with contextlib.suppress(tk.TclError):
                 self._root.after_cancel(self._after_id)
@@ -70,7 +73,7 @@ class UiQueue:
         """Handle queued messages within this tick's limits; returns how many."""
         deadline = time.perf_counter() + self._budget_s
         handled = 0
-        while handled < self._max_items and time.perf_counter() < deadline:
+        while handled < self._max_items and time.perf_counter() < deadline and not self._stopped:
             try:
                 message = self._queue.get_nowait()
             except queue.Empty:
@@ -92,4 +95,5 @@ class UiQueue:
         try:
             self.drain()
         finally:
-            self._after_id = self._root.after(self._interval_ms, self._tick)
+            if not self._stopped:  # a handler may have closed the window
+                self._after_id = self._root.after(self._interval_ms, self._tick)
