@@ -8,6 +8,7 @@ can download anything.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -255,3 +256,57 @@ def test_inference_gate_wraps_each_run(monkeypatch) -> None:  # type: ignore[no-
     background.remove_background(Image.new("RGB", (64, 48), "white"), AI)
     assert entered == [True]
     assert real.acquire(block=False)  # released again
+
+
+@pytest.mark.slow
+def test_alpha_matting_uses_per_user_numba_cache(corpus: Path, tmp_path: Path) -> None:
+    """Alpha matting works, and numba's JIT cache lands in the app's own cache folder.
+
+    In a fresh process (numba not yet imported), so NUMBA_CACHE_DIR is really ours.
+    """
+    code = (
+        "import os, sys, numpy as np\n"
+        "from PIL import Image\n"
+        "from shh_converter import paths\n"
+        "from shh_converter.core import background\n"
+        "from shh_converter.core.settings import BackgroundRemoval as R\n"
+        "img = Image.open(sys.argv[1]).convert('RGB').resize((240, 180))\n"
+        "plain = background.remove_background(img, R(enabled=True))\n"
+        "matted = background.remove_background(img, R(enabled=True, alpha_matting=True))\n"
+        "a = np.asarray(plain.getchannel('A')) > 127\n"
+        "b = np.asarray(matted.getchannel('A')) > 127\n"
+        "print('iou', (a & b).sum() / (a | b).sum())\n"
+        "print('differs', not np.array_equal(plain.getchannel('A'), matted.getchannel('A')))\n"
+        "print('cache', os.environ['NUMBA_CACHE_DIR'] == str(paths.cache_dir / 'numba'))\n"
+        "print('files', sum(1 for _ in (paths.cache_dir / 'numba').rglob('*.nbi')) > 0)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    src = str(corpus / "rembg" / "inputs" / "car-1.jpg")
+    done = subprocess.run(
+        [sys.executable, "-c", code, src],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=280,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = dict(line.split(" ", 1) for line in done.stdout.split("\n") if line)
+    assert float(lines["iou"]) >= 0.9
+    assert lines["differs"] == "True"
+    assert lines["cache"] == "True"
+    assert lines["files"] == "True"
+
+
+def test_parallel_resize_matches_single_call(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(bg_ai, "_threads", 3)
+    rng = np.random.default_rng(5)
+    small = Image.fromarray(rng.integers(0, 256, (320, 320), dtype=np.uint8), mode="L")
+    big = Image.fromarray(rng.integers(0, 256, (1700, 2300, 3), dtype=np.uint8))
+    lanczos = Image.Resampling.LANCZOS
+    up = np.asarray(bg_ai.resize(small, (2300, 1700))).astype(int)
+    diff = np.abs(up - np.asarray(small.resize((2300, 1700), lanczos)))
+    assert diff.max() <= 1 and (diff > 0).mean() < 0.001  # float rounding of strip boxes
+    down = np.asarray(bg_ai.resize(big, (320, 320), reducing_gap=bg_ai.REDUCING_GAP)).astype(int)
+    ref = big.resize((320, 320), lanczos, reducing_gap=bg_ai.REDUCING_GAP)
+    assert np.abs(down - np.asarray(ref)).max() <= 1
