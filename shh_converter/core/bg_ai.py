@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -236,8 +237,26 @@ def apply_mask(img: Image.Image, mask: Image.Image) -> Image.Image:
     else:
         out = img.convert("RGBA")
     out.putalpha(mask)
-    out.paste((0, 0, 0, 0), mask=mask.point(_ZERO_TO_FULL))
+    gone = mask.point(_ZERO_TO_FULL)
+    for_each_strip(out.size, lambda box: out.paste((0, 0, 0, 0), box, mask=gone.crop(box)))
     return out
+
+
+def for_each_strip(
+    size: tuple[int, int], work: Callable[[tuple[int, int, int, int]], object]
+) -> None:
+    """Call ``work(box)`` for horizontal strips covering ``size``, on the inference threads.
+
+    For Pillow calls that release the GIL and write disjoint rows (paste into a region).
+    """
+    threads = intra_op_threads() if size[0] * size[1] >= PARALLEL_MIN_PIXELS else 1
+    cuts = [round(size[1] * i / threads) for i in range(threads + 1)]
+    boxes = [(0, cuts[i], size[0], cuts[i + 1]) for i in range(threads)]
+    if threads == 1:
+        work(boxes[0])
+        return
+    for _ in _executor(threads).map(work, boxes):
+        pass
 
 
 _ZERO_TO_FULL = [255] + [0] * 255  # lookup table: alpha 0 -> paste mask 255
