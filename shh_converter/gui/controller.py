@@ -226,6 +226,10 @@ class Controller:
             self.prefs.set_last_folder("output", dest)
         from .. import config
 
+        # A preview still computing would only compete with the batch for the CPU.
+        if self.view.preview.state_text == "working":
+            self.preview.invalidate()
+            self.view.preview.show_message("Preview paused: converting…")
         self.batch.start(
             files,
             dest,

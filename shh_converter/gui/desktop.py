@@ -11,6 +11,7 @@ import logging
 import os
 import subprocess
 import sys
+import threading
 import tkinter as tk
 from pathlib import Path
 
@@ -34,6 +35,29 @@ def enable_hidpi() -> None:
             ctypes.windll.user32.SetProcessDPIAware()
         except (AttributeError, OSError):
             log.debug("DPI awareness not available")
+
+
+def lower_this_thread_priority() -> bool:
+    """Run the calling worker thread (and threads it starts) below normal priority.
+
+    For CPU-heavy helpers inside the window's process (the preview's AI model uses a
+    pool of threads): at normal priority they compete with the Tk thread for the CPU
+    and the window stutters. Linux: per-thread nice, inherited by threads created
+    afterwards (onnxruntime's pool). Windows: BELOW_NORMAL for this thread. macOS
+    has no per-thread nice: no-op there. Returns whether it was applied.
+    """
+    try:
+        if sys.platform.startswith("linux"):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+            return True
+        if sys.platform == "win32":
+            import ctypes
+
+            kernel32 = ctypes.windll.kernel32
+            return bool(kernel32.SetThreadPriority(kernel32.GetCurrentThread(), -1))
+    except (OSError, AttributeError) as exc:
+        log.debug("thread priority unchanged: %s", exc)
+    return False
 
 
 def apply_theme(root: tk.Misc) -> str:

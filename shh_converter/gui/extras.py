@@ -11,7 +11,6 @@ import logging
 import threading
 import traceback
 from pathlib import Path
-from tkinter import messagebox
 from types import TracebackType
 from typing import Any
 
@@ -96,7 +95,7 @@ class Extras:
         elif manual:
             error = getattr(result, "error", None) if result is not None else "no answer"
             text = f"Could not check: {error}" if error else "You have the latest version."
-            messagebox.showinfo("Updates", text, parent=self.root)
+            self.notice("Updates", text)  # non-modal, like every answer from a thread
 
     def _skip(self, result: Any) -> None:
         try:

@@ -22,6 +22,7 @@ from typing import Any
 from ..core.events import CancelToken
 from ..core.settings import Settings
 from . import backend
+from .desktop import lower_this_thread_priority
 from .filelist import dims_text, human_bytes
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,9 @@ class PreviewService:
         self._thread.join(timeout)
 
     def _loop(self) -> None:
+        # Below normal priority, so the model's thread pool (created from this thread,
+        # inheriting its priority) cannot starve the window while it computes.
+        lower_this_thread_priority()
         while True:
             with self._cond:
                 while self._pending is None and not self._stopping:

@@ -184,3 +184,14 @@ def test_entry_point_opens_the_window_with_the_paths_queued(x_display, corpus, t
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def test_manual_update_check_without_a_server_says_why(app):
+    """The release URL points at a closed local port: a plain, non-modal answer."""
+    app.controller.check_updates()
+    extras = app.controller.extras
+    pump_until(app.root, lambda: getattr(extras, "update_result", None), what="update answer")
+    dialog = extras.dialog
+    assert dialog.title() == "Updates" and dialog.grab_current() is None
+    texts = [w.cget("text") for w in dialog.body.winfo_children()]
+    assert texts[0].startswith("Could not check: ")
