@@ -142,8 +142,8 @@ def _network_input(img: Image.Image, info: models.ModelInfo) -> np.ndarray:
     # 12 MP photo, 0.98 on a 20 MP one with a hazy subject (docs/performance.md).
     size = (info.input_size, info.input_size)
     small = resize(rgb, size, reducing_gap=REDUCING_GAP)
-    arr = np.asarray(small, dtype=np.float32)
-    arr = arr / max(float(arr.max()), 1e-6)
+    arr: np.ndarray = np.asarray(small, dtype=np.float32)
+    arr = arr / np.float32(max(float(arr.max()), 1e-6))
     arr = (arr - np.array(info.mean, np.float32)) / np.array(info.std, np.float32)
     return np.ascontiguousarray(arr.transpose(2, 0, 1)[None], dtype=np.float32)
 
