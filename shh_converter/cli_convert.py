@@ -107,41 +107,147 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """All ``convert`` options (defaults None: unset options keep Settings' defaults)."""
     big = 1_000_000
     p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="files and folders")
-    p.add_argument("-o", "--output", dest="dest", type=Path, required=True, metavar="DEST")
-    p.add_argument("--format", choices=[f.value for f in OutputFormat])
-    p.add_argument("--quality", type=_ranged(0, 100))
-    p.add_argument("--lossless", action="store_true", default=None)
-    p.add_argument("--near-lossless", type=_ranged(0, 100), metavar="0-100")
-    p.add_argument("--alpha-quality", type=_ranged(0, 100), metavar="0-100")
-    p.add_argument("--method", type=_ranged(0, 6), metavar="0-6")
-    p.add_argument("--resize", choices=[m.value for m in ResizeMode])
-    p.add_argument("--width", type=_ranged(1, big), metavar="W")
-    p.add_argument("--height", type=_ranged(1, big), metavar="H")
+    p.add_argument(
+        "-o",
+        "--output",
+        dest="dest",
+        type=Path,
+        required=True,
+        metavar="DEST",
+        help="destination folder (created if needed; may be inside a source folder)",
+    )
+    p.add_argument(
+        "--format", choices=[f.value for f in OutputFormat], help="output format (default webp)"
+    )
+    p.add_argument(
+        "--quality", type=_ranged(0, 100), metavar="0-100", help="WebP/JPEG/AVIF quality (85)"
+    )
+    p.add_argument("--lossless", action="store_true", default=None, help="lossless WebP")
+    p.add_argument(
+        "--near-lossless",
+        type=_ranged(0, 100),
+        metavar="0-100",
+        help="lossless WebP that may move pixel values slightly (100 = exact)",
+    )
+    p.add_argument(
+        "--alpha-quality",
+        type=_ranged(0, 100),
+        metavar="0-100",
+        help="WebP transparency quality (100)",
+    )
+    p.add_argument(
+        "--method",
+        type=_ranged(0, 6),
+        metavar="0-6",
+        help="WebP effort: 0 fastest, 6 smallest (4)",
+    )
+    p.add_argument(
+        "--resize",
+        choices=[m.value for m in ResizeMode],
+        help="fit: within WxH; fill: cover WxH and crop the centre; pad: fit, then pad to "
+        "exactly WxH; max-side: longest side N; percent: scale by P%%",
+    )
+    p.add_argument("--width", type=_ranged(1, big), metavar="W", help="box width (px)")
+    p.add_argument("--height", type=_ranged(1, big), metavar="H", help="box height (px)")
     p.add_argument("--size", type=_ranged(1, big), metavar="N", help="longest side (max-side)")
-    p.add_argument("--percent", type=_positive_float, metavar="P")
-    p.add_argument("--no-upscale", action="store_true")
-    p.add_argument("--background", type=_colour, help="transparent, white, black or #RRGGBB")
-    p.add_argument("--metadata", choices=[m.value for m in MetadataMode])
-    p.add_argument("--keep-icc", action="store_true", default=None)
-    p.add_argument("--animated", action="store_true", default=None, help="keep all frames")
-    p.add_argument("--name-template", metavar="TEMPLATE", help="default {stem}.{ext}")
-    p.add_argument("--recursive", action="store_true")
-    p.add_argument("--on-conflict", choices=[c.value for c in ConflictPolicy])
-    p.add_argument("--jobs", type=_ranged(1, 256), metavar="N")
-    p.add_argument("--report", type=Path, metavar="FILE.json")
-    p.add_argument("--quiet", action="store_true")
-    p.add_argument("--verbose", action="store_true")
+    p.add_argument("--percent", type=_positive_float, metavar="P", help="scale (percent)")
+    p.add_argument("--no-upscale", action="store_true", help="never enlarge small images")
+    p.add_argument(
+        "--background",
+        type=_colour,
+        metavar="COLOUR",
+        help="fill behind transparent parts and padding: transparent (default; JPEG gets "
+        "white), white, black or #RRGGBB",
+    )
+    p.add_argument(
+        "--metadata",
+        choices=[m.value for m in MetadataMode],
+        help="strip (default: no EXIF, no GPS) or keep (EXIF with orientation reset, DPI)",
+    )
+    p.add_argument(
+        "--keep-icc",
+        action="store_true",
+        default=None,
+        help="embed the source colour profile instead of converting to sRGB",
+    )
+    p.add_argument(
+        "--animated",
+        action="store_true",
+        default=None,
+        help="keep all frames of GIF/APNG/WebP/AVIF animations (WebP output)",
+    )
+    p.add_argument(
+        "--name-template",
+        metavar="TEMPLATE",
+        help="output name: {stem} {ext} {name} {src_ext} {parent} {index} {format}; "
+        "'/' makes subfolders (default {stem}.{ext})",
+    )
+    p.add_argument(
+        "--recursive", action="store_true", help="walk subfolders, mirroring them in DEST"
+    )
+    p.add_argument(
+        "--on-conflict",
+        choices=[c.value for c in ConflictPolicy],
+        help="when an output file already exists: rename to 'a (2).webp' (default), skip, "
+        "or overwrite",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_ranged(1, 256),
+        metavar="N",
+        help="worker processes (default: one per core, fewer if memory is short)",
+    )
+    p.add_argument(
+        "--report", type=Path, metavar="FILE.json", help="write a JSON report of every file"
+    )
+    p.add_argument("--quiet", action="store_true", help="print only errors")
+    p.add_argument("--verbose", action="store_true", help="debug detail on the console and log")
     bg = p.add_argument_group("background removal")
-    bg.add_argument("--remove-bg", action="store_true")
-    bg.add_argument("--bg-mode", choices=[m.value for m in BackgroundMode])
-    bg.add_argument("--model", metavar="NAME")
-    bg.add_argument("--post-process", action="store_true", default=None)
-    bg.add_argument("--alpha-matting", action="store_true", default=None)
-    bg.add_argument("--mask-only", action="store_true", default=None)
-    bg.add_argument("--trim", action="store_true", default=None)
-    bg.add_argument("--trim-padding", type=_padding, metavar="N|N%")
-    bg.add_argument("--tolerance", type=_ranged(0, 255), metavar="N")
-    bg.add_argument("--fill-holes", action="store_true", default=None)
+    bg.add_argument("--remove-bg", action="store_true", help="cut out the subject")
+    bg.add_argument(
+        "--bg-mode",
+        choices=[m.value for m in BackgroundMode],
+        help="ai: the model (default); flat: plain-colour backgrounds, no model, fast",
+    )
+    bg.add_argument(
+        "--model",
+        metavar="NAME",
+        help="AI model (default u2netp, bundled; see 'shh-converter models list')",
+    )
+    bg.add_argument("--post-process", action="store_true", default=None, help="smoother mask edges")
+    bg.add_argument(
+        "--alpha-matting",
+        action="store_true",
+        default=None,
+        help="finer hair and fur edges (slow: seconds per image)",
+    )
+    bg.add_argument(
+        "--mask-only",
+        action="store_true",
+        default=None,
+        help="write the mask (white = subject) instead of the cut-out",
+    )
+    bg.add_argument(
+        "--trim", action="store_true", default=None, help="crop to the subject's bounding box"
+    )
+    bg.add_argument(
+        "--trim-padding",
+        type=_padding,
+        metavar="N|N%",
+        help="space around the subject when trimming: pixels or percent",
+    )
+    bg.add_argument(
+        "--tolerance",
+        type=_ranged(0, 255),
+        metavar="N",
+        help="flat mode: colour distance still counted as background (24)",
+    )
+    bg.add_argument(
+        "--fill-holes",
+        action="store_true",
+        default=None,
+        help="flat mode: also clear enclosed background (the inside of an 'O')",
+    )
 
 
 def _given(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
