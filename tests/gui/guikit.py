@@ -58,8 +58,9 @@ def close_app(app: Any) -> None:
     assert not errors, f"a Tk callback raised: {errors!r}"
 
 
-def screenshot(app: Any, folder: Path, name: str) -> Path:
-    """Grab the whole window, menu bar included, into ``folder/name.png``; fail if blank."""
+def screenshot(app: Any, folder: Path, name: str, whole_screen: bool = False) -> Path:
+    """Grab the window (menu bar included) or the whole screen (with dialogs) into
+    ``folder/name.png``; fail if blank."""
     import subprocess
 
     from PIL import Image
@@ -68,7 +69,8 @@ def screenshot(app: Any, folder: Path, name: str) -> Path:
     root.update()
     out = folder / f"{name}.png"
     frame = root.wm_frame()  # the toplevel's wrapper: the menu bar is drawn there
-    subprocess.run(["import", "-window", frame, str(out)], check=True, timeout=30)
+    target = "root" if whole_screen else frame
+    subprocess.run(["import", "-window", target, str(out)], check=True, timeout=30)
     img = Image.open(out).convert("RGB")
     colors = img.getcolors(maxcolors=1 << 20)
     assert any(lo != hi for lo, hi in img.getextrema()), f"blank screenshot {out}"

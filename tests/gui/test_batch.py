@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from guikit import pump_until, screenshot
+from guikit import pump_for, pump_until, screenshot
 from PIL import Image
 
 from shh_converter.gui import controller as controller_mod
@@ -52,7 +52,10 @@ def test_convert_real_images_outputs_rows_and_summary(app, corpus, tmp_path, sho
     dest = tmp_path / "out put"
     _start(app, dest)
     _wait_done(app)
-    screenshot(app, shots_dir, "04-summary")
+    dialog = app.window.failures_dialog
+    pump_until(app.root, lambda: dialog.winfo_viewable(), what="failures dialog shown")
+    pump_for(app.root, 0.3)  # let it paint before the screen is grabbed
+    screenshot(app, shots_dir, "04-summary", whole_screen=True)
     files = app.window.files
     for src in inputs[:-1]:
         assert files.status_of(src) == "done", files.status_of(src)
@@ -74,7 +77,6 @@ def test_convert_real_images_outputs_rows_and_summary(app, corpus, tmp_path, sho
     summary = app.window.progress.summary_label.cget("text")
     assert summary.startswith("Done: 5 converted, 0 skipped, 1 failed") and "saved" in summary
     assert app.window.progress.count_label.cget("text") == "6 of 6"
-    dialog = app.window.failures_dialog
     rows = dialog.tree.get_children()
     assert [dialog.tree.item(r, "text") for r in rows] == ["truncated_jpeg.jpg"]
     assert dialog.tree.set(rows[0], "reason") == bad.removeprefix("failed: ")
