@@ -290,3 +290,22 @@ def test_fill_colour_from_the_colour_chooser(app, monkeypatch):
     assert panel.color_swatch.cget("background") == "#123456"
     panel.clear_color_btn.invoke()
     assert panel.get_settings().background is None
+
+
+def test_make_root_without_tkinterdnd2(x_display, monkeypatch):
+    import sys
+
+    from shh_converter.gui.app import make_root
+
+    monkeypatch.setitem(sys.modules, "tkinterdnd2", None)  # "not installed"
+    root, dnd = make_root()
+    try:
+        assert dnd is False and root.winfo_exists()
+    finally:
+        root.destroy()
+
+
+def test_open_folder_before_converting_says_why(app, tmp_path):
+    app.window.progress.dest_var.set(str(tmp_path / "not yet"))
+    app.window.progress.open_btn.invoke()
+    assert "does not exist yet" in app.window.progress.summary_label.cget("text")
