@@ -30,6 +30,9 @@ def register(subparsers: Any) -> None:
     down = sub.add_parser("download", help="download a model into the per-user models folder")
     down.add_argument("name", metavar="NAME")
     down.add_argument("--url", help="download base URL (default: rembg's release files)")
+    down.add_argument(
+        "--force", action="store_true", help="download even if a verified copy exists"
+    )
     down.set_defaults(func=run_download)
     verify = sub.add_parser("verify", help="check the checksums of installed models")
     verify.add_argument("name", nargs="?", metavar="NAME")
@@ -57,6 +60,10 @@ def run_list(args: argparse.Namespace) -> int:
 def run_download(args: argparse.Namespace) -> int:
     """Download one model with a progress line on stderr."""
     info = _info(args.name)
+    existing = models.user_path(info.name)
+    if not args.force and existing.is_file() and models.checksum_ok(existing, info.checksum):
+        print(f"{info.name}: already installed, checksum ok -> {existing}")
+        return EXIT_OK
     started = time.monotonic()
     shown = [-1]
 
@@ -68,7 +75,7 @@ def run_download(args: argparse.Namespace) -> int:
             print(f"\rdownloading {info.name}: {text}", end="", file=sys.stderr, flush=True)
 
     try:
-        path = models.download(info, url_base=args.url, progress=progress)
+        path = models.download(info, url_base=args.url, progress=progress, force=True)
     except models.ModelError as exc:
         _end_progress_line(shown[0])
         print(f"shh-converter: error: {exc}", file=sys.stderr)

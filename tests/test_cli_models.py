@@ -37,6 +37,8 @@ def test_download_then_verify(server: ModelServer) -> None:
     assert "100%" in done.stderr
     installed = paths.models_dir / "u2netp.onnx"
     assert installed.read_bytes() == U2NETP.read_bytes()
+    again = run_cli("models", "download", "u2netp", "--url", "http://127.0.0.1:9/")
+    assert again.returncode == 0 and "already installed" in again.stdout  # no network needed
     verify = run_cli("models", "verify")
     assert verify.returncode == 0
     assert "u2netp: ok" in verify.stdout and "1 checked, 0 damaged" in verify.stdout

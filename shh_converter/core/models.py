@@ -179,17 +179,22 @@ def download(
     progress: ProgressCallback | None = None,
     cancel: CancelToken | None = None,
     timeout: float = 30.0,
+    force: bool = False,
 ) -> Path:
     """Download ``model`` into ``paths.models_dir``, verify its checksum, return its path.
 
     Written to a temp file and moved into place only once complete and verified,
     so a dropped connection, a wrong checksum or a cancel leaves nothing behind.
     ``progress(done, total)`` is called after every chunk (``total`` is None when
-    the server sends no length).
+    the server sends no length). A copy already there that passes its checksum is
+    kept without any network access unless ``force``.
     """
     info = get_info(model) if isinstance(model, str) else model
     url = base_url(url_base) + info.remote_file
     target = paths.ensure(paths.models_dir) / info.file_name
+    if not force and target.is_file() and checksum_ok(target, info.checksum):
+        log.info("model %s already installed and verified", info.name)
+        return target
     log.info("downloading model %s from %s", info.name, url)
     algorithm, _, expected = info.checksum.partition(":")
     digest = hashlib.new(algorithm)

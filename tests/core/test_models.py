@@ -115,6 +115,16 @@ def test_download_installs_verified_file(server: ModelServer, tiny: models.Model
     assert leftovers() == ["tiny-test.onnx"]
 
 
+def test_verified_copy_is_not_downloaded_again(server: ModelServer, tiny: models.ModelInfo) -> None:
+    first = models.download("tiny-test", url_base=server.url)
+    server.close()  # nothing listens any more: a second download must not need it
+    assert models.download("tiny-test", url_base=server.url) == first
+    first.write_bytes(b"damaged")
+    with pytest.raises(models.ModelError, match="offline or server unreachable"):
+        models.download("tiny-test", url_base=server.url, timeout=5)
+    assert first.read_bytes() == b"damaged"  # a failed re-download leaves the old file alone
+
+
 def test_url_base_from_environment(server: ModelServer, tiny, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(models.URL_ENV, server.url.rstrip("/"))
     assert models.download("tiny-test").is_file()
