@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `import guikit`
+# For `import guikit`; appended, so `conftest`/`support` still resolve to tests/ first.
+sys.path.append(str(Path(__file__).resolve().parent))
 from guikit import close_app, make_app
 
 SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to look at
