@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 
 from .jobs import Job
-from .settings import Settings
+from .settings import BackgroundMode, Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,31 @@ def worker_count(jobs: Sequence[Job], settings: Settings, requested: int | None 
         if fits < count:
             log.info("using %d worker(s) instead of %d: ~%.0f MB each", fits, count, per_job)
             count = fits
+    if settings.background_removal.enabled and jobs:
+        count = min(count, _background_workers(jobs, settings, free)[0])
     return max(1, count)
+
+
+def ai_threads(workers: int, settings: Settings) -> int | None:
+    """onnxruntime threads per worker for an AI batch (None: not an AI batch).
+
+    The cores not taken by worker processes go to inference, so one AI worker
+    still uses every core.
+    """
+    removal = settings.background_removal
+    if not removal.enabled or removal.mode != BackgroundMode.AI:
+        return None
+    return max(1, cpu_budget() // max(1, workers))
+
+
+def _background_workers(
+    jobs: Sequence[Job], settings: Settings, free_mb: float | None
+) -> tuple[int, int]:
+    from .background import recommended_workers
+
+    megapixels = min(_largest_pixels(jobs), settings.limits.max_pixels) / 1e6
+    free = None if free_mb is None else int(free_mb * MEMORY_SHARE * 2**20)
+    return recommended_workers(settings.background_removal.mode, cpu_budget(), free, megapixels)
 
 
 def _largest_pixels(jobs: Sequence[Job]) -> int:

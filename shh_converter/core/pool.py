@@ -48,11 +48,14 @@ def failed_result(job: Job, message: str) -> JobResult:
 class Worker:
     """One spawned process and the job it is on (at most one)."""
 
-    def __init__(self, ctx: Any, settings: Settings) -> None:
+    def __init__(self, ctx: Any, settings: Settings, ai_threads: int | None = None) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         level = logging.getLogger().getEffectiveLevel()
         self.proc = ctx.Process(
-            target=worker_main, args=(child, settings, level), name="shh-worker", daemon=True
+            target=worker_main,
+            args=(child, settings, level, ai_threads),
+            name="shh-worker",
+            daemon=True,
         )
         self.proc.start()
         child.close()  # so a dead worker shows up as EOF on our end
@@ -84,10 +87,10 @@ class Pool:
 
     MAX_START_FAILURES = 3
 
-    def __init__(self, size: int, settings: Settings) -> None:
-        self.size, self.settings = size, settings
+    def __init__(self, size: int, settings: Settings, ai_threads: int | None = None) -> None:
+        self.size, self.settings, self.ai_threads = size, settings, ai_threads
         self.ctx = multiprocessing.get_context("spawn")
-        self.workers = [Worker(self.ctx, settings) for _ in range(size)]
+        self.workers = [Worker(self.ctx, settings, ai_threads) for _ in range(size)]
         self.start_failures = 0
 
     def idle(self) -> list[Worker]:
@@ -158,7 +161,7 @@ class Pool:
         worker.stop(kill=True)
         if job is not None:
             remove_temps_for(job.output)
-        self.workers[self.workers.index(worker)] = Worker(self.ctx, self.settings)
+        self.workers[self.workers.index(worker)] = Worker(self.ctx, self.settings, self.ai_threads)
 
     def close(self) -> list[tuple[Job, JobResult]]:
         """Stop every worker; return results that arrived and the fate of unfinished jobs.
@@ -260,8 +263,14 @@ def _capture_native_stderr() -> None:
     threading.Thread(target=pump, name="native-stderr", daemon=True).start()
 
 
-def worker_main(conn: Connection, settings: Settings, log_level: int) -> None:
+def worker_main(
+    conn: Connection, settings: Settings, log_level: int, ai_threads: int | None = None
+) -> None:
     """Body of a worker process: convert the jobs it is sent, one at a time."""
+    if ai_threads:  # read by bg_ai when the first model session is made
+        from .bg_ai import THREADS_ENV
+
+        os.environ[THREADS_ENV] = str(ai_threads)
     # Ctrl-C reaches the whole process group; the runner decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     handler = _PipeLogHandler(conn)

@@ -96,7 +96,8 @@ class _Batch:
                 if job.skip_reason or job.error:
                     self._settled(job)
             if todo and not self.cancel.cancelled:
-                self.pool = pool.Pool(count, self.settings)
+                threads = capacity.ai_threads(count, self.settings)
+                self.pool = pool.Pool(count, self.settings, ai_threads=threads)
                 self._work(deque(todo))
         except KeyboardInterrupt:
             self.cancel.cancel()  # the caller's Ctrl-C: stop like a cancel, then re-raise

@@ -23,7 +23,7 @@ from shh_converter.core.events import (
     Progress,
 )
 from shh_converter.core.plan import plan_batch
-from shh_converter.core.settings import EncodeOptions, Limits, Settings
+from shh_converter.core.settings import BackgroundRemoval, EncodeOptions, Limits, Settings
 from shh_converter.core.state import Ledger
 
 pytestmark = pytest.mark.timeout(180)
@@ -243,6 +243,29 @@ def test_worker_count_is_bounded_by_jobs_cores_and_image_size(tmp_path: Path) ->
     assert big_mb > small_mb + 2000 * 2000 * 8 / 2**20  # the header's size counts
     ai = Settings(background_removal=BackgroundRemoval(enabled=True))
     assert capacity.job_memory_mb(big, ai) > big_mb
+    # AI batches leave cores to the inference threads instead of adding workers.
+    many = plan_batch([small(tmp_path / f"m{i}.png") for i in range(40)], tmp_path / "o", ai)
+    ai_workers = capacity.worker_count(many.jobs, ai, 64)
+    assert ai_workers <= max(1, capacity.cpu_budget() // 4)
+    assert capacity.ai_threads(ai_workers, ai) == max(1, capacity.cpu_budget() // ai_workers)
+    assert capacity.ai_threads(2, Settings()) is None
+
+
+def test_ai_workers_run_inference_with_the_threads_they_were_given() -> None:
+    """A real spawned worker gets its onnxruntime thread count before any model loads."""
+    import multiprocessing
+
+    from shh_converter.core import pool
+
+    ctx = multiprocessing.get_context("spawn")
+    ai = Settings(background_removal=BackgroundRemoval(enabled=True))
+    probe = ctx.Process(target=_report_ai_threads, args=(ai, 3, queue := ctx.Queue()))
+    probe.start()
+    try:
+        assert queue.get(timeout=60) == 3
+    finally:
+        probe.join(30)
+    assert pool.worker_main.__code__.co_argcount == 4  # (conn, settings, level, ai_threads)
 
 
 def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
@@ -286,3 +309,15 @@ def test_runs_in_a_background_thread_and_cancels_from_another(tmp_path: Path) ->
     assert isinstance(final, BatchFinished) and final.cancelled
     assert len(final.results) < len(jobs)
     assert no_partials(tmp_path / "out")
+
+
+def _report_ai_threads(settings: Settings, threads: int, queue) -> None:  # type: ignore[no-untyped-def]
+    """Child: run the worker's start-up with a closed pipe, then say what bg_ai would use."""
+    import multiprocessing
+
+    from shh_converter.core import bg_ai, pool
+
+    here, there = multiprocessing.Pipe()
+    here.close()
+    pool.worker_main(there, settings, 30, threads)  # returns at once: the runner is "gone"
+    queue.put(bg_ai.intra_op_threads())
