@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import logging
 import signal
@@ -243,6 +244,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="flat mode: colour distance still counted as background (24)",
     )
     bg.add_argument(
+        "--continue-without-bg",
+        action="store_true",
+        help="if the model cannot be used (missing, damaged), convert without removing "
+        "backgrounds instead of stopping",
+    )
+    bg.add_argument(
         "--fill-holes",
         action="store_true",
         default=None,
@@ -379,6 +386,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     startup.check_feature_flags(settings)  # sidecars: --remove-bg off in the config -> exit 2
     check_paths(args)
+    settings = _background_preflight(settings, args.continue_without_bg)
     batch = plan.plan_batch(args.inputs, args.dest, settings, recursive=args.recursive)
     if not batch.jobs:
         print("shh-converter: no files found in the inputs", file=sys.stderr)
@@ -394,6 +402,33 @@ def run(args: argparse.Namespace) -> int:
     if args.report is not None:
         write_report(args.report, batch.jobs, finished, settings)
     return exit_code(finished)
+
+
+def _background_preflight(settings: Settings, continue_without: bool) -> Settings:
+    """One message for the batch when background removal cannot start (exit 2).
+
+    With ``--continue-without-bg`` the batch runs without removal instead, after
+    one warning; it is never silently dropped.
+    """
+    from .core import background
+    from .core.errors import BackgroundRemovalError
+
+    try:
+        background.preflight(settings.background_removal)
+    except BackgroundRemovalError as exc:
+        if not continue_without:
+            raise UsageError(
+                f"background removal cannot start: {exc} "
+                "(--continue-without-bg converts without it)"
+            ) from None
+        print(
+            f"shh-converter: warning: background removal cannot start: {exc}; "
+            "converting without it",
+            file=sys.stderr,
+        )
+        off = dataclasses.replace(settings.background_removal, enabled=False)
+        return dataclasses.replace(settings, background_removal=off)
+    return settings
 
 
 def exit_code(finished: BatchFinished) -> int:

@@ -55,6 +55,22 @@ def remove_background(img: Image.Image, options: BackgroundRemoval) -> Image.Ima
     return result
 
 
+def preflight(options: BackgroundRemoval) -> None:
+    """Check once, before a batch, that background removal can run at all.
+
+    AI mode: the model is installed and intact (checksum) and onnxruntime loads.
+    Raises :class:`BackgroundRemovalError` with one line, so a missing or damaged
+    model is one clear message for the batch instead of the same error on every
+    file. Cheap: the checksum is remembered per process; no session is made here.
+    """
+    if not options.enabled or options.mode != BackgroundMode.AI:
+        return
+    from . import bg_ai, models
+
+    models.verified_path(options.model)
+    bg_ai.import_onnxruntime()
+
+
 def _ai_cutout(img: Image.Image, options: BackgroundRemoval) -> tuple[Image.Image, Image.Image]:
     from . import bg_ai
 

@@ -88,7 +88,8 @@ def intra_op_threads() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def _import_onnxruntime() -> Any:
+def import_onnxruntime() -> Any:
+    """onnxruntime, or a one-line :class:`BackgroundRemovalError` saying why it will not load."""
     try:
         import onnxruntime
     except (ImportError, SystemExit, OSError) as exc:  # a broken install may sys.exit
@@ -110,7 +111,7 @@ def session(name: str) -> Any:
 
 def _create_session(name: str) -> Any:
     path = models.verified_path(name)
-    ort = _import_onnxruntime()
+    ort = import_onnxruntime()
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = intra_op_threads()
     opts.inter_op_num_threads = 1

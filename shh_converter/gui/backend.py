@@ -80,6 +80,13 @@ def probe(path: Path) -> tuple[tuple[int, int] | None, int]:
         return None, size
 
 
+def check_background(settings: Settings) -> None:
+    """Raise one ``BackgroundRemovalError`` for the batch if removal cannot start at all."""
+    from ..core import background
+
+    background.preflight(settings.background_removal)
+
+
 def plan_jobs(files: Sequence[Path], dest: Path, settings: Settings) -> list[Job]:
     """One Job per file, outputs in ``dest`` (the planner decides names and conflicts)."""
     from ..core import plan

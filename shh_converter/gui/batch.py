@@ -128,6 +128,7 @@ class BatchSession:
         start = time.monotonic()
         try:
             dest.mkdir(parents=True, exist_ok=True)
+            backend.check_background(settings)  # a missing/damaged model: one message
             jobs = backend.plan_jobs(files, dest, settings)
             self._post(JobsPlanned(tuple(jobs)))
             backend.run_jobs(jobs, settings, self._post, token, monitor=monitor, workers=workers)

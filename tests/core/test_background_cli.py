@@ -133,15 +133,24 @@ def test_mask_computed_once_and_resized_with_image(corpus: Path, tmp_path: Path)
     assert (got & expected).sum() / (got | expected).sum() >= 0.98
 
 
-def test_damaged_model_fails_the_file_not_the_background(tmp_path: Path) -> None:
+def test_damaged_model_is_one_message_for_the_batch(tmp_path: Path) -> None:
     paths.ensure(paths.models_dir)
     (paths.models_dir / "u2netp.onnx").write_bytes(b"not a model")
-    src = logo(tmp_path / "logo.png")
+    sources = [logo(tmp_path / "logo.png"), logo(tmp_path / "logo2.png")]
     out = tmp_path / "out"
-    done = run_cli("convert", str(src), "-o", str(out), "--remove-bg", "--format", "webp")
-    assert done.returncode == 1
-    assert "damaged" in (done.stdout + done.stderr)
-    assert not list(out.glob("*.webp")), "a file must never be saved with its background"
+    args = ["convert", *map(str, sources), "-o", str(out), "--remove-bg", "--format", "webp"]
+    done = run_cli(*args)
+    assert done.returncode == 2, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "damaged" in lines[0] and "Traceback" not in done.stderr
+    assert not out.exists() or not list(out.glob("*.webp")), "never saved with its background"
+
+    # Only when asked: the batch goes on without removal, saying so once.
+    done = run_cli(*args, "--continue-without-bg")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.count("background removal cannot start") == 1
+    with Image.open(out / "logo.webp") as im:
+        assert "A" not in im.getbands() or im.getchannel("A").getextrema() == (255, 255)
 
 
 def test_mask_only_writes_grey_mask(corpus: Path, tmp_path: Path) -> None:

@@ -167,3 +167,22 @@ def test_convert_with_nothing_listed_says_so(app):
     app.window.progress.convert_btn.invoke()
     assert not app.controller.batch.running
     assert app.window.progress.summary_label.cget("text") == "Add some images first."
+
+
+def test_damaged_model_stops_the_batch_with_one_message(app, corpus, tmp_path):
+    from shh_converter import paths
+
+    paths.ensure(paths.models_dir)
+    (paths.models_dir / "u2netp.onnx").write_bytes(b"not a model")  # shadows the bundled one
+    inputs = [corpus / f for f in GOOD[:2]]
+    _add(app, inputs)
+    app.window.presets.apply("Product cut-out")
+    dest = tmp_path / "out"
+    _start(app, dest)
+    _wait_done(app)
+    done = app.controller.batch.last
+    assert done.error and "damaged" in done.error and done.results == ()
+    summary = app.window.progress.summary_label.cget("text")
+    assert "damaged" in summary
+    assert not dest.exists() or not any(dest.iterdir()), "nothing saved with its background"
+    assert all(app.window.files.status_of(src) != "done" for src in inputs)
