@@ -135,7 +135,8 @@ def test_bomb_header_fails_fast(tmp_path: Path) -> None:
     start = time.perf_counter()
     with pytest.raises(ImageTooLargeError, match="too large"):
         open_(path)
-    assert time.perf_counter() - start < 1.0
+    # Judged from the header: decoding 3.6 gigapixels would take minutes (or fail).
+    assert time.perf_counter() - start < 3.0
 
 
 def test_file_size_limit(tmp_path: Path) -> None:
