@@ -41,8 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="shh-converter",
         description=(
-            "Convert images to web-ready WebP/JPEG/PNG/AVIF. "
-            "Run with no arguments for the window."
+            "Convert images to web-ready WebP/JPEG/PNG/AVIF. Run with no arguments for the window."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
