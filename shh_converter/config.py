@@ -120,7 +120,8 @@ OPTIONS: tuple[Option, ...] = (
         NUM,
         1024,
         _between(16, 1_000_000),
-        "Warn (and hold new jobs) when the app uses more memory than this",
+        "Warn in the log when the app uses more memory than this (new files are held"
+        " only when the system itself runs low)",
     ),
     Option(
         "performance.enable_performance_logging",
