@@ -1,0 +1,63 @@
+"""The built wheel works on its own: the bundled model travels inside the package,
+so AI background removal is offline out of the box after ``pip install``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from support import REPO
+
+pytestmark = pytest.mark.slow
+
+CHECK = """
+import json, sys
+from shh_converter import paths
+print(json.dumps({"module": __import__("shh_converter").__file__,
+                  "model": str(paths.bundled_model_path())}))
+"""
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the wheel from this checkout and unpack it as pip would install it."""
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
+         "-w", str(out), str(REPO)],
+        check=True, timeout=300, capture_output=True,
+    )  # fmt: skip
+    wheel = next(out.glob("shh_converter-*.whl"))
+    target = tmp_path_factory.mktemp("site")
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(target)
+    return target
+
+
+def _run(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(site))  # before the editable checkout on sys.path
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_wheel_carries_the_model_and_finds_it(installed_wheel: Path, tmp_path: Path) -> None:
+    done = _run(installed_wheel, tmp_path, "-c", CHECK)
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout)
+    assert Path(found["module"]).is_relative_to(installed_wheel)  # not the source checkout
+    model = Path(found["model"])
+    assert model.is_relative_to(installed_wheel) and model.stat().st_size > 4_000_000
+
+
+def test_installed_self_test_runs_the_bundled_model(installed_wheel: Path, tmp_path: Path) -> None:
+    done = _run(installed_wheel, tmp_path, "-m", "shh_converter", "self-test", "--only", "model")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    (check,) = [c for c in report["checks"] if c["name"] == "model"]
+    assert check["status"] == "pass" and "md5 ok" in check["detail"]
