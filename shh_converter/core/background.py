@@ -29,7 +29,6 @@ TRIM_THRESHOLD = 32  # alpha above this counts as subject when trimming (ignores
 AI_WORKER_BASE_BYTES = 100 * 2**20
 AI_INFERENCE_BYTES = 200 * 2**20
 AI_BYTES_PER_PIXEL = 9
-AI_CORES_PER_WORKER = 4
 
 
 def remove_background(img: Image.Image, options: BackgroundRemoval) -> Image.Image:
@@ -119,21 +118,20 @@ def recommended_workers(
 ) -> tuple[int, int]:
     """(worker processes, onnxruntime threads per worker) for a background-removal batch.
 
-    AI: inference is itself multi-threaded, and each worker holds ~200 MB of
-    inference scratch while it runs, so workers share the cores with their
-    inference threads: one worker per :data:`AI_CORES_PER_WORKER` cores (measured on
-    2 cores: 1 worker x 2 threads peaks at ~400 MB at 1.4-2x rembg's throughput;
-    2 x 1 is faster but peaks at ~690 MB), fewer when each worker's share
-    (:data:`AI_WORKER_BASE_BYTES` + :data:`AI_INFERENCE_BYTES` + pixels) does not
-    fit ``available_bytes``. The cores left over become inference threads, so a
-    single worker still uses every core. Flat mode needs no model: one per core.
+    AI: one worker per core while each worker's share (:data:`AI_WORKER_BASE_BYTES`
+    + :data:`AI_INFERENCE_BYTES` + pixels of the largest photo) fits
+    ``available_bytes`` (the caller passes the smaller of free memory and the user's
+    memory budget); fewer otherwise, and the cores left over become inference
+    threads, so a single worker still uses every core. Measured on 2 cores
+    (docs/performance.md): 2 workers x 1 thread ~1.5x rembg's throughput at ~710 MB,
+    1 worker x 2 threads ~1.1x at ~430 MB. Flat mode needs no model: one per core.
     """
     cores = max(1, cpu_count or os.cpu_count() or 1)
     if mode == BackgroundMode.FLAT:
         return cores, 1
-    workers = max(1, cores // AI_CORES_PER_WORKER)
+    workers = cores
     if available_bytes is not None:
         per_worker = AI_WORKER_BASE_BYTES + AI_INFERENCE_BYTES
         per_worker += int(megapixels * 1e6 * AI_BYTES_PER_PIXEL)
-        workers = max(1, min(workers, available_bytes // per_worker))
+        workers = max(1, min(cores, available_bytes // per_worker))
     return workers, max(1, cores // workers)

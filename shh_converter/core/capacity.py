@@ -62,7 +62,8 @@ def worker_count(jobs: Sequence[Job], settings: Settings, requested: int | None 
         if fits < count:
             log.info("using %d worker(s) instead of %d: ~%.0f MB each", fits, count, per_job)
             count = fits
-    if settings.background_removal.enabled and jobs:
+    if settings.background_removal.enabled and jobs and not requested:
+        # Automatic choice only: an explicit --jobs is the user's to make.
         count = min(count, _background_workers(jobs, settings, free)[0])
     return max(1, count)
 
@@ -85,7 +86,10 @@ def _background_workers(
     from .background import recommended_workers
 
     megapixels = min(_largest_pixels(jobs), settings.limits.max_pixels) / 1e6
-    free = None if free_mb is None else int(free_mb * MEMORY_SHARE * 2**20)
+    room = [
+        mb for mb in (free_mb and free_mb * MEMORY_SHARE, settings.limits.memory_budget_mb) if mb
+    ]
+    free = int(min(room) * 2**20) if room else None
     return recommended_workers(settings.background_removal.mode, cpu_budget(), free, megapixels)
 
 

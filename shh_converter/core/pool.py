@@ -60,6 +60,7 @@ class Worker:
         self.proc.start()
         child.close()  # so a dead worker shows up as EOF on our end
         self.ready = False
+        self.exit_asked = False
         self.job: Job | None = None
         self.since = 0.0
         self.since_wall = 0.0  # to compare with file times
@@ -69,12 +70,18 @@ class Worker:
         with contextlib.suppress(OSError):  # it died: collect() notices and fails the job
             self.conn.send(job)
 
+    def ask_to_exit(self) -> None:
+        """Ask an idle worker to finish (once); :meth:`stop` then only waits for it."""
+        if not self.exit_asked:
+            self.exit_asked = True
+            with contextlib.suppress(OSError):
+                self.conn.send(None)
+
     def stop(self, *, kill: bool) -> None:
         if kill and self.proc.is_alive():
             self.proc.kill()
         elif not kill:
-            with contextlib.suppress(OSError):
-                self.conn.send(None)
+            self.ask_to_exit()
         self.proc.join(timeout=5)
         if self.proc.is_alive():
             self.proc.kill()
@@ -171,6 +178,9 @@ class Pool:
         """
         finished = self.collect(0)
         results = []
+        for worker in self.workers:  # tell every idle worker first: they exit in parallel
+            if worker.job is None:
+                worker.ask_to_exit()
         for worker in self.workers:
             job = worker.job
             worker.stop(kill=job is not None)

@@ -120,6 +120,8 @@ class Limits:
     max_pixels: int = 100_000_000
     max_file_bytes: int | None = None  # None = no limit
     timeout_seconds: float | None = None  # per file; None = no limit
+    # Memory the batch's processes should stay under; picks how many AI workers run.
+    memory_budget_mb: float | None = None
     max_batch: int | None = None  # files per batch; None = no limit
 
 

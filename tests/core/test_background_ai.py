@@ -223,20 +223,19 @@ def test_missing_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
     assert done.stdout.startswith("ERROR AI background removal is unavailable")
 
 
-def test_recommended_workers_share_cores_with_inference_threads() -> None:
-    # Inference is multi-threaded: one worker per AI_CORES_PER_WORKER cores, the rest threads.
-    per = background.AI_CORES_PER_WORKER
-    assert background.recommended_workers(cpu_count=2) == (1, 2)
-    assert background.recommended_workers(cpu_count=2 * per) == (2, per)
+def test_recommended_workers_fit_memory() -> None:
+    assert background.recommended_workers(cpu_count=4) == (4, 1)
     # 450 MB for a batch with 20 MP photos: one worker, every core as inference threads.
     assert background.recommended_workers(
-        cpu_count=8, available_bytes=450 * 2**20, megapixels=20
-    ) == (1, 8)
-    plenty = background.recommended_workers(cpu_count=16, available_bytes=64 * 2**30)
-    assert plenty == (16 // per, per)
+        cpu_count=2, available_bytes=450 * 2**20, megapixels=20
+    ) == (1, 2)
+    plenty = background.recommended_workers(cpu_count=8, available_bytes=16 * 2**30, megapixels=20)
+    assert plenty == (8, 1)
+    two = background.recommended_workers(cpu_count=8, available_bytes=2 * 2**30, megapixels=12)
+    assert two[0] * two[1] <= 8 and 1 < two[0] < 8
     for cores in range(1, 33):
-        workers, threads = background.recommended_workers(cpu_count=cores)
-        assert workers >= 1 and threads >= 1 and workers * threads <= max(cores, 1)
+        workers, threads = background.recommended_workers(cpu_count=cores, available_bytes=2**30)
+        assert workers >= 1 and threads >= 1 and workers * threads <= cores
     assert background.recommended_workers(cpu_count=2, available_bytes=0)[0] == 1
     assert background.recommended_workers(BackgroundMode.FLAT, cpu_count=6) == (6, 1)
 

@@ -243,11 +243,14 @@ def test_worker_count_is_bounded_by_jobs_cores_and_image_size(tmp_path: Path) ->
     assert big_mb > small_mb + 2000 * 2000 * 8 / 2**20  # the header's size counts
     ai = Settings(background_removal=BackgroundRemoval(enabled=True))
     assert capacity.job_memory_mb(big, ai) > big_mb
-    # AI batches leave cores to the inference threads instead of adding workers.
+    # AI batches: as many workers as fit the memory budget; spare cores become threads.
     many = plan_batch([small(tmp_path / f"m{i}.png") for i in range(40)], tmp_path / "o", ai)
-    ai_workers = capacity.worker_count(many.jobs, ai, 64)
-    assert ai_workers <= max(1, capacity.cpu_budget() // 4)
-    assert capacity.ai_threads(ai_workers, ai) == max(1, capacity.cpu_budget() // ai_workers)
+    lean = Settings(background_removal=ai.background_removal, limits=Limits(memory_budget_mb=450))
+    roomy = Settings(background_removal=ai.background_removal, limits=Limits(memory_budget_mb=8000))
+    assert capacity.worker_count(many.jobs, lean) == 1
+    assert capacity.worker_count(many.jobs, roomy) == min(40, capacity.cpu_budget())
+    assert capacity.worker_count(many.jobs, lean, 2) == min(2, capacity.cpu_budget())  # asked
+    assert capacity.ai_threads(1, lean) == capacity.cpu_budget()
     assert capacity.ai_threads(2, Settings()) is None
 
 
