@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -230,16 +231,36 @@ def apply_mask(img: Image.Image, mask: Image.Image) -> Image.Image:
     Colour under fully transparent pixels is cleared: the removed background must
     really be gone from the file (not recoverable by dropping the alpha), and the
     PNG/WebP encoders compress the empty area far better (a 20 MP PNG: 11 s -> 1 s).
-    One ``multiply`` does both: RGB x (0 or 255) clears, alpha x mask cuts out
-    (x 255 / 255 is exact), ~30% faster than pasting into the cleared region.
     """
-    rgba = img if img.mode == "RGBA" else img.convert("RGBA")
-    alpha = ImageChops.multiply(img.getchannel("A"), mask) if img.mode == "RGBA" else mask
-    keep = alpha.point(_KEEP_UNLESS_ZERO)
-    return ImageChops.multiply(rgba, Image.merge("RGBA", (keep, keep, keep, mask)))
+    if img.mode == "RGBA":
+        mask = ImageChops.multiply(img.getchannel("A"), mask)
+        out = img.copy()
+    else:
+        out = img.convert("RGBA")
+    out.putalpha(mask)
+    gone = mask.point(_ZERO_TO_FULL)
+    for_each_strip(out.size, lambda box: out.paste((0, 0, 0, 0), box, mask=gone.crop(box)))
+    return out
 
 
-_KEEP_UNLESS_ZERO = [0] + [255] * 255  # lookup table: alpha 0 -> clear the colour
+def for_each_strip(
+    size: tuple[int, int], work: Callable[[tuple[int, int, int, int]], object]
+) -> None:
+    """Call ``work(box)`` for horizontal strips covering ``size``, on the inference threads.
+
+    For Pillow calls that release the GIL and write disjoint rows (paste into a region).
+    """
+    threads = intra_op_threads() if size[0] * size[1] >= PARALLEL_MIN_PIXELS else 1
+    cuts = [round(size[1] * i / threads) for i in range(threads + 1)]
+    boxes = [(0, cuts[i], size[0], cuts[i + 1]) for i in range(threads)]
+    if threads == 1:
+        work(boxes[0])
+        return
+    for _ in _executor(threads).map(work, boxes):
+        pass
+
+
+_ZERO_TO_FULL = [255] + [0] * 255  # lookup table: alpha 0 -> paste mask 255
 
 
 def _prepare_numba() -> None:
