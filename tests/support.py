@@ -33,3 +33,36 @@ def run_cli(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-unty
         cwd=kwargs.pop("cwd", REPO),
         **kwargs,
     )
+
+
+def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
+    """Start a private Xvfb; return it and its display (``:N``).
+
+    ``-displayfd`` makes Xvfb pick a free display and write its number once it
+    accepts clients, so there is no guessing and no sleeping. Raises RuntimeError
+    when Xvfb is missing or does not start within 30 s.
+    """
+    import select
+    import shutil
+
+    if not shutil.which("Xvfb"):
+        raise RuntimeError("Xvfb missing: apt-get install -y xvfb (see scripts/test.sh)")
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", screen, "-nolisten", "tcp"],
+        pass_fds=(write_end,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write_end)
+    number = b""
+    try:
+        while not number.endswith(b"\n"):
+            chunk = os.read(read_end, 16) if select.select([read_end], [], [], 30)[0] else b""
+            if not chunk:
+                proc.kill()
+                raise RuntimeError("Xvfb did not start")
+            number += chunk
+    finally:
+        os.close(read_end)
+    return proc, ":" + number.decode().strip()

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from support import REPO, run_cli
+from support import REPO, run_cli, start_xvfb
 
 from shh_converter import paths, selftest
 
@@ -91,21 +89,10 @@ def test_unknown_check_is_a_usage_error() -> None:
     assert proc.returncode == 2 and "unknown check" in proc.stderr
 
 
-@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="Xvfb not installed")
 def test_tk_check_passes_on_a_display() -> None:
-    read_end, write_end = os.pipe()
-    xvfb = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-        pass_fds=(write_end,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_end)
+    xvfb, display = start_xvfb("800x600x24")
     try:
-        with os.fdopen(read_end) as ready:  # Xvfb writes its display number once it serves
-            number = ready.readline().strip()
-        assert number.isdigit(), "Xvfb did not start"
-        env = dict(os.environ, DISPLAY=f":{number}")
+        env = dict(os.environ, DISPLAY=display)
         proc = run_cli("self-test", "--only", "tk", env=env, timeout=60)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         (check,) = json.loads(proc.stdout)["checks"]

@@ -8,9 +8,6 @@ Tk callback raised, even when the test's own assertions passed.
 from __future__ import annotations
 
 import os
-import select
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +18,7 @@ import pytest
 # For `import guikit`; appended, so `conftest`/`support` still resolve to tests/ first.
 sys.path.append(str(Path(__file__).resolve().parent))
 from guikit import close_app, make_app
+from support import start_xvfb
 
 SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to look at
 
@@ -34,26 +32,12 @@ def no_release_server(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def x_display() -> Iterator[str]:
     """A private Xvfb; ``-displayfd`` picks a free display number once it accepts clients."""
-    if not shutil.which("Xvfb"):
-        pytest.fail("Xvfb missing: apt-get install -y xvfb (see scripts/test.sh)", pytrace=False)
-    r, w = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(w,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    num = b""
-    while not num.endswith(b"\n"):
-        chunk = os.read(r, 16) if select.select([r], [], [], 30)[0] else b""
-        if not chunk:
-            proc.kill()
-            pytest.fail("Xvfb did not start", pytrace=False)
-        num += chunk
-    os.close(r)
+    try:
+        proc, display = start_xvfb()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
     old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = ":" + num.decode().strip()
+    os.environ["DISPLAY"] = display
     yield os.environ["DISPLAY"]
     proc.terminate()
     proc.wait(10)

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import select
 import shutil
 import statistics
 import subprocess
@@ -39,24 +38,14 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "gui"))
+sys.path.insert(0, str(REPO / "tests"))
 
 
 def start_xvfb() -> subprocess.Popen[bytes]:
-    r, w = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(w), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=(w,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(w)
-    num = b""
-    while not num.endswith(b"\n"):
-        if not select.select([r], [], [], 30)[0]:
-            raise SystemExit("Xvfb did not start")
-        num += os.read(r, 16)
-    os.close(r)
-    os.environ["DISPLAY"] = ":" + num.decode().strip()
+    from support import start_xvfb as start
+
+    proc, display = start()
+    os.environ["DISPLAY"] = display
     return proc
 
 
