@@ -130,21 +130,27 @@ def _md5(path: Path) -> str:
 
 
 def check_tk() -> tuple[str, str]:
-    """Tk can open (and close) a window; skipped on Linux without a display."""
+    """The window's toolkit works: Tk with tkdnd (drag and drop) opens, and an image
+    shows through ``ImageTk`` as the preview does (a frozen build can miss either).
+    Skipped on Linux without a display."""
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
         return "skip", "no display (DISPLAY is not set)"
-    import tkinter
+    from PIL import Image, ImageTk
+    from tkinterdnd2 import TkinterDnD
 
-    root = tkinter.Tk()
+    root = TkinterDnD.Tk()  # raises when the tkdnd Tcl package is missing
     try:
         root.withdraw()
+        photo = ImageTk.PhotoImage(Image.new("RGB", (8, 8), (255, 0, 0)), master=root)
         root.update_idletasks()
         version = root.tk.call("info", "patchlevel")
+        dnd = root.tk.call("package", "present", "tkdnd")
+        del photo
     finally:
         root.destroy()
-    return _pass(f"Tk {version}")
+    return _pass(f"Tk {version}, tkdnd {dnd}, images")
 
 
 CHECKS: dict[str, Check] = {
