@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 WORKER_BASE_MB = 120  # interpreter + Pillow + codecs in a spawned process
 BYTES_PER_PIXEL = 16  # decoded RGBA + resized copy + encoder buffers, measured roughly
-BACKGROUND_MODEL_MB = 450  # onnxruntime session and its buffers
+BACKGROUND_MODEL_MB = 225  # u2netp session ~25 MB + one inference's scratch ~200 MB (measured)
 MEMORY_SHARE = 0.7  # leave the rest to the user's other programs
 HEADER_SAMPLES = 8
 
@@ -86,10 +86,12 @@ def _background_workers(
     from .background import recommended_workers
 
     megapixels = min(_largest_pixels(jobs), settings.limits.max_pixels) / 1e6
-    room = [
-        mb for mb in (free_mb and free_mb * MEMORY_SHARE, settings.limits.memory_budget_mb) if mb
-    ]
-    free = int(min(room) * 2**20) if room else None
+    # The tighter of what the machine has free and what the user budgeted.
+    limits = [settings.limits.memory_budget_mb]
+    if free_mb is not None:
+        limits.append(free_mb * MEMORY_SHARE)
+    known = [mb for mb in limits if mb]
+    free = int(min(known) * 2**20) if known else None
     return recommended_workers(settings.background_removal.mode, cpu_budget(), free, megapixels)
 
 
