@@ -7,10 +7,16 @@ folder or the repository. Subprocesses inherit the variable.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import configuration as hypothesis_configuration
 from support import CORPUS
+
+# Hypothesis keeps its examples and caches in ./.hypothesis by default: tests write
+# nothing into the repository, so it gets a temp folder.
+hypothesis_configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="shh-hypothesis-"))
 
 
 @pytest.fixture(autouse=True)

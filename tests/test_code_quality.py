@@ -10,8 +10,8 @@ import pytest
 from support import REPO
 
 CHECKS = {
-    "ruff lint": [sys.executable, "-m", "ruff", "check", "."],
-    "ruff format": [sys.executable, "-m", "ruff", "format", "--check", "."],
+    "ruff lint": [sys.executable, "-m", "ruff", "check", "--no-cache", "."],
+    "ruff format": [sys.executable, "-m", "ruff", "format", "--no-cache", "--check", "."],
     "mypy": [sys.executable, "-m", "mypy", "--cache-dir", "{tmp}/mypy-cache"],
 }
 

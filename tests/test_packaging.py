@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -27,9 +28,13 @@ print(json.dumps({"module": __import__("shh_converter").__file__,
 def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Build the wheel from this checkout and unpack it as pip would install it."""
     out = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources.
+    source = tmp_path_factory.mktemp("source") / "shh-converter"
+    junk = (".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache")
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*junk))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-         "-w", str(out), str(REPO)],
+         "-w", str(out), str(source)],
         check=True, timeout=300, capture_output=True,
     )  # fmt: skip
     wheel = next(out.glob("shh_converter-*.whl"))
