@@ -40,6 +40,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import __version__, paths
 from .core.atomic import atomic_write
+from .core.jobs import file_size
 
 if TYPE_CHECKING:
     from .core.jobs import JobResult
@@ -204,15 +205,8 @@ def reports() -> list[Path]:
 
 def previous_hard_crashes() -> list[Path]:
     """Non-empty faulthandler logs from earlier runs (a hard crash happened there)."""
-    found = [p for p in paths.crash_dir.glob(FAULT_GLOB) if p != _fault_path and _size(p) > 0]
+    found = [p for p in paths.crash_dir.glob(FAULT_GLOB) if p != _fault_path and file_size(p) > 0]
     return sorted(found, key=_mtime, reverse=True)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 # -- hooks -------------------------------------------------------------------------------
@@ -284,6 +278,6 @@ def _close_faulthandler() -> None:
     with contextlib.suppress(Exception):
         faulthandler.disable()
         _fault_file.close()
-        if _size(_fault_path) == 0:
+        if file_size(_fault_path) == 0:
             _fault_path.unlink()
     _fault_file = None

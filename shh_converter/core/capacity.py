@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Iterable, Sequence
 
-from .jobs import Job
+from .jobs import Job, file_size
 from .settings import BackgroundMode, Settings
 
 log = logging.getLogger(__name__)
@@ -96,15 +96,8 @@ def _background_workers(
 
 
 def _largest_pixels(jobs: Sequence[Job]) -> int:
-    by_size = sorted(jobs, key=lambda j: _file_size(j), reverse=True)[:HEADER_SAMPLES]
+    by_size = sorted(jobs, key=lambda j: file_size(j.source), reverse=True)[:HEADER_SAMPLES]
     return max((_pixels(j) for j in by_size), default=0)
-
-
-def _file_size(job: Job) -> int:
-    try:
-        return job.source.stat().st_size
-    except OSError:
-        return 0
 
 
 def _pixels(job: Job) -> int:
@@ -116,7 +109,7 @@ def _pixels(job: Job) -> int:
             with Image.open(job.source) as im:
                 return int(im.width * im.height)
     except Exception:  # HEIC without its plugin here, not an image: guess from the bytes
-        return _file_size(job) * 4
+        return file_size(job.source) * 4
 
 
 class RssSampler:

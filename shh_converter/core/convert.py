@@ -26,7 +26,7 @@ from . import formats, imageio, metadata
 from .atomic import atomic_write
 from .errors import ConversionError, EncodeError, ImageTooLargeError, OutputError
 from .events import CancelToken
-from .jobs import Job, JobResult
+from .jobs import Job, JobResult, file_size
 from .resize import Geometry, apply_geometry, plan_geometry
 from .settings import Color, Settings
 
@@ -258,7 +258,7 @@ def convert_job(job: Job, settings: Settings) -> JobResult:
 
 
 def _run(job: Job, settings: Settings, base: JobResult) -> JobResult:
-    bytes_in = _size_of(job.source)
+    bytes_in = file_size(job.source)
     base = base.replace(bytes_in=bytes_in)
     if _same_file(job.source, job.output):
         raise OutputError("the output would overwrite the source file")
@@ -270,7 +270,7 @@ def _run(job: Job, settings: Settings, base: JobResult) -> JobResult:
     return base.replace(
         status="converted",
         output=job.output,
-        bytes_out=_size_of(job.output),
+        bytes_out=file_size(job.output),
         output_size=processed.output_size,
         details="; ".join(processed.warnings) or None,
     )
@@ -283,13 +283,6 @@ def _write(target: Path, processed: Processed, settings: Settings) -> None:
             encode(processed, settings, fh)
     except OSError as exc:
         raise OutputError(f"cannot write {target.name}: {exc.strerror or exc}") from exc
-
-
-def _size_of(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -15,6 +15,14 @@ from typing import Any, Literal
 Status = Literal["converted", "skipped", "failed"]
 
 
+def file_size(path: Path) -> int:
+    """Size of ``path`` in bytes, 0 when it is missing or unreadable (for result byte counts)."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 @dataclass(frozen=True)
 class Job:
     """One input file and where its output goes.

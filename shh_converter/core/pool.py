@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import TEMP_PREFIX
-from .jobs import Job, JobResult
+from .jobs import Job, JobResult, file_size
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -31,16 +31,12 @@ log = logging.getLogger(__name__)
 
 def failed_result(job: Job, message: str) -> JobResult:
     """A failed result for ``job`` that wrote nothing."""
-    try:
-        size = job.source.stat().st_size
-    except OSError:
-        size = 0
     return JobResult(
         source=job.source,
         output=None,
         status="failed",
         error=message,
-        bytes_in=size,
+        bytes_in=file_size(job.source),
         index=job.index,
     )
 

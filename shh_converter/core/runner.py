@@ -24,7 +24,6 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from . import capacity, pool
 from .events import (
@@ -36,7 +35,7 @@ from .events import (
     FileStarted,
     Progress,
 )
-from .jobs import Job, JobResult
+from .jobs import Job, JobResult, file_size
 from .settings import Settings
 from .state import LedgerBook
 
@@ -178,8 +177,8 @@ class _Batch:
                 output=job.output,
                 status="skipped",
                 error=job.skip_reason,
-                bytes_in=_size(job.source),
-                bytes_out=_size(job.output),
+                bytes_in=file_size(job.source),
+                bytes_out=file_size(job.output),
                 index=job.index,
             )
         else:
@@ -216,10 +215,3 @@ class _Batch:
             eta_seconds=eta,
             current=running[0] if running else None,
         )
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
