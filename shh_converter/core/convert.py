@@ -239,7 +239,13 @@ def near_lossless(img: Image.Image, level: int) -> Image.Image:
 def convert_job(job: Job, settings: Settings) -> JobResult:
     """Convert one file; never raises for per-file problems (see module docstring)."""
     start = time.perf_counter()
-    base = JobResult(source=job.source, output=None, status="failed", index=job.index)
+    base = JobResult(
+        source=job.source,
+        output=None,
+        status="failed",
+        index=job.index,
+        bytes_in=file_size(job.source),  # failed files are reported with their size too
+    )
     if job.skip_reason:
         return base.replace(status="skipped", error=job.skip_reason, output=job.output)
     if job.error:
@@ -258,8 +264,6 @@ def convert_job(job: Job, settings: Settings) -> JobResult:
 
 
 def _run(job: Job, settings: Settings, base: JobResult) -> JobResult:
-    bytes_in = file_size(job.source)
-    base = base.replace(bytes_in=bytes_in)
     if _same_file(job.source, job.output):
         raise OutputError("the output would overwrite the source file")
     processed = process_image(job.source, settings)

@@ -241,6 +241,7 @@ def test_failures_are_results_with_messages_and_no_output(tmp_path: Path) -> Non
     assert "corrupt" in (result.error or "") or "truncated" in (result.error or "")
     assert not out.exists()
     assert not [p for p in tmp_path.rglob("*") if p.name.startswith(".shh-partial")]
+    assert result.bytes_in == bad.stat().st_size and result.bytes_out == 0  # report shows size
 
 
 def test_encoder_limit_is_an_encode_error(tmp_path: Path) -> None:
