@@ -22,7 +22,6 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -120,6 +119,9 @@ def _create_session(name: str) -> Any:
     opts.enable_mem_pattern = True  # one planned block per run, freed afterwards
     opts.graph_optimization_level = getattr(ort.GraphOptimizationLevel, GRAPH_OPTIMIZATION)
     opts.log_severity_level = 3
+    # onnxruntime's threads otherwise busy-wait after each run, stealing the cores
+    # that the mask upscale, cut-out and encoding need next (12 MP: ~20 ms per image).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     try:
         made = ort.InferenceSession(
             str(path), sess_options=opts, providers=["CPUExecutionProvider"]
@@ -232,35 +234,18 @@ def apply_mask(img: Image.Image, mask: Image.Image) -> Image.Image:
     really be gone from the file (not recoverable by dropping the alpha), and the
     PNG/WebP encoders compress the empty area far better (a 20 MP PNG: 11 s -> 1 s).
     """
+    alpha = mask
     if img.mode == "RGBA":
-        mask = ImageChops.multiply(img.getchannel("A"), mask)
-        out = img.copy()
-    else:
-        out = img.convert("RGBA")
-    out.putalpha(mask)
-    gone = mask.point(_ZERO_TO_FULL)
-    for_each_strip(out.size, lambda box: out.paste((0, 0, 0, 0), box, mask=gone.crop(box)))
+        alpha = ImageChops.multiply(img.getchannel("A"), mask)
+    out = img.convert("RGBA")  # a copy even when it already is RGBA
+    out.putalpha(alpha)
+    # A solid fill through a 1-bit mask is a plain per-pixel store: ~3x faster on
+    # 12 MP than blending through an "L" mask, and one small extra image.
+    out.paste((0, 0, 0, 0), None, alpha.point(_ZERO_TO_FULL, "1"))
     return out
 
 
-def for_each_strip(
-    size: tuple[int, int], work: Callable[[tuple[int, int, int, int]], object]
-) -> None:
-    """Call ``work(box)`` for horizontal strips covering ``size``, on the inference threads.
-
-    For Pillow calls that release the GIL and write disjoint rows (paste into a region).
-    """
-    threads = intra_op_threads() if size[0] * size[1] >= PARALLEL_MIN_PIXELS else 1
-    cuts = [round(size[1] * i / threads) for i in range(threads + 1)]
-    boxes = [(0, cuts[i], size[0], cuts[i + 1]) for i in range(threads)]
-    if threads == 1:
-        work(boxes[0])
-        return
-    for _ in _executor(threads).map(work, boxes):
-        pass
-
-
-_ZERO_TO_FULL = [255] + [0] * 255  # lookup table: alpha 0 -> paste mask 255
+_ZERO_TO_FULL = [255] + [0] * 255  # lookup table: alpha 0 -> 1 (clear), anything else -> 0
 
 
 def _prepare_numba() -> None:

@@ -313,3 +313,20 @@ def test_parallel_resize_matches_single_call(monkeypatch) -> None:  # type: igno
     down = np.asarray(bg_ai.resize(big, (320, 320), reducing_gap=bg_ai.REDUCING_GAP)).astype(int)
     ref = big.resize((320, 320), lanczos, reducing_gap=bg_ai.REDUCING_GAP)
     assert np.abs(down - np.asarray(ref)).max() <= 1
+
+
+def test_apply_mask_keeps_the_lower_alpha_and_clears_hidden_colour() -> None:
+    rng = np.random.default_rng(3)
+    pixels = rng.integers(1, 256, (40, 50, 4), dtype=np.uint8)
+    pixels[:, :10, 3] = 0  # the source is already transparent on the left
+    mask = rng.integers(0, 256, (40, 50), dtype=np.uint8)
+    mask[30:, :] = 0  # the model removes the bottom rows
+    out = np.asarray(
+        bg_ai.apply_mask(Image.fromarray(pixels, "RGBA"), Image.fromarray(mask, "L"))
+    )
+    want_alpha = (pixels[..., 3].astype(np.uint32) * mask + 127) // 255
+    assert np.abs(out[..., 3].astype(int) - want_alpha.astype(int)).max() <= 1
+    hidden = out[..., 3] == 0
+    assert hidden[:, :10].all() and hidden[30:].all()
+    assert out[..., :3][hidden].max() == 0
+    assert np.array_equal(out[..., :3][~hidden], pixels[..., :3][~hidden])
