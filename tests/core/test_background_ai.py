@@ -321,9 +321,7 @@ def test_apply_mask_keeps_the_lower_alpha_and_clears_hidden_colour() -> None:
     pixels[:, :10, 3] = 0  # the source is already transparent on the left
     mask = rng.integers(0, 256, (40, 50), dtype=np.uint8)
     mask[30:, :] = 0  # the model removes the bottom rows
-    out = np.asarray(
-        bg_ai.apply_mask(Image.fromarray(pixels, "RGBA"), Image.fromarray(mask, "L"))
-    )
+    out = np.asarray(bg_ai.apply_mask(Image.fromarray(pixels, "RGBA"), Image.fromarray(mask, "L")))
     want_alpha = (pixels[..., 3].astype(np.uint32) * mask + 127) // 255
     assert np.abs(out[..., 3].astype(int) - want_alpha.astype(int)).max() <= 1
     hidden = out[..., 3] == 0
