@@ -120,9 +120,16 @@ OPTIONS: tuple[Option, ...] = (
         NUM,
         1024,
         _between(16, 1_000_000),
-        "Memory budget: a warning in the log above it, and background-removal batches"
-        " run as many workers as fit in it (new files are held only when the system"
-        " itself runs low)",
+        "Memory budget: a warning in the log above it (new files are held only when"
+        " the system itself runs low)",
+    ),
+    Option(
+        "performance.ai_memory_mb",
+        NUM,
+        450,
+        _between(100, 1_000_000),
+        "Memory an AI background-removal batch aims to stay under: files wait for each"
+        " other rather than overlap beyond it (raise it to overlap big photos)",
     ),
     Option(
         "performance.enable_performance_logging",
@@ -366,8 +373,8 @@ def limits_from(cfg: Config) -> Limits:
         max_file_bytes=int(size_mb * MB) if size_mb > 0 else None,
         timeout_seconds=timeout if timeout > 0 else None,
         max_batch=batch if batch > 0 else None,
-        # The warning threshold doubles as the budget the runner plans AI workers for.
         memory_budget_mb=float(cfg.get("performance.memory_warning_threshold_mb")),
+        ai_memory_mb=float(cfg.get("performance.ai_memory_mb")),
     )
 
 

@@ -11,7 +11,6 @@ through encoded bytes. Everything heavy is imported lazily.
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 from PIL import Image
@@ -22,21 +21,18 @@ from .settings import BackgroundMode, BackgroundRemoval
 log = logging.getLogger(__name__)
 
 TRIM_THRESHOLD = 32  # alpha above this counts as subject when trimming (ignores faint haze)
-# Memory of one AI worker, measured in docs/performance.md (bench_rembg.py):
-# interpreter + numpy/Pillow/onnxruntime + the u2netp session, the scratch memory
-# of one inference (freed after each run: the CPU arena is off), and per pixel the
-# decoded RGB, the RGBA cut-out and the mask.
-AI_WORKER_BASE_BYTES = 100 * 2**20
-AI_INFERENCE_BYTES = 200 * 2**20
-AI_BYTES_PER_PIXEL = 9
 
 
-def remove_background(img: Image.Image, options: BackgroundRemoval) -> Image.Image:
+def remove_background(
+    img: Image.Image, options: BackgroundRemoval, *, in_place: bool = False
+) -> Image.Image:
     """Cut the subject out of an upright 8-bit RGB/RGBA image.
 
     Returns RGBA of the same size (or an "L" mask with ``options.mask_only``),
     cropped to the subject plus ``options.trim_padding`` when ``options.trim``.
     Raises :class:`BackgroundRemovalError` with a one-line message on failure.
+    ``in_place``: the caller will not use ``img`` again, so an AI cut-out may be
+    made in it (one full-size image less at the peak).
     """
     if img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
@@ -45,7 +41,7 @@ def remove_background(img: Image.Image, options: BackgroundRemoval) -> Image.Ima
 
         cutout, mask = bg_flat.flat_alpha(img, options.flat_tolerance, options.fill_holes)
     else:
-        cutout, mask = _ai_cutout(img, options)
+        cutout, mask = _ai_cutout(img, options, in_place)
     if mask.getbbox() is None:
         raise BackgroundRemovalError("no subject found: the whole image was taken as background")
     result = mask if options.mask_only else cutout
@@ -70,17 +66,20 @@ def preflight(options: BackgroundRemoval) -> None:
     bg_ai.import_onnxruntime()
 
 
-def _ai_cutout(img: Image.Image, options: BackgroundRemoval) -> tuple[Image.Image, Image.Image]:
+def _ai_cutout(
+    img: Image.Image, options: BackgroundRemoval, in_place: bool
+) -> tuple[Image.Image, Image.Image]:
     from . import bg_ai
 
     mask = bg_ai.predict_mask(img, options.model)
     if options.post_process:
         mask = bg_ai.smooth_mask(mask)
     if options.alpha_matting:
-        cutout = bg_ai.alpha_matting(img, mask)
+        cutout = bg_ai.alpha_matting(img, mask, in_place=in_place)
         return cutout, cutout.getchannel("A")
-    cutout = bg_ai.apply_mask(img, mask)
-    if img.mode == "RGBA":  # the input's own transparency counts too
+    had_alpha = img.mode == "RGBA"
+    cutout = bg_ai.apply_mask(img, mask, in_place=in_place)
+    if had_alpha:  # the input's own transparency counts too
         mask = cutout.getchannel("A")
     return cutout, mask
 
@@ -108,30 +107,3 @@ def trim_box(mask: Image.Image, padding: str) -> tuple[int, int, int, int]:
         min(mask.width, round(right + pad_x)),
         min(mask.height, round(bottom + pad_y)),
     )
-
-
-def recommended_workers(
-    mode: BackgroundMode = BackgroundMode.AI,
-    cpu_count: int | None = None,
-    available_bytes: int | None = None,
-    megapixels: float = 12.0,
-) -> tuple[int, int]:
-    """(worker processes, onnxruntime threads per worker) for a background-removal batch.
-
-    AI: one worker per core while each worker's share (:data:`AI_WORKER_BASE_BYTES`
-    + :data:`AI_INFERENCE_BYTES` + pixels of the largest photo) fits
-    ``available_bytes`` (the caller passes the smaller of free memory and the user's
-    memory budget); fewer otherwise, and the cores left over become inference
-    threads, so a single worker still uses every core. Measured on 2 cores
-    (docs/performance.md): 2 workers x 1 thread ~1.5x rembg's throughput at ~710 MB,
-    1 worker x 2 threads ~1.1x at ~430 MB. Flat mode needs no model: one per core.
-    """
-    cores = max(1, cpu_count or os.cpu_count() or 1)
-    if mode == BackgroundMode.FLAT:
-        return cores, 1
-    workers = cores
-    if available_bytes is not None:
-        per_worker = AI_WORKER_BASE_BYTES + AI_INFERENCE_BYTES
-        per_worker += int(megapixels * 1e6 * AI_BYTES_PER_PIXEL)
-        workers = max(1, min(cores, available_bytes // per_worker))
-    return workers, max(1, cores // workers)

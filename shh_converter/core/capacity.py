@@ -1,11 +1,17 @@
-"""How many worker processes a batch can afford, and how much memory it used.
+"""How a batch runs (processes, files at a time) and how much memory it used.
 
-Workers are bounded by the cores we may run on and by the memory available now:
-each worker costs an interpreter with Pillow loaded plus the decoded image and
-its working copies (several bytes per pixel), plus a model session when the
-background is removed. The image size comes from the headers of the largest few
-files (cheap: Pillow reads only the header), so a batch of 50 MP scans gets fewer
-workers than a batch of thumbnails on the same machine.
+Plain conversions: one worker process per core, bounded by the memory available
+now: each worker costs an interpreter with Pillow loaded plus the decoded image
+and its working copies (several bytes per pixel). The image size comes from the
+headers of the largest few files (cheap: Pillow reads only the header), so a batch
+of 50 MP scans gets fewer workers than a batch of thumbnails on the same machine.
+
+AI background removal: one worker process with one job slot per core, so the
+model, onnxruntime and the interpreter are in memory once and one inference's
+scratch memory is needed at a time (``bg_ai`` runs one inference at a time on
+every core). What may run side by side is bounded by pixels: the runner starts a
+file only while the images in flight fit the memory budget (:class:`BatchShape`),
+so big photos wait for each other and small ones overlap.
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import os
 import time
 import warnings
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
+from . import formats
 from .jobs import Job, file_size
 from .settings import BackgroundMode, Settings
 
@@ -23,7 +31,16 @@ log = logging.getLogger(__name__)
 
 WORKER_BASE_MB = 120  # interpreter + Pillow + codecs in a spawned process
 BYTES_PER_PIXEL = 16  # decoded RGBA + resized copy + encoder buffers, measured roughly
-BACKGROUND_MODEL_MB = 225  # u2netp session ~25 MB + one inference's scratch ~200 MB (measured)
+# AI worker, measured with bench_rembg.py (docs/performance.md): interpreter +
+# numpy/Pillow/onnxruntime + the u2netp session ~100 MB; one u2netp inference
+# ~190 MB of scratch (freed after each run: the CPU arena is off). Per pixel of a
+# file in flight at its peak: the decoded image (4 bytes: Pillow keeps RGB as
+# RGBX), which becomes the cut-out in place, the mask and the 1-bit clear mask;
+# flattening onto a colour (JPEG, --background) adds an RGB copy and more.
+AI_WORKER_BASE_MB = 100
+AI_SCRATCH_MB_AT_320 = 190
+AI_BYTES_PER_PIXEL = 6
+AI_BYTES_PER_PIXEL_FLATTENED = 16
 MEMORY_SHARE = 0.7  # leave the rest to the user's other programs
 HEADER_SAMPLES = 8
 
@@ -44,12 +61,9 @@ def available_mb() -> float | None:
 
 
 def job_memory_mb(jobs: Sequence[Job], settings: Settings) -> float:
-    """Estimated peak memory of one worker for the most demanding of ``jobs``."""
+    """Estimated peak memory of one plain worker for the most demanding of ``jobs``."""
     pixels = min(_largest_pixels(jobs), settings.limits.max_pixels)
-    estimate = WORKER_BASE_MB + pixels * BYTES_PER_PIXEL / 2**20
-    if settings.background_removal.enabled:
-        estimate += BACKGROUND_MODEL_MB
-    return estimate
+    return WORKER_BASE_MB + pixels * BYTES_PER_PIXEL / 2**20
 
 
 def worker_count(jobs: Sequence[Job], settings: Settings, requested: int | None = None) -> int:
@@ -62,45 +76,94 @@ def worker_count(jobs: Sequence[Job], settings: Settings, requested: int | None 
         if fits < count:
             log.info("using %d worker(s) instead of %d: ~%.0f MB each", fits, count, per_job)
             count = fits
-    if settings.background_removal.enabled and jobs and not requested:
-        # Automatic choice only: an explicit --jobs is the user's to make.
-        count = min(count, _background_workers(jobs, settings, free)[0])
     return max(1, count)
 
 
-def ai_threads(workers: int, settings: Settings) -> int | None:
-    """onnxruntime threads per worker for an AI batch (None: not an AI batch).
+@dataclass(frozen=True)
+class BatchShape:
+    """How a batch runs (see the module docstring)."""
 
-    The cores not taken by worker processes go to inference, so one AI worker
-    still uses every core.
-    """
+    processes: int
+    slots: int = 1  # files at a time in each process
+    ai_threads: int | None = None  # onnxruntime threads per process; None: not an AI batch
+    room_bytes: int | None = None  # AI: memory the files in flight may take together
+    bytes_per_pixel: int = AI_BYTES_PER_PIXEL  # AI: peak memory of a file in flight
+
+    def fits(self, in_flight: Sequence[int], pixels: int) -> bool:
+        """May a file of ``pixels`` start beside files of ``in_flight`` pixels? One always may."""
+        if self.room_bytes is None or not in_flight:
+            return True
+        return (sum(in_flight) + pixels) * self.bytes_per_pixel <= self.room_bytes
+
+
+def batch_shape(
+    jobs: Sequence[Job], settings: Settings, requested: int | None = None
+) -> BatchShape:
+    """How to run ``jobs`` (see :class:`BatchShape`); ``requested``: files at once, if given."""
     removal = settings.background_removal
-    if not removal.enabled or removal.mode != BackgroundMode.AI:
-        return None
-    return max(1, cpu_budget() // max(1, workers))
+    if not (removal.enabled and removal.mode == BackgroundMode.AI):
+        return BatchShape(worker_count(jobs, settings, requested))
+    cores = cpu_budget()
+    slots = max(1, min(requested or cores, cores, len(jobs)))
+    budget = ai_budget_mb(settings)
+    fixed = process_rss_mb() + AI_WORKER_BASE_MB + inference_scratch_mb(removal.model)
+    room = max(0.0, budget - fixed)
+    log.info(
+        "AI batch: %d file(s) at a time in one worker, %d inference thread(s), "
+        "%.0f MB for images in flight (budget %.0f MB)",
+        slots,
+        cores,
+        room,
+        budget,
+    )
+    keeps_alpha = formats.spec_for(settings.encode.format).alpha and settings.background is None
+    per_pixel = AI_BYTES_PER_PIXEL if keeps_alpha else AI_BYTES_PER_PIXEL_FLATTENED
+    return BatchShape(1, slots, cores, int(room * 2**20), per_pixel)
 
 
-def _background_workers(
-    jobs: Sequence[Job], settings: Settings, free_mb: float | None
-) -> tuple[int, int]:
-    from .background import recommended_workers
+def ai_budget_mb(settings: Settings) -> float:
+    """The tightest of: the AI memory target, the general memory budget, 70% of free memory."""
+    limits = settings.limits
+    known = [mb for mb in (limits.ai_memory_mb, limits.memory_budget_mb) if mb]
+    free = available_mb()
+    if free is not None:
+        known.append(free * MEMORY_SHARE)
+    return min(known) if known else float("inf")
 
-    megapixels = min(_largest_pixels(jobs), settings.limits.max_pixels) / 1e6
-    # The tighter of what the machine has free and what the user budgeted.
-    limits = [settings.limits.memory_budget_mb]
-    if free_mb is not None:
-        limits.append(free_mb * MEMORY_SHARE)
-    known = [mb for mb in limits if mb]
-    free = int(min(known) * 2**20) if known else None
-    return recommended_workers(settings.background_removal.mode, cpu_budget(), free, megapixels)
+
+def inference_scratch_mb(model: str) -> float:
+    """One inference's scratch memory: measured for u2netp, scaled by input area otherwise.
+
+    Bigger networks (u2net, isnet, BiRefNet) need more per pixel of input too, so
+    their weights' size is added as a rough allowance.
+    """
+    from . import models
+
+    try:
+        info = models.get_info(model)
+    except Exception:  # an unknown model fails later with its own message
+        return AI_SCRATCH_MB_AT_320
+    area = (info.input_size / 320) ** 2
+    return AI_SCRATCH_MB_AT_320 * area + (info.approx_mb if info.approx_mb > 10 else 0)
+
+
+def process_rss_mb() -> float:
+    """This (the runner's) process's resident memory now; 0 if it cannot be read."""
+    try:
+        import psutil
+
+        return float(psutil.Process().memory_info().rss / 2**20)
+    except Exception:  # pragma: no cover - psutil is a dependency
+        return 0.0
 
 
 def _largest_pixels(jobs: Sequence[Job]) -> int:
     by_size = sorted(jobs, key=lambda j: file_size(j.source), reverse=True)[:HEADER_SAMPLES]
-    return max((_pixels(j) for j in by_size), default=0)
+    return max((job_pixels(j) for j in by_size), default=0)
 
 
-def _pixels(job: Job) -> int:
+def job_pixels(job: Job) -> int:
+    """Pixels of ``job``'s image from its header (a guess from the file size if unreadable)."""
     from PIL import Image
 
     try:

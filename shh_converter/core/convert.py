@@ -83,7 +83,7 @@ def process_image(
         return geometry_for(full, settings, max_side).scaled
 
     src = imageio.open_image(source, settings, need=need, all_frames=animated)
-    return process_source(src, settings, max_side=max_side, cancel=cancel)
+    return process_source(src, settings, max_side=max_side, cancel=cancel, consume=True)
 
 
 def process_source(
@@ -92,15 +92,23 @@ def process_source(
     *,
     max_side: int | None = None,
     cancel: CancelToken | None = None,
+    consume: bool = False,
 ) -> Processed:
-    """The pipeline after :func:`imageio.open_image`: background, resize, composite."""
+    """The pipeline after :func:`imageio.open_image`: background, resize, composite.
+
+    ``consume``: ``src`` is not used again (a batch, not a cached preview), so its
+    decoded frames are let go as soon as the cut-out exists, not after encoding.
+    """
     check_cancel(cancel)
     spec = formats.spec_for(settings.encode.format)
     frames = src.frames
+    decoded_size = frames[0].size
     if settings.background_removal.enabled:
-        frames = [_remove_background(f, settings) for f in frames]
+        if consume:  # nothing else holds the decoded frames: cut out in them
+            src.frames = []
+        frames = [_remove_background(f, settings, in_place=consume) for f in frames]
         check_cancel(cancel)
-    logical = _logical_size(frames[0].size, src)
+    logical = _logical_size(frames[0].size, decoded_size, src.input_size)
     geo = geometry_for(logical, settings, max_side)
     fill = _pad_fill(settings, spec)
     out = [_finish(apply_geometry(f, geo, fill), spec, settings.background) for f in frames]
@@ -124,21 +132,23 @@ def geometry_for(full: tuple[int, int], settings: Settings, max_side: int | None
     return geo
 
 
-def _logical_size(decoded: tuple[int, int], src: imageio.Source) -> tuple[int, int]:
-    """Size the decoded image stands for at full resolution (a JPEG draft decodes less)."""
-    first = src.frames[0].size
-    if first == src.input_size:
-        return decoded
-    fx, fy = src.input_size[0] / first[0], src.input_size[1] / first[1]
-    return (max(1, round(decoded[0] * fx)), max(1, round(decoded[1] * fy)))
+def _logical_size(
+    size: tuple[int, int], decoded: tuple[int, int], full: tuple[int, int]
+) -> tuple[int, int]:
+    """Size ``size`` stands for at full resolution (a JPEG draft decodes less than ``full``)."""
+    if decoded == full:
+        return size
+    fx, fy = full[0] / decoded[0], full[1] / decoded[1]
+    return (max(1, round(size[0] * fx)), max(1, round(size[1] * fy)))
 
 
-def _remove_background(img: Image.Image, settings: Settings) -> Image.Image:
+def _remove_background(img: Image.Image, settings: Settings, *, in_place: bool) -> Image.Image:
     from . import background  # lazy: pulls in onnxruntime only when asked
 
     if img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGBA" if img.mode == "LA" else "RGB")
-    return background.remove_background(img, settings.background_removal)
+        in_place = True  # a copy of our own
+    return background.remove_background(img, settings.background_removal, in_place=in_place)
 
 
 def _pad_fill(settings: Settings, spec: formats.FormatSpec) -> Color | None:

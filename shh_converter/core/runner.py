@@ -5,9 +5,10 @@ Why our own small pool instead of ``ProcessPoolExecutor``: a worker that dies
 pending future with it, and a single stuck file cannot be stopped. Here each
 worker is a ``spawn`` process (the same on Linux, Windows, macOS and in frozen
 PyInstaller apps, where ``freeze_support`` in ``__main__`` starts it) with its own
-pipe and exactly one job at a time, so the runner always knows which file a dead
-or overdue worker was on: that file fails with a clear message, the worker is
-replaced, and the batch goes on.
+pipe, so the runner always knows which files a dead or overdue worker was on: that
+file fails with a clear message, the worker is replaced, and the batch goes on.
+How many processes and files at a time comes from :func:`capacity.batch_shape`
+(AI batches: one process, several files, started only while they fit in memory).
 
 Events, in order: ``BatchStarted``; per job ``FileStarted`` -> ``FileFinished`` ->
 ``Progress``; ``BatchFinished`` always, from ``finally``. Jobs the planner already
@@ -19,6 +20,7 @@ Jobs never started are not in ``BatchFinished.results``.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -43,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CANCEL_GRACE_SECONDS = 1.0  # in-flight files may finish; then they are discarded whole
 POLL_SECONDS = 0.2
+LOOK_AHEAD = 16  # pending files looked at for one that fits beside those in flight
 
 
 def run_batch(
@@ -84,19 +87,21 @@ class _Batch:
         self.bytes_in = self.bytes_out = 0
         self.rss = capacity.RssSampler()
         self.pool: pool.Pool | None = None
+        self.shape = capacity.BatchShape(1)
+        self.started: set[int] = set()  # jobs already announced (a retried job is not again)
+        self.pixels: dict[int, int] = {}  # by job index, read from headers when needed
 
     def run(self, workers: int | None) -> BatchFinished:
         error: str | None = None
         try:
             todo = [j for j in self.jobs if not (j.skip_reason or j.error)]
-            count = capacity.worker_count(todo, self.settings, workers)
-            self.emit(BatchStarted(self.batch_id, len(self.jobs), count))
+            shape = self.shape = capacity.batch_shape(todo, self.settings, workers)
+            self.emit(BatchStarted(self.batch_id, len(self.jobs), shape.processes * shape.slots))
             for job in self.jobs:
                 if job.skip_reason or job.error:
                     self._settled(job)
             if todo and not self.cancel.cancelled:
-                threads = capacity.ai_threads(count, self.settings)
-                self.pool = pool.Pool(count, self.settings, ai_threads=threads)
+                self.pool = pool.Pool(shape.processes, self.settings, shape.ai_threads, shape.slots)
                 self._work(deque(todo))
         except KeyboardInterrupt:
             self.cancel.cancel()  # the caller's Ctrl-C: stop like a cancel, then re-raise
@@ -126,6 +131,8 @@ class _Batch:
             if self.pool is not None:
                 for job, result in self.pool.close():
                     self._finish(job, result)
+                for job in self.pool.retry:  # waiting for a retry when the batch ended
+                    self._finish(job, pool.failed_result(job, "cancelled before it finished"))
             self.book.save_all()
         except Exception as exc:
             log.exception("batch %s: clean-up failed", self.batch_id)
@@ -139,13 +146,20 @@ class _Batch:
         workers, timeout = self.pool, self.settings.limits.timeout_seconds
         self.work_start = time.monotonic()
         grace_until: float | None = None
-        while pending or workers.busy():
+        while pending or workers.busy() or workers.retry:
             if self.cancel.cancelled and grace_until is None:
                 log.info("batch %s cancelled: %d file(s) not started", self.batch_id, len(pending))
                 pending.clear()
                 grace_until = time.monotonic() + CANCEL_GRACE_SECONDS
             if grace_until is not None and time.monotonic() > grace_until:
                 return  # _shut_down discards what is still running
+            if workers.retry:  # their worker died or overran on another file
+                if grace_until is None:
+                    pending.extendleft(reversed(workers.retry))
+                else:  # announced already, so they get a result
+                    for job in workers.retry:
+                        self._finish(job, pool.failed_result(job, "cancelled before it finished"))
+                workers.retry.clear()
             self._dispatch(pending)
             for job, result in workers.collect(POLL_SECONDS):
                 self._finish(job, result)
@@ -157,19 +171,43 @@ class _Batch:
     def _dispatch(self, pending: deque[Job]) -> None:
         assert self.pool is not None
         for worker in self.pool.idle():
-            if not pending:
-                return
-            if self.pool.busy() and self.memory_guard is not None and not self.memory_guard():
-                return  # wait for memory to come back; never stalls: one job always runs
-            job = pending.popleft()
-            self.book.claim(job.source, job.output, self.fingerprint)
-            worker.give(job)
-            self.emit(FileStarted(job))
+            while pending and len(worker.running) < worker.slots:
+                if self.pool.busy() and self.memory_guard is not None and not self.memory_guard():
+                    return  # wait for memory to come back; never stalls: one job always runs
+                job = self._next_for(worker, pending)
+                if job is None:
+                    break  # what is left waits for this worker's files to finish
+                pending.remove(job)
+                self.book.claim(job.source, job.output, self.fingerprint)
+                worker.give(job)
+                if job.index not in self.started:
+                    self.started.add(job.index)
+                    self.emit(FileStarted(job))
+
+    def _next_for(self, worker: pool.Worker, pending: deque[Job]) -> Job | None:
+        """The first pending job ``worker`` may start now (suspects alone, within memory)."""
+        assert self.pool is not None
+        in_flight = [self._pixels(job) for job in worker.jobs]
+        # Only a few ahead: keeps the order and bounds the header reads per loop.
+        for job in itertools.islice(pending, LOOK_AHEAD):
+            if not self.pool.can_take(worker, job):
+                continue
+            if self.shape.fits(in_flight, self._pixels(job) if in_flight else 0):
+                return job
+        return None
+
+    def _pixels(self, job: Job) -> int:
+        if self.shape.room_bytes is None:
+            return 0  # nothing to budget: do not read headers
+        if job.index not in self.pixels:
+            self.pixels[job.index] = capacity.job_pixels(job)
+        return self.pixels[job.index]
 
     # -- results ----------------------------------------------------------------------
 
     def _settled(self, job: Job) -> None:
         """Report a job the planner already decided (skipped or failed) without work."""
+        self.started.add(job.index)
         self.emit(FileStarted(job))
         if job.skip_reason:
             result = JobResult(

@@ -120,8 +120,11 @@ class Limits:
     max_pixels: int = 100_000_000
     max_file_bytes: int | None = None  # None = no limit
     timeout_seconds: float | None = None  # per file; None = no limit
-    # Memory the batch's processes should stay under; picks how many AI workers run.
+    # Memory the batch's processes should stay under (the config's warning threshold).
     memory_budget_mb: float | None = None
+    # AI background removal aims lower still: files wait for each other rather than
+    # overlap beyond it (one file always runs, however big).
+    ai_memory_mb: float | None = 450
     max_batch: int | None = None  # files per batch; None = no limit
 
 

@@ -22,7 +22,7 @@ from PIL import Image
 from shh_converter import paths
 from shh_converter.core import background, bg_ai, models
 from shh_converter.core.errors import BackgroundRemovalError
-from shh_converter.core.settings import BackgroundMode, BackgroundRemoval
+from shh_converter.core.settings import BackgroundRemoval
 
 REPO = Path(__file__).resolve().parents[2]
 AI = BackgroundRemoval(enabled=True)
@@ -223,42 +223,35 @@ def test_missing_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
     assert done.stdout.startswith("ERROR AI background removal is unavailable")
 
 
-def test_recommended_workers_fit_memory() -> None:
-    assert background.recommended_workers(cpu_count=4) == (4, 1)
-    # 450 MB for a batch with 20 MP photos: one worker, every core as inference threads.
-    assert background.recommended_workers(
-        cpu_count=2, available_bytes=450 * 2**20, megapixels=20
-    ) == (1, 2)
-    plenty = background.recommended_workers(cpu_count=8, available_bytes=16 * 2**30, megapixels=20)
-    assert plenty == (8, 1)
-    two = background.recommended_workers(cpu_count=8, available_bytes=2 * 2**30, megapixels=12)
-    assert two[0] * two[1] <= 8 and 1 < two[0] < 8
-    for cores in range(1, 33):
-        workers, threads = background.recommended_workers(cpu_count=cores, available_bytes=2**30)
-        assert workers >= 1 and threads >= 1 and workers * threads <= cores
-    assert background.recommended_workers(cpu_count=2, available_bytes=0)[0] == 1
-    assert background.recommended_workers(BackgroundMode.FLAT, cpu_count=6) == (6, 1)
+def test_one_inference_at_a_time_in_a_process(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """An AI worker runs several files on threads; their inferences must take turns."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
 
+    real = bg_ai.session("u2netp")
+    active, most = [0], [0]
+    count = threading.Lock()
 
-def test_inference_gate_wraps_each_run(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import multiprocessing
+    class Watched:
+        def get_inputs(self):  # type: ignore[no-untyped-def]
+            return real.get_inputs()
 
-    real = multiprocessing.get_context("spawn").Lock()
-    entered: list[bool] = []
+        def run(self, *args):  # type: ignore[no-untyped-def]
+            with count:
+                active[0] += 1
+                most[0] = max(most[0], active[0])
+            try:
+                return real.run(*args)
+            finally:
+                with count:
+                    active[0] -= 1
 
-    class Recording:
-        def __enter__(self) -> None:
-            real.acquire()
-            entered.append(True)
-
-        def __exit__(self, *exc: object) -> None:
-            real.release()
-
-    monkeypatch.setattr(bg_ai, "_inference_gate", None)
-    bg_ai.set_inference_gate(Recording())
-    background.remove_background(Image.new("RGB", (64, 48), "white"), AI)
-    assert entered == [True]
-    assert real.acquire(block=False)  # released again
+    monkeypatch.setattr(bg_ai, "session", lambda name: Watched())
+    images = [Image.new("RGB", (64 + i, 48), "white") for i in range(6)]
+    with ThreadPoolExecutor(3) as threads:
+        masks = list(threads.map(lambda im: bg_ai.predict_mask(im, "u2netp"), images))
+    assert [m.size for m in masks] == [im.size for im in images]
+    assert most[0] == 1
 
 
 @pytest.mark.slow

@@ -23,7 +23,13 @@ from shh_converter.core.events import (
     Progress,
 )
 from shh_converter.core.plan import plan_batch
-from shh_converter.core.settings import BackgroundRemoval, EncodeOptions, Limits, Settings
+from shh_converter.core.settings import (
+    BackgroundMode,
+    BackgroundRemoval,
+    EncodeOptions,
+    Limits,
+    Settings,
+)
 from shh_converter.core.state import Ledger
 
 pytestmark = pytest.mark.timeout(180)
@@ -232,7 +238,6 @@ def test_memory_guard_holds_back_parallel_jobs(tmp_path: Path) -> None:
 
 def test_worker_count_is_bounded_by_jobs_cores_and_image_size(tmp_path: Path) -> None:
     from shh_converter.core import capacity
-    from shh_converter.core.settings import BackgroundRemoval
 
     tiny = plan_batch([small(tmp_path / f"{i}.png") for i in range(3)], tmp_path / "o", Settings())
     assert capacity.worker_count(tiny.jobs, Settings(), 64) <= min(3, capacity.cpu_budget())
@@ -241,17 +246,40 @@ def test_worker_count_is_bounded_by_jobs_cores_and_image_size(tmp_path: Path) ->
     small_mb = capacity.job_memory_mb(tiny.jobs, Settings())
     big_mb = capacity.job_memory_mb(big, Settings())
     assert big_mb > small_mb + 2000 * 2000 * 8 / 2**20  # the header's size counts
-    ai = Settings(background_removal=BackgroundRemoval(enabled=True))
-    assert capacity.job_memory_mb(big, ai) > big_mb
-    # AI batches: as many workers as fit the memory budget; spare cores become threads.
-    many = plan_batch([small(tmp_path / f"m{i}.png") for i in range(40)], tmp_path / "o", ai)
-    lean = Settings(background_removal=ai.background_removal, limits=Limits(memory_budget_mb=450))
-    roomy = Settings(background_removal=ai.background_removal, limits=Limits(memory_budget_mb=8000))
-    assert capacity.worker_count(many.jobs, lean) == 1
-    assert capacity.worker_count(many.jobs, roomy) == min(40, capacity.cpu_budget())
-    assert capacity.worker_count(many.jobs, lean, 2) == min(2, capacity.cpu_budget())  # asked
-    assert capacity.ai_threads(1, lean) == capacity.cpu_budget()
-    assert capacity.ai_threads(2, Settings()) is None
+    assert capacity.batch_shape(tiny.jobs, Settings()) == capacity.BatchShape(
+        capacity.worker_count(tiny.jobs, Settings())
+    )
+
+
+def test_ai_batches_share_one_process_and_budget_pixels(tmp_path: Path) -> None:
+    """One worker process, a slot per core, inference threads on every core, and a
+    memory room that shrinks with the AI memory target."""
+    from shh_converter.core import capacity
+
+    cores = capacity.cpu_budget()
+    removal = BackgroundRemoval(enabled=True)
+    sources = [small(tmp_path / f"m{i}.png") for i in range(40)]
+    many = plan_batch(sources, tmp_path / "o", Settings())
+    roomy = Settings(background_removal=removal, limits=Limits(ai_memory_mb=4000))
+    lean = Settings(background_removal=removal, limits=Limits(ai_memory_mb=100))
+    shape = capacity.batch_shape(many.jobs, roomy)
+    assert (shape.processes, shape.slots, shape.ai_threads) == (1, min(40, cores), cores)
+    assert capacity.batch_shape(many.jobs[:1], roomy).slots == 1
+    assert capacity.batch_shape(many.jobs, roomy, 1).slots == 1  # asked for one at a time
+    assert capacity.batch_shape(many.jobs, lean).room_bytes == 0
+    middle = Settings(background_removal=removal, limits=Limits(ai_memory_mb=1000))
+    assert shape.room_bytes and shape.room_bytes > (
+        capacity.batch_shape(many.jobs, middle).room_bytes or 0
+    )
+    # Memory room: the first file always starts; others only while they fit.
+    assert capacity.batch_shape(many.jobs, lean).fits([], 10**9)
+    assert not capacity.batch_shape(many.jobs, lean).fits([1000], 1000)
+    per_px = capacity.AI_BYTES_PER_PIXEL
+    room = capacity.BatchShape(1, 2, 2, room_bytes=10_000_000 * per_px)
+    assert room.fits([4_000_000], 6_000_000) and not room.fits([4_000_000], 6_000_001)
+    # Flat-colour removal needs no model: plain workers.
+    flat = Settings(background_removal=BackgroundRemoval(enabled=True, mode=BackgroundMode.FLAT))
+    assert capacity.batch_shape(many.jobs, flat).ai_threads is None
 
 
 def test_ai_workers_run_inference_with_the_threads_they_were_given() -> None:
@@ -268,7 +296,8 @@ def test_ai_workers_run_inference_with_the_threads_they_were_given() -> None:
         assert queue.get(timeout=60) == 3
     finally:
         probe.join(30)
-    assert pool.worker_main.__code__.co_argcount == 4  # (conn, settings, level, ai_threads)
+    # (conn, settings, level, ai_threads, slots)
+    assert pool.worker_main.__code__.co_argcount == 5
 
 
 def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
