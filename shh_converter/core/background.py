@@ -10,6 +10,7 @@ through encoded bytes. Everything heavy is imported lazily.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 
@@ -53,17 +54,28 @@ def remove_background(
 def preflight(options: BackgroundRemoval) -> None:
     """Check once, before a batch, that background removal can run at all.
 
-    AI mode: the model is installed and intact (checksum) and onnxruntime loads.
-    Raises :class:`BackgroundRemovalError` with one line, so a missing or damaged
-    model is one clear message for the batch instead of the same error on every
-    file. Cheap: the checksum is remembered per process; no session is made here.
+    AI mode: the model is installed and intact (checksum) and onnxruntime is
+    installed. Raises :class:`BackgroundRemovalError` with one line, so a missing
+    or damaged model is one clear message for the batch instead of the same error
+    on every file. Cheap: the checksum is remembered per process, and onnxruntime
+    is only looked up, not loaded: loading it (and numpy) here would cost the
+    runner's process ~35 MB for the whole batch, memory the worker's files need.
+    An onnxruntime that is installed but cannot load (a missing system library)
+    is reported by each file.
     """
     if not options.enabled or options.mode != BackgroundMode.AI:
         return
-    from . import bg_ai, models
+    from . import models
 
     models.verified_path(options.model)
-    bg_ai.import_onnxruntime()
+    try:
+        found = importlib.util.find_spec("onnxruntime") is not None
+    except (ImportError, ValueError):  # a stub left in sys.modules by a broken install
+        found = False
+    if not found:
+        raise BackgroundRemovalError(
+            "AI background removal is unavailable: onnxruntime is not installed"
+        )
 
 
 def _ai_cutout(

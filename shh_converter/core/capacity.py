@@ -31,16 +31,19 @@ log = logging.getLogger(__name__)
 
 WORKER_BASE_MB = 120  # interpreter + Pillow + codecs in a spawned process
 BYTES_PER_PIXEL = 16  # decoded RGBA + resized copy + encoder buffers, measured roughly
-# AI worker, measured with bench_rembg.py (docs/performance.md): interpreter +
-# numpy/Pillow/onnxruntime + the u2netp session ~100 MB; one u2netp inference
-# ~190 MB of scratch (freed after each run: the CPU arena is off). Per pixel of a
-# file in flight at its peak: the decoded image (4 bytes: Pillow keeps RGB as
-# RGBX), which becomes the cut-out in place, the mask and the 1-bit clear mask;
-# flattening onto a colour (JPEG, --background) adds an RGB copy and more.
-AI_WORKER_BASE_MB = 100
-AI_SCRATCH_MB_AT_320 = 190
+# AI worker, measured (docs/performance.md, "Background removal"): interpreter +
+# numpy/Pillow/onnxruntime + the u2netp session ~90 MB; one u2netp inference on 2
+# threads ~165-175 MB of scratch (freed after each run: no CPU arena, no memory
+# pattern). Per pixel of a file in flight at its peak: the decoded image (4 bytes:
+# Pillow keeps RGB as RGBX), which becomes the cut-out in place, plus the mask and
+# the 1-bit clear mask; flattening onto a colour (JPEG, --background) adds an RGB
+# copy and more.
+AI_WORKER_BASE_MB = 90
+AI_SCRATCH_MB_AT_320 = 180
 AI_BYTES_PER_PIXEL = 6
 AI_BYTES_PER_PIXEL_FLATTENED = 16
+# multiprocessing's resource tracker, a small Python process on POSIX (not on Windows)
+HELPER_PROCESS_MB = 12 if os.name == "posix" else 0
 MEMORY_SHARE = 0.7  # leave the rest to the user's other programs
 HEADER_SAMPLES = 8
 
@@ -106,7 +109,8 @@ def batch_shape(
     cores = cpu_budget()
     slots = max(1, min(requested or cores, cores, len(jobs)))
     budget = ai_budget_mb(settings)
-    fixed = process_rss_mb() + AI_WORKER_BASE_MB + inference_scratch_mb(removal.model)
+    fixed = process_rss_mb() + HELPER_PROCESS_MB + AI_WORKER_BASE_MB
+    fixed += inference_scratch_mb(removal.model)
     room = max(0.0, budget - fixed)
     log.info(
         "AI batch: %d file(s) at a time in one worker, %d inference thread(s), "

@@ -326,9 +326,9 @@ def _return_big_blocks_to_the_os() -> None:
     """glibc (Linux) only: serve image-sized blocks from mmap, never from the heap.
 
     glibc raises its mmap threshold after big blocks are freed and gives each
-    thread its own heap, so a worker running several files on threads keeps
-    freed image buffers resident (measured: +50-60 MB RSS on the benchmark's AI
-    batch). A fixed threshold turns that off. Windows' and macOS's allocators
+    thread its own heap, so an AI worker (threads for files, onnxruntime's own)
+    keeps freed image buffers resident (measured: +30-60 MB RSS on the benchmark's
+    AI batch). A fixed threshold turns that off. Windows' and macOS's allocators
     already return big blocks; elsewhere this does nothing.
     """
     import ctypes
@@ -368,7 +368,7 @@ def worker_main(
     root.setLevel(log_level)
     logging.captureWarnings(True)  # Pillow's UserWarnings become log records, not stray stderr
     _capture_native_stderr()
-    if slots > 1:
+    if ai_threads or slots > 1:
         _return_big_blocks_to_the_os()
     from .convert import convert_job  # the heavy imports happen here, once per worker
 

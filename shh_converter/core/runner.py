@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 CANCEL_GRACE_SECONDS = 1.0  # in-flight files may finish; then they are discarded whole
 POLL_SECONDS = 0.2
 LOOK_AHEAD = 16  # pending files looked at for one that fits beside those in flight
+MAX_PASSED_OVER = 4  # then a big file waits for room instead of drifting to the end
 
 
 def run_batch(
@@ -90,6 +91,7 @@ class _Batch:
         self.shape = capacity.BatchShape(1)
         self.started: set[int] = set()  # jobs already announced (a retried job is not again)
         self.pixels: dict[int, int] = {}  # by job index, read from headers when needed
+        self.passed_over: dict[int, int] = {}  # by job index: smaller files started first
 
     def run(self, workers: int | None) -> BatchFinished:
         error: str | None = None
@@ -188,12 +190,17 @@ class _Batch:
         """The first pending job ``worker`` may start now (suspects alone, within memory)."""
         assert self.pool is not None
         in_flight = [self._pixels(job) for job in worker.jobs]
+        head = pending[0]
         # Only a few ahead: keeps the order and bounds the header reads per loop.
         for job in itertools.islice(pending, LOOK_AHEAD):
             if not self.pool.can_take(worker, job):
                 continue
             if self.shape.fits(in_flight, self._pixels(job) if in_flight else 0):
+                if job is not head:
+                    self.passed_over[head.index] = self.passed_over.get(head.index, 0) + 1
                 return job
+            if job is head and self.passed_over.get(head.index, 0) >= MAX_PASSED_OVER:
+                return None  # its turn: wait until it fits rather than leave it for last
         return None
 
     def _pixels(self, job: Job) -> int:

@@ -321,3 +321,27 @@ def test_apply_mask_keeps_the_lower_alpha_and_clears_hidden_colour() -> None:
     assert hidden[:, :10].all() and hidden[30:].all()
     assert out[..., :3][hidden].max() == 0
     assert np.array_equal(out[..., :3][~hidden], pixels[..., :3][~hidden])
+
+
+def test_preflight_checks_without_loading_onnxruntime() -> None:
+    """The runner's process only looks onnxruntime up: loading it (and numpy) there
+    would take ~35 MB from the memory an AI batch's files may use."""
+    code = (
+        "import sys\n"
+        "from shh_converter.core import background\n"
+        "from shh_converter.core.errors import BackgroundRemovalError\n"
+        "from shh_converter.core.settings import BackgroundRemoval\n"
+        "background.preflight(BackgroundRemoval(enabled=True))\n"
+        "print('LOADED', sorted({'onnxruntime', 'numpy'} & set(sys.modules)))\n"
+        "sys.modules['onnxruntime'] = None  # what a broken install looks like to import\n"
+        "try:\n"
+        "    background.preflight(BackgroundRemoval(enabled=True))\n"
+        "except BackgroundRemovalError as exc:\n"
+        "    print('ERROR', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stdout
+    assert "ERROR AI background removal is unavailable: onnxruntime is not installed" in done.stdout

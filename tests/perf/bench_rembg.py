@@ -30,7 +30,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import psutil
 
@@ -311,75 +311,6 @@ def arena() -> None:
         in_child("arena", mode)
 
 
-def _pool_worker(jobs: Any, gate: Any, threads: int, out: str) -> None:
-    from shh_converter.core import bg_ai, convert
-    from shh_converter.core.jobs import Job
-    from shh_converter.core.settings import (
-        BackgroundRemoval,
-        EncodeOptions,
-        OutputFormat,
-        Settings,
-    )
-
-    bg_ai.configure(threads=threads)
-    if gate is not None:
-        bg_ai.set_inference_gate(gate)
-    settings = Settings(
-        encode=EncodeOptions(format=OutputFormat.PNG),
-        background_removal=BackgroundRemoval(enabled=True),
-    )
-    while (item := jobs.get()) is not None:
-        index, source = item
-        target = Path(out) / f"{Path(source).stem}.png"
-        result = convert.convert_job(Job(index=index, source=Path(source), output=target), settings)
-        assert result.status == "converted", result.error
-
-
-def child_pool(spec: str) -> None:
-    """A minimal stand-in for the runner: N spawned workers, optional inference gate."""
-    import multiprocessing
-
-    gate_flag, workers, threads = spec.split(":")
-    ctx = multiprocessing.get_context("spawn")
-    gate = ctx.Lock() if gate_flag == "on" else None
-    jobs = ctx.Queue()
-    photos = Path(os.environ.get("BENCH_POOL_DIR", WORK / "photos"))
-    out = WORK / f"out-pool-{spec.replace(':', '-')}"
-    shutil.rmtree(out, ignore_errors=True)
-    out.mkdir()
-    # Largest first, as a runner that sorts by size would: no 20 MP straggler at the end.
-    for i, path in enumerate(sorted(photos.iterdir(), key=lambda p: -p.stat().st_size)):
-        jobs.put((i, str(path)))
-    procs = [
-        ctx.Process(target=_pool_worker, args=(jobs, gate, int(threads), str(out)))
-        for _ in range(int(workers))
-    ]
-    for proc in procs:
-        jobs.put(None)
-        proc.start()
-    for proc in procs:
-        proc.join()
-        assert proc.exitcode == 0
-
-
-def gate(reps: int) -> None:
-    """Runner stand-in with and without the cross-process inference gate."""
-    _, ours_env = envs()
-    cores = os.cpu_count() or 1
-    specs = [f"off:{cores}:1", f"on:{cores}:{cores}", f"off:1:{cores}"]
-    runs: dict[str, list[tuple[float, int]]] = {s: [] for s in specs}
-    me = str(Path(__file__).resolve())
-    for _ in range(reps):
-        for spec in specs:
-            out = WORK / "unused"
-            run = timed([sys.executable, me, "--child", "pool", spec, "-o", str(out)], ours_env)
-            runs[spec].append((run.wall, run.peak))
-    log("\nRunner stand-in (gate:workers:threads), median wall, max peak tree RSS:")
-    for spec, res in runs.items():
-        wall = statistics.median(w for w, _ in res)
-        log(f"  {spec:<10}{wall:8.2f} s{max(p for _, p in res) / 2**20:8.0f} MB")
-
-
 def flat(reps: int) -> None:
     """Flat-colour removal vs PIL's ImageDraw.floodfill (region only, no soft edge)."""
     from PIL import Image, ImageDraw
@@ -419,16 +350,12 @@ def growth(photos: Path) -> None:
             src = picks[i % len(picks)]
             shutil.copy(src, many / f"{i:03d}-{src.name}")
     _, ours_env = envs()
-    # The recommended AI setting on this machine (docs): one worker, every core for inference.
-    cores = str(os.cpu_count() or 1)
-    env = {**ours_env, "SHH_CONVERTER_AI_THREADS": cores}
-    wall, peak, samples, _ = timed(ours_cmd(many, WORK / "out-many", 1), env)
+    wall, peak, samples, _ = timed(ours_cmd(many, WORK / "out-many", None), ours_env)  # defaults
     quarter = len(samples) // 4
     early = max(r for _, r in samples[quarter : 2 * quarter]) / 2**20
     late = max(r for _, r in samples[-quarter:]) / 2**20
     change = (late / early - 1) * 100
-    setting = f"--jobs 1 x {cores} threads"
-    log(f"\n200-image batch ({setting}): {wall:.1f} s, peak tree RSS {peak / 2**20:.0f} MB")
+    log(f"\n200-image batch (default settings): {wall:.1f} s, peak tree RSS {peak / 2**20:.0f} MB")
     log(f"  2nd-quarter peak {early:.0f} MB, last-quarter peak {late:.0f} MB ({change:+.1f}%)")
 
 
@@ -436,16 +363,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="batch comparison only, one rep")
-    parser.add_argument(
-        "--only", choices=["batch", "per-image", "cold", "arena", "gate", "flat", "growth"]
-    )
+    parser.add_argument("--only", choices=["batch", "per-image", "cold", "arena", "flat", "growth"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("-o", help=argparse.SUPPRESS)  # lets timed() find a folder to empty
     args = parser.parse_args()
     if args.child:
         name, arg = args.child
-        {"per-image": lambda: child_per_image(int(arg)), "arena": lambda: child_arena(arg),
-         "pool": lambda: child_pool(arg)}[name]()  # fmt: skip
+        {"per-image": lambda: child_per_image(int(arg)), "arena": lambda: child_arena(arg)}[name]()
         return
     WORK.mkdir(parents=True, exist_ok=True)
     photos = prepare_images()
@@ -454,7 +378,6 @@ def main() -> None:
         "per-image": lambda: per_image(args.reps),
         "cold": cold_start,
         "arena": arena,
-        "gate": lambda: gate(args.reps),
         "flat": lambda: flat(args.reps),
         "growth": lambda: growth(photos),
     }
