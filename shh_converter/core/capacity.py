@@ -42,6 +42,7 @@ AI_WORKER_BASE_MB = 90
 AI_SCRATCH_MB_AT_320 = 180
 AI_BYTES_PER_PIXEL = 6
 AI_BYTES_PER_PIXEL_FLATTENED = 16
+AI_ALPHA_BYTES_PER_PIXEL = 2  # a source with its own alpha: that channel and the product
 # multiprocessing's resource tracker, a small Python process on POSIX (not on Windows)
 HELPER_PROCESS_MB = 12 if os.name == "posix" else 0
 MEMORY_SHARE = 0.7  # leave the rest to the user's other programs
@@ -92,11 +93,16 @@ class BatchShape:
     room_bytes: int | None = None  # AI: memory the files in flight may take together
     bytes_per_pixel: int = AI_BYTES_PER_PIXEL  # AI: peak memory of a file in flight
 
-    def fits(self, in_flight: Sequence[int], pixels: int) -> bool:
-        """May a file of ``pixels`` start beside files of ``in_flight`` pixels? One always may."""
+    def cost(self, pixels: int, has_alpha: bool) -> int:
+        """Peak bytes of one file in flight (AI batches)."""
+        extra = AI_ALPHA_BYTES_PER_PIXEL if has_alpha else 0
+        return pixels * (self.bytes_per_pixel + extra)
+
+    def fits(self, in_flight: Sequence[int], cost: int) -> bool:
+        """May a file of ``cost`` bytes start beside files costing ``in_flight``? One always may."""
         if self.room_bytes is None or not in_flight:
             return True
-        return (sum(in_flight) + pixels) * self.bytes_per_pixel <= self.room_bytes
+        return sum(in_flight) + cost <= self.room_bytes
 
 
 def batch_shape(
@@ -168,15 +174,21 @@ def _largest_pixels(jobs: Sequence[Job]) -> int:
 
 def job_pixels(job: Job) -> int:
     """Pixels of ``job``'s image from its header (a guess from the file size if unreadable)."""
+    return job_header(job)[0]
+
+
+def job_header(job: Job) -> tuple[int, bool]:
+    """(pixels, has its own alpha) from ``job``'s header; a guess if it cannot be read."""
     from PIL import Image
 
     try:
         with warnings.catch_warnings():  # a huge header is the worker's to report, not ours
             warnings.simplefilter("ignore")
             with Image.open(job.source) as im:
-                return int(im.width * im.height)
+                alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
+                return int(im.width * im.height), alpha
     except Exception:  # HEIC without its plugin here, not an image: guess from the bytes
-        return file_size(job.source) * 4
+        return file_size(job.source) * 4, True
 
 
 class RssSampler:

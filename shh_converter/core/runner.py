@@ -90,7 +90,7 @@ class _Batch:
         self.pool: pool.Pool | None = None
         self.shape = capacity.BatchShape(1)
         self.started: set[int] = set()  # jobs already announced (a retried job is not again)
-        self.pixels: dict[int, int] = {}  # by job index, read from headers when needed
+        self.costs: dict[int, int] = {}  # by job index, from headers when needed (AI)
         self.passed_over: dict[int, int] = {}  # by job index: smaller files started first
 
     def run(self, workers: int | None) -> BatchFinished:
@@ -189,13 +189,13 @@ class _Batch:
     def _next_for(self, worker: pool.Worker, pending: deque[Job]) -> Job | None:
         """The first pending job ``worker`` may start now (suspects alone, within memory)."""
         assert self.pool is not None
-        in_flight = [self._pixels(job) for job in worker.jobs]
+        in_flight = [self._cost(job) for job in worker.jobs]
         head = pending[0]
         # Only a few ahead: keeps the order and bounds the header reads per loop.
         for job in itertools.islice(pending, LOOK_AHEAD):
             if not self.pool.can_take(worker, job):
                 continue
-            if self.shape.fits(in_flight, self._pixels(job) if in_flight else 0):
+            if self.shape.fits(in_flight, self._cost(job) if in_flight else 0):
                 if job is not head:
                     self.passed_over[head.index] = self.passed_over.get(head.index, 0) + 1
                 return job
@@ -203,12 +203,13 @@ class _Batch:
                 return None  # its turn: wait until it fits rather than leave it for last
         return None
 
-    def _pixels(self, job: Job) -> int:
+    def _cost(self, job: Job) -> int:
+        """Memory ``job`` takes while in flight (AI batches; 0 when nothing is budgeted)."""
         if self.shape.room_bytes is None:
-            return 0  # nothing to budget: do not read headers
-        if job.index not in self.pixels:
-            self.pixels[job.index] = capacity.job_pixels(job)
-        return self.pixels[job.index]
+            return 0  # do not read headers
+        if job.index not in self.costs:
+            self.costs[job.index] = self.shape.cost(*capacity.job_header(job))
+        return self.costs[job.index]
 
     # -- results ----------------------------------------------------------------------
 

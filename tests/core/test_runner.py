@@ -28,6 +28,7 @@ from shh_converter.core.settings import (
     BackgroundRemoval,
     EncodeOptions,
     Limits,
+    OutputFormat,
     Settings,
 )
 from shh_converter.core.state import Ledger
@@ -274,9 +275,14 @@ def test_ai_batches_share_one_process_and_budget_pixels(tmp_path: Path) -> None:
     # Memory room: the first file always starts; others only while they fit.
     assert capacity.batch_shape(many.jobs, lean).fits([], 10**9)
     assert not capacity.batch_shape(many.jobs, lean).fits([1000], 1000)
-    per_px = capacity.AI_BYTES_PER_PIXEL
-    room = capacity.BatchShape(1, 2, 2, room_bytes=10_000_000 * per_px)
+    room = capacity.BatchShape(1, 2, 2, room_bytes=10_000_000)
     assert room.fits([4_000_000], 6_000_000) and not room.fits([4_000_000], 6_000_001)
+    # What a file costs: its pixels, more with its own alpha, more still when flattened.
+    rgb, rgba = shape.cost(1_000_000, False), shape.cost(1_000_000, True)
+    assert 0 < rgb < rgba
+    jpeg = Settings(background_removal=removal, encode=EncodeOptions(format=OutputFormat.JPEG))
+    assert capacity.batch_shape(many.jobs, jpeg).cost(1_000_000, False) > rgb
+    assert capacity.job_header(many.jobs[0]) == (48 * 32, False)
     # Flat-colour removal needs no model: plain workers.
     flat = Settings(background_removal=BackgroundRemoval(enabled=True, mode=BackgroundMode.FLAT))
     assert capacity.batch_shape(many.jobs, flat).ai_threads is None
