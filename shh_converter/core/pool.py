@@ -331,11 +331,13 @@ def _return_big_blocks_to_the_os() -> None:
     AI batch). A fixed threshold turns that off. Windows' and macOS's allocators
     already return big blocks; elsewhere this does nothing.
     """
+    if not sys.platform.startswith("linux"):
+        return
     import ctypes
     import ctypes.util
 
     name = ctypes.util.find_library("c")
-    if not name or not sys.platform.startswith("linux"):
+    if not name:
         return
     try:
         libc = ctypes.CDLL(name)
