@@ -128,8 +128,8 @@ OPTIONS: tuple[Option, ...] = (
         NUM,
         450,
         _between(100, 1_000_000),
-        "Memory an AI background-removal batch aims to stay under: files wait for each"
-        " other rather than overlap beyond it (raise it to overlap big photos)",
+        "Memory an AI background-removal batch's processes aim to stay under: files wait"
+        " for each other rather than overlap beyond it (raise it to overlap big photos)",
     ),
     Option(
         "performance.enable_performance_logging",

@@ -45,6 +45,10 @@ AI_BYTES_PER_PIXEL_FLATTENED = 16
 AI_ALPHA_BYTES_PER_PIXEL = 2  # a source with its own alpha: that channel and the product
 # multiprocessing's resource tracker, a small Python process on POSIX (not on Windows)
 HELPER_PROCESS_MB = 12 if os.name == "posix" else 0
+# The runner's own process as the CLI runs it (~30 MB: it does not load numpy or
+# onnxruntime). A fixed figure, not the process's RSS: in the window that process
+# is the whole app, whose memory is not the batch's to budget.
+RUNNER_MB = 30
 MEMORY_SHARE = 0.7  # leave the rest to the user's other programs
 HEADER_SAMPLES = 8
 
@@ -115,8 +119,8 @@ def batch_shape(
     cores = cpu_budget()
     slots = max(1, min(requested or cores, cores, len(jobs)))
     budget = ai_budget_mb(settings)
-    fixed = process_rss_mb() + HELPER_PROCESS_MB + AI_WORKER_BASE_MB
-    fixed += inference_scratch_mb(removal.model)
+    scratch = inference_scratch_mb(removal.model)
+    fixed = RUNNER_MB + HELPER_PROCESS_MB + AI_WORKER_BASE_MB + scratch
     room = max(0.0, budget - fixed)
     log.info(
         "AI batch: %d file(s) at a time in one worker, %d inference thread(s), "
@@ -155,16 +159,6 @@ def inference_scratch_mb(model: str) -> float:
         return AI_SCRATCH_MB_AT_320
     area = (info.input_size / 320) ** 2
     return AI_SCRATCH_MB_AT_320 * area + (info.approx_mb if info.approx_mb > 10 else 0)
-
-
-def process_rss_mb() -> float:
-    """This (the runner's) process's resident memory now; 0 if it cannot be read."""
-    try:
-        import psutil
-
-        return float(psutil.Process().memory_info().rss / 2**20)
-    except Exception:  # pragma: no cover - psutil is a dependency
-        return 0.0
 
 
 def _largest_pixels(jobs: Sequence[Job]) -> int:
