@@ -53,13 +53,7 @@ _threads: int | None = None
 # One inference at a time in a process, on all its inference threads: an AI
 # worker runs several files at once (see pool), and two runs side by side would
 # only split the same cores while doubling the ~190 MB of scratch memory.
-_inference_gate: Any = threading.Lock()
-
-
-def set_inference_gate(lock: Any) -> None:
-    """Replace the lock around each inference (e.g. a multiprocessing lock shared by processes)."""
-    global _inference_gate
-    _inference_gate = lock
+_inference_gate = threading.Lock()
 
 
 def configure(workers: int = 1, threads: int | None = None) -> None:

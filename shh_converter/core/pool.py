@@ -10,10 +10,12 @@ on: when a worker dies (segfault, OOM killer, a test's ``os.kill``) or overruns
 the per-file timeout, that file fails with a clear message, its temp file is
 removed, and a fresh worker takes the dead one's place. When a worker that was on
 several files dies, nobody knows which file did it: those files are tried again,
-each alone in its worker ("suspects"), so only the guilty one fails. ``spawn`` everywhere, so Linux
-behaves like Windows, macOS and frozen PyInstaller apps (``freeze_support`` in
-``__main__`` starts the child there). Workers' log records travel back over the
-same pipe and are replayed in the main process, so log files and stderr get them.
+each alone in its worker ("suspects"), so only the guilty one fails.
+
+``spawn`` everywhere, so Linux behaves like Windows, macOS and frozen PyInstaller
+apps (``freeze_support`` in ``__main__`` starts the child there). Workers' log
+records travel back over the same pipe and are replayed in the main process, so
+log files and stderr get them.
 """
 
 from __future__ import annotations
