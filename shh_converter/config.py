@@ -126,10 +126,11 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "performance.ai_memory_mb",
         NUM,
-        450,
-        _between(100, 1_000_000),
+        0,
+        _between(0, 1_000_000),
         "Memory an AI background-removal batch's processes aim to stay under: files wait"
-        " for each other rather than overlap beyond it (raise it to overlap big photos)",
+        " for each other rather than overlap beyond it (0 = automatic: 450 MB on 2 cores,"
+        " 150 MB more per further core; raise it to overlap big photos)",
     ),
     Option(
         "performance.enable_performance_logging",
@@ -374,7 +375,7 @@ def limits_from(cfg: Config) -> Limits:
         timeout_seconds=timeout if timeout > 0 else None,
         max_batch=batch if batch > 0 else None,
         memory_budget_mb=float(cfg.get("performance.memory_warning_threshold_mb")),
-        ai_memory_mb=float(cfg.get("performance.ai_memory_mb")),
+        ai_memory_mb=float(cfg.get("performance.ai_memory_mb")) or None,
     )
 
 

@@ -179,6 +179,9 @@ def test_limits_from_config() -> None:
     assert config.workers_from(cfg) is None
     cfg.set("performance.max_concurrent_operations", 3)
     assert config.workers_from(cfg) == 3
+    assert limits.ai_memory_mb is None  # 0: automatic (capacity.auto_ai_memory_mb)
+    cfg.set("performance.ai_memory_mb", 600)
+    assert config.limits_from(cfg).ai_memory_mb == 600
 
 
 # -- the flags really gate (through the real CLI) ----------------------------------------

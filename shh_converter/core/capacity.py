@@ -49,6 +49,8 @@ HELPER_PROCESS_MB = 12 if os.name == "posix" else 0
 # onnxruntime). A fixed figure, not the process's RSS: in the window that process
 # is the whole app, whose memory is not the batch's to budget.
 RUNNER_MB = 30
+AI_TARGET_MB = 450  # automatic AI memory target on 2 cores (issue 3's goal) ...
+AI_TARGET_MB_PER_EXTRA_CORE = 150  # ... and per further core
 MEMORY_SHARE = 0.7  # leave the rest to the user's other programs
 HEADER_SAMPLES = 8
 
@@ -138,11 +140,20 @@ def batch_shape(
 def ai_budget_mb(settings: Settings) -> float:
     """The tightest of: the AI memory target, the general memory budget, 70% of free memory."""
     limits = settings.limits
-    known = [mb for mb in (limits.ai_memory_mb, limits.memory_budget_mb) if mb]
+    target = limits.ai_memory_mb or auto_ai_memory_mb(cpu_budget())
+    known = [mb for mb in (target, limits.memory_budget_mb) if mb]
     free = available_mb()
     if free is not None:
         known.append(free * MEMORY_SHARE)
     return min(known) if known else float("inf")
+
+
+def auto_ai_memory_mb(cores: int) -> float:
+    """The automatic AI memory target: 450 MB on 2 cores, 150 MB more per further core.
+
+    More cores only help if more files are in flight to keep them busy.
+    """
+    return AI_TARGET_MB + AI_TARGET_MB_PER_EXTRA_CORE * max(0, cores - 2)
 
 
 def inference_scratch_mb(model: str) -> float:

@@ -123,8 +123,9 @@ class Limits:
     # Memory the batch's processes should stay under (the config's warning threshold).
     memory_budget_mb: float | None = None
     # AI background removal aims lower still: files wait for each other rather than
-    # overlap beyond it (one file always runs, however big).
-    ai_memory_mb: float | None = 450
+    # overlap beyond it (one file always runs, however big). None: automatic, see
+    # capacity.auto_ai_memory_mb (450 MB on 2 cores, more with more cores).
+    ai_memory_mb: float | None = None
     max_batch: int | None = None  # files per batch; None = no limit
 
 
