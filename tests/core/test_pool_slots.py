@@ -50,7 +50,7 @@ def collect_until(workers: pool.Pool, count: int) -> list[tuple[Job, JobResult]]
     return done
 
 
-def test_one_worker_runs_two_files_at_once(tmp_path: Path) -> None:
+def test_one_worker_takes_two_files_and_returns_both(tmp_path: Path) -> None:
     jobs = [Job(i, noisy(tmp_path / f"{i}.bmp", 900 + i), tmp_path / "out" / f"{i}.webp")
             for i in range(2)]  # fmt: skip
     workers = started_pool(SLOW, slots=2)
