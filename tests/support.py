@@ -23,16 +23,24 @@ def manifest_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def run_cli(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-untyped-def]
-    """Run ``python -m shh_converter ARGS`` as a real subprocess; returns CompletedProcess."""
+def run_python(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-untyped-def]
+    """Run ``python ARGS`` (e.g. ``"-c", code``) in the repository as a real subprocess.
+
+    Text output captured; returns the CompletedProcess.
+    """
     return subprocess.run(
-        [sys.executable, "-m", "shh_converter", *args],
+        [sys.executable, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=kwargs.pop("cwd", REPO),
         **kwargs,
     )
+
+
+def run_cli(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-untyped-def]
+    """Run ``python -m shh_converter ARGS`` as a real subprocess; returns CompletedProcess."""
+    return run_python("-m", "shh_converter", *args, timeout=timeout, **kwargs)
 
 
 def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:

@@ -1,7 +1,6 @@
 """Rule 1 of the architecture: the engine never imports tkinter."""
 
-import subprocess
-import sys
+from support import run_python
 
 CHECK = r"""
 import builtins, importlib, pkgutil, sys
@@ -21,8 +20,6 @@ print(len(names))
 
 
 def test_every_core_module_imports_without_tkinter() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", CHECK], capture_output=True, text=True, timeout=120
-    )
+    done = run_python("-c", CHECK, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 5  # settings, jobs, events, errors, ... really imported

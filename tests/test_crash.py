@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from PIL import Image
+from support import run_python
 
 from shh_converter import __version__, crash, paths
 
@@ -16,9 +17,7 @@ PRELUDE = "from shh_converter import crash; crash.install_hooks(); "
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
     """A real Python process (inherits SHH_CONVERTER_HOME from the test fixture)."""
-    return subprocess.run(
-        [sys.executable, "-c", PRELUDE + code], capture_output=True, text=True, timeout=60
-    )
+    return run_python("-c", PRELUDE + code, timeout=60)
 
 
 def _reports() -> list[dict]:

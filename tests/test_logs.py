@@ -6,12 +6,12 @@ import logging
 import logging.handlers
 import re
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import run_python
 
 from shh_converter import config, logs, paths
 from shh_converter.core.events import BatchFinished, BatchStarted, FileFinished, FileStarted
@@ -141,7 +141,7 @@ def test_batch_id_on_every_line_of_a_batch_and_events_logged() -> None:
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    return run_python("-c", code, timeout=60)
 
 
 @pytest.mark.parametrize(("kind", "on_console"), [("gui", False), ("cli", True)])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
+
+from support import run_python
 
 from shh_converter import paths
 
@@ -17,9 +18,7 @@ SHOW = (
 
 
 def _dirs_in_subprocess(env: dict[str, str]) -> dict[str, str]:
-    proc = subprocess.run(
-        [sys.executable, "-c", SHOW], capture_output=True, text=True, timeout=60, env=env
-    )
+    proc = run_python("-c", SHOW, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from support import run_python
 
 from shh_converter import paths
 from shh_converter.core import background, bg_ai, models
@@ -194,9 +193,7 @@ def test_cold_start_imports_nothing_heavy(corpus: Path, tmp_path: Path) -> None:
         "heavy = ('rembg', 'pymatting', 'numba', 'skimage', 'pooch')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
-    )
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
 
@@ -216,9 +213,7 @@ def test_missing_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
         "except BackgroundRemovalError as exc:\n"
         "    print('ERROR', exc)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
-    )
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ERROR AI background removal is unavailable")
 
@@ -278,14 +273,7 @@ def test_alpha_matting_uses_per_user_numba_cache(corpus: Path, tmp_path: Path) -
     )
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     src = str(corpus / "rembg" / "inputs" / "car-1.jpg")
-    done = subprocess.run(
-        [sys.executable, "-c", code, src],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        env=env,
-        timeout=280,
-    )
+    done = run_python("-c", code, src, env=env, timeout=280)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = dict(line.split(" ", 1) for line in done.stdout.split("\n") if line)
     assert float(lines["iou"]) >= 0.9
@@ -339,9 +327,7 @@ def test_preflight_checks_without_loading_onnxruntime() -> None:
         "except BackgroundRemovalError as exc:\n"
         "    print('ERROR', exc)\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
-    )
+    done = run_python("-c", code, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stdout
     assert "ERROR AI background removal is unavailable: onnxruntime is not installed" in done.stdout

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from support import REPO, run_cli
+from support import REPO, run_cli, run_python
 
 from shh_converter import paths
 from shh_converter.core import background
@@ -48,9 +46,7 @@ def offline_env(tmp_path: Path) -> dict[str, str]:
 
 def test_blocker_really_blocks(offline_env: dict[str, str]) -> None:
     code = "import socket; socket.create_connection(('127.0.0.1', 9), timeout=1)"
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=offline_env, capture_output=True, text=True
-    )
+    done = run_python("-c", code, env=offline_env)
     assert done.returncode != 0 and "blocked by the offline test" in done.stderr
 
 

@@ -41,6 +41,15 @@ def started_pool(settings: Settings, slots: int) -> pool.Pool:
     return workers
 
 
+def one_worker_on(jobs: list[Job]) -> tuple[pool.Pool, pool.Worker]:
+    """A started two-slot pool whose one worker has been given ``jobs``."""
+    workers = started_pool(SLOW, slots=2)
+    worker = workers.idle()[0]
+    for job in jobs:
+        worker.give(job)
+    return workers, worker
+
+
 def collect_until(workers: pool.Pool, count: int) -> list[tuple[Job, JobResult]]:
     done: list[tuple[Job, JobResult]] = []
     deadline = time.monotonic() + 120
@@ -53,11 +62,8 @@ def collect_until(workers: pool.Pool, count: int) -> list[tuple[Job, JobResult]]
 def test_one_worker_takes_two_files_and_returns_both(tmp_path: Path) -> None:
     jobs = [Job(i, noisy(tmp_path / f"{i}.bmp", 900 + i), tmp_path / "out" / f"{i}.webp")
             for i in range(2)]  # fmt: skip
-    workers = started_pool(SLOW, slots=2)
+    workers, _ = one_worker_on(jobs)
     try:
-        worker = workers.idle()[0]
-        for job in jobs:
-            worker.give(job)
         assert workers.idle() == []  # both slots taken by one process
         done = collect_until(workers, 2)
     finally:
@@ -69,11 +75,8 @@ def test_one_worker_takes_two_files_and_returns_both(tmp_path: Path) -> None:
 def test_killed_on_two_files_each_is_retried_alone(tmp_path: Path) -> None:
     jobs = [Job(i, noisy(tmp_path / f"{i}.bmp", 1400 + i), tmp_path / "out" / f"{i}.webp")
             for i in range(2)]  # fmt: skip
-    workers = started_pool(SLOW, slots=2)
+    workers, worker = one_worker_on(jobs)
     try:
-        worker = workers.idle()[0]
-        for job in jobs:
-            worker.give(job)
         os.kill(worker.proc.pid, KILL)
         deadline = time.monotonic() + 30
         while not workers.retry:
@@ -104,11 +107,8 @@ def test_killed_on_two_files_each_is_retried_alone(tmp_path: Path) -> None:
 def test_a_timeout_spares_the_file_beside_it(tmp_path: Path) -> None:
     slow = Job(0, noisy(tmp_path / "slow.bmp", 2600), tmp_path / "out" / "slow.webp")
     other = Job(1, noisy(tmp_path / "other.bmp", 2500), tmp_path / "out" / "other.webp")
-    workers = started_pool(SLOW, slots=2)
+    workers, worker = one_worker_on([slow, other])
     try:
-        worker = workers.idle()[0]
-        worker.give(slow)
-        worker.give(other)
         worker.running[slow.index].since -= 60  # as if it had been at it for a minute
         late = workers.overdue(30)
         assert late == [slow]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from support import run_python
 
 pytestmark = pytest.mark.gui
 HEAVY = ("numpy", "onnxruntime", "rembg", "scipy", "requests", "psutil")
@@ -52,10 +51,7 @@ def test_heavy_imports_never_on_the_tk_thread(x_display, corpus, tmp_path):
         gui_tests=str(Path(__file__).parent), heavy=HEAVY,
         image=str(corpus / "rembg" / "inputs" / "car-1.jpg"), dest=str(tmp_path / "out"),
     )  # fmt: skip
-    res = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
-        cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
+    res = run_python("-c", script, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     report = json.loads(res.stdout.strip().splitlines()[-1])
     seen = report["seen"]
