@@ -145,11 +145,8 @@ class Pool:
     def pids(self) -> list[int]:
         return [w.proc.pid for w in self.workers if w.proc.pid is not None]
 
-    def running_jobs(self) -> list[Job]:
-        return [job for w in self.workers for job in w.jobs]
-
     def running_names(self) -> list[str]:
-        return [job.source.name for job in self.running_jobs()]
+        return [job.source.name for w in self.workers for job in w.jobs]
 
     def collect(self, timeout: float) -> list[tuple[Job, JobResult]]:
         """Wait up to ``timeout`` for messages; return finished jobs (dead workers' too)."""
