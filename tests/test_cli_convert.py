@@ -17,7 +17,7 @@ from PIL import Image
 from support import REPO, run_cli
 
 from shh_converter.cli import build_parser
-from shh_converter.cli_convert import settings_from_args
+from shh_converter.cli.convert import settings_from_args
 from shh_converter.core.atomic import TEMP_PREFIX
 from shh_converter.core.errors import UsageError
 from shh_converter.core.settings import OutputFormat, ResizeMode

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from shh_converter import config, paths
+from shh_converter import paths
 from shh_converter.core.settings import Settings
+from shh_converter.sidecars import config
 
 REVIEW_KEYS = (
     "features.background_removal_enabled",

@@ -359,11 +359,13 @@ def test_reject_messages_are_specific(name: str, tmp_path: Path) -> None:
 
 
 def _cli_available() -> bool:
-    return (Path(__file__).resolve().parent.parent / "shh_converter" / "cli_convert.py").exists()
+    return (
+        Path(__file__).resolve().parent.parent / "shh_converter" / "cli" / "convert.py"
+    ).exists()
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _cli_available(), reason="cli_convert.py not in the tree yet")
+@pytest.mark.skipif(not _cli_available(), reason="the CLI is not in the tree yet")
 def test_cli_over_whole_corpus(tmp_path: Path) -> None:
     report = tmp_path / "report.json"
     dest = tmp_path / "out"

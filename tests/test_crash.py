@@ -10,7 +10,8 @@ from pathlib import Path
 from PIL import Image
 from support import run_python
 
-from shh_converter import __version__, crash, paths
+from shh_converter import __version__, paths
+from shh_converter.sidecars import crash
 
 PRELUDE = "from shh_converter import crash; crash.install_hooks(); "
 
@@ -117,10 +118,10 @@ def test_killed_worker_during_a_real_batch_leaves_a_report(tmp_path: Path) -> No
 
     import psutil
 
-    from shh_converter import logs
     from shh_converter.core import plan, runner
     from shh_converter.core.events import FileStarted
     from shh_converter.core.settings import Settings
+    from shh_converter.sidecars import logs
 
     src = tmp_path / "in"
     src.mkdir()

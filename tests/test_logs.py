@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 from support import run_python
 
-from shh_converter import config, logs, paths
+from shh_converter import paths
 from shh_converter.core.events import BatchFinished, BatchStarted, FileFinished, FileStarted
 from shh_converter.core.jobs import Job, JobResult
 from shh_converter.core.settings import BackgroundRemoval, Settings
-from shh_converter.memory import MemoryMonitor
+from shh_converter.sidecars import config, logs
+from shh_converter.sidecars.memory import MemoryMonitor
 
 LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR)\s* \[(?P<thread>[^\]]+)\] "

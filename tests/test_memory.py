@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from shh_converter import config, memory
 from shh_converter.core.jobs import JobResult
+from shh_converter.sidecars import config, memory
 
 CHILD = (
     "import sys, time; blob = bytearray(200 * 1024 * 1024); "
@@ -62,7 +62,7 @@ def test_process_tree_rss_includes_children() -> None:
 
 def test_warning_above_threshold_and_job_gate(caplog: pytest.LogCaptureFixture) -> None:
     low = memory.MemoryMonitor(threshold_mb=16)  # any Python process uses more
-    with caplog.at_level(logging.WARNING, logger="shh_converter.memory"):
+    with caplog.at_level(logging.WARNING, logger="shh_converter.sidecars.memory"):
         low.sample()
         low.sample()
     warnings = [r for r in caplog.records if "warning threshold" in r.getMessage()]
@@ -99,7 +99,7 @@ def test_batch_summary(caplog: pytest.LogCaptureFixture) -> None:
     assert stats["average_seconds"] == pytest.approx(sum(times) / 3)
     assert stats["success_rate"] == pytest.approx(2 / 3)
     assert stats["peak_mb"] == pytest.approx(monitor.peak_mb, abs=0.1)
-    with caplog.at_level(logging.INFO, logger="shh_converter.memory"):
+    with caplog.at_level(logging.INFO, logger="shh_converter.sidecars.memory"):
         monitor.log_summary()
     assert "success rate 67%" in caplog.text
     assert monitor.summary()["files"] == 0  # counting starts afresh for the next batch

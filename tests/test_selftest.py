@@ -10,7 +10,8 @@ from pathlib import Path
 
 from support import REPO, run_cli, start_xvfb
 
-from shh_converter import paths, selftest
+from shh_converter import paths
+from shh_converter.sidecars import selftest
 
 
 def _no_display_env() -> dict[str, str]:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from shh_converter import config, shutdown
 from shh_converter.core.events import CancelToken
+from shh_converter.sidecars import config, shutdown
 
 # A small app: a batch thread that works until cancelled, a memory monitor, a
 # config with window state, three clean-ups; it waits for a signal.
@@ -23,7 +23,7 @@ import sys, threading, time
 from pathlib import Path
 from shh_converter import config, logs, shutdown
 from shh_converter.core.events import CancelToken
-from shh_converter.memory import MemoryMonitor
+from shh_converter.sidecars.memory import MemoryMonitor
 
 out = Path(sys.argv[1]); stuck = sys.argv[2] == "stuck"
 logs.setup(kind="gui")

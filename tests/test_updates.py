@@ -12,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from shh_converter import __version__, config, updates
+from shh_converter import __version__
+from shh_converter.sidecars import config, updates
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):

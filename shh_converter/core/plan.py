@@ -1,16 +1,8 @@
-"""Inputs -> a list of :class:`~shh_converter.core.jobs.Job`: discovery, names, conflicts.
+"""Inputs -> a list of :class:`~shh_converter.core.jobs.Job`: output names, conflicts.
 
 Rules (the tests hold us to them):
 
-* **Discovery.** A file named on the command line (or dropped) is always taken,
-  whatever its extension: the format is detected from the content later, so a
-  non-image gets a clear per-file "not an image" failure. A folder contributes
-  every regular file in it (``recursive``: in its subfolders too, mirrored under
-  the destination) except hidden and system files (``.*``, ``Thumbs.db``,
-  ``desktop.ini``, Windows hidden/system attributes) -- which also covers our own
-  ``.shh-partial-*`` temps and the resume ledger -- and except files the ledger of
-  that folder lists as our outputs. A destination inside a source folder is not
-  walked. A missing input becomes a failed job, so it is reported like any file.
+* **Discovery** is :mod:`.discover` (the one walk of both front ends).
 * **Names.** ``settings.name_template`` with the fields in :data:`TEMPLATE_FIELDS`;
   ``/`` in the template makes subfolders. Every part is made legal on Windows and
   the result can never leave the destination (``..``, absolute paths, drive letters
@@ -26,13 +18,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-import stat
 import string
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import clean_stale_temps
+from .discover import Found, discover, key
 from .errors import UsageError
 from .jobs import Job
 from .settings import ConflictPolicy, Settings
@@ -49,7 +41,6 @@ TEMPLATE_FIELDS = {
     "index": "position in the batch, from 1 (e.g. {index:03d})",
     "format": "output format (webp, jpeg, png, avif)",
 }
-JUNK_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"}
 WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
     f"{p}{n}" for p in ("COM", "LPT") for n in "123456789"
 }
@@ -73,13 +64,6 @@ class Plan:
     @property
     def to_convert(self) -> list[Job]:
         return [j for j in self.jobs if not j.skip_reason and not j.error]
-
-
-@dataclass(frozen=True)
-class _Found:
-    source: Path
-    subdir: tuple[str, ...] = ()  # folder relative to the input folder (mirrored under dest)
-    error: str | None = None
 
 
 def validate_template(template: str) -> None:
@@ -107,90 +91,14 @@ def plan_batch(
     validate_template(settings.name_template)
     dest = Path(os.path.abspath(dest))
     book = LedgerBook()
-    found = _discover([Path(p) for p in inputs], dest, recursive, book)
+    found = discover([Path(p) for p in inputs], dest, recursive, book)
     limit = settings.limits.max_batch
     if limit is not None and len(found) > limit:
         raise BatchTooLargeError(f"{len(found)} files is more than the limit of {limit} per batch")
-    namer = _Namer(dest, settings, book, {_key(f.source) for f in found})
+    namer = _Namer(dest, settings, book, {key(f.source) for f in found})
     jobs = [namer.job(i, f) for i, f in enumerate(found)]
     removed = sum(clean_stale_temps(folder) for folder in {j.output.parent for j in jobs})
     return Plan(jobs=jobs, dest=dest, removed_temps=removed)
-
-
-# -- discovery ------------------------------------------------------------------------
-
-
-def _discover(inputs: list[Path], dest: Path, recursive: bool, book: LedgerBook) -> list[_Found]:
-    seen: set[str] = set()
-    found: list[_Found] = []
-    for raw in inputs:
-        path = Path(os.path.abspath(raw))
-        if path.is_dir():
-            items = list(_walk(path, dest, recursive, book))
-        elif path.is_file():
-            items = [_Found(path)]
-        elif path.exists():
-            items = [_Found(path, error="not a regular file")]
-        else:
-            items = [_Found(path, error="file not found")]
-        for item in items:
-            if _key(item.source) not in seen:
-                seen.add(_key(item.source))
-                found.append(item)
-    return found
-
-
-def _walk(root: Path, dest: Path, recursive: bool, book: LedgerBook) -> Iterator[_Found]:
-    """Regular, non-hidden files under ``root``, sorted, skipping the destination tree."""
-    for folder, subdir in _folders(root, dest, recursive):
-        # Destination == source folder: outputs of earlier runs sit beside the sources.
-        ours = book.for_folder(folder).outputs() if folder == dest.joinpath(*subdir) else set()
-        for entry in _sorted_entries(folder):
-            if entry.is_file() and not _is_hidden(entry) and entry.name not in ours:
-                yield _Found(Path(entry.path), subdir)
-
-
-def _folders(root: Path, dest: Path, recursive: bool) -> Iterator[tuple[Path, tuple[str, ...]]]:
-    yield root, ()
-    if not recursive:
-        return
-    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
-    while stack:
-        folder, subdir = stack.pop(0)
-        for entry in _sorted_entries(folder):
-            if not entry.is_dir(follow_symlinks=False) or _is_hidden(entry):
-                continue
-            child = Path(entry.path)
-            if child == dest:
-                continue  # a destination inside the source: never read outputs back in
-            yield child, (*subdir, entry.name)
-            stack.append((child, (*subdir, entry.name)))
-
-
-def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as it:
-            entries = list(it)
-    except OSError as exc:
-        log.warning("cannot list %s: %s", folder, exc)
-        return []
-    return sorted(entries, key=lambda e: (e.name.casefold(), e.name))
-
-
-def _is_hidden(entry: os.DirEntry[str]) -> bool:
-    if entry.name.startswith(".") or entry.name.casefold() in JUNK_NAMES:
-        return True
-    try:
-        attrs = getattr(entry.stat(), "st_file_attributes", 0)  # Windows only
-    except OSError:
-        return True  # a broken link or a file that vanished: nothing to convert
-    hidden = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 2) | getattr(stat, "FILE_ATTRIBUTE_SYSTEM", 4)
-    return bool(attrs & hidden)
-
-
-def _key(path: Path) -> str:
-    """Collision key: case-insensitive everywhere, so a plan is valid on Windows and macOS too."""
-    return os.path.normcase(str(path)).casefold()
 
 
 # -- naming and conflicts ---------------------------------------------------------------
@@ -207,19 +115,19 @@ class _Namer:
         self.taken: set[str] = set()
         self.fingerprint = settings.fingerprint()
 
-    def job(self, index: int, found: _Found) -> Job:
+    def job(self, index: int, found: Found) -> Job:
         folder = self.dest.joinpath(*(sanitise_part(p) for p in found.subdir))
         wanted = folder / output_name(self.settings, found.source, index)
         if found.error:
             return Job(index=index, source=found.source, output=wanted, error=found.error)
         output, skip = self._resolve(wanted, found.source)
-        self.taken.add(_key(output))
+        self.taken.add(key(output))
         return Job(index=index, source=found.source, output=output, skip_reason=skip)
 
     def _resolve(self, wanted: Path, source: Path) -> tuple[Path, str | None]:
         policy = self.settings.on_conflict
         for n, candidate in enumerate(_numbered(wanted)):
-            if _key(candidate) in self.taken or _key(candidate) in self.sources:
+            if key(candidate) in self.taken or key(candidate) in self.sources:
                 continue  # claimed by this batch, or a source: never a target
             if not os.path.lexists(candidate):
                 return candidate, None

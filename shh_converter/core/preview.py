@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from . import convert, imageio
+from . import convert, encode, imageio
 from .events import CancelToken
 from .resize import plan_geometry
 from .settings import ResizeMode, ResizeOptions, Settings
@@ -80,14 +80,14 @@ def _display(img: Image.Image, max_side: int) -> Image.Image:
     return shown
 
 
-def _encode_size(processed: convert.Processed, settings: Settings) -> int:
+def _encode_size(processed: encode.Processed, settings: Settings) -> int:
     buffer = io.BytesIO()
-    convert.encode(processed, settings, buffer)
+    encode.encode(processed, settings, buffer)
     return buffer.tell()
 
 
 def _encoded_bytes(
-    source: Path, settings: Settings, processed: convert.Processed, cancel: CancelToken | None
+    source: Path, settings: Settings, processed: encode.Processed, cancel: CancelToken | None
 ) -> tuple[int, bool]:
     final = processed.final_size
     shown = processed.output_size

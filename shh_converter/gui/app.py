@@ -125,7 +125,7 @@ def _warm_up() -> None:
 
 def run_app(paths_in: list[Path]) -> int:
     """Open the main window; ``paths_in`` are queued as if dropped. Returns the exit code."""
-    from .. import crash, logs, shutdown
+    from ..sidecars import crash, logs, shutdown
 
     cfg = load_config()
     logs.setup(kind="gui", cfg=cfg)

@@ -109,8 +109,8 @@ def run_jobs(
     then posted to the window. ``monitor`` (a MemoryMonitor) holds back new jobs
     while memory is short.
     """
-    from .. import logs
     from ..core import runner
+    from ..sidecars import logs
 
     logger = logs.EventLogger(settings, monitor)
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
 from typing import Any
 
-from .. import shutdown
 from ..core.events import BatchFinished
 from ..core.settings import BackgroundMode, Settings
+from ..sidecars import shutdown
 from . import dialogs
 from .adding import FileAdder, FilesDone, FilesProbed
 from .batch import RUNNER_EVENTS, BatchSession, JobsPlanned
@@ -67,7 +67,7 @@ class Controller:
         """After the window shows: the memory monitor (started in a thread) and its readout."""
 
         def start() -> None:
-            from ..memory import MemoryMonitor  # psutil: imported off the Tk thread
+            from ..sidecars.memory import MemoryMonitor  # psutil: imported off the Tk thread
 
             monitor = MemoryMonitor.from_config(self.prefs.cfg).start()
             self.ui.post(lambda: self._monitor_ready(monitor))
@@ -224,7 +224,7 @@ class Controller:
         self.prefs.set_settings(settings)
         if dest.is_dir():
             self.prefs.set_last_folder("output", dest)
-        from .. import config
+        from ..sidecars import config
 
         # A preview still computing would only compete with the batch for the CPU.
         if self.view.preview.state_text == "working":
@@ -242,7 +242,7 @@ class Controller:
 
     def with_limits(self, settings: Settings) -> Settings:
         """The config's safety limits (size, timeout, batch size) applied to the settings."""
-        from .. import config
+        from ..sidecars import config
 
         return dataclasses.replace(settings, limits=config.limits_from(self.prefs.cfg))
 

@@ -76,7 +76,7 @@ class Extras:
             self.routine.track_thread(self.update_thread)
 
     def _check(self, cfg: Any, manual: bool) -> None:
-        from .. import updates  # worker thread: never touches Tk, only posts
+        from ..sidecars import updates  # worker thread: never touches Tk, only posts
 
         result = updates.check(cfg, force=manual)
         self._post(lambda: self._show_update(result, manual))
@@ -112,7 +112,7 @@ class Extras:
         """Tk's hook for an exception in a callback: report it, tell the user, keep going."""
         report: Path | None = None
         try:
-            from .. import crash
+            from ..sidecars import crash
 
             report = crash.tk_callback_hook(exc_type, exc, tb)  # logs it too
         except Exception:  # the report itself failed: at least the log has it

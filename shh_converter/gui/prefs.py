@@ -1,6 +1,6 @@
 """What the window remembers (through the config sidecar) and the named presets.
 
-:class:`Prefs` is a thin typed layer over ``shh_converter.config``: the window
+:class:`Prefs` is a thin typed layer over ``shh_converter.sidecars.config``: the window
 reads and writes its keys here, in one place, so the key names are not spread
 over the widgets. Presets are whole :class:`Settings` stored by name; built-ins
 cannot be deleted or overwritten.
@@ -50,7 +50,7 @@ BUILTIN_PRESETS: dict[str, Settings] = {
 
 def load_config() -> Any:
     """The app's config object (defaults written on first run; never raises for bad files)."""
-    from .. import config
+    from ..sidecars import config
 
     return config.load()
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from shh_converter.core import convert
+from shh_converter.core import convert, encode
 from shh_converter.core.jobs import Job
 from shh_converter.core.settings import (
     BackgroundRemoval,
@@ -315,7 +315,7 @@ def test_encode_to_memory_matches_file(tmp_path: Path) -> None:
     photo().save(src)
     s = settings()
     buffer = io.BytesIO()
-    convert.encode(convert.process_image(src, s), s, buffer)
+    encode.encode(convert.process_image(src, s), s, buffer)
     result = run(src, tmp_path / "o.webp", s)
     assert buffer.tell() == result.bytes_out
 
@@ -360,7 +360,7 @@ def test_formats_table_normalises_modes(fmt: str, mode: str, want: str) -> None:
 
 def test_near_lossless_levels() -> None:
     img = photo((64, 64))
-    assert convert.near_lossless(img, 100) is img
+    assert encode.near_lossless(img, 100) is img
     for level, worst in ((80, 1), (40, 4), (0, 16)):
-        out = np.asarray(convert.near_lossless(img, level), dtype=int)
+        out = np.asarray(encode.near_lossless(img, level), dtype=int)
         assert np.abs(out - np.asarray(img, dtype=int)).max() <= worst

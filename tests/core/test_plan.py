@@ -12,10 +12,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from shh_converter.core.atomic import TEMP_PREFIX
+from shh_converter.core.discover import JUNK_NAMES as JUNK
 from shh_converter.core.errors import UsageError
-from shh_converter.core.plan import (
-    JUNK_NAMES as JUNK,
-)
 from shh_converter.core.plan import (
     BatchTooLargeError,
     output_name,

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from guikit import close_app, make_app, pump_for, pump_until
 
-from shh_converter import __version__, config, paths
+from shh_converter import __version__, paths
+from shh_converter.sidecars import config
 
 pytestmark = pytest.mark.gui
 REPO = Path(__file__).resolve().parents[2]

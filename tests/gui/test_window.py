@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from guikit import close_app, make_app, pump_for, pump_until, screenshot
 
-from shh_converter import config
 from shh_converter.core.settings import OutputFormat, ResizeMode
 from shh_converter.gui import controller as controller_mod
 from shh_converter.gui.prefs import BUILTIN_PRESETS
+from shh_converter.sidecars import config
 
 pytestmark = pytest.mark.gui
 

@@ -40,7 +40,8 @@ sys.path.insert(0, str(REPO))
 
 from PIL import Image  # noqa: E402
 
-from shh_converter.core.convert import convert_job, encode, process_image  # noqa: E402
+from shh_converter.core.convert import convert_job, process_image  # noqa: E402
+from shh_converter.core.encode import encode  # noqa: E402
 from shh_converter.core.jobs import Job  # noqa: E402
 from shh_converter.core.resize import plan_geometry  # noqa: E402
 from shh_converter.core.settings import (  # noqa: E402

@@ -73,8 +73,8 @@ def child_launch(mode: str, t0: float) -> None:
         root.bind("<Expose>", lambda e: mark("expose"), add="+")
         ttk.Label(root, text="hello").pack()
     else:  # what run_app does, with the two bindings added before tkdnd maps the root
-        from shh_converter import crash, logs
         from shh_converter.gui.app import App, load_config, make_root
+        from shh_converter.sidecars import crash, logs
 
         cfg = load_config()
         logs.setup(kind="gui", cfg=cfg)

@@ -36,11 +36,12 @@ os.environ["SHH_CONVERTER_HOME"] = tempfile.mkdtemp(prefix="bench-sidecars-")
 import psutil  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from shh_converter import config, logs, paths, startup  # noqa: E402
+from shh_converter import paths  # noqa: E402
 from shh_converter.core.plan import plan_batch  # noqa: E402
 from shh_converter.core.runner import run_batch  # noqa: E402
 from shh_converter.core.settings import Settings  # noqa: E402
-from shh_converter.memory import MemoryMonitor  # noqa: E402
+from shh_converter.sidecars import config, logs, startup  # noqa: E402
+from shh_converter.sidecars.memory import MemoryMonitor  # noqa: E402
 
 
 def _median_time(func: Callable[[], object], repeats: int) -> float:

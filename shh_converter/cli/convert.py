@@ -21,13 +21,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .cli_output import Printer
-from .core.atomic import atomic_write
-from .core.errors import UsageError
-from .core.events import BatchFinished, CancelToken
-from .core.jobs import Job
-from .core.settings import (
+from .. import __version__
+from ..core.atomic import atomic_write
+from ..core.errors import UsageError
+from ..core.events import BatchFinished, CancelToken
+from ..core.jobs import Job
+from ..core.settings import (
     BackgroundMode,
     BackgroundRemoval,
     ConflictPolicy,
@@ -40,6 +39,7 @@ from .core.settings import (
     Settings,
     parse_color,
 )
+from .output import Printer
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +341,7 @@ def background_removal_from_args(args: argparse.Namespace) -> BackgroundRemoval:
 
 def limits_from_args(args: argparse.Namespace) -> Limits:
     """Safety limits for this run. The single place where config-file limits come in."""
-    from . import config, startup  # sidecars: the config's feature flags
+    from ..sidecars import config, startup  # sidecars: the config's feature flags
 
     return config.limits_from(startup.current_config())
 
@@ -377,8 +377,8 @@ def check_paths(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``convert`` command: plan, run, print, report. Returns the exit code."""
-    from . import startup
-    from .core import plan, runner
+    from ..core import plan, runner
+    from ..sidecars import startup
 
     if args.quiet and args.verbose:
         raise UsageError("--quiet and --verbose do not go together")
@@ -410,8 +410,8 @@ def _background_preflight(settings: Settings, continue_without: bool) -> Setting
     With ``--continue-without-bg`` the batch runs without removal instead, after
     one warning; it is never silently dropped.
     """
-    from .core import background
-    from .core.errors import BackgroundRemovalError
+    from ..core import background
+    from ..core.errors import BackgroundRemovalError
 
     try:
         background.preflight(settings.background_removal)
@@ -441,7 +441,7 @@ def exit_code(finished: BatchFinished) -> int:
 
 def _setup_logging(args: argparse.Namespace) -> None:
     """Log to stderr; the sidecars' ``logs.setup`` replaces this with file logging."""
-    from . import startup
+    from ..sidecars import startup
 
     if startup.started():  # cli.main set up the log file and the console already
         return

@@ -6,7 +6,7 @@
 installed, SIGTERM routed to the Ctrl-C path. Commands read the loaded config
 with :func:`current_config`.
 
-``cli_convert`` wraps its batch in :func:`batch_sidecars`: a memory monitor (the
+``cli.convert`` wraps its batch in :func:`batch_sidecars`: a memory monitor (the
 runner's ``memory_guard``) and the event logger (each file, background-removal
 attempt and the batch summary in the log file).
 """
@@ -20,10 +20,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import __version__, config, crash, logs, shutdown
-from .core.events import Event, EventCallback
-from .core.jobs import Job
-from .core.settings import Settings
+from .. import __version__
+from ..core.events import Event, EventCallback
+from ..core.jobs import Job
+from ..core.settings import Settings
+from . import config, crash, logs, shutdown
 from .memory import MemoryMonitor
 
 log = logging.getLogger(__name__)
@@ -62,7 +63,7 @@ def current_config() -> config.Config:
 
 def check_feature_flags(settings: Settings, cfg: Any = None) -> None:
     """Refuse what the config's feature flags turn off (``UsageError``: exit 2)."""
-    from .core.errors import UsageError
+    from ..core.errors import UsageError
 
     cfg = cfg if cfg is not None else current_config()
     if settings.background_removal.enabled and not cfg.get("features.background_removal_enabled"):

@@ -12,7 +12,7 @@ import json
 import logging
 from typing import Any
 
-from . import __version__
+from .. import __version__
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def register(subparsers: Any) -> None:
 def check_update(args: argparse.Namespace) -> int:
     """Print the update check's JSON; always exit 0."""
     try:
-        from . import config, updates
+        from ..sidecars import config, updates
 
         result = updates.check(config.load(), force=args.force).to_dict()
     except Exception as exc:  # the contract: JSON and exit 0, whatever happened
@@ -62,12 +62,12 @@ def check_update(args: argparse.Namespace) -> int:
 
 def self_test(args: argparse.Namespace) -> int:
     """Print the self-test report; exit 0 only when no check failed."""
-    from . import selftest
+    from ..sidecars import selftest
 
     only = args.only or None
     unknown = sorted(set(only or ()) - set(selftest.CHECKS))
     if unknown:
-        from .core.errors import UsageError
+        from ..core.errors import UsageError
 
         raise UsageError(f"unknown check {unknown[0]!r}: choose from {', '.join(selftest.CHECKS)}")
     report = selftest.run(only)

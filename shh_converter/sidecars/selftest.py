@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from . import __version__, paths
+from .. import __version__, paths
 
 MODEL_MD5 = {"u2netp": "8e83ca70e441ab06c318d82300c84806"}
 MODEL_SIDE = 320  # u2netp's input: float32 [1, 3, 320, 320] named "input.1"

@@ -17,16 +17,16 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from . import __version__
-from .core.errors import UsageError
+from .. import __version__
+from ..core.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 # One module per command; each has register(subparsers).
 COMMAND_MODULES = (
-    "shh_converter.cli_convert",
-    "shh_converter.cli_models",
-    "shh_converter.cli_tools",
+    "shh_converter.cli.convert",
+    "shh_converter.cli.models",
+    "shh_converter.cli.tools",
 )
 
 
@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _start_sidecars(args: argparse.Namespace) -> None:
     """Config, log file, crash hooks (``startup.startup``); a failure never stops a command."""
     try:
-        from .startup import startup
+        from ..sidecars.startup import startup
 
         startup(
             "cli",

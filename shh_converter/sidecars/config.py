@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import paths
-from .core.atomic import atomic_write
-from .core.settings import Limits
+from .. import paths
+from ..core.atomic import atomic_write
+from ..core.settings import Limits
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import paths
-from .core.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted
+from .. import paths
+from ..core.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted
 
 if TYPE_CHECKING:
-    from .core.settings import Settings
+    from ..core.settings import Settings
     from .memory import MemoryMonitor
 
 log = logging.getLogger(__name__)
@@ -225,7 +225,7 @@ class EventLogger:
     """Logs a batch's events; call it with each runner event (it is an ``on_event``).
 
     ``settings`` tells whether background removal was attempted; ``monitor`` (a
-    :class:`~shh_converter.memory.MemoryMonitor`) supplies memory figures and the
+    :class:`~shh_converter.sidecars.memory.MemoryMonitor`) supplies memory figures and the
     end-of-batch summary (average time per file, success rate, peak memory).
     """
 

@@ -18,7 +18,7 @@
 
 Call points: the GUI runs :func:`check` in its own thread or uses
 :func:`check_in_background` (the callback runs in that thread: post it to Tk's
-queue); ``shh-converter check-update`` (``cli_tools``) prints :meth:`UpdateResult.to_dict`.
+queue); ``shh-converter check-update`` (``cli.tools``) prints :meth:`UpdateResult.to_dict`.
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from typing import Any
 import requests
 from packaging.version import InvalidVersion, Version
 
-from . import __version__, paths
-from .core.atomic import atomic_write
+from .. import __version__, paths
+from ..core.atomic import atomic_write
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import sys
 import time
 from typing import Any
 
-from .core import models
-from .core.errors import UsageError
+from ..core import models
+from ..core.errors import UsageError
 
 EXIT_OK, EXIT_FAILED = 0, 1
 

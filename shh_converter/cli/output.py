@@ -12,7 +12,7 @@ import sys
 from types import TracebackType
 from typing import Any
 
-from .core.events import BatchFinished, Event, FileFinished, Progress
+from ..core.events import BatchFinished, Event, FileFinished, Progress
 
 
 def _human(n: float) -> str:

@@ -38,13 +38,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from . import __version__, paths
-from .core.atomic import atomic_write
-from .core.jobs import file_size
+from .. import __version__, paths
+from ..core.atomic import atomic_write
+from ..core.jobs import file_size
 
 if TYPE_CHECKING:
-    from .core.jobs import JobResult
-    from .core.settings import Settings
+    from ..core.jobs import JobResult
+    from ..core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import psutil
 
-from .core.jobs import Job, JobResult
+from ..core.jobs import Job, JobResult
 
 log = logging.getLogger(__name__)
 

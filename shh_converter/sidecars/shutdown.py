@@ -30,8 +30,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..core.events import CancelToken
 from . import logs
-from .core.events import CancelToken
 
 log = logging.getLogger(__name__)
 
