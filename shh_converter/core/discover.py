@@ -12,15 +12,23 @@ The one walk both front ends use (the CLI's arguments, the window's drops and
   ``desktop.ini``, Windows hidden/system attributes) -- which also covers our own
   ``.shh-partial-*`` temps and the resume ledger -- and except files the ledger of
   that folder lists as our outputs. The destination (and anything under it) is
-  never walked, so outputs are never read back in as inputs.
+  never walked, so outputs are never read back in as inputs. Links to folders
+  are not followed (no loops, no walking out of the tree).
+* Nothing the walk meets stops it. An entry that cannot be read -- a symbolic
+  link loop, a dangling link, a folder or file without permission, a name the
+  file system cannot decode, a pipe or device -- becomes one :class:`Found` with
+  an ``error`` (reported like any failed file, with :func:`describe_os_error`'s
+  reason), and the walk goes on with the next entry.
 * A missing input becomes an entry with an error, reported like any file.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +38,17 @@ from .state import LedgerBook
 log = logging.getLogger(__name__)
 
 JUNK_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"}
+HIDDEN_ATTRIBUTES = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 2) | getattr(
+    stat, "FILE_ATTRIBUTE_SYSTEM", 4
+)
+_REASONS = {
+    errno.ELOOP: "symbolic link loop",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENAMETOOLONG: "path too long",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.EIO: "input/output error (damaged disk or lost network drive)",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +61,27 @@ class Found:
 
 
 def key(path: Path) -> str:
-    """Collision key: case-insensitive everywhere, so a plan is valid on Windows and macOS too."""
-    return os.path.normcase(str(path)).casefold()
+    """Collision key: case- and normalisation-insensitive everywhere.
+
+    So a plan is valid on Windows and macOS too: their file systems take ``A.webp``
+    and ``a.webp`` -- and macOS also ``é`` composed (NFC) and decomposed (NFD) -- for
+    the same name.
+    """
+    return unicodedata.normalize("NFC", os.path.normcase(str(path))).casefold()
+
+
+def describe_os_error(exc: OSError, path: Path | None = None) -> str:
+    """A short reason for a user ("symbolic link loop", "permission denied", ...).
+
+    ``ENOENT`` on a path that is itself a link means the link's target is gone.
+    """
+    if exc.errno == errno.ENOENT:
+        if path is not None and os.path.islink(path):
+            return "broken link: its target does not exist"
+        return "file not found"
+    if exc.errno in _REASONS:
+        return _REASONS[exc.errno]
+    return exc.strerror or type(exc).__name__
 
 
 def discover(
@@ -55,14 +93,11 @@ def discover(
     found: list[Found] = []
     for raw in inputs:
         path = Path(os.path.abspath(raw))
-        if path.is_dir():
+        kind, error = _classify(path)
+        if kind == "dir":
             items = list(_walk(path, dest, recursive, book))
-        elif path.is_file():
-            items = [Found(path)]
-        elif path.exists():
-            items = [Found(path, error="not a regular file")]
         else:
-            items = [Found(path, error="file not found")]
+            items = [Found(path, error=error)]
         for item in items:
             if key(item.source) not in seen:
                 seen.add(key(item.source))
@@ -70,49 +105,96 @@ def discover(
     return found
 
 
+def _classify(path: Path) -> tuple[str, str | None]:
+    """("dir" | "file" | "bad", reason) for an input named by the user."""
+    undecodable = _undecodable_name(path.name)
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        return "bad", describe_os_error(exc, path)
+    if stat.S_ISDIR(mode):
+        return "dir", None
+    if undecodable:
+        return "bad", undecodable
+    if stat.S_ISREG(mode):
+        return "file", None
+    return "bad", "not a regular file (a pipe, socket or device)"
+
+
 def _walk(root: Path, dest: Path, recursive: bool, book: LedgerBook) -> Iterator[Found]:
-    """Regular, non-hidden files under ``root``, sorted, skipping the destination tree."""
-    for folder, subdir in _folders(root, dest, recursive):
+    """Regular, non-hidden files under ``root``, sorted, skipping the destination tree.
+
+    Folders are walked breadth first, each folder's files before its subfolders.
+    """
+    queue: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    while queue:
+        folder, subdir = queue.pop(0)
+        try:
+            entries = _sorted_entries(folder)
+        except OSError as exc:
+            reason = describe_os_error(exc, folder)
+            log.warning("cannot open folder %s: %s", folder, reason)
+            yield Found(folder, subdir[:-1], error=f"cannot open this folder: {reason}")
+            continue
         # Destination == source folder: outputs of earlier runs sit beside the sources.
         ours = book.for_folder(folder).outputs() if folder == dest.joinpath(*subdir) else set()
-        for entry in _sorted_entries(folder):
-            if entry.is_file() and not _is_hidden(entry) and entry.name not in ours:
-                yield Found(Path(entry.path), subdir)
-
-
-def _folders(root: Path, dest: Path, recursive: bool) -> Iterator[tuple[Path, tuple[str, ...]]]:
-    yield root, ()
-    if not recursive:
-        return
-    stack: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
-    while stack:
-        folder, subdir = stack.pop(0)
-        for entry in _sorted_entries(folder):
-            if not entry.is_dir(follow_symlinks=False) or _is_hidden(entry):
+        subfolders: list[tuple[Path, tuple[str, ...]]] = []
+        for entry in entries:
+            if _hidden_by_name(entry.name) or entry.name in ours:
                 continue
-            child = Path(entry.path)
-            if child == dest:
-                continue  # a destination inside the source: never read outputs back in
-            yield child, (*subdir, entry.name)
-            stack.append((child, (*subdir, entry.name)))
+            item, is_folder = _look_at(entry, subdir)
+            if is_folder:
+                child = Path(entry.path)
+                if recursive and child != dest:  # a destination inside the source: skip
+                    subfolders.append((child, (*subdir, entry.name)))
+            elif item is not None:
+                yield item
+        queue.extend(subfolders)
+
+
+def _look_at(entry: os.DirEntry[str], subdir: tuple[str, ...]) -> tuple[Found | None, bool]:
+    """(what to report for ``entry``, whether it is a real folder to walk into)."""
+    path = Path(entry.path)
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            return None, not _hidden_by_attributes(entry.stat(follow_symlinks=False))
+        info = entry.stat()  # follows a link to its target
+    except OSError as exc:
+        reason = describe_os_error(exc, path)
+        log.info("skipping %s: %s", path, reason)
+        return Found(path, subdir, error=reason), False
+    if _hidden_by_attributes(info) or stat.S_ISDIR(info.st_mode):
+        return None, False  # hidden/system file, or a link to a folder (never followed)
+    undecodable = _undecodable_name(entry.name)
+    if undecodable:
+        return Found(path, subdir, error=undecodable), False
+    if not stat.S_ISREG(info.st_mode):
+        return Found(path, subdir, error="not a regular file (a pipe, socket or device)"), False
+    return Found(path, subdir), False
 
 
 def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as it:
-            entries = list(it)
-    except OSError as exc:
-        log.warning("cannot list %s: %s", folder, exc)
-        return []
+    with os.scandir(folder) as it:
+        entries = list(it)
     return sorted(entries, key=lambda e: (e.name.casefold(), e.name))
 
 
-def _is_hidden(entry: os.DirEntry[str]) -> bool:
-    if entry.name.startswith(".") or entry.name.casefold() in JUNK_NAMES:
-        return True
+def _hidden_by_name(name: str) -> bool:
+    return name.startswith(".") or name.casefold() in JUNK_NAMES
+
+
+def _hidden_by_attributes(info: os.stat_result) -> bool:
+    return bool(getattr(info, "st_file_attributes", 0) & HIDDEN_ATTRIBUTES)  # Windows only
+
+
+def _undecodable_name(name: str) -> str | None:
+    """A reason when the file system gave bytes that are not text (POSIX only), else None.
+
+    Python hands such names over with lone surrogates; they cannot be printed, logged
+    or written into a report, and their output name would be as unreadable.
+    """
     try:
-        attrs = getattr(entry.stat(), "st_file_attributes", 0)  # Windows only
-    except OSError:
-        return True  # a broken link or a file that vanished: nothing to convert
-    hidden = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 2) | getattr(stat, "FILE_ATTRIBUTE_SYSTEM", 4)
-    return bool(attrs & hidden)
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid text (UTF-8): rename the file"
+    return None

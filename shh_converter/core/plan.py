@@ -41,10 +41,13 @@ TEMPLATE_FIELDS = {
     "index": "position in the batch, from 1 (e.g. {index:03d})",
     "format": "output format (webp, jpeg, png, avif)",
 }
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL"} | {
-    f"{p}{n}" for p in ("COM", "LPT") for n in "123456789"
+# Device names Windows keeps in every folder, with any extension: also COM0/LPT0, the
+# superscript digits (COM¹) and the console's CONIN$/CONOUT$.
+WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
+    f"{p}{n}" for p in ("COM", "LPT") for n in "0123456789¹²³"
 }
-ILLEGAL_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+# Also lone surrogates: a POSIX name that was not UTF-8 (never legal in an output name).
+ILLEGAL_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\ud800-\udfff]')
 MAX_NAME_BYTES = 200  # leaves room for " (99)" and the ".shh-partial-..." temp prefix under 255
 
 

@@ -19,6 +19,11 @@ is cheap (no rewrite of the whole ledger per file); a torn last line is ignored.
 At the end of a batch :meth:`Ledger.save` folds the journal into the JSON file
 (written with :func:`~shh_converter.core.atomic.atomic_write`) and removes it.
 
+Both files stay in the destination folder (they travel with the outputs: a copied,
+renamed or shared folder still resumes; a per-user folder would not) and are hidden:
+by their leading dot on macOS and Linux, by the "hidden" attribute on Windows
+(:func:`~shh_converter.core.atomic.mark_hidden`). See docs/reliability.md.
+
 Only the runner's main process writes ledgers (workers just convert), so a batch
 never races with itself. Saving re-reads the file and merges, so two batches into
 the same folder at once lose at most each other's newest entries, never the file.
@@ -34,7 +39,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .atomic import atomic_write
+from .atomic import atomic_write, mark_hidden
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +71,7 @@ class Ledger:
         self.folder = folder
         self.entries: dict[str, Entry] = entries or {}
         self._changed: dict[str, Entry] = {}
+        self._journal_hidden = False
 
     @property
     def path(self) -> Path:
@@ -139,6 +145,9 @@ class Ledger:
             self.folder.mkdir(parents=True, exist_ok=True)  # a claim comes before the output
             with (self.folder / JOURNAL_NAME).open("a", encoding="utf-8") as fh:
                 fh.write(line)
+            if not self._journal_hidden:
+                mark_hidden(self.folder / JOURNAL_NAME)
+                self._journal_hidden = True
         except OSError as exc:  # the final save() still has it
             log.debug("cannot append to the resume journal in %s: %s", self.folder, exc)
 
@@ -158,6 +167,7 @@ class Ledger:
         except OSError as exc:  # read-only folder, disk full: resume is a nicety
             log.warning("could not save the resume state in %s: %s", self.folder, exc)
             return
+        mark_hidden(self.path)
         self.entries = merged
         self._changed.clear()
         with contextlib.suppress(OSError):  # folded into the JSON file now

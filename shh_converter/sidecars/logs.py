@@ -133,7 +133,11 @@ def _add_file_handler(root: logging.Logger) -> Path | None:
     try:
         paths.ensure(paths.log_dir)
         handler = SharedRotatingFileHandler(
-            log_file, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            log_file,
+            maxBytes=MAX_BYTES,
+            backupCount=BACKUPS,
+            encoding="utf-8",
+            errors="backslashreplace",  # a POSIX file name that is not UTF-8 never breaks a line
         )
     except OSError as exc:
         print(f"shh-converter: cannot write the log file: {exc}", file=sys.stderr)
