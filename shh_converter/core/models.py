@@ -3,9 +3,10 @@
 ``u2netp`` (4.6 MB) ships inside the app, so removal works offline out of the box.
 Larger models are downloaded on demand into ``paths.models_dir`` (never the user's
 ``~/.u2net``), from the URLs rembg publishes, and checked against rembg's published
-checksums. Nothing here touches the network unless :func:`download` is called:
-converting with a model that is not installed is a clear error, never a download
-(the program this replaces hung for a minute on machines without internet).
+checksums; :mod:`.downloads` does the HTTP (resume, retry, cancel). Nothing here
+touches the network unless :func:`download` is called: converting with a model
+that is not installed is a clear error, never a download (the program this
+replaces hung for a minute on machines without internet).
 
 Checksums of installed files are verified once per process (cached by path, size
 and modification time) before a model is first used, because a damaged file
@@ -14,20 +15,15 @@ otherwise surfaces as an obscure onnxruntime crash.
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import logging
 import os
 import threading
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
 
 from .. import paths
-from .atomic import atomic_write
+from . import downloads
+from .downloads import ProgressCallback
 from .errors import BackgroundRemovalError
 from .events import CancelToken
 
@@ -35,10 +31,8 @@ log = logging.getLogger(__name__)
 
 URL_ENV = "SHH_CONVERTER_MODEL_URL"
 DEFAULT_BASE_URL = "https://github.com/danielgatis/rembg/releases/download/v0.0.0/"
-CHUNK = 256 * 1024
 IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
-
-ProgressCallback = Callable[[int, "int | None"], None]  # (bytes done, total or None)
+INSTALLED, BUNDLED, NOT_INSTALLED = "installed", "bundled", "not installed"
 
 
 class ModelError(BackgroundRemovalError):
@@ -121,11 +115,7 @@ def installed_path(name: str) -> Path | None:
 
 def file_checksum(path: Path, algorithm: str) -> str:
     """Hex digest of ``path`` read in chunks (a 1 GB model is never read at once)."""
-    digest = hashlib.new(algorithm)
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return downloads.file_digest(path, algorithm)
 
 
 def checksum_ok(path: Path, checksum: str) -> bool:
@@ -148,7 +138,8 @@ def verified_path(name: str) -> Path:
     path = installed_path(name)
     if path is None:
         raise ModelError(
-            f"model {name!r} is not installed: run 'shh-converter models download {name}'"
+            f"model {name!r} is not installed: download it in Preferences > Models"
+            f" or run 'shh-converter models download {name}'"
         )
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
@@ -172,6 +163,37 @@ def base_url(override: str | None = None) -> str:
     return url if url.endswith("/") else url + "/"
 
 
+def status(name: str) -> str:
+    """``"installed"`` (downloaded), ``"bundled"`` (ships with the app) or ``"not installed"``."""
+    if user_path(name).is_file():
+        return INSTALLED
+    return BUNDLED if bundled_path(name) is not None else NOT_INSTALLED
+
+
+def partial_bytes(name: str) -> int:
+    """Bytes of an interrupted download waiting to be resumed (0 when none)."""
+    part = downloads.part_path(user_path(name))
+    return part.stat().st_size if part.is_file() else 0
+
+
+def delete(name: str) -> bool:
+    """Remove the downloaded copy of ``name`` (and any unfinished download).
+
+    The bundled copy is part of the app and stays. Returns whether anything was removed.
+    """
+    target = user_path(name)
+    removed = False
+    for path in (target, downloads.part_path(target)):
+        if path.is_file():
+            path.unlink()
+            removed = True
+    with _verify_lock:
+        _verified.difference_update({k for k in _verified if k[0] == str(target)})
+    if removed:
+        log.info("model %s deleted from %s", name, paths.redact_home(str(target.parent)))
+    return removed
+
+
 def download(
     model: str | ModelInfo,
     *,
@@ -180,14 +202,16 @@ def download(
     cancel: CancelToken | None = None,
     timeout: float = 30.0,
     force: bool = False,
+    retry: downloads.RetryPolicy | None = None,
 ) -> Path:
     """Download ``model`` into ``paths.models_dir``, verify its checksum, return its path.
 
-    Written to a temp file and moved into place only once complete and verified,
-    so a dropped connection, a wrong checksum or a cancel leaves nothing behind.
-    ``progress(done, total)`` is called after every chunk (``total`` is None when
-    the server sends no length). A copy already there that passes its checksum is
-    kept without any network access unless ``force``.
+    The file appears only once complete and verified (see :mod:`.downloads`): a
+    dropped connection keeps the part file and is retried, resuming with an HTTP
+    range, as is a later call after the app was closed mid-download; a cancel or a
+    wrong checksum leaves nothing. ``progress(done, total)`` runs after every chunk
+    (``total`` is None when the server sends no length). A copy already there that
+    passes its checksum is kept without any network access unless ``force``.
     """
     info = get_info(model) if isinstance(model, str) else model
     url = base_url(url_base) + info.remote_file
@@ -196,61 +220,24 @@ def download(
         log.info("model %s already installed and verified", info.name)
         return target
     log.info("downloading model %s from %s", info.name, url)
-    algorithm, _, expected = info.checksum.partition(":")
-    digest = hashlib.new(algorithm)
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:
-            total = _content_length(response)
-            with atomic_write(target) as out:
-                done = _copy_body(response, out, digest, total, progress, cancel)
-                if total is not None and done < total:
-                    raise ModelError(
-                        f"download of {info.name} was cut off ({done} of {total} bytes)"
-                    )
-                if digest.hexdigest() != expected.lower():
-                    raise ModelError(
-                        f"download of {info.name} failed its checksum (corrupted or wrong file)"
-                    )
-    except urllib.error.HTTPError as exc:
-        raise ModelError(
-            f"could not download {info.name}: server said {exc.code} {exc.reason}"
-        ) from exc
-    except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ModelError(
-            f"could not download {info.name} (offline or server unreachable): {reason}"
-        ) from exc
+        downloads.fetch_verified(
+            url,
+            target,
+            info.checksum,
+            progress=progress,
+            cancel=cancel,
+            timeout=timeout,
+            retry=retry or downloads.RetryPolicy(),
+        )
+    except downloads.Cancelled:
+        log.info("download of model %s cancelled", info.name)
+        raise DownloadCancelled("download cancelled") from None
+    except downloads.Offline as exc:
+        raise ModelError(f"could not download {info.name} ({exc})") from None
+    except downloads.DownloadFailed as exc:
+        raise ModelError(f"could not download {info.name}: {exc}") from None
+    except OSError as exc:  # the models folder is not writable, the disk is full
+        raise ModelError(f"could not save {info.name}: {exc.strerror or exc}") from None
     log.info("model %s saved to %s", info.name, paths.redact_home(str(target)))
     return target
-
-
-def _content_length(response: object) -> int | None:
-    value = getattr(response, "headers", {}).get("Content-Length")
-    return int(value) if value and value.isdigit() else None
-
-
-def _copy_body(
-    response: object,
-    out: BinaryIO,
-    digest: Any,
-    total: int | None,
-    progress: ProgressCallback | None,
-    cancel: CancelToken | None,
-) -> int:
-    """Stream the body into ``out`` and the digest; returns the byte count."""
-    done = 0
-    while True:
-        if cancel is not None and cancel.cancelled:
-            raise DownloadCancelled("download cancelled")
-        try:
-            chunk = response.read(CHUNK)  # type: ignore[attr-defined]
-        except http.client.IncompleteRead as exc:
-            got = done + len(exc.partial)
-            raise ModelError(f"download was cut off after {got} bytes") from exc
-        if not chunk:
-            return done
-        out.write(chunk)
-        digest.update(chunk)
-        done += len(chunk)
-        if progress is not None:
-            progress(done, total)
