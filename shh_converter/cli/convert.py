@@ -508,6 +508,8 @@ def write_report(path: Path, jobs: list[Job], finished: BatchFinished, settings:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as fh:
-            fh.write(json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8"))
+            # backslashreplace: a non-UTF-8 POSIX file name is written as a JSON \udcXX escape
+            blob = json.dumps(data, indent=2, ensure_ascii=False)
+            fh.write(blob.encode("utf-8", "backslashreplace"))
     except OSError as exc:
         print(f"shh-converter: cannot write the report {path}: {exc}", file=sys.stderr)
