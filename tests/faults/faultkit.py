@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from PIL import Image
-
 from support import REPO
 
 

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from faultkit import image, run_cli_limited, without_dac_override
-
 from support import REPO
 
 from shh_converter.core.discover import discover
