@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "shh_converter.cli.convert",
     "shh_converter.cli.models",
     "shh_converter.cli.tools",
+    "shh_converter.cli.watch",
 )
 
 

@@ -8,8 +8,8 @@ need a 320x320 (or 1024x1024) normalised tensor, so this module does exactly
 what rembg's sessions do for these models -- LANCZOS resize, scale by the
 image's maximum, mean/std normalise, min-max the first output, LANCZOS back to
 the image size -- with onnxruntime directly. The result matches rembg's own
-(tests compare the two on rembg's fixtures). pymatting is imported only when
-alpha matting is asked for.
+(tests compare the two on rembg's fixtures). Alpha matting is a numpy guided
+filter (:mod:`.refine`).
 
 One session per model per process, created lazily and reused; onnxruntime's
 thread count is set deliberately (see :func:`configure`) because the runner
@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops
 
-from .. import paths
 from . import models
 from .errors import BackgroundRemovalError
 
@@ -44,7 +43,6 @@ ENABLE_CPU_MEM_ARENA = False
 GRAPH_OPTIMIZATION = "ORT_ENABLE_EXTENDED"
 PARALLEL_MIN_PIXELS = 2_000_000  # below this, threads cost more than they save
 REDUCING_GAP = 3.0  # see _network_input
-MATTING_MAX_PIXELS = 2_000_000  # closed-form matting is O(pixels) in RAM and slow
 
 _sessions: dict[str, Any] = {}
 _lock = threading.Lock()  # guards _sessions (held while a session is made)
@@ -259,41 +257,12 @@ def apply_mask(img: Image.Image, mask: Image.Image, *, in_place: bool = False) -
 _ZERO_TO_FULL = [255] + [0] * 255  # lookup table: alpha 0 -> 1 (clear), anything else -> 0
 
 
-def _prepare_numba() -> None:
-    """Point numba's cache at a per-user folder before pymatting imports numba.
-
-    In an installed app the package folder is read-only, so numba would recompile
-    (tens of seconds) on every run; a writable cache makes that a one-off.
-    """
-    if "NUMBA_CACHE_DIR" not in os.environ:
-        os.environ["NUMBA_CACHE_DIR"] = str(paths.ensure(paths.cache_dir / "numba"))
-
-
 def alpha_matting(img: Image.Image, mask: Image.Image, *, in_place: bool = False) -> Image.Image:
-    """Refine the edge with closed-form matting (pymatting): finer hair, but slow.
+    """Refine the edge along the photo's colours (finer hair): a guided filter, numpy only.
 
-    Works on a copy of at most ``MATTING_MAX_PIXELS`` and scales the alpha back up.
-    Falls back to the plain mask if the trimap leaves nothing to solve.
+    See :mod:`.refine` (it replaced pymatting, whose numba/llvmlite the installed app
+    does not ship).
     """
-    _prepare_numba()
-    try:
-        from pymatting.alpha.estimate_alpha_cf import estimate_alpha_cf
-    except (ImportError, SystemExit, OSError) as exc:
-        raise BackgroundRemovalError(f"alpha matting is unavailable: {exc}") from None
-    from scipy import ndimage
+    from .refine import refine_alpha
 
-    scale = min(1.0, (MATTING_MAX_PIXELS / (img.width * img.height)) ** 0.5)
-    size = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
-    rgb = img.convert("RGB").resize(size, Image.Resampling.LANCZOS)
-    small_mask = np.asarray(mask.resize(size, Image.Resampling.LANCZOS))
-    box = np.ones((10, 10), bool)
-    trimap = np.full(small_mask.shape, 0.5)
-    trimap[ndimage.binary_erosion(small_mask > 240, structure=box)] = 1.0
-    trimap[ndimage.binary_erosion(small_mask < 10, structure=box, border_value=1)] = 0.0
-    try:
-        alpha = estimate_alpha_cf(np.asarray(rgb) / 255.0, trimap)
-    except ValueError as exc:
-        log.warning("alpha matting skipped: %s", exc)
-        return apply_mask(img, mask, in_place=in_place)
-    matte = Image.fromarray((np.clip(alpha, 0, 1) * 255).astype(np.uint8), mode="L")
-    return apply_mask(img, matte.resize(img.size, Image.Resampling.LANCZOS), in_place=in_place)
+    return apply_mask(img, refine_alpha(img, mask), in_place=in_place)

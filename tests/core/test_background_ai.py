@@ -8,7 +8,6 @@ can download anything.
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 from pathlib import Path
@@ -250,15 +249,14 @@ def test_one_inference_at_a_time_in_a_process(monkeypatch) -> None:  # type: ign
 
 
 @pytest.mark.slow
-def test_alpha_matting_uses_per_user_numba_cache(corpus: Path, tmp_path: Path) -> None:
-    """Alpha matting works, and numba's JIT cache lands in the app's own cache folder.
+def test_alpha_matting_refines_the_edge_without_numba(corpus: Path) -> None:
+    """Alpha matting works with numpy alone: no pymatting, numba or scipy.sparse loaded.
 
-    In a fresh process (numba not yet imported), so NUMBA_CACHE_DIR is really ours.
+    In a fresh process, so an import done elsewhere in the test run cannot hide one.
     """
     code = (
-        "import os, sys, numpy as np\n"
+        "import sys, numpy as np\n"
         "from PIL import Image\n"
-        "from shh_converter import paths\n"
         "from shh_converter.core import background\n"
         "from shh_converter.core.settings import BackgroundRemoval as R\n"
         "img = Image.open(sys.argv[1]).convert('RGB').resize((240, 180))\n"
@@ -268,18 +266,16 @@ def test_alpha_matting_uses_per_user_numba_cache(corpus: Path, tmp_path: Path) -
         "b = np.asarray(matted.getchannel('A')) > 127\n"
         "print('iou', (a & b).sum() / (a | b).sum())\n"
         "print('differs', not np.array_equal(plain.getchannel('A'), matted.getchannel('A')))\n"
-        "print('cache', os.environ['NUMBA_CACHE_DIR'] == str(paths.cache_dir / 'numba'))\n"
-        "print('files', sum(1 for _ in (paths.cache_dir / 'numba').rglob('*.nbi')) > 0)\n"
+        "heavy = ('pymatting', 'numba', 'llvmlite', 'scipy.sparse')\n"
+        "print('heavy', [m for m in heavy if m in sys.modules])\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     src = str(corpus / "rembg" / "inputs" / "car-1.jpg")
-    done = run_python("-c", code, src, env=env, timeout=280)
+    done = run_python("-c", code, src, timeout=280)
     assert done.returncode == 0, done.stderr[-2000:]
     lines = dict(line.split(" ", 1) for line in done.stdout.split("\n") if line)
     assert float(lines["iou"]) >= 0.9
     assert lines["differs"] == "True"
-    assert lines["cache"] == "True"
-    assert lines["files"] == "True"
+    assert lines["heavy"] == "[]"
 
 
 def test_parallel_resize_matches_single_call(monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,268 @@
+"""``shh-converter watch FOLDER... -o DEST [recipe options]``: convert what lands in folders.
+
+The recipe options are exactly ``convert``'s (:func:`.convert.add_arguments`,
+:func:`.convert.settings_from_args`), so a watch makes the same outputs as a
+batch over the same files. Folders are always watched with their subfolders
+(mirrored under DEST). One line per file on stdout (failures on stderr as
+``failed: FILE: reason``, like ``convert``); ``--report FILE`` appends one JSON
+line per output (``-`` = stdout). Ctrl-C or SIGTERM stops the watch cleanly:
+files in flight finish or are discarded whole. Exit code after a stop: 0, or 1
+when a file failed during the session; 2 for bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..core.errors import UsageError
+from ..core.events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
+from ..core.jobs import Job
+from ..core.settings import Settings
+from ..core.watch import (
+    SourceDeleted,
+    WatchEvent,
+    WatchOptions,
+    WatchProblem,
+    WatchStarted,
+    WatchStopped,
+)
+from . import convert
+from .output import _human, _one_line
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILED = 0, 1
+EPILOG = """\
+examples:
+  shh-converter watch ~/Inbox -o ~/Web --resize fit --width 1600 --height 1600
+  shh-converter watch /mnt/share/drop -o /mnt/share/web --no-events --rescan 10
+  shh-converter watch shots/ -o cut/ --remove-bg --format png --report watch.jsonl
+
+A file is converted once its size and time have not changed for --settle seconds
+and it reads as a whole image. Up-to-date outputs are skipped (a restarted watch
+redoes nothing), a changed source is redone, a deleted source keeps its outputs
+unless --remove-deleted. Ctrl-C or SIGTERM stops it; nothing is left half-written.
+"""
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``watch`` sub-command."""
+    parser = subparsers.add_parser(
+        "watch",
+        help="convert images as they land in folders",
+        description="Watch folders (and their subfolders) and convert each image that "
+        "arrives or changes into DEST, with the same options as 'convert'.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    convert.add_arguments(parser)
+    _retitle(parser, "inputs", metavar="FOLDER", help="folders to watch (with subfolders)")
+    _retitle(parser, "recursive", help="(always on for watch)")
+    _retitle(parser, "report", metavar="FILE", help="append one JSON line per output ('-': stdout)")
+    group = parser.add_argument_group("watching")
+    group.add_argument(
+        "--settle",
+        type=_seconds,
+        default=WatchOptions.quiet_seconds,
+        metavar="SECONDS",
+        help="convert a file once it has not changed for this long (%(default)s)",
+    )
+    group.add_argument(
+        "--rescan",
+        type=_seconds,
+        default=WatchOptions.rescan_seconds,
+        metavar="SECONDS",
+        help="also walk the folders this often, for missed events (%(default)s)",
+    )
+    group.add_argument(
+        "--no-events",
+        action="store_true",
+        help="do not use file-system events, only rescans (network drives that send none)",
+    )
+    group.add_argument(
+        "--remove-deleted",
+        action="store_true",
+        help="when a source is deleted, delete the outputs made from it too",
+    )
+    parser.set_defaults(func=run)
+
+
+def _retitle(parser: argparse.ArgumentParser, dest: str, **changes: str) -> None:
+    """Reword one of ``convert``'s options for ``watch`` (same option, other meaning of words)."""
+    for action in parser._actions:
+        if action.dest == dest:
+            for name, value in changes.items():
+                setattr(action, name, value)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+    return value
+
+
+def check_folders(folders: list[Path], dest: Path) -> None:
+    """Every FOLDER must be a folder, and not inside DEST (its files would be outputs)."""
+    from ..core.watch import inside
+
+    for folder in folders:
+        if not folder.is_dir():
+            raise UsageError(f"{folder} is not a folder (watch takes folders)")
+        if inside(folder.absolute(), dest.absolute()) and folder.absolute() != dest.absolute():
+            raise UsageError(f"the watched folder {folder} is inside the destination {dest}")
+
+
+def run(args: argparse.Namespace) -> int:
+    """The ``watch`` command; returns the exit code once the watch is stopped."""
+    from ..core import runner
+    from ..core.watch import Watcher
+    from ..sidecars import startup
+
+    if args.quiet and args.verbose:
+        raise UsageError("--quiet and --verbose do not go together")
+    convert._setup_logging(args)
+    settings = convert.settings_from_args(args)
+    startup.check_feature_flags(settings)
+    check_folders(list(args.inputs), args.dest)
+    if args.report is not None and str(args.report) != "-" and args.report.is_dir():
+        raise UsageError(f"--report {args.report} is a folder; give a file name")
+    settings = convert._background_preflight(settings, args.continue_without_bg)
+    options = WatchOptions(
+        quiet_seconds=args.settle,
+        rescan_seconds=args.rescan,
+        use_events=not args.no_events,
+        remove_outputs_of_deleted=args.remove_deleted,
+    )
+    printer = WatchPrinter(quiet=args.quiet, verbose=args.verbose, report=args.report)
+    with startup.batch_sidecars(settings) as side:
+
+        def run_jobs(
+            jobs: list[Job], s: Settings, on_event: EventCallback, cancel: CancelToken
+        ) -> BatchFinished:
+            return runner.run_batch(
+                side.screen(jobs),
+                s,
+                side.wrap(on_event),
+                cancel,
+                args.jobs or side.workers,
+                memory_guard=side.memory_guard,
+            )
+
+        watcher = Watcher(args.inputs, args.dest, settings, printer.on_event, options, run_jobs)
+        with _signals_stop(watcher.stop):
+            stopped = watcher.run()
+    return EXIT_FAILED if stopped.failed else EXIT_OK
+
+
+@contextlib.contextmanager
+def _signals_stop(stop: Any) -> Iterator[None]:
+    """First Ctrl-C (or SIGTERM, which start-up forwards to it) stops; a second one at once."""
+    stopping = False
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal stopping
+        if stopping:
+            raise KeyboardInterrupt
+        stopping = True
+        stop()
+        print("shh-converter: stopping the watch (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+class WatchPrinter:
+    """One line per file on the console, the JSON-lines report, the session summary."""
+
+    def __init__(self, *, quiet: bool, verbose: bool, report: Path | None) -> None:
+        for stream in (sys.stdout, sys.stderr):  # odd file names must never crash a print
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+        self.quiet, self.verbose, self.report = quiet, verbose, report
+        self.up_to_date = 0
+
+    def on_event(self, event: WatchEvent | Event) -> None:
+        """The watcher's callback (runs on the watch loop's thread)."""
+        if isinstance(event, FileFinished):
+            self._file(event)
+        elif isinstance(event, WatchStarted):
+            mode = "file-system events and rescans" if event.events else "rescans only"
+            folders = ", ".join(str(f) for f in event.folders)
+            self._err(f"shh-converter: watching {folders} -> {event.dest} ({mode}; Ctrl-C stops)")
+        elif isinstance(event, SourceDeleted):
+            what = f"{len(event.removed)} output(s) removed" if event.removed else "outputs kept"
+            self._out(f"deleted: {_one_line(event.source)} ({what})")
+        elif isinstance(event, WatchProblem):
+            self._problem(event)
+        elif isinstance(event, WatchStopped):
+            self._err(
+                f"shh-converter: watch stopped: {event.converted} converted, "
+                f"{event.skipped} skipped, {event.failed} failed in {event.elapsed:.0f} s"
+            )
+
+    def _file(self, event: FileFinished) -> None:
+        r = event.result
+        stamp = time.strftime("%H:%M:%S")
+        if r.status == "failed":
+            self._err(f"{stamp} failed: {_one_line(r.source)}: {_one_line(r.error)}")
+        elif r.status == "converted":
+            done = f"{_human(r.bytes_out)} in {r.seconds:.2f} s"
+            self._out(f"{stamp} converted: {_one_line(r.source)} -> {_one_line(r.output)} ({done})")
+        elif self.verbose:
+            self._out(f"{stamp} skipped: {_one_line(r.source)}: {_one_line(r.error)}")
+        self._append_report(r)
+
+    def _append_report(self, result: Any) -> None:
+        if self.report is None:
+            return
+        entries = result.to_report()
+        entries = [entries] if isinstance(entries, dict) else entries
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        lines = "".join(
+            json.dumps({"time": stamp, **entry}, ensure_ascii=False) + "\n" for entry in entries
+        )
+        if str(self.report) == "-":
+            sys.stdout.write(lines)
+            sys.stdout.flush()
+            return
+        try:
+            self.report.parent.mkdir(parents=True, exist_ok=True)
+            with self.report.open("a", encoding="utf-8") as fh:
+                fh.write(lines)
+        except OSError as exc:
+            self._err(f"shh-converter: cannot append to the report {self.report}: {exc}")
+
+    def _problem(self, event: WatchProblem) -> None:
+        self._err(f"shh-converter: watch: {_one_line(event.message)} (the watch goes on)")
+        if event.error is not None:
+            from ..sidecars import crash
+
+            path = crash.write_report(event.error, {"where": "watch"})
+            if path is not None:
+                self._err(f"shh-converter: crash report written to {path}")
+
+    def _out(self, line: str) -> None:
+        if not self.quiet and str(self.report) != "-":  # stdout belongs to the report then
+            print(line, flush=True)
+        elif not self.quiet:
+            print(line, file=sys.stderr, flush=True)
+
+    def _err(self, line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
