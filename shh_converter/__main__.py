@@ -38,6 +38,9 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
     """Open the window; ``argv`` paths are queued as if dropped."""
     multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
+    from . import i18n
+
+    i18n.setup_from_config()  # before the window's modules: their labels translate on import
     from .gui.app import run_app
 
     return run_app([Path(a) for a in args])

@@ -81,12 +81,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _start_sidecars(args: argparse.Namespace) -> None:
     """Config, log file, crash hooks (``startup.startup``); a failure never stops a command."""
     try:
+        from .. import i18n
         from ..sidecars.startup import startup
 
-        startup(
+        cfg = startup(
             "cli",
             verbose=bool(getattr(args, "verbose", False)),
             quiet=bool(getattr(args, "quiet", False)),
         )
+        i18n.setup_from_config(cfg)  # messages follow ui.language (help text: the system's)
     except Exception as exc:
         print(f"shh-converter: warning: start-up failed: {exc}", file=sys.stderr)

@@ -21,6 +21,7 @@ from .. import APP_NAME, paths
 from . import backend
 from .controller import Controller
 from .desktop import apply_theme, enable_hidpi, set_icon
+from .models_page import watch_model_choice
 from .prefs import Prefs, load_config
 from .window import DEFAULT_GEOMETRY, MIN_SIZE, MainWindow
 
@@ -81,6 +82,7 @@ class App:
         )
         self.controller.attach(self.window)
         self.window.settings.set_settings(self.prefs.settings())
+        watch_model_choice(self.window.settings.model_box, root, self.controller.ui.post)
         root.protocol("WM_DELETE_WINDOW", self.controller.request_close)
         root.report_callback_exception = self.controller.extras.report_callback_exception
         # Not at once: the first paint must not compete with the engine import. The

@@ -123,10 +123,18 @@ def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
 
 
 def preferences(
-    master: tk.Misc, cfg: Any, keys: Sequence[tuple[str, str]], on_saved: Callable[[], None]
+    master: tk.Misc,
+    cfg: Any,
+    keys: Sequence[tuple[str, str]],
+    on_saved: Callable[[], None],
+    post: Callable[[Any], None] | None = None,
 ) -> Dialog:
-    """Yes/no switches for config flags (``keys``: (config key, label))."""
+    """Yes/no switches for config flags (``keys``: (config key, label)), the language,
+    and (given the UI queue's ``post``) the Models tab."""
+    from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
+
     d = Dialog(master, "Preferences")
+    d.tabs = tabs = PreferenceTabs(d, cfg, post)  # type: ignore[attr-defined]
     variables = {}
     for key, label in keys:
         try:
@@ -134,7 +142,7 @@ def preferences(
         except (KeyError, ValueError):
             continue
         var = tk.BooleanVar(d, value)
-        ttk.Checkbutton(d.body, text=label, variable=var).pack(anchor="w", pady=2)
+        ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
         variables[key] = var
     d.text("Some changes apply the next time the app starts.", foreground="#808080")
 
@@ -144,6 +152,7 @@ def preferences(
                 cfg.set(key, bool(var.get()))
             except (KeyError, ValueError) as exc:
                 log.warning("cannot set %s: %s", key, exc)
+        tabs.save()
         on_saved()
         d.destroy()
 

@@ -55,7 +55,7 @@ class Extras:
 
     def preferences(self) -> None:
         self.dialog = dialogs.preferences(
-            self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=self.prefs.save
+            self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=self.prefs.save, post=self._post
         )
 
     # -- updates ---------------------------------------------------------------------

@@ -38,6 +38,7 @@ from typing import Any
 from .. import paths
 from ..core.atomic import atomic_write
 from ..core.settings import Limits
+from ..i18n import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +149,16 @@ OPTIONS: tuple[Option, ...] = (
     # -- window --------------------------------------------------------------------
     Option("ui.show_advanced_options", bool, False, help="Show advanced options"),
     Option("ui.enable_debug_mode", bool, False, help="Debug-level logging"),
+    Option(
+        "ui.language",
+        str,
+        "auto",
+        lambda v: v == "auto" or v in LANGUAGES,
+        "Language of the window and messages: auto (the system's), en, de, es, fr, ja",
+    ),
     Option("ui.window_geometry", str, None, nullable=True, help="Last window size and position"),
+    Option("ui.window_geometries", dict, {}, help="Window size and position per screen size"),
+    Option("ui.notify_when_done", bool, True, help="Notify when a long batch ends unwatched"),
     Option("ui.last_input_dir", str, None, nullable=True, help="Last folder images came from"),
     Option("ui.last_output_dir", str, None, nullable=True, help="Last destination folder"),
     Option("ui.settings", dict, None, nullable=True, help="Last conversion settings"),

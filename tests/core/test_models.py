@@ -39,6 +39,7 @@ class ModelServer:
         self.fail: dict[str, list[int]] = {}
         self.ignore_range = False
         self.retry_after: str | None = "0"
+        self.chunk_delay = 0.0  # seconds between 64 KB pieces (a slow server)
         self.requests: list[tuple[str, str | None]] = []
         owner = self
 
@@ -80,6 +81,11 @@ class ModelServer:
                     self.wfile.flush()
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if owner.chunk_delay:
+                    for at in range(0, len(rest), 65536):
+                        self.wfile.write(rest[at : at + 65536])
+                        time.sleep(owner.chunk_delay)
                     return
                 self.wfile.write(rest)
 

@@ -1,0 +1,67 @@
+"""The Preferences dialog's tabs: General (switches, language) and Models.
+
+``dialogs.preferences`` builds the dialog and its switches; this module puts a
+notebook into it, owns the language chooser (``ui.language``: "auto" follows the
+system) and adds :class:`~.models_page.ModelsPage` as the Models tab.
+"""
+
+from __future__ import annotations
+
+import logging
+import tkinter as tk
+from tkinter import ttk
+from typing import Any
+
+from ..i18n import AUTO, LANGUAGES, _
+from .models_page import ModelsPage, Post
+
+log = logging.getLogger(__name__)
+
+
+class PreferenceTabs:
+    """A notebook in ``dialog.body``: ``general`` (a frame for switches) and ``models``."""
+
+    def __init__(self, dialog: Any, cfg: Any, post: Post | None) -> None:
+        self.cfg = cfg
+        self.notebook = ttk.Notebook(dialog.body)
+        self.notebook.pack(fill="both", expand=True, pady=(0, 8))
+        self.general = ttk.Frame(self.notebook, padding=8)
+        self.notebook.add(self.general, text=_("General"))
+        self.language = self._language_row(dialog)
+        self.models: ModelsPage | None = None
+        if post is not None:
+            self.models = ModelsPage(self.notebook, post)
+            self.notebook.add(self.models, text=_("Models"))
+
+    def _language_row(self, dialog: Any) -> ttk.Combobox:
+        self.choices = {AUTO: _("Automatic (the system's language)"), **LANGUAGES}
+        row = ttk.Frame(self.general)
+        row.pack(side="bottom", fill="x", pady=(10, 0))
+        ttk.Label(row, text=_("Language")).pack(side="left")
+        try:
+            current = str(self.cfg.get("ui.language"))
+        except (KeyError, ValueError):
+            current = AUTO
+        self.language_var = tk.StringVar(dialog, self.choices.get(current, self.choices[AUTO]))
+        box = ttk.Combobox(
+            row,
+            textvariable=self.language_var,
+            values=list(self.choices.values()),
+            state="readonly",
+            width=32,
+        )
+        box.pack(side="left", padx=8)
+        return box
+
+    def show_models(self) -> None:
+        if self.models is not None:
+            self.notebook.select(self.models)
+
+    def save(self) -> None:
+        """Write the chosen language into the config (applies at the next start)."""
+        label = self.language_var.get()
+        code = next((c for c, text in self.choices.items() if text == label), AUTO)
+        try:
+            self.cfg.set("ui.language", code)
+        except (KeyError, ValueError) as exc:
+            log.warning("cannot set the language: %s", exc)
