@@ -1,0 +1,297 @@
+"""The watcher with real folders, real writer processes and the real runner's workers.
+
+Each test runs a :class:`Watcher` on a thread (as the window does) and waits on
+its events; the quiet period is short so the tests stay quick.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shh_converter.core.events import FileFinished, FileStarted
+from shh_converter.core.settings import ResizeMode, ResizeOptions, Settings
+from shh_converter.core.watch import (
+    RunJobs,
+    SourceDeleted,
+    Watcher,
+    WatchOptions,
+    WatchProblem,
+    WatchStarted,
+    WatchStopped,
+    default_run_jobs,
+)
+
+pytestmark = pytest.mark.timeout(120)
+SETTINGS = Settings(resize=ResizeOptions(mode=ResizeMode.FIT, width=64, height=64))
+QUIET = 0.3
+
+
+def striped(path: Path, colour: tuple[int, int, int] = (200, 30, 30), size=(96, 72)) -> Path:  # type: ignore[no-untyped-def]
+    """An image whose bottom half differs from its top, so a cut-off decode would show."""
+    im = Image.new("RGB", size, colour)
+    im.paste((20, 20, 220), (0, size[1] // 2, size[0], size[1]))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    im.save(path, "JPEG" if ".jpg" in path.name else "PNG")
+    return path
+
+
+class Session:
+    """Everything a watcher on a thread reported (times are monotonic)."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[float, object]] = []
+        self.lock = threading.Lock()
+
+    def record(self, event: object) -> None:
+        with self.lock:
+            self.events.append((time.monotonic(), event))
+
+    def of(self, kind: type) -> list:  # type: ignore[type-arg]
+        with self.lock:
+            return [e for _t, e in self.events if isinstance(e, kind)]
+
+    def results(self, name: str | None = None) -> list:  # type: ignore[type-arg]
+        found = [e.result for e in self.of(FileFinished)]
+        return [r for r in found if name is None or r.source.name == name]
+
+    def wait(self, predicate: Callable[[], object], timeout: float = 30, what: str = "") -> None:
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
+            time.sleep(0.02)
+
+
+@contextmanager
+def watching(
+    folder: Path,
+    dest: Path,
+    settings: Settings = SETTINGS,
+    run_jobs: RunJobs | None = None,
+    **options: object,
+) -> Iterator[Session]:
+    opts = {"quiet_seconds": QUIET, "rescan_seconds": 60.0, **options}
+    session = Session()
+    watcher = Watcher([folder], dest, settings, session.record, WatchOptions(**opts), run_jobs)  # type: ignore[arg-type]
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    session.wait(lambda: session.of(WatchStarted), what="the watch to start")
+    try:
+        yield session
+    finally:
+        watcher.stop()
+        thread.join(30)
+        assert not thread.is_alive(), "the watch did not stop"
+    assert session.of(WatchStopped), "WatchStopped is always the last event"
+
+
+def write_slowly(source: Path, target: Path, pieces: int, pause: float) -> float:
+    """Copy ``source`` to ``target`` from another process in pieces with pauses between.
+
+    Returns the (system-wide monotonic) time at which the writer closed the file.
+    """
+    code = (
+        "import sys, time\n"
+        "data = open(sys.argv[1], 'rb').read()\n"
+        "n = int(sys.argv[3]); step = len(data) // n + 1\n"
+        "with open(sys.argv[2], 'wb') as fh:\n"
+        "    for i in range(0, len(data), step):\n"
+        "        if i: time.sleep(float(sys.argv[4]))\n"
+        "        fh.write(data[i:i + step]); fh.flush()\n"
+        "print(time.monotonic())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(source), str(target), str(pieces), str(pause)],
+        check=True,
+        timeout=60,
+        capture_output=True,
+        text=True,
+    )
+    return float(done.stdout)
+
+
+def bottom_is_blue(path: Path) -> bool:
+    with Image.open(path) as im:
+        r, _g, b = im.convert("RGB").getpixel((im.width // 2, im.height - 2))[:3]
+    return b > 150 and r < 100
+
+
+@pytest.mark.parametrize("suffix", [".jpg", ".png"])
+def test_a_file_written_slowly_in_chunks_is_converted_once_whole(
+    tmp_path: Path, suffix: str
+) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    # Big enough for several pieces, noisy so it does not compress to nothing.
+    im = Image.effect_noise((640, 480), 60).convert("RGB")
+    im.paste((20, 20, 220), (0, 400, 640, 480))
+    full = tmp_path / f"full{suffix}"
+    im.save(full)
+    with watching(inbox, dest) as s:
+        # Pauses twice the quiet period: size and mtime are stable between pieces.
+        finished = write_slowly(full, inbox / f"photo{suffix}", pieces=4, pause=2 * QUIET)
+        s.wait(lambda: s.results(f"photo{suffix}"), what="the conversion")
+        started = [t for t, e in s.events if isinstance(e, FileStarted)]
+    results = s.results(f"photo{suffix}")
+    assert [r.status for r in results] == ["converted"], results
+    assert started[0] >= finished, "converted before the writer was done"
+    assert bottom_is_blue(results[0].output)
+
+
+def test_a_file_renamed_into_place_is_converted_and_its_temp_name_never(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    with watching(inbox, dest) as s:
+        for temp in ("shot.jpg.part", ".shot2.jpg"):
+            striped(inbox / temp)
+        os.replace(inbox / "shot.jpg.part", inbox / "shot.jpg")
+        os.replace(inbox / ".shot2.jpg", inbox / "shot2.jpg")
+        s.wait(lambda: len(s.results()) >= 2, what="two conversions")
+        time.sleep(3 * QUIET)  # room for a wrong extra conversion to show up
+    names = sorted(r.source.name for r in s.results())
+    assert names == ["shot.jpg", "shot2.jpg"]
+    assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == [
+        "shot.webp",
+        "shot2.webp",
+    ]
+
+
+def test_a_replaced_source_is_redone_in_place(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    with watching(inbox, dest) as s:
+        striped(inbox / "a.png", colour=(220, 20, 20))
+        s.wait(lambda: s.results("a.png"), what="the first conversion")
+        first = s.results("a.png")[0].output
+        new = striped(tmp_path / "new.png", colour=(20, 220, 20))
+        os.replace(new, inbox / "a.png")
+        s.wait(lambda: len(s.results("a.png")) == 2, what="the redo")
+    second = s.results("a.png")[1]
+    assert second.status == "converted" and second.output == first == dest / "a.webp"
+    with Image.open(second.output) as im:
+        r, g, _b = im.convert("RGB").getpixel((2, 2))
+    assert g > 150 and r < 100, "the output still shows the old source"
+
+
+@pytest.mark.parametrize("remove", [False, True])
+def test_a_deleted_source_keeps_its_outputs_unless_asked(tmp_path: Path, remove: bool) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    striped(inbox / "sub" / "a.png")
+    with watching(inbox, dest, remove_outputs_of_deleted=remove) as s:
+        s.wait(lambda: s.results("a.png"), what="the conversion")
+        output = s.results("a.png")[0].output
+        assert output == dest / "sub" / "a.webp" and output.is_file()
+        (inbox / "sub" / "a.png").unlink()
+        s.wait(lambda: s.of(SourceDeleted), what="the deletion")
+    deleted = s.of(SourceDeleted)[0]
+    assert deleted.source == inbox / "sub" / "a.png"
+    assert output.exists() is not remove
+    assert deleted.removed == ((output,) if remove else ())
+
+
+def test_a_folder_added_under_the_watched_one_is_picked_up(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    ready = tmp_path / "ready" / "deep"  # a whole tree moved in at once: no events for its files
+    striped(ready / "b.png")
+    striped(ready.parent / "a.png")
+    with watching(inbox, dest) as s:
+        (inbox / "new").mkdir()  # created, then filled
+        striped(inbox / "new" / "c.png")
+        os.replace(ready.parent, inbox / "moved")
+        s.wait(lambda: len(s.results()) >= 3, what="three conversions")
+    outputs = sorted(str(r.output.relative_to(dest)) for r in s.results())
+    assert outputs == [
+        os.path.join("moved", "a.webp"),
+        os.path.join("moved", "deep", "b.webp"),
+        os.path.join("new", "c.webp"),
+    ]
+
+
+def test_a_stopped_and_restarted_watch_redoes_nothing_and_catches_up(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    for name in ("a.png", "b.png", "sub/c.png"):
+        striped(inbox / name)
+    with watching(inbox, dest) as s:
+        s.wait(lambda: len(s.results()) == 3, what="three conversions")
+    made = {p: p.stat().st_mtime_ns for p in dest.rglob("*.webp")}
+    assert len(made) == 3
+    striped(inbox / "d.png")  # arrives while the watch is stopped
+    with watching(inbox, dest) as s:
+        s.wait(lambda: len(s.results()) == 4, what="the catch-up")
+    by_name = {r.source.name: r.status for r in s.results()}
+    assert by_name == {
+        "a.png": "skipped",
+        "b.png": "skipped",
+        "c.png": "skipped",
+        "d.png": "converted",
+    }
+    assert {p: p.stat().st_mtime_ns for p in made} == made, "an output was rewritten"
+    assert not [p for p in dest.rglob("*") if " (2)" in p.name]
+
+
+def test_a_file_that_keeps_failing_is_reported_once(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    with watching(inbox, dest, rescan_seconds=0.2) as s:
+        (inbox / "broken.jpg").write_bytes(b"this is not a picture at all" * 20)
+        s.wait(lambda: s.results("broken.jpg"), what="the failure")
+        rescans_before = len(s.events)
+        time.sleep(10 * 0.2)  # ten rescans: none may try the file again
+        assert len(s.events) == rescans_before
+        striped(tmp_path / "fixed.jpg")
+        os.replace(tmp_path / "fixed.jpg", inbox / "broken.jpg")  # fixed: tried again
+        s.wait(lambda: len(s.results("broken.jpg")) == 2, what="the retry")
+    assert [r.status for r in s.results("broken.jpg")] == ["failed", "converted"]
+
+
+def test_without_events_the_rescan_finds_arrivals_and_deletions(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    with watching(inbox, dest, use_events=False, rescan_seconds=0.3) as s:
+        assert s.of(WatchStarted)[0].events is False
+        striped(inbox / "a.png")
+        s.wait(lambda: s.results("a.png"), what="the conversion")
+        (inbox / "a.png").unlink()
+        s.wait(lambda: s.of(SourceDeleted), what="the deletion")
+    assert s.results("a.png")[0].status == "converted"
+
+
+def test_a_crash_while_running_one_group_never_stops_the_watch(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    calls = []
+
+    def flaky(jobs, settings, on_event, cancel):  # type: ignore[no-untyped-def]
+        calls.append(len(jobs))
+        if len(calls) == 1:
+            raise RuntimeError("boom in the runner")
+        return default_run_jobs(jobs, settings, on_event, cancel)
+
+    with watching(inbox, dest, run_jobs=flaky) as s:
+        striped(inbox / "first.png")
+        s.wait(lambda: s.of(WatchProblem), what="the problem")
+        striped(inbox / "second.png")
+        s.wait(lambda: s.results("second.png"), what="the next conversion")
+    assert "boom in the runner" in s.of(WatchProblem)[0].message
+    assert s.results("second.png")[0].status == "converted"
+    assert not s.results("first.png"), "a crashed group's file is not retried in a loop"
+
+
+def test_outputs_beside_the_sources_are_not_taken_as_new_arrivals(tmp_path: Path) -> None:
+    inbox = tmp_path / "in"
+    striped(inbox / "a.png")
+    with watching(inbox, inbox) as s:
+        s.wait(lambda: s.results("a.png"), what="the conversion")
+        time.sleep(4 * QUIET)  # room for a wrong conversion of a.webp
+    assert [r.source.name for r in s.results()] == ["a.png"]
+    assert (inbox / "a.webp").is_file()
