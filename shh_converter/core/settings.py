@@ -152,7 +152,12 @@ class Settings:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
-        """Inverse of :meth:`to_dict`; missing keys take defaults, unknown keys are ignored."""
+        """Inverse of :meth:`to_dict`; missing keys take defaults, unknown keys are ignored.
+
+        Every value is checked for its type and range (:mod:`.checks`); a bad one
+        takes its default. ``checks.check_fields(Settings, data)`` also returns the
+        problems, for callers that report them.
+        """
         return _build(cls, data)
 
     def fingerprint(self) -> str:
@@ -184,30 +189,6 @@ def _plain(value: Any) -> Any:
 
 
 def _build(cls: Any, data: dict[str, Any]) -> Any:
-    kwargs: dict[str, Any] = {}
-    hints = {f.name: f for f in dataclasses.fields(cls)}
-    for name, value in data.items():
-        if name not in hints:
-            continue
-        default = _default_of(hints[name])
-        if name == "background" and cls is Settings:
-            kwargs[name] = parse_color(value) if isinstance(value, str) else _color_tuple(value)
-        elif dataclasses.is_dataclass(default) and isinstance(value, dict):
-            kwargs[name] = _build(type(default), value)
-        elif isinstance(default, enum.Enum):
-            kwargs[name] = type(default)(value)
-        else:
-            kwargs[name] = value
-    return cls(**kwargs)
+    from .checks import check_fields  # lazily: the checker reads this module's classes
 
-
-def _color_tuple(value: Any) -> Color | None:
-    return None if value is None else (int(value[0]), int(value[1]), int(value[2]))
-
-
-def _default_of(f: dataclasses.Field[Any]) -> Any:
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return None
+    return check_fields(cls, data).value

@@ -9,9 +9,11 @@ cannot be deleted or overwritten.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core.checks import check_fields
 from ..core.settings import (
     BackgroundMode,
     BackgroundRemoval,
@@ -60,6 +62,7 @@ class Prefs:
 
     def __init__(self, cfg: Any) -> None:
         self.cfg = cfg
+        self._reported: set[str] = set()  # problems of saved settings already reported
 
     def _get(self, key: str, default: Any = None) -> Any:
         try:
@@ -94,13 +97,34 @@ class Prefs:
         self._set(f"ui.last_{which}_dir", str(folder))
 
     def settings(self) -> Settings:
+        """The last settings; a bad saved value takes its default (reported once), the rest kept."""
         data = self._get("ui.settings")
         if isinstance(data, dict):
-            try:
-                return Settings.from_dict(data)
-            except (TypeError, ValueError, KeyError) as exc:
-                log.warning("remembered settings unusable (%s): using defaults", exc)
+            return self._checked("ui.settings", data, self.set_settings)
         return BUILTIN_PRESETS["Web 1600 WebP"]
+
+    def _checked(
+        self, key: str, data: dict[str, Any], put_back: Callable[[Settings], Any]
+    ) -> Settings:
+        """``data`` as Settings, each value checked; problems go to the log and the user once.
+
+        The repaired settings are written back at once (``put_back``, then saved), so
+        the next start finds good values and says nothing.
+        """
+        checked = check_fields(Settings, data, prefix=key)
+        if checked.problems:
+            put_back(checked.value)
+            self.save()
+        fresh = [str(p) for p in checked.problems if str(p) not in self._reported]
+        if fresh:
+            self._reported.update(fresh)
+            for text in fresh:
+                log.warning("saved setting not usable: %s", text)
+            add_notice = getattr(self.cfg, "add_notice", None)
+            if add_notice is not None:  # shown once, when the window is up
+                lines = "\n".join(f"\u2022 {t}" for t in fresh)
+                add_notice(f"Some saved settings could not be used and were reset:\n{lines}")
+        return checked.value
 
     def set_settings(self, settings: Settings) -> None:
         self._set("ui.settings", settings.to_dict())
@@ -120,11 +144,9 @@ class Prefs:
         if name in BUILTIN_PRESETS:
             return BUILTIN_PRESETS[name]
         data = self._user_presets().get(name)
-        try:
-            return Settings.from_dict(data) if isinstance(data, dict) else None
-        except (TypeError, ValueError, KeyError) as exc:
-            log.warning("preset %r unusable: %s", name, exc)
+        if not isinstance(data, dict):
             return None
+        return self._checked(f"ui.presets.{name}", data, lambda s: self.save_preset(name, s))
 
     def save_preset(self, name: str, settings: Settings) -> bool:
         """Store a user preset; False for an empty name or a built-in's name."""

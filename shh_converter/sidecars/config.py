@@ -244,6 +244,10 @@ class Config:
             raise ValueError(f"bad value for {key}: {value!r} ({option.help})")
         _put(self.data, key, copy.deepcopy(value))
 
+    def add_notice(self, text: str) -> None:
+        """Add a paragraph to the one-time notice (several problems make one message)."""
+        self.notice = text if not self.notice else f"{self.notice}\n\n{text}"
+
     def take_notice(self) -> str | None:
         """The one-time notice (then cleared), for the GUI's dialog or the CLI's stderr."""
         notice, self.notice = self.notice, None
