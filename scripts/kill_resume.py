@@ -9,7 +9,7 @@ decodes completely (nothing partial is ever visible). After all rounds one
 normal run must exit 0, leave no ``.shh-partial-*`` temp, make no ``a (2).webp``
 copies and skip what was already complete.
 
-    python scripts/kill_resume.py --rounds 50 --files 24      # the long run (POSIX)
+    python scripts/kill_resume.py --rounds 50 --files 16      # the long run (POSIX)
 
 ``tests/faults/test_kill_resume.py`` runs a few rounds of the same code in CI.
 Prints one JSON summary line; exit 0 when every check held.
@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -65,8 +66,8 @@ def complete(path: Path) -> bool:
     return True
 
 
-def one_kill(src: Path, dest: Path, home: Path, rng: random.Random, whole_group: bool) -> int:
-    """Start a batch, kill it at a random moment; returns files finished before the kill."""
+def one_kill(src: Path, dest: Path, home: Path, rng: random.Random, whole_group: bool) -> bool:
+    """Start a batch, kill it at a random moment; True when it was still running then."""
     proc = subprocess.Popen(
         cli(src, dest, home),
         cwd=REPO,
@@ -84,13 +85,14 @@ def one_kill(src: Path, dest: Path, home: Path, rng: random.Random, whole_group:
             break  # the batch ended before the moment came
         seen += line.startswith("converted:")
     time.sleep(rng.random() * 0.3)  # not an assertion: where in a file the kill lands
+    mid_batch = proc.poll() is None
     if whole_group:
         os.killpg(proc.pid, signal.SIGKILL)
     else:
         proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     proc.stdout.close()
-    return seen
+    return mid_batch
 
 
 def finals(dest: Path) -> list[Path]:
@@ -116,12 +118,16 @@ def run_rounds(work: Path, rounds: int, files: int, side: int, seed: int) -> dic
     src, dest, home = work / "src", work / "out", work / "home"
     make_batch(src, files, side, seed)
     problems: list[str] = []
-    kills = 0
+    kills = mid_batch = temps_left = restarts = 0
     for n in range(rounds):
-        one_kill(src, dest, home, rng, whole_group=n % 2 == 0)
+        if n and n < rounds - 1 and len(finals(dest)) == files:
+            shutil.rmtree(dest)  # all done: start the batch over, so every kill hits work
+            restarts += 1
+        mid_batch += one_kill(src, dest, home, rng, whole_group=n % 2 == 0)
         kills += 1
         if not dest.is_dir():
             continue
+        temps_left += len([p for p in dest.iterdir() if p.name.startswith(TEMP_PREFIX)])
         wait_for_orphans(dest)
         for out in finals(dest):
             if not complete(out):
@@ -144,6 +150,9 @@ def run_rounds(work: Path, rounds: int, files: int, side: int, seed: int) -> dic
     return {
         "rounds": rounds,
         "kills": kills,
+        "kills_mid_batch": mid_batch,
+        "temps_left_by_kills": temps_left,
+        "batch_restarts": restarts,
         "files": files,
         "complete_before_resume": done_before,
         "skipped_on_resume": skipped,
@@ -154,7 +163,7 @@ def run_rounds(work: Path, rounds: int, files: int, side: int, seed: int) -> dic
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=50)
-    parser.add_argument("--files", type=int, default=24)
+    parser.add_argument("--files", type=int, default=16)
     parser.add_argument("--side", type=int, default=900, help="image side in pixels")
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()

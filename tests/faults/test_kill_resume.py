@@ -109,7 +109,7 @@ def _kill_script():  # type: ignore[no-untyped-def]
 def test_kill_9_at_random_moments_then_resume(tmp_path: Path) -> None:
     result = _kill_script().run_rounds(tmp_path, rounds=4, files=10, side=700, seed=3)
     assert result["problems"] == []
-    assert result["kills"] == 4
+    assert result["kills"] == 4 and result["kills_mid_batch"] >= 2  # the kills hit work
     # What was complete before the resume was skipped, not redone or copied.
     assert result["skipped_on_resume"] == result["complete_before_resume"]
 
