@@ -70,3 +70,14 @@ def test_offline_download_exits_1() -> None:
     done = run_cli("models", "download", "u2net", "--url", "http://127.0.0.1:9/")
     assert done.returncode == 1
     assert "offline or server unreachable" in done.stderr
+
+
+def test_delete_removes_the_download_not_the_bundled_copy(server: ModelServer) -> None:
+    assert run_cli("models", "download", "u2netp", "--url", server.url).returncode == 0
+    done = run_cli("models", "delete", "u2netp")
+    assert done.returncode == 0 and "u2netp: deleted" in done.stdout
+    assert not (paths.models_dir / "u2netp.onnx").exists()
+    again = run_cli("models", "delete", "u2netp")
+    assert again.returncode == 1 and "bundled with the app" in again.stdout
+    missing = run_cli("models", "delete", "u2net")
+    assert missing.returncode == 1 and "u2net: not installed" in missing.stdout

@@ -66,3 +66,15 @@ def test_installed_self_test_runs_the_bundled_model(installed_wheel: Path, tmp_p
     report = json.loads(done.stdout)
     (check,) = [c for c in report["checks"] if c["name"] == "model"]
     assert check["status"] == "pass" and "md5 ok" in check["detail"]
+
+
+def test_wheel_carries_the_translations(installed_wheel: Path, tmp_path: Path) -> None:
+    code = (
+        "from shh_converter import i18n; print(i18n.locale_dir());"
+        "print(*(i18n.setup(c) + '=' + i18n._('Download') for c in ('de', 'ja')))"
+    )
+    done = _run(installed_wheel, tmp_path, "-c", code)
+    assert done.returncode == 0, done.stderr
+    folder, words = done.stdout.splitlines()
+    assert Path(folder).is_relative_to(installed_wheel)
+    assert words == "de=Herunterladen ja=ダウンロード"

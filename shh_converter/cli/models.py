@@ -1,6 +1,8 @@
-"""``shh-converter models list|download NAME|verify [NAME]``: background-removal models.
+"""``shh-converter models list|download NAME|verify [NAME]|delete NAME``.
 
-Exit codes: 0 done, 1 a download or checksum failed, 2 unknown model or bad usage.
+Exit codes: 0 done, 1 a download or checksum failed (or nothing to delete), 2 an
+unknown model or bad usage. A download resumes what an interrupted one left and
+retries transient errors (``core.downloads``).
 The download URL base can be overridden with ``--url`` or ``$SHH_CONVERTER_MODEL_URL``
 (a mirror, or a local server in tests).
 """
@@ -14,6 +16,7 @@ from typing import Any
 
 from ..core import models
 from ..core.errors import UsageError
+from ..i18n import _
 
 EXIT_OK, EXIT_FAILED = 0, 1
 
@@ -21,22 +24,27 @@ EXIT_OK, EXIT_FAILED = 0, 1
 def register(subparsers: Any) -> None:
     """Add the ``models`` sub-command."""
     parser = subparsers.add_parser(
-        "models", help="list, download or verify background-removal models"
+        "models", help=_("list, download, verify or delete background-removal models")
     )
     sub = parser.add_subparsers(dest="models_command", metavar="ACTION", required=True)
-    sub.add_parser("list", help="known models: size, installed, bundled").set_defaults(
+    sub.add_parser("list", help=_("known models: size, installed, bundled")).set_defaults(
         func=run_list
     )
-    down = sub.add_parser("download", help="download a model into the per-user models folder")
+    down = sub.add_parser("download", help=_("download a model into the per-user models folder"))
     down.add_argument("name", metavar="NAME")
-    down.add_argument("--url", help="download base URL (default: rembg's release files)")
+    down.add_argument("--url", help=_("download base URL (default: rembg's release files)"))
     down.add_argument(
-        "--force", action="store_true", help="download even if a verified copy exists"
+        "--force", action="store_true", help=_("download even if a verified copy exists")
     )
     down.set_defaults(func=run_download)
-    verify = sub.add_parser("verify", help="check the checksums of installed models")
+    verify = sub.add_parser("verify", help=_("check the checksums of installed models"))
     verify.add_argument("name", nargs="?", metavar="NAME")
     verify.set_defaults(func=run_verify)
+    delete = sub.add_parser(
+        "delete", help=_("remove a downloaded model (and any unfinished download)")
+    )
+    delete.add_argument("name", metavar="NAME")
+    delete.set_defaults(func=run_delete)
 
 
 def _info(name: str) -> models.ModelInfo:
@@ -48,6 +56,7 @@ def _info(name: str) -> models.ModelInfo:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print one line per known model."""
+    # Column names and yes/no stay English: scripts parse this table.
     print(f"{'NAME':<24}{'SIZE':>9}  {'INSTALLED':<10}{'BUNDLED':<9}NOTE")
     for info in models.MODELS.values():
         installed = "yes" if models.installed_path(info.name) else "no"
@@ -62,7 +71,11 @@ def run_download(args: argparse.Namespace) -> int:
     info = _info(args.name)
     existing = models.user_path(info.name)
     if not args.force and existing.is_file() and models.checksum_ok(existing, info.checksum):
-        print(f"{info.name}: already installed, checksum ok -> {existing}")
+        print(
+            _("{name}: already installed, checksum ok -> {path}").format(
+                name=info.name, path=existing
+            )
+        )
         return EXIT_OK
     started = time.monotonic()
     shown = [-1]
@@ -71,20 +84,26 @@ def run_download(args: argparse.Namespace) -> int:
         percent = int(done * 100 / total) if total else -1
         if percent != shown[0]:
             shown[0] = percent
-            text = f"{percent:3d}%" if total else f"{done / 1e6:.1f} MB"
-            print(f"\rdownloading {info.name}: {text}", end="", file=sys.stderr, flush=True)
+            text = f"{percent:3d}%" if total else _("{size} MB").format(size=f"{done / 1e6:.1f}")
+            line = _("downloading {name}: {progress}").format(name=info.name, progress=text)
+            print(f"\r{line}", end="", file=sys.stderr, flush=True)
 
     try:
         path = models.download(info, url_base=args.url, progress=progress, force=True)
     except models.ModelError as exc:
         _end_progress_line(shown[0])
-        print(f"shh-converter: error: {exc}", file=sys.stderr)
+        print(_("shh-converter: error: {reason}").format(reason=exc), file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         _end_progress_line(shown[0])
         raise
     _end_progress_line(shown[0])
-    print(f"{info.name}: downloaded and verified in {time.monotonic() - started:.1f} s -> {path}")
+    seconds = f"{time.monotonic() - started:.1f}"
+    print(
+        _("{name}: downloaded and verified in {seconds} s -> {path}").format(
+            name=info.name, seconds=seconds, path=path
+        )
+    )
     return EXIT_OK
 
 
@@ -101,12 +120,26 @@ def run_verify(args: argparse.Namespace) -> int:
         path = models.installed_path(name)
         if path is None:
             if args.name:
-                print(f"{name}: not installed")
+                print(_("{name}: not installed").format(name=name))
                 return EXIT_FAILED
             continue
         checked += 1
         ok = models.checksum_ok(path, models.MODELS[name].checksum)
         damaged += not ok
-        print(f"{name}: {'ok' if ok else 'DAMAGED (checksum mismatch)'}  {path}")
-    print(f"{checked} checked, {damaged} damaged")
+        state = _("ok") if ok else _("DAMAGED (checksum mismatch)")
+        print(f"{name}: {state}  {path}")
+    print(_("{checked} checked, {damaged} damaged").format(checked=checked, damaged=damaged))
     return EXIT_FAILED if damaged else EXIT_OK
+
+
+def run_delete(args: argparse.Namespace) -> int:
+    """Remove the downloaded copy; the bundled one stays (it is part of the app)."""
+    info = _info(args.name)
+    if models.delete(info.name):
+        print(_("{name}: deleted").format(name=info.name))
+        return EXIT_OK
+    if models.status(info.name) == models.BUNDLED:
+        print(_("{name}: bundled with the app, nothing to delete").format(name=info.name))
+    else:
+        print(_("{name}: not installed").format(name=info.name))
+    return EXIT_FAILED
