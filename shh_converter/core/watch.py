@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from .discover import JUNK_NAMES, discover, key
-from .events import BatchFinished, CancelToken, Event, EventCallback
-from .jobs import Job
+from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
+from .jobs import Job, JobResult
 from .settings import Settings
 from .state import Ledger
 from .watch_ready import ArrivalTracker, Signature
@@ -344,7 +344,7 @@ class Watcher:
         if self._stopping.is_set():
             cancel.cancel()
         try:
-            finished = self.run_jobs(jobs, self.settings, self.emit, cancel)
+            finished = self.run_jobs(jobs, self.settings, self._relay, cancel)
         except Exception as exc:  # a bug: reported once, those files are not retried in a loop
             self._problem(f"the batch of {len(jobs)} file(s) failed: {exc}", exc)
             self._known.update({k: signatures[k] for k in planned})
@@ -353,7 +353,7 @@ class Watcher:
             self._cancel = None
         for result in finished.results:
             k = key(result.source)
-            if k in signatures:
+            if k in signatures and not _stopped_early(result, cancel):
                 self._known[k] = signatures[k]
                 self.totals[result.status] += 1
 
@@ -372,6 +372,13 @@ class Watcher:
             if paths:
                 jobs.extend(plan_batch(paths, out_folder, self.settings).jobs)
         return [dataclasses.replace(job, index=i) for i, job in enumerate(jobs)]
+
+    def _relay(self, event: Event) -> None:
+        """Runner events to the front end, except files a stop cut short (redone next time)."""
+        if isinstance(event, FileFinished) and _stopped_early(event.result, self._cancel):
+            log.info("watch: %s stopped before it finished (next start)", event.result.source)
+            return
+        self.emit(event)
 
     def _out_folder(self, source: Path) -> Path:
         """The destination folder mirroring ``source``'s folder, as a batch would name it."""
@@ -401,6 +408,12 @@ def _handler(watcher: Watcher) -> Any:
             watcher.mark(paths, bool(event.is_directory))
 
     return Handler()
+
+
+def _stopped_early(result: JobResult, cancel: CancelToken | None) -> bool:
+    """A file the watch's stop cancelled in flight: neither a failure nor done."""
+    cancelled = cancel is not None and cancel.cancelled
+    return cancelled and result.status == "failed" and (result.error or "").startswith("cancelled")
 
 
 def _signature(path: Path) -> Signature | None:
