@@ -8,12 +8,17 @@ in its own module exposing ``register(subparsers)``, which adds a sub-parser who
 * 1  at least one file failed
 * 2  usage or configuration error (one line on stderr, no traceback)
 * 130 interrupted by Ctrl-C
+* 141 the output pipe was closed (``... | head``): quietly, no traceback (128 + SIGPIPE,
+  what a shell reports for a POSIX tool stopped the same way)
+
+``check-update`` also uses 3: it could not check (see ``cli/tools.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -21,6 +26,7 @@ from .. import __version__
 from ..core.errors import UsageError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_PIPE_CLOSED = 141
 
 # One module per command; each has register(subparsers).
 COMMAND_MODULES = (
@@ -62,6 +68,17 @@ def command_names() -> set[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; returns its exit code (see the module docstring)."""
+    _printable_streams()
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # a closed pipe shows here for short outputs
+    except BrokenPipeError:
+        return _pipe_closed()
+    return code
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
     if not getattr(args, "func", None):
@@ -76,6 +93,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("shh-converter: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+
+
+def _printable_streams() -> None:
+    """A file name that is not valid text is printed escaped instead of raising."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)  # absent on a replaced stream
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _pipe_closed() -> int:
+    """The reader of our output went away: say nothing more, exit like a POSIX tool."""
+    silence_stdout()
+    return EXIT_PIPE_CLOSED
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device after its reader went away (``| head``).
+
+    Later prints, and the interpreter's last flush at exit, then write nowhere
+    instead of raising ``BrokenPipeError`` again. A batch whose progress lines can
+    no longer be read keeps converting (``cli/output.py`` calls this).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (tests replacing stdout)
+        pass
 
 
 def _start_sidecars(args: argparse.Namespace) -> None:

@@ -63,8 +63,14 @@ class Printer:
             return
         if self.bar is not None:
             self.bar.write(line, file=sys.stderr)
-        else:
+            return
+        try:
             print(line, flush=True)
+        except BrokenPipeError:  # "| head" has read enough: the batch goes on, quietly
+            from . import silence_stdout
+
+            silence_stdout()
+            self.quiet = True
 
     def on_event(self, event: Event) -> None:
         """The runner's callback."""

@@ -1,7 +1,10 @@
 """Commands ``check-update`` and ``self-test``.
 
 Both print one JSON document on stdout (scripts and the packaging tests read it).
-``check-update`` exits 0 even when the check failed (the reason is in ``"error"``);
+``check-update`` exits 0 when it got an answer (a newer version or not; a cached
+answer younger than a day counts) and :data:`EXIT_NO_ANSWER` (3) when it could not
+check -- offline, a server error, an unreadable answer -- with the reason in
+``"error"``, so scripts can tell "up to date" from "don't know".
 ``self-test`` exits 0 only when no check failed (skipped checks count as passed).
 """
 
@@ -16,6 +19,8 @@ from .. import __version__
 
 log = logging.getLogger(__name__)
 
+EXIT_NO_ANSWER = 3  # check-update could not check (the JSON's "error" says why)
+
 
 def register(subparsers: Any) -> None:
     """Add ``check-update`` and ``self-test`` to the CLI."""
@@ -23,7 +28,8 @@ def register(subparsers: Any) -> None:
         "check-update",
         help="ask whether a newer version is out (JSON on stdout)",
         description="Ask the release server whether a newer version is out. Prints JSON; "
-        "the answer is cached for a day unless --force.",
+        "the answer is cached for a day unless --force. Exit code 0: answered; "
+        f'{EXIT_NO_ANSWER}: could not check (the reason is in "error").',
     )
     update.add_argument("--force", action="store_true", help="ask now, ignoring the cache")
     update.set_defaults(func=check_update)
@@ -41,12 +47,12 @@ def register(subparsers: Any) -> None:
 
 
 def check_update(args: argparse.Namespace) -> int:
-    """Print the update check's JSON; always exit 0."""
+    """Print the update check's JSON; exit 0 with an answer, :data:`EXIT_NO_ANSWER` without."""
     try:
         from ..sidecars import config, updates
 
         result = updates.check(config.load(), force=args.force).to_dict()
-    except Exception as exc:  # the contract: JSON and exit 0, whatever happened
+    except Exception as exc:  # the contract: JSON and one of the two codes, whatever happened
         log.exception("update check crashed")
         result = {
             "update_available": False,
@@ -57,7 +63,7 @@ def check_update(args: argparse.Namespace) -> int:
             "error": f"internal error: {type(exc).__name__}: {exc}",
         }
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    return 0
+    return EXIT_NO_ANSWER if result.get("error") else 0
 
 
 def self_test(args: argparse.Namespace) -> int:
