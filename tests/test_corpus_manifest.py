@@ -67,7 +67,7 @@ def convert(path: Path, out: Path, settings: Settings | None = None) -> JobResul
             resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=2048),
             animated=settings.animated,
         )
-    return convert_job(Job(0, path, out), settings)
+    return convert_job(Job.one(0, path, out, settings), settings)
 
 
 def rgb(img: Image.Image) -> np.ndarray:
@@ -82,10 +82,8 @@ def mad(a: Image.Image, b: Image.Image) -> float:
 
 def converted_image(row_file: str, tmp_path: Path, fmt: str = "png", **kw: object) -> Image.Image:
     out = tmp_path / f"{Path(row_file).stem}.{fmt}"
-    result = convert_job(
-        Job(0, CORPUS / row_file, out),
-        Settings(encode=EncodeOptions(format=OutputFormat(fmt)), **kw),  # type: ignore[arg-type]
-    )
+    settings = Settings(encode=EncodeOptions(format=OutputFormat(fmt)), **kw)  # type: ignore[arg-type]
+    result = convert_job(Job.one(0, CORPUS / row_file, out, settings), settings)
     assert result.status == "converted", result.error
     img = Image.open(out)
     img.load()
@@ -109,7 +107,7 @@ def test_row_verdict(row: dict[str, str], tmp_path: Path) -> None:
     try:
         result = convert(source, out)
     except Exception:  # the test probe itself could not open a reject row: use defaults
-        result = convert_job(Job(0, source, out), Settings())
+        result = convert_job(Job.one(0, source, out, Settings()), Settings())
     elapsed = time.perf_counter() - start
     assert source.read_bytes() == before, "the source was modified"
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".shh-partial")]
@@ -284,7 +282,7 @@ def test_large_exif_dropped_for_jpeg_not_fatal(tmp_path: Path) -> None:
         "jpeg/exif-dpi-zerodivision.jpg",
         "icc/truncated_exif_dpi.jpg",
     ):
-        result = convert_job(Job(0, CORPUS / name, tmp_path / "k.jpg"), settings)
+        result = convert_job(Job.one(0, CORPUS / name, tmp_path / "k.jpg", settings), settings)
         assert result.status == "converted", result.error
 
 
@@ -303,7 +301,8 @@ def _frames_of(img: Image.Image) -> list[tuple[np.ndarray, int]]:
 @pytest.mark.parametrize("name", ANIMATED_ROWS)
 def test_animations_keep_frames_durations_loop(name: str, tmp_path: Path) -> None:
     out = tmp_path / "anim.webp"
-    result = convert_job(Job(0, CORPUS / name, out), Settings(animated=True))
+    animated = Settings(animated=True)
+    result = convert_job(Job.one(0, CORPUS / name, out, animated), animated)
     assert result.status == "converted", result.error
     src = Image.open(CORPUS / name)
     first = 1 if src.info.get("default_image") else 0
@@ -322,10 +321,9 @@ def test_animations_keep_frames_durations_loop(name: str, tmp_path: Path) -> Non
 
 def test_bomb_in_animation_frame_rejected_fast(tmp_path: Path) -> None:
     start = time.perf_counter()
-    result = convert_job(
-        Job(0, CORPUS / "bomb/decompression_bomb_extents.gif", tmp_path / "b.webp"),
-        Settings(animated=True),
-    )
+    animated = Settings(animated=True)
+    bomb = CORPUS / "bomb/decompression_bomb_extents.gif"
+    result = convert_job(Job.one(0, bomb, tmp_path / "b.webp", animated), animated)
     assert time.perf_counter() - start < 3
     assert result.status == "failed" and "too large" in (result.error or "")
 
@@ -344,7 +342,7 @@ REJECT_WORDS = {
 
 @pytest.mark.parametrize("name", [r["file"] for r in ROWS if verdict(r["expected"]) == "reject"])
 def test_reject_messages_are_specific(name: str, tmp_path: Path) -> None:
-    result = convert_job(Job(0, CORPUS / name, tmp_path / "x.webp"), Settings())
+    result = convert_job(Job.one(0, CORPUS / name, tmp_path / "x.webp", Settings()), Settings())
     assert result.status == "failed"
     message = (result.error or "").lower()
     for prefix, words in REJECT_WORDS.items():

@@ -13,7 +13,7 @@ from support import run_python
 from shh_converter import __version__, paths
 from shh_converter.sidecars import crash
 
-PRELUDE = "from shh_converter import crash; crash.install_hooks(); "
+PRELUDE = "from shh_converter.sidecars import crash; crash.install_hooks(); "
 
 
 def _run(code: str) -> subprocess.CompletedProcess[str]:

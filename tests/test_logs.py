@@ -114,7 +114,7 @@ def test_batch_id_on_every_line_of_a_batch_and_events_logged() -> None:
     other = logging.getLogger("shh_converter.other")
     other.info("before the batch")
     on_event(BatchStarted(batch_id="abc123def456", total=2, workers=1))
-    job = Job(index=0, source=Path("a.png"), output=Path("a.webp"))
+    job = Job.one(0, Path("a.png"), Path("a.webp"), settings)
     on_event(FileStarted(job))
     thread = threading.Thread(target=lambda: other.info("from a helper thread"), name="helper")
     thread.start()
@@ -148,7 +148,7 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(("kind", "on_console"), [("gui", False), ("cli", True)])
 def test_console_output_only_from_the_cli(kind: str, on_console: bool) -> None:
     code = (
-        "import logging; from shh_converter import logs; "
+        "import logging; from shh_converter.sidecars import logs; "
         f"logs.setup(kind={kind!r}); logging.getLogger('t').warning('hello console')"
     )
     proc = _run(code)
@@ -199,7 +199,7 @@ def test_rotation_blocked_by_another_process_does_not_spam_errors() -> None:
     blocker.mkdir()
     (blocker / "keep").write_text("x", encoding="utf-8")
     code = (
-        "import logging; from shh_converter import logs; logs.setup(kind='gui'); "
+        "import logging; from shh_converter.sidecars import logs; logs.setup(kind='gui'); "
         "log = logging.getLogger('t'); blob = 'x' * 100_000\n"
         "for i in range(70): log.info('%d %s', i, blob)\n"
         "log.info('still logging')"

@@ -140,13 +140,15 @@ def test_screen_leaves_oversized_and_unreadable_files_to_the_engine(tmp_path: Pa
     from PIL import Image
 
     from shh_converter.core.jobs import Job
+    from shh_converter.core.settings import Settings
 
     big, junk = tmp_path / "big.png", tmp_path / "junk.png"
     Image.new("L", (3000, 3000)).save(big)
     junk.write_bytes(b"not an image")
     monitor = memory.MemoryMonitor(interval=3600)
     monitor.low_system_mb = monitor.sample().available_mb - 1
-    jobs = [Job(0, big, tmp_path / "a.webp"), Job(1, junk, tmp_path / "b.webp")]
+    s = Settings()
+    jobs = [Job.one(0, big, tmp_path / "a.webp", s), Job.one(1, junk, tmp_path / "b.webp", s)]
     screened = monitor.screen(jobs, max_pixels=1000 * 1000)
     assert [j.error for j in screened] == [None, None]
     assert monitor.screen(jobs)[0].error is not None  # without the pixel limit: refused

@@ -21,7 +21,7 @@ from shh_converter.sidecars import config, shutdown
 APP = r"""
 import sys, threading, time
 from pathlib import Path
-from shh_converter import config, logs, shutdown
+from shh_converter.sidecars import config, logs, shutdown
 from shh_converter.core.events import CancelToken
 from shh_converter.sidecars.memory import MemoryMonitor
 

@@ -1,33 +1,50 @@
 """One :class:`Job` -> one :class:`JobResult`; and the pipeline pieces behind it.
 
-Pipeline: safe open (limits, orientation, colour, 16-bit scaling; :mod:`.imageio`)
--> background removal (only when enabled) -> resize (:mod:`.resize`) -> composite
-onto the background colour (JPEG: white when none is set) -> encode -> atomic write.
+Pipeline, per input: safe open (limits, orientation, colour, 16-bit scaling;
+:mod:`.imageio`), decoded once at the largest size any output needs ->
+background removal (once, only when enabled) -> then for each output: resize
+(:mod:`.resize`) -> composite onto its background colour (JPEG: white when none is
+set) -> encode (:mod:`.encode`; a target size searched by :mod:`.sizing`) ->
+atomic write. The web manifest of a favicon set is written last.
 
-:func:`process_image` and :func:`encode` are public so the preview and the GUI
-reuse exactly what a batch does. :func:`convert_job` never raises for a per-file
-problem: a :class:`ConversionError` becomes a failed result with its one-line
-message; anything else is a bug, reported as ``internal error: ...`` with the
-traceback in ``details``.
+:func:`process_image` is public so the preview and the GUI reuse exactly what a
+batch does. :func:`convert_job` never raises for a per-file problem: a
+:class:`ConversionError` becomes a failed result with its one-line message (for
+the input when decoding failed, for that output alone when only it failed);
+anything else is a bug, reported as ``internal error: ...`` with the traceback in
+``details``.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
-from . import formats, imageio
+from . import formats, imageio, manifest, sizing
 from .atomic import atomic_write
-from .encode import Processed, encode
+from .encode import Processed
 from .errors import ConversionError, OutputError
 from .events import CancelToken
-from .jobs import Job, JobResult, file_size
+from .jobs import (
+    Job,
+    JobResult,
+    OutputResult,
+    Target,
+    failed_result,
+    file_size,
+    settled_result,
+    skipped_output,
+    summarise,
+)
 from .resize import Geometry, apply_geometry, plan_geometry
-from .settings import Color, Settings
+from .settings import Color, IfBigger, Settings
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +69,41 @@ def process_image(
     max_side: int | None = None,
     cancel: CancelToken | None = None,
 ) -> Processed:
-    """Run the pipeline up to (not including) encoding.
+    """Run the pipeline for one output up to (not including) encoding.
 
     ``max_side`` shrinks the *final* geometry to fit a preview box, so every step
     (including background removal) runs at preview scale.
     """
-    spec = formats.spec_for(settings.encode.format)
-    animated = settings.animated and spec.animated
+    prepared = prepare(source, [settings], max_side=max_side, cancel=cancel)
+    return render(prepared, settings, max_side=max_side)
+
+
+@dataclass
+class Prepared:
+    """An input decoded once (and cut out), ready to be rendered for each output."""
+
+    src: imageio.Source  # metadata, durations; its frames are let go (see cut_out)
+    frames: list[Image.Image]  # upright, colour-managed, background removed when asked
+    logical: tuple[int, int]  # what frames[0] stands for at full resolution
+
+
+def prepare(
+    source: Path,
+    outputs: Sequence[Settings],
+    *,
+    max_side: int | None = None,
+    cancel: CancelToken | None = None,
+) -> Prepared:
+    """Open ``source`` once for all ``outputs``: decoded at the largest size they need."""
+    shared = outputs[0]
+    animated = shared.animated and any(formats.spec_for(o.encode.format).animated for o in outputs)
 
     def need(full: tuple[int, int]) -> tuple[int, int]:
-        return geometry_for(full, settings, max_side).scaled
+        sizes = [geometry_for(full, o, max_side).scaled for o in outputs]
+        return (max(s[0] for s in sizes), max(s[1] for s in sizes))
 
-    src = imageio.open_image(source, settings, need=need, all_frames=animated)
-    return process_source(src, settings, max_side=max_side, cancel=cancel, consume=True)
+    src = imageio.open_image(source, shared, need=need, all_frames=animated)
+    return cut_out(src, shared, cancel=cancel, consume=True)
 
 
 def process_source(
@@ -75,33 +114,55 @@ def process_source(
     cancel: CancelToken | None = None,
     consume: bool = False,
 ) -> Processed:
-    """The pipeline after :func:`imageio.open_image`: background, resize, composite.
+    """The one-output pipeline after :func:`imageio.open_image` (the preview's cached source)."""
+    prepared = cut_out(src, settings, cancel=cancel, consume=consume)
+    return render(prepared, settings, max_side=max_side)
+
+
+def cut_out(
+    src: imageio.Source, shared: Settings, *, cancel: CancelToken | None, consume: bool
+) -> Prepared:
+    """Background removal, once per input (when enabled).
 
     ``consume``: ``src`` is not used again (a batch, not a cached preview), so its
     decoded frames are let go as soon as the cut-out exists, not after encoding.
     """
     check_cancel(cancel)
-    spec = formats.spec_for(settings.encode.format)
     frames = src.frames
     decoded_size = frames[0].size
-    if settings.background_removal.enabled:
+    if shared.background_removal.enabled:
         if consume:  # nothing else holds the decoded frames: cut out in them
             src.frames = []
-        frames = [_remove_background(f, settings, in_place=consume) for f in frames]
+        frames = [_remove_background(f, shared, in_place=consume) for f in frames]
         check_cancel(cancel)
-    logical = _logical_size(frames[0].size, decoded_size, src.input_size)
-    geo = geometry_for(logical, settings, max_side)
+    return Prepared(src, frames, _logical_size(frames[0].size, decoded_size, src.input_size))
+
+
+def render(
+    prepared: Prepared, settings: Settings, *, max_side: int | None = None, factor: float = 1.0
+) -> Processed:
+    """One output from a prepared input: resize, composite, the encoder's mode.
+
+    ``factor`` (< 1) makes it smaller still (a target size that allows downscaling).
+    """
+    spec = formats.spec_for(settings.encode.format)
+    src, frames = prepared.src, prepared.frames
+    warnings = list(src.warnings)
+    if len(frames) > 1 and not (spec.animated and settings.animated):
+        frames = frames[:1]
+        warnings.append(f"{spec.pil_name} cannot hold animation: only the first frame was kept")
+    geo = geometry_for(prepared.logical, settings, max_side).shrunk(factor)
     fill = _pad_fill(settings, spec)
     out = [_finish(apply_geometry(f, geo, fill), spec, settings.background) for f in frames]
     return Processed(
         frames=out,
         input_size=src.input_size,
-        durations=src.durations,
+        durations=src.durations[: len(out)],
         loop=src.loop,
         meta=src.meta,
-        warnings=src.warnings,
+        warnings=warnings,
         source_format=src.format,
-        final_size=geometry_for(logical, settings, None).final,
+        final_size=geometry_for(prepared.logical, settings, None).final,
     )
 
 
@@ -159,7 +220,10 @@ def flatten(img: Image.Image, colour: Color) -> Image.Image:
 
 
 def convert_job(job: Job, settings: Settings) -> JobResult:
-    """Convert one file; never raises for per-file problems (see module docstring)."""
+    """Convert one input into its outputs; never raises for per-file problems.
+
+    ``settings``: the batch's shared settings (each output's own are in ``job.targets``).
+    """
     start = time.perf_counter()
     base = JobResult(
         source=job.source,
@@ -168,45 +232,99 @@ def convert_job(job: Job, settings: Settings) -> JobResult:
         index=job.index,
         bytes_in=file_size(job.source),  # failed files are reported with their size too
     )
-    if job.skip_reason:
-        return base.replace(status="skipped", error=job.skip_reason, output=job.output)
-    if job.error:
-        return base.replace(error=job.error)
+    if job.error or job.skip_reason:
+        return settled_result(job)
     try:
-        result = _run(job, settings, base)
+        result = _run(job, base)
     except ConversionError as exc:
-        result = base.replace(error=str(exc))
+        result = failed_result(job, str(exc))
     except MemoryError:
-        result = base.replace(error="not enough memory to convert this image")
+        result = failed_result(job, "not enough memory to convert this image")
     except Exception as exc:  # a bug: report it, keep the batch going
         log.exception("internal error converting %s", job.source)
-        details = traceback.format_exc()
-        result = base.replace(error=f"internal error: {type(exc).__name__}: {exc}", details=details)
+        result = failed_result(job, f"internal error: {type(exc).__name__}: {exc}")
+        result = result.replace(details=traceback.format_exc())
     return result.replace(seconds=time.perf_counter() - start)
 
 
-def _run(job: Job, settings: Settings, base: JobResult) -> JobResult:
-    if _same_file(job.source, job.output):
-        raise OutputError("the output would overwrite the source file")
-    processed = process_image(job.source, settings)
-    base = base.replace(input_size=processed.input_size)
-    _write(job.output, processed, settings)
-    for warning in processed.warnings:
+def _run(job: Job, base: JobResult) -> JobResult:
+    for target in job.to_make:
+        if _same_file(job.source, target.path):
+            raise OutputError(f"{target.path.name} would overwrite the source file")
+    images = [t for t in job.to_make if t.kind == "image"]
+    prepared = prepare(job.source, [t.settings for t in images]) if images else None
+    if prepared is not None:
+        base = base.replace(input_size=prepared.src.input_size)
+    results: list[OutputResult] = []
+    warnings: list[str] = []
+    for target in job.targets:
+        if target.skip_reason:
+            results.append(skipped_output(target))
+        elif target.kind == "manifest":
+            results.append(_manifest(job, target))
+        else:
+            assert prepared is not None
+            results.append(_output(job.source, prepared, target, warnings))
+    for warning in dict.fromkeys(warnings):
         log.warning("%s: %s", job.source.name, warning)
-    return base.replace(
-        status="converted",
-        output=job.output,
-        bytes_out=file_size(job.output),
-        output_size=processed.output_size,
-        details="; ".join(processed.warnings) or None,
-    )
+    return summarise(base.replace(details="; ".join(dict.fromkeys(warnings)) or None), results)
 
 
-def _write(target: Path, processed: Processed, settings: Settings) -> None:
+def _output(source: Path, prepared: Prepared, target: Target, warnings: list[str]) -> OutputResult:
+    """Render, encode (to a target size when set) and write one output."""
+    settings = target.settings
+    try:
+        processed = render(prepared, settings)
+        encoded = sizing.encode_output(
+            processed, settings, lambda f: render(prepared, settings, factor=f)
+        )
+        warnings.extend(encoded.processed.warnings)  # encoding adds its own (EXIF dropped)
+        data, note = encoded.data, encoded.note
+        size = encoded.processed.output_size
+        source_bytes = file_size(source)
+        if source_bytes and len(data) >= source_bytes:
+            choice = settings.if_bigger
+            if choice == IfBigger.SKIP:
+                why = f"not written: {len(data)} bytes is not smaller than the source"
+                return OutputResult(None, "skipped", why, encodes=encoded.encodes)
+            same = processed.source_format == formats.spec_for(settings.encode.format).pil_name
+            if choice == IfBigger.COPY_SOURCE and same:
+                data = source.read_bytes()
+                note = "source copied unchanged: the converted file was not smaller"
+                size = prepared.src.input_size
+            else:
+                note = _join(note, "the converted file is not smaller than the source")
+        _write_bytes(target.path, data, source if settings.keep_dates else None)
+    except ConversionError as exc:
+        return OutputResult(None, "failed", str(exc))
+    return OutputResult(target.path, "converted", None, note, len(data), size, encoded.encodes)
+
+
+def _join(first: str | None, second: str) -> str:
+    return f"{first}; {second}" if first else second
+
+
+def _manifest(job: Job, target: Target) -> OutputResult:
+    """The web manifest listing the job's square PNG icons of 192 px and more."""
+    try:
+        data = manifest.render(
+            job.source.stem, [t.path for t in job.targets if t.kind == "image"], target.path.parent
+        )
+        _write_bytes(target.path, data, None)
+    except ConversionError as exc:
+        return OutputResult(None, "failed", str(exc), kind="manifest")
+    return OutputResult(target.path, "converted", bytes_out=len(data), kind="manifest")
+
+
+def _write_bytes(target: Path, data: bytes, dates_from: Path | None) -> None:
+    """Write ``data`` as ``target`` atomically (with ``dates_from``'s modification time)."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(target) as fh:
-            encode(processed, settings, fh)
+            fh.write(data)
+        if dates_from is not None:
+            st = dates_from.stat()
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     except OSError as exc:
         raise OutputError(f"cannot write {target.name}: {exc.strerror or exc}") from exc
 

@@ -56,6 +56,10 @@ SPECS: dict[OutputFormat, FormatSpec] = {
     OutputFormat.AVIF: FormatSpec(
         OutputFormat.AVIF, "avif", "AVIF", True, frozenset({"RGB", "RGBA"}), 65536, False, None
     ),
+    # Pillow writes each of ico_sizes (downscaled from the one image) into one file.
+    OutputFormat.ICO: FormatSpec(
+        OutputFormat.ICO, "ico", "ICO", True, frozenset({"RGBA"}), 256, False, 0
+    ),
 }
 
 
@@ -97,11 +101,16 @@ def _avif_options(opts: EncodeOptions) -> dict[str, Any]:
     return {"quality": opts.quality, "speed": opts.avif_speed}
 
 
+def _ico_options(opts: EncodeOptions) -> dict[str, Any]:
+    return {"sizes": [(s, s) for s in opts.ico_sizes]}
+
+
 _MAPPERS: dict[OutputFormat, Callable[[EncodeOptions], dict[str, Any]]] = {
     OutputFormat.WEBP: _webp_options,
     OutputFormat.JPEG: _jpeg_options,
     OutputFormat.PNG: _png_options,
     OutputFormat.AVIF: _avif_options,
+    OutputFormat.ICO: _ico_options,
 }
 
 

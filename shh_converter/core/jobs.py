@@ -8,9 +8,12 @@ process boundaries to the worker pool and into JSON reports.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
+
+from .settings import Settings
 
 Status = Literal["converted", "skipped", "failed"]
 
@@ -24,46 +27,172 @@ def file_size(path: Path) -> int:
 
 
 @dataclass(frozen=True)
-class Job:
-    """One input file and where its output goes.
+class Target:
+    """One output of a job: where it goes, how it is made, and whether it needs work.
 
-    ``skip_reason`` is set by the planner when the job needs no work (an up-to-date
-    output from an earlier run, or ``--on-conflict skip`` on an existing file);
-    ``error`` when the planner already knows the file cannot be converted.
+    ``kind`` is ``"image"`` (encoded from the source with ``settings``) or
+    ``"manifest"`` (the web manifest listing the job's PNG icons, written last).
+    ``skip_reason`` is set by the planner when this output needs no work (up to
+    date from an earlier run, or ``--on-conflict skip`` on an existing file).
+    """
+
+    path: Path  # final path (inside the destination)
+    settings: Settings
+    skip_reason: str | None = None
+    kind: Literal["image", "manifest"] = "image"
+    fingerprint: str = ""  # what the ledger records for this output
+
+
+@dataclass(frozen=True)
+class Job:
+    """One input file and its outputs.
+
+    ``error`` is set when the planner already knows the file cannot be converted.
     """
 
     index: int  # position in the batch, 0-based, stable for the whole batch
     source: Path
-    output: Path  # final path (inside the destination)
-    skip_reason: str | None = None
+    targets: tuple[Target, ...]
     error: str | None = None
+
+    @classmethod
+    def one(
+        cls,
+        index: int,
+        source: Path,
+        output: Path,
+        settings: Settings,
+        *,
+        skip_reason: str | None = None,
+        error: str | None = None,
+    ) -> Job:
+        """A job with a single output (tests, tools and one-file previews)."""
+        target = Target(output, settings, skip_reason, fingerprint=settings.fingerprint())
+        return cls(index, source, (target,), error=error)
+
+    @property
+    def output(self) -> Path:
+        """The first output (what the window opens and the CLI names)."""
+        return self.targets[0].path
+
+    @property
+    def skip_reason(self) -> str | None:
+        """Why no output needs work (None when at least one does)."""
+        if self.error or any(t.skip_reason is None for t in self.targets):
+            return None
+        return self.targets[0].skip_reason
+
+    @property
+    def to_make(self) -> tuple[Target, ...]:
+        return tuple(t for t in self.targets if t.skip_reason is None)
+
+
+@dataclass(frozen=True)
+class OutputResult:
+    """What happened to one output of a job."""
+
+    output: Path | None  # None when nothing was written for it
+    status: Status
+    error: str | None = None  # failure or skip reason, one line for people
+    note: str | None = None  # e.g. "target 50 KB not reached (61 KB at quality 1)"
+    bytes_out: int = 0
+    size: tuple[int, int] | None = None  # (w, h) written
+    encodes: int = 0  # how many encodes it took (target-size search: several)
+    kind: Literal["image", "manifest"] = "image"
 
 
 @dataclass(frozen=True)
 class JobResult:
+    """What happened to one input: a result per output, summed up.
+
+    ``status``: failed when any output failed, else converted when any output was
+    written, else skipped. ``output`` is the first written output.
+    """
+
     source: Path
     output: Path | None  # None when nothing was written
     status: Status
     error: str | None = None  # one line for people; None unless failed (or skipped reason)
     details: str | None = None  # for the log: traceback or longer diagnostics
     bytes_in: int = 0
-    bytes_out: int = 0
+    bytes_out: int = 0  # all its outputs on disk (written now, or up to date)
     seconds: float = 0.0
     index: int = -1
     input_size: tuple[int, int] | None = None  # (w, h) of the decoded source
-    output_size: tuple[int, int] | None = None  # (w, h) written
+    output_size: tuple[int, int] | None = None  # (w, h) of the first output
+    outputs: tuple[OutputResult, ...] = ()
 
-    def to_report(self) -> dict[str, Any]:
-        """The per-file entry of ``--report FILE.json``."""
-        return {
-            "source": str(self.source),
-            "output": str(self.output) if self.output else None,
-            "status": self.status,
-            "error": self.error,
-            "bytes_in": self.bytes_in,
-            "bytes_out": self.bytes_out,
-            "seconds": round(self.seconds, 4),
-        }
+    def to_report(self) -> list[dict[str, Any]]:
+        """The ``--report`` entries of this input: one per output."""
+        outputs = self.outputs or (
+            OutputResult(self.output, self.status, self.error, None, self.bytes_out),
+        )
+        return [
+            {
+                "source": str(self.source),
+                "output": str(o.output) if o.output else None,
+                "status": o.status,
+                "error": o.error,
+                "note": o.note,
+                "bytes_in": self.bytes_in,
+                "bytes_out": o.bytes_out,
+                "width": o.size[0] if o.size else None,
+                "height": o.size[1] if o.size else None,
+                "encodes": o.encodes,
+                "seconds": round(self.seconds, 4),
+            }
+            for o in outputs
+        ]
 
     def replace(self, **changes: Any) -> JobResult:
         return dataclasses.replace(self, **changes)
+
+
+def summarise(base: JobResult, outputs: Sequence[OutputResult]) -> JobResult:
+    """``base`` with ``outputs`` and the per-input status, bytes and first output from them."""
+    statuses = {o.status for o in outputs}
+    status: Status = (
+        "failed" if "failed" in statuses else "converted" if "converted" in statuses else "skipped"
+    )
+    problem = next((o for o in outputs if o.status == status and o.error), None)
+    error = None
+    if problem is not None and status != "converted":
+        error = problem.error
+        if len(outputs) > 1 and problem.output is not None:
+            error = f"{problem.output.name}: {error}"
+    written = [o for o in outputs if o.status == "converted"]
+    first = written[0] if written else (outputs[0] if outputs else None)
+    return base.replace(
+        status=status,
+        error=error,
+        output=first.output if first else None,
+        bytes_out=sum(o.bytes_out for o in outputs if o.status != "failed"),
+        output_size=written[0].size if written else None,
+        outputs=tuple(outputs),
+    )
+
+
+def failed_result(job: Job, message: str) -> JobResult:
+    """``job`` failed as a whole with ``message``: outputs that needed work wrote nothing."""
+    base = JobResult(job.source, None, "failed", bytes_in=file_size(job.source), index=job.index)
+    outputs = [
+        skipped_output(t) if t.skip_reason else OutputResult(None, "failed", message, kind=t.kind)
+        for t in job.targets
+    ]
+    return summarise(base, outputs).replace(error=message)
+
+
+def skipped_output(target: Target) -> OutputResult:
+    """An output the planner found needs no work (up to date, or kept by the conflict rule)."""
+    size = file_size(target.path)
+    return OutputResult(
+        target.path, "skipped", target.skip_reason, bytes_out=size, kind=target.kind
+    )
+
+
+def settled_result(job: Job) -> JobResult:
+    """The result of a job the planner already decided (every output skipped, or an error)."""
+    if job.error:
+        return failed_result(job, job.error)
+    base = JobResult(job.source, None, "skipped", bytes_in=file_size(job.source), index=job.index)
+    return summarise(base, [skipped_output(t) for t in job.targets])

@@ -15,18 +15,20 @@ Rules (the tests hold us to them):
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import re
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .atomic import clean_stale_temps
 from .discover import Found, discover, key
 from .errors import UsageError
-from .jobs import Job
+from .jobs import Job, Target
+from .recipe import Recipe
 from .settings import ConflictPolicy, Settings
 from .state import LedgerBook
 
@@ -40,6 +42,8 @@ TEMPLATE_FIELDS = {
     "parent": "name of the source's folder",
     "index": "position in the batch, from 1 (e.g. {index:03d})",
     "format": "output format (webp, jpeg, png, avif)",
+    "width": "the output's resize width (or longest side); 'auto' when not set",
+    "height": "the output's resize height; 'auto' when not set",
 }
 # Device names Windows keeps in every folder, with any extension: also COM0/LPT0, the
 # superscript digits (COM¹) and the console's CONIN$/CONOUT$.
@@ -88,19 +92,37 @@ def validate_template(template: str) -> None:
 
 
 def plan_batch(
-    inputs: Sequence[Path], dest: Path, settings: Settings, *, recursive: bool = False
+    inputs: Sequence[Path],
+    dest: Path,
+    recipe: Recipe | Settings,
+    *,
+    recursive: bool = False,
+    only: Collection[Path] | None = None,
 ) -> Plan:
-    """Turn files and folders into jobs writing into ``dest`` (see module docstring)."""
-    validate_template(settings.name_template)
+    """Turn files and folders into jobs writing into ``dest`` (see module docstring).
+
+    ``recipe``: the outputs of each input (a plain Settings is a one-output recipe).
+    ``only``: keep just these sources (the window's list after the user removed rows).
+    Two outputs of one input that would get the same name are a :class:`UsageError`,
+    raised before anything is written.
+    """
+    recipe = recipe if isinstance(recipe, Recipe) else Recipe.single(recipe)
+    recipe.check()
+    for out in recipe.outputs:
+        validate_template(out.name_template)
     dest = Path(os.path.abspath(dest))
     book = LedgerBook()
     found = discover([Path(p) for p in inputs], dest, recursive, book)
-    limit = settings.limits.max_batch
+    if only is not None:
+        keep = {key(Path(os.path.abspath(p))) for p in only}
+        found = [f for f in found if key(f.source) in keep]
+    limit = recipe.shared.limits.max_batch
     if limit is not None and len(found) > limit:
         raise BatchTooLargeError(f"{len(found)} files is more than the limit of {limit} per batch")
-    namer = _Namer(dest, settings, book, {key(f.source) for f in found})
+    namer = _Namer(dest, recipe, book, {key(f.source) for f in found})
     jobs = [namer.job(i, f) for i, f in enumerate(found)]
-    removed = sum(clean_stale_temps(folder) for folder in {j.output.parent for j in jobs})
+    folders = {t.path.parent for j in jobs for t in j.targets}
+    removed = sum(clean_stale_temps(folder) for folder in folders)
     return Plan(jobs=jobs, dest=dest, removed_temps=removed)
 
 
@@ -108,27 +130,39 @@ def plan_batch(
 
 
 class _Namer:
-    """Picks each job's output, remembering what this batch has already claimed."""
+    """Picks each job's outputs, remembering what this batch has already claimed."""
 
-    def __init__(self, dest: Path, settings: Settings, book: LedgerBook, sources: set[str]) -> None:
+    def __init__(self, dest: Path, recipe: Recipe, book: LedgerBook, sources: set[str]) -> None:
         self.dest = dest
-        self.settings = settings
+        self.recipe = recipe
         self.book = book
         self.sources = sources
         self.taken: set[str] = set()
-        self.fingerprint = settings.fingerprint()
+        self.fingerprints = [o.fingerprint() for o in recipe.outputs]
+        self.policy = recipe.shared.on_conflict
 
     def job(self, index: int, found: Found) -> Job:
         folder = self.dest.joinpath(*(sanitise_part(p) for p in found.subdir))
-        wanted = folder / output_name(self.settings, found.source, index)
+        wanted = [
+            Target(folder / output_name(out, found.source, index), out, fingerprint=fp)
+            for out, fp in zip(self.recipe.outputs, self.fingerprints, strict=True)
+        ]
+        if self.recipe.manifest:
+            path = folder / sanitise_part(self.recipe.manifest)
+            fp = self.recipe.fingerprint()
+            wanted.append(Target(path, self.recipe.shared, kind="manifest", fingerprint=fp))
+        _check_distinct([t.path for t in wanted])
         if found.error:
-            return Job(index=index, source=found.source, output=wanted, error=found.error)
-        output, skip = self._resolve(wanted, found.source)
-        self.taken.add(key(output))
-        return Job(index=index, source=found.source, output=output, skip_reason=skip)
+            return Job(index=index, source=found.source, targets=tuple(wanted), error=found.error)
+        made = []
+        for target in wanted:
+            output, skip = self._resolve(target.path, found.source, target.fingerprint)
+            self.taken.add(key(output))
+            made.append(dataclasses.replace(target, path=output, skip_reason=skip))
+        return Job(index=index, source=found.source, targets=tuple(made))
 
-    def _resolve(self, wanted: Path, source: Path) -> tuple[Path, str | None]:
-        policy = self.settings.on_conflict
+    def _resolve(self, wanted: Path, source: Path, fingerprint: str) -> tuple[Path, str | None]:
+        policy = self.policy
         for n, candidate in enumerate(_numbered(wanted)):
             if key(candidate) in self.taken or key(candidate) in self.sources:
                 continue  # claimed by this batch, or a source: never a target
@@ -138,13 +172,25 @@ class _Namer:
                 continue
             ledger = self.book.for_folder(candidate.parent)
             if ledger.made_from(candidate, source):
-                fresh = ledger.is_up_to_date(candidate, source, self.fingerprint)
+                fresh = ledger.is_up_to_date(candidate, source, fingerprint)
                 return candidate, ("up to date" if fresh else None)
             if policy == ConflictPolicy.OVERWRITE:
                 return candidate, None
             if policy == ConflictPolicy.SKIP and n == 0:
                 return candidate, "already exists"
         raise AssertionError("unreachable: _numbered is endless")
+
+
+def _check_distinct(paths: Sequence[Path]) -> None:
+    """Two outputs of one input may not share a name (a recipe mistake, not a conflict)."""
+    seen: dict[str, int] = {}
+    for n, path in enumerate(paths, start=1):
+        if key(path) in seen:
+            raise UsageError(
+                f"outputs {seen[key(path)]} and {n} of the recipe would both be named "
+                f"{path.name}: give them a suffix or a name template"
+            )
+        seen[key(path)] = n
 
 
 def _numbered(path: Path) -> Iterator[Path]:
@@ -178,7 +224,13 @@ def _render(template: str, source: Path, number: int, settings: Settings) -> str
         parent=clean(source.parent.name),
         index=number,
         format=settings.encode.format.value,
+        width=_box(settings.resize.width or settings.resize.size),
+        height=_box(settings.resize.height or settings.resize.size),
     )
+
+
+def _box(value: int | None) -> str:
+    return str(value) if value else "auto"
 
 
 def sanitise_part(part: str) -> str:

@@ -35,22 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import TEMP_PREFIX
-from .jobs import Job, JobResult, file_size
+from .jobs import Job, JobResult, OutputResult, failed_result, file_size, skipped_output, summarise
 from .settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def failed_result(job: Job, message: str) -> JobResult:
-    """A failed result for ``job`` that wrote nothing."""
-    return JobResult(
-        source=job.source,
-        output=None,
-        status="failed",
-        error=message,
-        bytes_in=file_size(job.source),
-        index=job.index,
-    )
 
 
 @dataclass
@@ -66,22 +54,35 @@ class Worker:
     """One spawned process and the jobs it is on (at most ``slots``)."""
 
     def __init__(
-        self, ctx: Any, settings: Settings, ai_threads: int | None = None, slots: int = 1
+        self,
+        ctx: Any,
+        settings: Settings,
+        ai_threads: int | None = None,
+        slots: int = 1,
+        inferences: int = 1,
     ) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         level = logging.getLogger().getEffectiveLevel()
         self.proc = ctx.Process(
             target=worker_main,
-            args=(child, settings, level, ai_threads, slots),
+            args=(child, settings, level, ai_threads, slots, inferences),
             name="shh-worker",
             daemon=True,
         )
         self.proc.start()
         child.close()  # so a dead worker shows up as EOF on our end
-        self.slots = slots
+        self.settings = settings  # what its next jobs are converted with
+        self.slots = slots  # files at a time now (a warm worker may be given fewer)
         self.ready = False
         self.exit_asked = False
         self.running: dict[int, Running] = {}  # by job index
+
+    def use(self, settings: Settings) -> None:
+        """Convert the next jobs with ``settings`` (a warm worker kept for another batch)."""
+        if settings != self.settings:
+            self.settings = settings
+            with contextlib.suppress(OSError):  # it died: collect() notices
+                self.conn.send((SETTINGS, settings))
 
     @property
     def jobs(self) -> list[Job]:
@@ -117,17 +118,51 @@ class Pool:
     MAX_START_FAILURES = 3
 
     def __init__(
-        self, size: int, settings: Settings, ai_threads: int | None = None, slots: int = 1
+        self,
+        size: int,
+        settings: Settings,
+        ai_threads: int | None = None,
+        slots: int = 1,
+        inferences: int = 1,
     ) -> None:
-        self.size, self.settings, self.ai_threads, self.slots = size, settings, ai_threads, slots
+        self.settings, self.ai_threads, self.inferences = settings, ai_threads, inferences
+        self.slots = slots  # what each worker is started with: the most it can take
+        self.batch_slots = slots  # what the current batch gives each worker
         self.ctx = multiprocessing.get_context("spawn")
         self.workers = [self._new_worker() for _ in range(size)]
         self.start_failures = 0
         self.retry: list[Job] = []  # jobs to run again: their worker died for another file
         self.suspects: set[int] = set()  # job indexes that must run alone
 
+    @property
+    def size(self) -> int:
+        return len(self.workers)
+
     def _new_worker(self) -> Worker:
-        return Worker(self.ctx, self.settings, self.ai_threads, self.slots)
+        worker = Worker(self.ctx, self.settings, self.ai_threads, self.slots, self.inferences)
+        worker.slots = self.batch_slots
+        return worker
+
+    def use(self, settings: Settings, size: int, slots: int) -> None:
+        """Run the next batch with ``settings`` on ``size`` workers of ``slots`` files each.
+
+        Warm workers are kept (told the new settings); extra ones exit, missing
+        ones are started. ``slots`` must not exceed what the workers were started
+        with (:meth:`fits` says so).
+        """
+        self.settings, self.batch_slots = settings, min(slots, self.slots)
+        for worker in self.workers:
+            worker.use(settings)
+            worker.slots = self.batch_slots
+        while len(self.workers) > size:
+            self.workers.pop().stop(kill=False)
+        while len(self.workers) < size:
+            self.workers.append(self._new_worker())
+
+    def fits(self, ai_threads: int | None, slots: int, inferences: int) -> bool:
+        """Whether these workers can run a batch of this shape (else a fresh pool is needed)."""
+        same_kind = (ai_threads, inferences) == (self.ai_threads, self.inferences)
+        return same_kind and slots <= self.slots and all(w.proc.is_alive() for w in self.workers)
 
     def idle(self) -> list[Worker]:
         """Started workers with a free slot."""
@@ -215,8 +250,26 @@ class Pool:
         jobs = worker.jobs
         worker.stop(kill=True)
         for job in jobs:
-            remove_temps_for(job.output)
+            for target in job.targets:
+                remove_temps_for(target.path)
         self.workers[self.workers.index(worker)] = self._new_worker()
+
+    def end_batch(self) -> list[tuple[Job, JobResult]]:
+        """End a batch but keep the idle workers warm for the next one.
+
+        Workers still on files (a cancel, a runner error) are stopped and replaced;
+        returns the results that arrived and the fate of those files (see :meth:`close`).
+        """
+        finished = self.collect(0)
+        results: list[tuple[Job, JobResult]] = []
+        for worker in list(self.workers):
+            running = list(worker.running.values())
+            if not running:
+                continue
+            self._replace(worker)  # kills it and removes its temp files
+            results.extend((item.job, _discarded(item.job, item.since_wall)) for item in running)
+        self.retry, self.suspects = [], set()
+        return finished + results
 
     def close(self) -> list[tuple[Job, JobResult]]:
         """Stop every worker; return results that arrived and the fate of unfinished jobs.
@@ -233,21 +286,29 @@ class Pool:
             running = list(worker.running.values())
             worker.stop(kill=bool(running))
             for item in running:
-                remove_temps_for(item.job.output)
+                for target in item.job.targets:
+                    remove_temps_for(target.path)
                 results.append((item.job, _discarded(item.job, item.since_wall)))
         self.workers = []
         return finished + results
 
 
 def _discarded(job: Job, since: float) -> JobResult:
-    try:
-        out = job.output.stat()
-    except OSError:
-        return failed_result(job, "cancelled before it finished")
-    if out.st_mtime < since:
-        return failed_result(job, "cancelled before it finished")
-    done = failed_result(job, "")
-    return done.replace(status="converted", error=None, output=job.output, bytes_out=out.st_size)
+    """A job stopped mid-way: outputs written since it started are whole and count."""
+    outputs = []
+    for target in job.targets:
+        try:
+            out = target.path.stat()
+        except OSError:
+            out = None
+        if target.skip_reason:
+            outputs.append(skipped_output(target))
+        elif out is not None and out.st_mtime >= since:
+            outputs.append(OutputResult(target.path, "converted", bytes_out=out.st_size))
+        else:
+            outputs.append(OutputResult(None, "failed", "cancelled before it finished"))
+    base = JobResult(job.source, None, "failed", bytes_in=file_size(job.source), index=job.index)
+    return summarise(base, outputs)
 
 
 def remove_temps_for(output: Path) -> None:
@@ -345,18 +406,27 @@ M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
 MMAP_THRESHOLD_BYTES = 4 * 2**20
 
 
+SETTINGS = "settings"  # message tag: the settings for the jobs that follow
+
+
 def worker_main(
     conn: Connection,
     settings: Settings,
     log_level: int,
     ai_threads: int | None = None,
     slots: int = 1,
+    inferences: int = 1,
 ) -> None:
-    """Body of a worker process: convert the jobs it is sent, up to ``slots`` at a time."""
+    """Body of a worker process: convert the jobs it is sent, up to ``slots`` at a time.
+
+    Messages from the runner: a :class:`Job`; ``(SETTINGS, settings)`` for the
+    jobs after it (a warm worker kept for the next batch); ``None``: exit.
+    """
     if ai_threads:  # read by bg_ai when the first model session is made
-        from .bg_ai import THREADS_ENV
+        from .bg_ai import INFERENCES_ENV, THREADS_ENV
 
         os.environ[THREADS_ENV] = str(ai_threads)
+        os.environ[INFERENCES_ENV] = str(inferences)
     # Ctrl-C reaches the whole process group; the runner decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     handler = _PipeLogHandler(conn)
@@ -373,20 +443,24 @@ def worker_main(
         from .bg_ai import warm_up
 
         warm_up(settings.background_removal.model)
+    with contextlib.suppress(OSError):  # the runner went away: recv() below notices
+        handler.send(("ready", os.getpid()))
 
-    def convert_and_report(job: Job) -> None:
+    def convert_and_report(job: Job, settings: Settings) -> None:
         with contextlib.suppress(OSError):  # the runner went away: the output is whole anyway
             handler.send(("done", convert_job(job, settings)))
 
+    jobs = ThreadPoolExecutor(slots, thread_name_prefix="job") if slots > 1 else None
     try:
-        handler.send(("ready", os.getpid()))
-        if slots == 1:
-            while (job := conn.recv()) is not None:
-                convert_and_report(job)
-            return
-        # The runner sends a job only when a slot is free, so every job starts at once.
-        with ThreadPoolExecutor(slots, thread_name_prefix="job") as jobs:
-            while (job := conn.recv()) is not None:
-                jobs.submit(convert_and_report, job)
+        while (message := conn.recv()) is not None:
+            if isinstance(message, tuple) and message[0] == SETTINGS:
+                settings = message[1]
+            elif jobs is None:
+                convert_and_report(message, settings)
+            else:  # the runner sends a job only when a slot is free, so it starts at once
+                jobs.submit(convert_and_report, message, settings)
     except (EOFError, OSError):
         return  # the runner went away (closed, or killed): its output is whole anyway
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=True)

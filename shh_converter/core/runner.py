@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 import uuid
 from collections import deque
@@ -37,7 +38,7 @@ from .events import (
     FileStarted,
     Progress,
 )
-from .jobs import Job, JobResult, file_size
+from .jobs import Job, JobResult, failed_result, settled_result
 from .settings import Settings
 from .state import LedgerBook
 
@@ -61,10 +62,115 @@ def run_batch(
 
     ``workers``: at most this many processes (default: one per core), further
     bounded by available memory. ``memory_guard()`` returning False holds back new
-    jobs while at least one is running.
+    jobs while at least one is running. The workers are stopped at the end; a
+    front end that runs batch after batch keeps them in a :class:`BatchRunner`.
+    Workers started by :func:`start_early` are used when they fit.
     """
-    batch = _Batch(list(jobs), settings, on_event, cancel or CancelToken(), memory_guard)
-    return batch.run(workers)
+    global _early
+    runner, _early = _early or BatchRunner(), None
+    with runner:
+        return runner.run(jobs, settings, on_event, cancel, workers, memory_guard)
+
+
+_early: BatchRunner | None = None  # started by start_early(), taken by the next run_batch()
+
+
+def start_early(settings: Settings, workers: int | None = None) -> None:
+    """Start the worker processes for the next :func:`run_batch` now, before planning.
+
+    A spawned worker needs ~0.2-0.3 s to import the engine; started here, that
+    overlaps the caller's own imports and planning. If the batch turns out to need
+    another shape (AI or not, fewer files than workers), the next ``run_batch``
+    adapts or replaces them. The CLI calls this once, right after parsing.
+    """
+    global _early
+    if _early is not None:
+        _early.close()
+    _early = BatchRunner()
+    _early.start(settings, workers)
+
+
+class BatchRunner:
+    """Worker processes kept warm between batches (the window, watch mode, the CLI's early start).
+
+    ::
+
+        with BatchRunner() as runner:
+            runner.start(settings)              # optional: spawn workers now
+            runner.run(jobs, settings, on_event)  # blocking; -> BatchFinished
+            runner.run(more_jobs, settings, on_event)  # the same warm workers
+
+    Between batches the workers stay started, with the AI model loaded in an AI
+    batch's worker. A batch whose shape differs (AI on or off, another model,
+    inference threads, more files at a time than the workers were started for)
+    replaces them; other settings changes are sent to the warm workers. One batch
+    at a time: :meth:`run` from two threads at once raises ``RuntimeError``.
+    ``close()`` (or leaving the ``with``) stops them; a cancelled batch stops only
+    the workers that were still on files (their files are discarded whole) and
+    starts fresh ones in their place.
+    """
+
+    def __init__(self) -> None:
+        self._pool: pool.Pool | None = None
+        self._model: str | None = None  # the AI model the pool's workers load
+        self._lock = threading.Lock()  # held while a batch runs
+
+    def __enter__(self) -> BatchRunner:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self, settings: Settings, workers: int | None = None) -> None:
+        """Spawn the workers a batch with ``settings`` would use, without waiting for them."""
+        with self._lock:
+            self._pool_for(capacity.batch_shape(None, settings, workers), settings)
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        settings: Settings,
+        on_event: EventCallback,
+        cancel: CancelToken | None = None,
+        workers: int | None = None,
+        memory_guard: Callable[[], bool] | None = None,
+    ) -> BatchFinished:
+        """Run one batch on the warm workers; see :func:`run_batch` for the arguments."""
+        if not self._lock.acquire(blocking=False):
+            raise RuntimeError("this BatchRunner is already running a batch")
+        try:
+            batch = _Batch(list(jobs), settings, on_event, cancel or CancelToken(), memory_guard)
+            return batch.run(workers, self._pool_for)
+        finally:
+            self._lock.release()
+
+    def worker_pids(self) -> list[int]:
+        """Process ids of the warm workers (for memory figures)."""
+        return self._pool.pids() if self._pool is not None else []
+
+    def close(self) -> None:
+        """Stop the workers (idempotent). Never raises."""
+        found, self._pool = self._pool, None
+        if found is not None:
+            try:
+                found.close()
+            except Exception:
+                log.exception("stopping the worker processes failed")
+
+    def _pool_for(self, shape: capacity.BatchShape, settings: Settings) -> pool.Pool:
+        """The warm pool if it can run ``shape``, else a fresh one."""
+        model = settings.background_removal.model if shape.ai_threads else None
+        found = self._pool
+        same_model = model == self._model
+        if found and same_model and found.fits(shape.ai_threads, shape.slots, shape.inferences):
+            found.use(settings, shape.processes, shape.slots)
+            return found
+        self.close()
+        self._model = model
+        self._pool = pool.Pool(
+            shape.processes, settings, shape.ai_threads, shape.slots, shape.inferences
+        )
+        return self._pool
 
 
 class _Batch:
@@ -81,7 +187,6 @@ class _Batch:
         self.batch_id = uuid.uuid4().hex[:12]
         self.results: dict[int, JobResult] = {}
         self.book = LedgerBook()
-        self.fingerprint = settings.fingerprint()
         self.start = time.monotonic()
         self.work_start: float | None = None
         self.worked = 0
@@ -93,7 +198,11 @@ class _Batch:
         self.costs: dict[int, int] = {}  # by job index, from headers when needed (AI)
         self.passed_over: dict[int, int] = {}  # by job index: smaller files started first
 
-    def run(self, workers: int | None) -> BatchFinished:
+    def run(
+        self,
+        workers: int | None,
+        pool_for: Callable[[capacity.BatchShape, Settings], pool.Pool],
+    ) -> BatchFinished:
         error: str | None = None
         try:
             todo = [j for j in self.jobs if not (j.skip_reason or j.error)]
@@ -103,7 +212,7 @@ class _Batch:
                 if job.skip_reason or job.error:
                     self._settled(job)
             if todo and not self.cancel.cancelled:
-                self.pool = pool.Pool(shape.processes, self.settings, shape.ai_threads, shape.slots)
+                self.pool = pool_for(shape, self.settings)
                 self._work(deque(todo))
         except KeyboardInterrupt:
             self.cancel.cancel()  # the caller's Ctrl-C: stop like a cancel, then re-raise
@@ -131,10 +240,11 @@ class _Batch:
         """Stop workers (discarding unfinished files), save ledgers; never raises."""
         try:
             if self.pool is not None:
-                for job, result in self.pool.close():
+                retry = self.pool.retry  # waiting for a retry when the batch ended
+                for job, result in self.pool.end_batch():  # idle workers stay warm
                     self._finish(job, result)
-                for job in self.pool.retry:  # waiting for a retry when the batch ended
-                    self._finish(job, pool.failed_result(job, "cancelled before it finished"))
+                for job in retry:
+                    self._finish(job, failed_result(job, "cancelled before it finished"))
             self.book.save_all()
         except Exception as exc:
             log.exception("batch %s: clean-up failed", self.batch_id)
@@ -160,14 +270,14 @@ class _Batch:
                     pending.extendleft(reversed(workers.retry))
                 else:  # announced already, so they get a result
                     for job in workers.retry:
-                        self._finish(job, pool.failed_result(job, "cancelled before it finished"))
+                        self._finish(job, failed_result(job, "cancelled before it finished"))
                 workers.retry.clear()
             self._dispatch(pending)
             for job, result in workers.collect(POLL_SECONDS):
                 self._finish(job, result)
             if timeout:
                 for job in workers.overdue(timeout):
-                    self._finish(job, pool.failed_result(job, f"took longer than {timeout:g} s"))
+                    self._finish(job, failed_result(job, f"took longer than {timeout:g} s"))
             self.rss.sample(workers.pids())
 
     def _dispatch(self, pending: deque[Job]) -> None:
@@ -180,7 +290,8 @@ class _Batch:
                 if job is None:
                     break  # what is left waits for this worker's files to finish
                 pending.remove(job)
-                self.book.claim(job.source, job.output, self.fingerprint)
+                for target in job.to_make:
+                    self.book.claim(job.source, target.path, target.fingerprint)
                 worker.give(job)
                 if job.index not in self.started:
                     self.started.add(job.index)
@@ -217,18 +328,7 @@ class _Batch:
         """Report a job the planner already decided (skipped or failed) without work."""
         self.started.add(job.index)
         self.emit(FileStarted(job))
-        if job.skip_reason:
-            result = JobResult(
-                source=job.source,
-                output=job.output,
-                status="skipped",
-                error=job.skip_reason,
-                bytes_in=file_size(job.source),
-                bytes_out=file_size(job.output),
-                index=job.index,
-            )
-        else:
-            result = pool.failed_result(job, job.error or "failed")
+        result = settled_result(job)
         self._finish(job, result, worked=False)
 
     def _finish(self, job: Job, result: JobResult, *, worked: bool = True) -> None:
@@ -236,10 +336,14 @@ class _Batch:
         self.results[job.index] = result
         if worked:
             self.worked += 1
-        if result.status == "converted" and result.output is not None:
+        if result.status == "converted":
             self.bytes_in += result.bytes_in
             self.bytes_out += result.bytes_out
-            self.book.record(job.source, result.output, self.fingerprint)
+        by_path = {t.path: t for t in job.targets}
+        for out in result.outputs:
+            target = by_path.get(out.output) if out.output is not None else None
+            if out.status == "converted" and target is not None:
+                self.book.record(job.source, target.path, target.fingerprint)
         self.emit(FileFinished(result))
         self.emit(self._progress())
 

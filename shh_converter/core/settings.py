@@ -25,6 +25,7 @@ class OutputFormat(str, enum.Enum):
     JPEG = "jpeg"
     PNG = "png"
     AVIF = "avif"
+    ICO = "ico"  # favicon: several square sizes in one file (EncodeOptions.ico_sizes)
 
 
 class ResizeMode(str, enum.Enum):
@@ -45,6 +46,14 @@ class ConflictPolicy(str, enum.Enum):
     RENAME = "rename"  # "a (2).webp"
     SKIP = "skip"
     OVERWRITE = "overwrite"
+
+
+class IfBigger(str, enum.Enum):
+    """What to do when an output is not smaller than its source."""
+
+    WRITE = "write"  # keep the output anyway (the report notes it)
+    COPY_SOURCE = "copy-source"  # copy the source unchanged when it is in the output's format
+    SKIP = "skip"  # write nothing for this output
 
 
 class BackgroundMode(str, enum.Enum):
@@ -87,6 +96,7 @@ class EncodeOptions:
     subsampling: str = "4:2:0"  # JPEG: 4:4:4, 4:2:2, 4:2:0
     compress_level: int = 6  # PNG 0-9
     avif_speed: int = 6  # AVIF 0-10 (10 fastest)
+    ico_sizes: tuple[int, ...] = (16, 32, 48)  # ICO: square sizes held, each <= the image
 
 
 @dataclass(frozen=True)
@@ -138,6 +148,11 @@ class Settings:
     metadata: MetadataMode = MetadataMode.STRIP
     keep_icc: bool = False  # True: embed the source profile instead of converting to sRGB
     name_template: str = "{stem}.{ext}"
+    # Target size: the highest quality whose file is at most this many KB (1 KB = 1000 bytes).
+    max_kb: int | None = None
+    downscale_to_fit: bool = False  # target size: may shrink when the lowest quality is too big
+    if_bigger: IfBigger = IfBigger.WRITE
+    keep_dates: bool = False  # the output gets its source's modification time
     on_conflict: ConflictPolicy = ConflictPolicy.RENAME
     animated: bool = False  # keep all frames (animated WebP output); else first frame
     limits: Limits = field(default_factory=Limits)

@@ -47,7 +47,7 @@ def settings(fmt: str = "webp", **kw: object) -> Settings:
 
 
 def run(src: Path, out: Path, s: Settings) -> convert.JobResult:
-    return convert.convert_job(Job(0, src, out), s)
+    return convert.convert_job(Job.one(0, src, out, s), s)
 
 
 @pytest.fixture
@@ -279,10 +279,12 @@ def test_planner_verdicts_pass_through(tmp_path: Path) -> None:
     src = tmp_path / "in.png"
     photo().save(src)
     skipped = convert.convert_job(
-        Job(3, src, tmp_path / "o.webp", skip_reason="up to date"), settings()
+        Job.one(3, src, tmp_path / "o.webp", settings(), skip_reason="up to date"), settings()
     )
     assert skipped.status == "skipped" and skipped.index == 3 and skipped.error == "up to date"
-    failed = convert.convert_job(Job(4, src, tmp_path / "o.webp", error="name clash"), settings())
+    failed = convert.convert_job(
+        Job.one(4, src, tmp_path / "o.webp", settings(), error="name clash"), settings()
+    )
     assert failed.status == "failed" and failed.error == "name clash"
     assert not (tmp_path / "o.webp").exists()
 

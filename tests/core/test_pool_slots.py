@@ -60,7 +60,7 @@ def collect_until(workers: pool.Pool, count: int) -> list[tuple[Job, JobResult]]
 
 
 def test_one_worker_takes_two_files_and_returns_both(tmp_path: Path) -> None:
-    jobs = [Job(i, noisy(tmp_path / f"{i}.bmp", 900 + i), tmp_path / "out" / f"{i}.webp")
+    jobs = [Job.one(i, noisy(tmp_path / f"{i}.bmp", 900 + i), tmp_path / "out" / f"{i}.webp", SLOW)
             for i in range(2)]  # fmt: skip
     workers, _ = one_worker_on(jobs)
     try:
@@ -73,7 +73,7 @@ def test_one_worker_takes_two_files_and_returns_both(tmp_path: Path) -> None:
 
 
 def test_killed_on_two_files_each_is_retried_alone(tmp_path: Path) -> None:
-    jobs = [Job(i, noisy(tmp_path / f"{i}.bmp", 1400 + i), tmp_path / "out" / f"{i}.webp")
+    jobs = [Job.one(i, noisy(tmp_path / f"{i}.bmp", 1400 + i), tmp_path / "out" / f"{i}.webp", SLOW)
             for i in range(2)]  # fmt: skip
     workers, worker = one_worker_on(jobs)
     try:
@@ -105,8 +105,8 @@ def test_killed_on_two_files_each_is_retried_alone(tmp_path: Path) -> None:
 
 
 def test_a_timeout_spares_the_file_beside_it(tmp_path: Path) -> None:
-    slow = Job(0, noisy(tmp_path / "slow.bmp", 2600), tmp_path / "out" / "slow.webp")
-    other = Job(1, noisy(tmp_path / "other.bmp", 2500), tmp_path / "out" / "other.webp")
+    slow = Job.one(0, noisy(tmp_path / "slow.bmp", 2600), tmp_path / "out" / "slow.webp", SLOW)
+    other = Job.one(1, noisy(tmp_path / "other.bmp", 2500), tmp_path / "out" / "other.webp", SLOW)
     workers, worker = one_worker_on([slow, other])
     try:
         worker.running[slow.index].since -= 60  # as if it had been at it for a minute

@@ -79,7 +79,7 @@ def test_estimate_is_close_for_real_photos(corpus: Path, tmp_path: Path, name: s
     source = corpus / "photos" / name
     s = Settings()
     p = preview.make_preview(source, s)
-    real = convert.convert_job(Job(0, source, tmp_path / "o.webp"), s)
+    real = convert.convert_job(Job.one(0, source, tmp_path / "o.webp", s), s)
     assert p.estimated
     assert real.output_size == p.output_size
     assert 0.6 < p.encoded_bytes / real.bytes_out < 1.6
@@ -91,7 +91,7 @@ def test_small_outputs_are_encoded_exactly(twelve_mp: Path, tmp_path: Path) -> N
         resize=ResizeOptions(mode=ResizeMode.FIT, width=1600, height=1600),
     )
     p = preview.make_preview(twelve_mp, s, max_side=512)
-    real = convert.convert_job(Job(0, twelve_mp, tmp_path / "o.jpg"), s)
+    real = convert.convert_job(Job.one(0, twelve_mp, tmp_path / "o.jpg", s), s)
     assert not p.estimated
     assert p.output_size == real.output_size == (1200, 1600)
     assert p.encoded_bytes == real.bytes_out

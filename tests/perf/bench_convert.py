@@ -121,7 +121,7 @@ def run_engine(inputs: list[Path], out: Path, fit: bool, use_runner: bool) -> tu
         encode=EncodeOptions(format=OutputFormat.WEBP, quality=QUALITY, method=4),
         resize=FIT if fit else ResizeOptions(),
     )
-    jobs = [Job(i, p, out / f"{i}.webp") for i, p in enumerate(inputs)]
+    jobs = [Job.one(i, p, out / f"{i}.webp", settings) for i, p in enumerate(inputs)]
     start = time.perf_counter()
     results = _via_runner(jobs, settings) if use_runner else _via_pool(jobs, settings)
     elapsed = time.perf_counter() - start

@@ -1,0 +1,420 @@
+"""Recipes: the ordered outputs made from each input, and the ways people write them.
+
+A :class:`Recipe` is a tuple of output :class:`~.settings.Settings` -- each one
+complete (format and encoder options, resize, fill colour, name, target size) --
+plus an optional web manifest (the favicon set's ``site.webmanifest``). What is
+done once per input and shared by all its outputs (orientation, colour, metadata,
+background removal, animation, limits, conflict policy) must be the same in every
+output: :meth:`Recipe.check` enforces it, so the engine may read it from any one.
+
+Three ways to write an output, all parsed here so the CLI, recipe files, presets
+and the window agree:
+
+* ``--variant SPEC``: ``FORMAT[:key=value,...]`` (:func:`parse_spec`);
+* a recipe file, TOML or JSON (:func:`load_recipe_file`, schema in :data:`FILE_SCHEMA`);
+* a built-in set by name (:data:`SETS`: ``responsive``, ``favicon``, ``social``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import UsageError
+from .settings import (
+    EncodeOptions,
+    IfBigger,
+    OutputFormat,
+    ResizeMode,
+    ResizeOptions,
+    Settings,
+    parse_color,
+)
+
+# Settings fields made once per input: all outputs of a recipe must agree on them.
+SHARED_FIELDS = ("background_removal", "metadata", "keep_icc", "animated", "limits", "on_conflict")
+
+FILE_SCHEMA = """\
+A recipe file (TOML or JSON) lists the outputs made from each input, in order:
+
+    # recipe.toml
+    manifest = "site.webmanifest"      # optional: a web manifest listing the PNG icons
+    [defaults]                         # optional: keys applied to every output first
+    q = 80
+    [[outputs]]
+    format = "webp"
+    w = 480
+    suffix = "-480"
+    [[outputs]]
+    format = "jpeg"
+    w = 1600
+    max_kb = 200
+
+Each output takes the --variant keys (format, w, h, fit, q, suffix, name, max_kb,
+downscale, if_bigger, bg, upscale and any encoder option such as method or
+progressive), or whole Settings sections as written by 'presets export'
+("encode": {...}, "resize": {...}, ...). JSON: the same as an object.
+"""
+
+# --variant / recipe-file keys that are not EncodeOptions field names.
+_SHORT_KEYS = {
+    "w": "width",
+    "h": "height",
+    "fit": "resize mode: fit, fill or pad (default fit)",
+    "q": "quality 0-100",
+    "suffix": "appended to the file name's stem",
+    "name": "name template, e.g. {stem}-{width}w.{ext}",
+    "max_kb": "target size in KB",
+    "downscale": "target size may shrink the image (true/false)",
+    "if_bigger": "write, copy-source or skip",
+    "bg": "fill colour: transparent, white, black or #RRGGBB",
+    "upscale": "may enlarge small images (true/false)",
+}
+_FITS = {"fit": ResizeMode.FIT, "fill": ResizeMode.FILL, "pad": ResizeMode.PAD}
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The outputs made from each input, in order (at least one)."""
+
+    outputs: tuple[Settings, ...]
+    manifest: str | None = None  # file name of a web manifest listing the PNG icons
+
+    @classmethod
+    def single(cls, settings: Settings) -> Recipe:
+        """Today's one-output recipe."""
+        return cls((settings,))
+
+    @property
+    def shared(self) -> Settings:
+        """Settings whose shared fields (:data:`SHARED_FIELDS`) hold for every output."""
+        return self.outputs[0]
+
+    def check(self) -> Recipe:
+        """Raise :class:`UsageError` if empty or if outputs disagree on shared parts."""
+        if not self.outputs:
+            raise UsageError("the recipe has no outputs")
+        first = self.outputs[0]
+        for n, out in enumerate(self.outputs[1:], start=2):
+            for name in SHARED_FIELDS:
+                if getattr(out, name) != getattr(first, name):
+                    raise UsageError(
+                        f"output {n}: {name} differs from output 1 (it is done once per input "
+                        "and shared by all outputs)"
+                    )
+        return self
+
+    def with_shared(self, **changes: Any) -> Recipe:
+        """The same recipe with shared fields changed in every output."""
+        bad = set(changes) - set(SHARED_FIELDS)
+        if bad:
+            raise ValueError(f"not shared fields: {sorted(bad)}")
+        outs = tuple(dataclasses.replace(o, **changes) for o in self.outputs)
+        return dataclasses.replace(self, outputs=outs)
+
+    def fingerprint(self) -> str:
+        """Changes when any output changes (the manifest's resume check)."""
+        return "-".join(o.fingerprint()[:8] for o in self.outputs)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"outputs": [o.to_dict() for o in self.outputs]}
+        if self.manifest:
+            data["manifest"] = self.manifest
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: Settings | None = None) -> Recipe:
+        """A recipe from its file or preset form (see :data:`FILE_SCHEMA`); UsageError if bad."""
+        return _recipe_from_mapping(data, base or Settings(), where="recipe")
+
+
+# -- one output from keys -------------------------------------------------------------
+
+
+def parse_spec(spec: str, base: Settings, where: str = "--variant") -> Settings:
+    """``FORMAT[:key=value,...]`` -> one output's Settings on top of ``base``."""
+    fmt, _, rest = spec.partition(":")
+    keys: dict[str, Any] = {"format": fmt.strip()}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise UsageError(f"{where} {spec!r}: {item!r} is not key=value")
+        keys[key.strip()] = value.strip()
+    return output_from_keys(keys, base, f"{where} {spec!r}")
+
+
+def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Settings:
+    """One output from short keys (and/or whole Settings sections) over ``base``."""
+    sections = {k: v for k, v in keys.items() if k in _SETTINGS_SECTIONS}
+    if sections:  # a preset/export form: the Settings dict itself
+        merged = {**base.to_dict(), **sections}
+        base = _settings_from(merged, where)
+    encode, resize = base.encode, base.resize
+    out: dict[str, Any] = {}
+    for key, value in keys.items():
+        if key in _SETTINGS_SECTIONS:
+            continue
+        if key == "format":
+            encode = dataclasses.replace(encode, format=_format(value, where))
+        elif key == "q":
+            encode = dataclasses.replace(encode, quality=_int(value, where, key, 0, 100))
+        elif key in ("w", "h"):
+            size = _int(value, where, key, 1, 1_000_000)
+            mode = resize.mode if resize.mode in _FITS.values() else ResizeMode.FIT
+            if key == "w":
+                resize = dataclasses.replace(resize, mode=mode, width=size)
+            else:
+                resize = dataclasses.replace(resize, mode=mode, height=size)
+        elif key == "fit":
+            if str(value) not in _FITS:
+                raise UsageError(f"{where}: fit: {value!r} is not fit, fill or pad")
+            resize = dataclasses.replace(resize, mode=_FITS[str(value)])
+        elif key == "upscale":
+            resize = dataclasses.replace(resize, upscale=_bool(value, where, key))
+        elif key == "suffix":
+            out["name_template"] = "{stem}" + _name_text(value, where, key) + ".{ext}"
+        elif key == "name":
+            out["name_template"] = _name_text(value, where, key)
+        elif key == "max_kb":
+            out["max_kb"] = _int(value, where, key, 1, 10_000_000)
+        elif key == "downscale":
+            out["downscale_to_fit"] = _bool(value, where, key)
+        elif key == "if_bigger":
+            out["if_bigger"] = _choice(IfBigger, value, where, key)
+        elif key == "bg":
+            out["background"] = _colour(value, where)
+        elif key in _ENCODE_FIELDS:
+            encode = dataclasses.replace(
+                encode, **{key: _typed(value, _ENCODE_FIELDS[key], where, key)}
+            )
+        else:
+            known = ", ".join([*_SHORT_KEYS, "format", *sorted(_ENCODE_FIELDS)])
+            raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
+    if resize.mode in (ResizeMode.FILL, ResizeMode.PAD) and not (resize.width and resize.height):
+        raise UsageError(f"{where}: fit={resize.mode.value} needs both w and h")
+    return dataclasses.replace(base, encode=encode, resize=resize, **out)
+
+
+_SETTINGS_SECTIONS = {f.name for f in dataclasses.fields(Settings)}
+_ENCODE_FIELDS = {f.name: f.type for f in dataclasses.fields(EncodeOptions) if f.name != "format"}
+
+
+def _settings_from(data: dict[str, Any], where: str) -> Settings:
+    try:
+        return Settings.from_dict(data)
+    except (ValueError, TypeError, KeyError, UsageError) as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def _format(value: Any, where: str) -> OutputFormat:
+    text = str(value).strip().lower()
+    text = {"jpg": "jpeg"}.get(text, text)
+    try:
+        return OutputFormat(text)
+    except ValueError:
+        known = ", ".join(f.value for f in OutputFormat)
+        raise UsageError(f"{where}: format: {value!r} is not one of {known}") from None
+
+
+def _int(value: Any, where: str, key: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool):
+        raise UsageError(f"{where}: {key}: {value!r} is not a whole number")
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise UsageError(f"{where}: {key}: {value!r} is not a whole number") from None
+    if not lo <= number <= hi:
+        raise UsageError(f"{where}: {key}: {number} is not in {lo}-{hi}")
+    return number
+
+
+def _bool(value: Any, where: str, key: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{where}: {key}: {value!r} is not true or false")
+
+
+def _choice(enum_type: Any, value: Any, where: str, key: str) -> Any:
+    try:
+        return enum_type(str(value))
+    except ValueError:
+        known = ", ".join(e.value for e in enum_type)
+        raise UsageError(f"{where}: {key}: {value!r} is not one of {known}") from None
+
+
+def _colour(value: Any, where: str) -> Any:
+    try:
+        return parse_color(str(value))
+    except UsageError as exc:
+        raise UsageError(f"{where}: bg: {exc}") from None
+
+
+def _name_text(value: Any, where: str, key: str) -> str:
+    from .plan import validate_template  # plan imports this module's Recipe
+
+    text = str(value)
+    if key == "name":
+        try:
+            validate_template(text)
+        except UsageError as exc:
+            raise UsageError(f"{where}: name: {exc}") from None
+    elif any(c in text for c in "/\\{}"):
+        raise UsageError(f"{where}: suffix: {text!r} may not hold / \\ {{ }}")
+    return text
+
+
+def _typed(value: Any, kind: Any, where: str, key: str) -> Any:
+    """A SPEC value for an EncodeOptions field, by the field's declared type."""
+    kind = str(kind)
+    if kind.startswith("bool"):
+        return _bool(value, where, key)
+    if kind.startswith("int"):
+        if "None" in kind and str(value).lower() in ("none", "off", ""):
+            return None
+        return _int(value, where, key, -1_000_000, 1_000_000)
+    if kind.startswith("tuple"):
+        parts = str(value).replace("/", " ").replace(";", " ").split()
+        return tuple(_int(p, where, key, 1, 1_000_000) for p in parts)
+    return str(value)
+
+
+# -- recipe files -------------------------------------------------------------------
+
+
+def load_recipe_file(path: Path, base: Settings) -> Recipe:
+    """Read a TOML or JSON recipe file (:data:`FILE_SCHEMA`); UsageError names the problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--recipe {path}: cannot read it: {exc.strerror or exc}") from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(raw.decode("utf-8"))
+        else:
+            data = _toml().loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"--recipe {path}: not valid {_kind(path)}: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--recipe {path}: expected a table/object with 'outputs'")
+    return _recipe_from_mapping(data, base, where=f"--recipe {path.name}")
+
+
+def _kind(path: Path) -> str:
+    return "JSON" if path.suffix.lower() == ".json" else "TOML"
+
+
+def _toml() -> Any:
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib
+    import tomli  # the same parser, from PyPI, on Python 3.10
+
+    return tomli
+
+
+def _recipe_from_mapping(data: Mapping[str, Any], base: Settings, where: str) -> Recipe:
+    unknown = set(data) - {"outputs", "defaults", "manifest", "sets"}
+    if unknown:
+        first = sorted(unknown)[0]
+        raise UsageError(
+            f"{where}: unknown key {first!r} (known: outputs, defaults, manifest, sets)"
+        )
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        raise UsageError(f"{where}: defaults must be a table/object")
+    if defaults:
+        base = output_from_keys({"format": base.encode.format.value, **defaults}, base, where)
+    outputs: list[Settings] = []
+    for name in _list(data.get("sets", []), where, "sets"):
+        outputs.extend(builtin_set(str(name), base).outputs)
+    for n, item in enumerate(_list(data.get("outputs", []), where, "outputs"), start=1):
+        if not isinstance(item, dict):
+            raise UsageError(f"{where}: output {n} must be a table/object")
+        keys = dict(item)
+        if "format" not in keys and "encode" not in keys:
+            keys["format"] = base.encode.format.value
+        outputs.append(output_from_keys(keys, base, f"{where}: output {n}"))
+    manifest = data.get("manifest")
+    if manifest is not None and (not isinstance(manifest, str) or not manifest.strip()):
+        raise UsageError(f"{where}: manifest must be a file name")
+    if not outputs:
+        raise UsageError(f"{where}: no outputs")
+    return Recipe(tuple(outputs), manifest=manifest).check()
+
+
+def _list(value: Any, where: str, key: str) -> Sequence[Any]:
+    if not isinstance(value, list):
+        raise UsageError(f"{where}: {key} must be a list")
+    return value
+
+
+# -- built-in sets --------------------------------------------------------------------
+
+
+def _responsive(base: Settings) -> Recipe:
+    specs = ["webp:w=480,suffix=-480", "webp:w=960,suffix=-960", "webp:w=1600,suffix=-1600"]
+    specs.append("jpeg:w=1600,suffix=-1600")
+    no_up = dataclasses.replace(base, resize=dataclasses.replace(base.resize, upscale=False))
+    return Recipe(tuple(parse_spec(s, no_up, "set responsive") for s in specs))
+
+
+def _favicon(base: Settings) -> Recipe:
+    # A square canvas: a non-square logo is padded with transparency (pad mode).
+    clear = dataclasses.replace(
+        base, background=None, resize=ResizeOptions(mode=ResizeMode.PAD, upscale=True)
+    )
+    specs = [
+        "ico:w=48,h=48,fit=pad,name=favicon.ico,ico_sizes=16/32/48",
+        "png:w=180,h=180,fit=pad,name=apple-touch-icon.png",
+        "png:w=192,h=192,fit=pad,name=icon-192.png",
+        "png:w=512,h=512,fit=pad,name=icon-512.png",
+    ]
+    return Recipe(
+        tuple(parse_spec(s, clear, "set favicon") for s in specs), manifest="site.webmanifest"
+    )
+
+
+def _social(base: Settings) -> Recipe:
+    fit = "pad" if base.resize.mode == ResizeMode.PAD else "fill"
+    specs = [
+        f"jpeg:w=1200,h=630,fit={fit},suffix=-og",
+        f"jpeg:w=1080,h=1080,fit={fit},suffix=-square",
+        f"jpeg:w=1080,h=1920,fit={fit},suffix=-story",
+    ]
+    up = dataclasses.replace(base, resize=dataclasses.replace(base.resize, upscale=True))
+    return Recipe(tuple(parse_spec(s, up, "set social") for s in specs))
+
+
+SETS: dict[str, tuple[str, Callable[[Settings], Recipe]]] = {
+    "responsive": ("480, 960 and 1600 px wide WebP plus a 1600 px JPEG fallback", _responsive),
+    "favicon": (
+        "favicon.ico (16/32/48), apple-touch-icon.png 180, 192 and 512 px PNGs, site.webmanifest",
+        _favicon,
+    ),
+    "social": ("Open Graph 1200x630, square 1080x1080, story 1080x1920 (JPEG)", _social),
+}
+
+
+def builtin_set(name: str, base: Settings) -> Recipe:
+    """The built-in set ``name`` over ``base``'s shared settings (UsageError if unknown)."""
+    if name not in SETS:
+        raise UsageError(f"--set {name!r}: unknown set (known: {', '.join(SETS)})")
+    return SETS[name][1](base)
+
+
+def combine(parts: Sequence[Recipe]) -> Recipe:
+    """Outputs of ``parts`` in order, as one recipe (the first manifest wins)."""
+    outputs = tuple(o for part in parts for o in part.outputs)
+    manifest = next((p.manifest for p in parts if p.manifest), None)
+    return Recipe(outputs, manifest=manifest).check()
