@@ -18,6 +18,7 @@ Prints one JSON summary line; exit 0 when every check held.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -86,10 +87,11 @@ def one_kill(src: Path, dest: Path, home: Path, rng: random.Random, whole_group:
         seen += line.startswith("converted:")
     time.sleep(rng.random() * 0.3)  # not an assertion: where in a file the kill lands
     mid_batch = proc.poll() is None
-    if whole_group:
-        os.killpg(proc.pid, signal.SIGKILL)
-    else:
-        proc.send_signal(signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):  # it may have finished just now
+        if whole_group:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:
+            proc.send_signal(signal.SIGKILL)
     proc.wait(30)
     proc.stdout.close()
     return mid_batch
