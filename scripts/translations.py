@@ -38,7 +38,17 @@ def extract() -> None:
 
 
 def update() -> None:
-    pybabel("update", "-i", str(POT), "-d", str(LOCALE), "-D", DOMAIN, "--no-fuzzy-matching")
+    pybabel(
+        "update",
+        "-i",
+        str(POT),
+        "-d",
+        str(LOCALE),
+        "-D",
+        DOMAIN,
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
 
 
 def compile_catalogs() -> None:

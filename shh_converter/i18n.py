@@ -142,7 +142,8 @@ def setup_from_config(cfg: object | None = None) -> str:
 
 
 def current_language() -> str:
-    """The code of the language in use (``"en"`` before :func:`setup`)."""
+    """The code of the language in use (set up from the environment on first use)."""
+    _catalog()
     return _language
 
 

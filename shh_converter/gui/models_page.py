@@ -18,6 +18,7 @@ import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
@@ -37,13 +38,13 @@ OFFERS: list[DownloadOffer] = []  # open offers, so one model is never offered t
 def purpose(name: str) -> str:
     """What the model is good for, in the user's language."""
     texts = {
-        "u2netp": _("Fast and small; good for most product shots (ships with the app)"),
-        "silueta": _("U²-Net at a quarter of the size; general subjects"),
-        "u2net": _("General purpose, finer edges than u2netp; slower"),
+        "u2netp": _("Fast and small; most product shots"),
+        "silueta": _("Like u2net at a quarter of the size"),
+        "u2net": _("General use; finer edges than u2netp"),
         "u2net_human_seg": _("People and portraits"),
-        "isnet-general-use": _("General purpose, best on detailed objects; slow"),
+        "isnet-general-use": _("Detailed objects; slow"),
         "isnet-anime": _("Anime and cartoon characters"),
-        "birefnet-general-lite": _("Best edges (hair, fur); the slowest"),
+        "birefnet-general-lite": _("Best edges (hair, fur); slowest"),
     }
     return texts.get(name) or models.get_info(name).note
 
@@ -144,10 +145,6 @@ class ModelsPage(ttk.Frame):
         self.tree.heading("size", text=_("Size"), anchor="w")
         self.tree.heading("status", text=_("Status"), anchor="w")
         self.tree.heading("purpose", text=_("Good for"), anchor="w")
-        self.tree.column("#0", width=170, stretch=False)
-        self.tree.column("size", width=70, stretch=False)
-        self.tree.column("status", width=200, stretch=False)
-        self.tree.column("purpose", width=420)
         self.tree.pack(fill="both", expand=True)
         for name in models.MODELS:
             self.tree.insert("", "end", iid=name, text=name)
@@ -176,7 +173,22 @@ class ModelsPage(ttk.Frame):
         for name in models.MODELS:
             values = (size_text(name), status_text(name), purpose(name))
             self.tree.item(name, values=values)
+        self._fit_columns()
         self.update_buttons()
+
+    def _fit_columns(self) -> None:
+        """Columns as wide as their longest text, so no translation is cut off."""
+        font = tkfont.nametofont("TkDefaultFont")
+        sample = _("not installed ({size} MB downloaded)").format(size="000.0")
+        for col in ("#0", *self.COLUMNS):
+            texts = [str(self.tree.heading(col, "text"))] + [
+                str(self.tree.item(i, "text") if col == "#0" else self.tree.set(i, col))
+                for i in self.tree.get_children()
+            ]
+            if col == "status":
+                texts.append(sample)
+            width = max(font.measure(t) for t in texts) + 24  # cell padding, tree indent
+            self.tree.column(col, width=width, minwidth=width, stretch=col == "purpose")
 
     def update_buttons(self) -> None:
         name = self.selected()

@@ -1,0 +1,133 @@
+"""Run by ``test_translated_window.py`` in a child process: the real window's dialogs
+(Preferences' two tabs, the download offer) in the language of
+``$SHH_CONVERTER_UI__LANGUAGE``, screenshots, and what is cut off, as JSON. The main
+window itself is checked by ``layout_probe.py``.
+
+A child process because the window's modules translate their labels when they are
+imported: each language needs a fresh interpreter.
+
+    python tests/gui/dialog_probe.py --shots DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from tkinter import font as tkfont
+from tkinter import ttk
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+from guikit import close_app, make_app, pump_for  # noqa: E402
+
+TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
+CJK_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP", "TakaoGothic")
+
+
+def descendants(widget: Any) -> list[Any]:
+    out = []
+    for child in widget.winfo_children():
+        out.append(child)
+        out.extend(descendants(child))
+    return out
+
+
+def cut_off(top: Any) -> tuple[int, list[str]]:
+    """(widgets checked, problems): text widgets narrower or lower than they ask, or
+    outside their window; combobox and table texts wider than their box or column."""
+    top.update()
+    tx, ty, tw, th = top.winfo_rootx(), top.winfo_rooty(), top.winfo_width(), top.winfo_height()
+    checked, problems = 0, []
+    default = tkfont.nametofont("TkDefaultFont")
+    for w in descendants(top):
+        if not w.winfo_viewable():
+            continue
+        cls = w.winfo_class()
+        x, y, width, height = w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()
+        if cls in TEXT_CLASSES:
+            checked += 1
+            name = f"{cls} {str(w)[-40:]} {str(w.cget('text'))!r}"
+            if width + 1 < w.winfo_reqwidth() or height + 1 < w.winfo_reqheight():
+                problems.append(f"{name}: {width}x{height} < asked {w.winfo_reqwidth()}x"
+                                f"{w.winfo_reqheight()}")  # fmt: skip
+            if x < tx - 1 or y < ty - 1 or x + width > tx + tw + 1 or y + height > ty + th + 1:
+                problems.append(f"{name}: outside its window")
+        elif cls == "TCombobox":
+            checked += 1
+            longest = max((default.measure(v) for v in w.cget("values")), default=0)
+            if longest > width - 22:  # the arrow button takes ~20 px
+                problems.append(f"combobox {str(w)[-40:]}: text {longest} px > {width - 22} px")
+        elif cls == "Treeview":
+            checked += 1
+            problems += table_cut_off(w, default)
+    return checked, problems
+
+
+def table_cut_off(tree: ttk.Treeview, font: tkfont.Font) -> list[str]:
+    """Headings and cells wider than their column (Tk cuts them silently)."""
+    problems = []
+    columns = ["#0", *tree.cget("columns")]
+    for col in columns:
+        room = int(tree.column(col, "width")) - 8
+        texts = [str(tree.heading(col, "text"))]
+        for item in tree.get_children():
+            texts.append(str(tree.item(item, "text") if col == "#0" else tree.set(item, col)))
+        for text in texts:
+            if font.measure(text) > room:
+                problems.append(f"table column {col}: {text!r} {font.measure(text)} px > {room}")
+    return problems
+
+
+def shoot(top: Any, path: Path) -> None:
+    top.update()
+    subprocess.run(["import", "-window", top.wm_frame(), str(path)], check=True, timeout=30)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shots", type=Path, required=True)
+    args = parser.parse_args()
+    app = make_app()
+    root = app.root
+    from shh_converter import i18n
+    from shh_converter.gui import models_page
+
+    lang = i18n.current_language()
+    report: dict[str, Any] = {
+        "language": lang,
+        "fonts": sorted(set(tkfont.families(root)) & set(CJK_FONTS)),
+        "samples": {"download": i18n._("Download"), "preferences": i18n._("Preferences")},
+        "checked": 0,
+        "problems": [],
+        "shots": [],
+    }
+
+    def check(top: Any, what: str) -> None:
+        pump_for(root, 0.2)
+        checked, problems = cut_off(top)
+        report["checked"] += checked
+        report["problems"] += [f"{what}: {p}" for p in problems]
+        shot = args.shots / f"{lang}-{what}.png"
+        shoot(top, shot)
+        report["shots"].append(str(shot))
+
+    app.controller.extras.preferences()
+    prefs = app.controller.extras.dialog
+    check(prefs, "preferences-general")
+    prefs.tabs.show_models()
+    check(prefs, "preferences-models")
+    prefs.destroy()
+    offer = models_page.DownloadOffer(root, "u2net", app.controller.ui.post)
+    check(offer, "download-offer")
+    offer.destroy()
+    app.controller.shutdown()
+    close_app(app)
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
