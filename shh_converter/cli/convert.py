@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..core import destination
 from ..core.atomic import atomic_write
 from ..core.errors import UsageError
 from ..core.events import BatchFinished, CancelToken
@@ -432,8 +433,8 @@ def _background_preflight(settings: Settings, continue_without: bool) -> Setting
 
 
 def exit_code(finished: BatchFinished) -> int:
-    if finished.cancelled:
-        return EXIT_INTERRUPTED
+    if finished.cancelled and not destination.stopped_by_destination(finished.results):
+        return EXIT_INTERRUPTED  # the user's cancel; a full or read-only destination: 1
     if finished.error or finished.failed:
         return EXIT_FAILED
     return EXIT_OK

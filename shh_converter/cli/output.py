@@ -12,6 +12,7 @@ import sys
 from types import TracebackType
 from typing import Any
 
+from ..core import destination
 from ..core.events import BatchFinished, Event, FileFinished, Progress
 
 
@@ -100,7 +101,8 @@ class Printer:
         if done.error:
             self._err(f"shh-converter: {done.error}")
         if done.cancelled:
-            self._err("shh-converter: cancelled")
+            why = destination.stopped_by_destination(done.results) or "cancelled"
+            self._err(f"shh-converter: {why}")
         line = (
             f"{done.converted} converted, {done.skipped} skipped, {done.failed} failed "
             f"in {done.elapsed:.1f} s ({_human(done.bytes_in)} -> {_human(done.bytes_out)})"

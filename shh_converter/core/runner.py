@@ -28,7 +28,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 
-from . import capacity, pool
+from . import capacity, destination, pool
 from .events import (
     BatchFinished,
     BatchStarted,
@@ -336,6 +336,7 @@ class _Batch:
         self.results[job.index] = result
         if worked:
             self.worked += 1
+            destination.stop_if_destination_fails(result.error, self.cancel)  # full/read-only
         if result.status == "converted":
             self.bytes_in += result.bytes_in
             self.bytes_out += result.bytes_out

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import APP_NAME, paths
-from . import backend
+from . import backend, fit
 from .controller import Controller
 from .desktop import apply_theme, enable_hidpi, set_icon
 from .models_page import watch_model_choice
@@ -67,8 +67,8 @@ class App:
         sys.setswitchinterval(SWITCH_INTERVAL_S)
         self.prefs = Prefs(cfg if cfg is not None else load_config())
         root.title(APP_NAME)
-        root.minsize(*MIN_SIZE)
-        root.geometry(_fits_screen(root, self.prefs.geometry() or DEFAULT_GEOMETRY))
+        root.minsize(*fit.min_size(root))
+        root.geometry(fit.initial_geometry(root, self.prefs.cfg))  # per screen size
         self.theme = apply_theme(root)
         icon = paths.asset_dir() / "icons" / "app.png"
         self._icon = set_icon(root, icon)
@@ -128,16 +128,24 @@ def _warm_up() -> None:
 def run_app(paths_in: list[Path]) -> int:
     """Open the main window; ``paths_in`` are queued as if dropped. Returns the exit code."""
     from ..sidecars import crash, logs, shutdown
+    from . import instance, macos
 
+    channel = instance.claim_or_hand_off(paths_in)
+    if channel is None:
+        return 0  # a running window took the paths (one window per user)
     cfg = load_config()
     logs.setup(kind="gui", cfg=cfg)
     crash.install_hooks()
     root, dnd = make_root()
     app = App(root, dnd, cfg, shutdown.get())
     app.controller.closer.install_signal_handlers()
+    instance.connect_window(channel, root, app.controller.ui.post, app.controller.add_paths)
+    c = app.controller
+    macos.install(root, c.add_paths, c.preferences, c.request_close)  # Finder, Dock, Cmd+Q
     log.info("window opened (drag and drop: %s, theme: %s)", dnd, app.theme or "default")
     if paths_in:
         app.controller.add_paths(list(paths_in))
     root.mainloop()
+    channel.close()
     logs.flush()
     return 0

@@ -58,17 +58,31 @@ class DropZone(ttk.Frame):
             if dnd
             else "Drag and drop is not available here: use the buttons"
         )
-        self.label = ttk.Label(self, text=hint, anchor="center", font=("TkDefaultFont", 12))
-        self.label.pack(side="left", fill="both", expand=True, padx=(4, 12))
-        self.add_folder_btn = ttk.Button(self, text="Add folder…", command=on_add_folder)
+        # The buttons are packed first: pack gives room in packing order, so on a narrow
+        # window the hint wraps onto two lines instead of pushing a button off ("Add f").
+        self.add_folder_btn = ttk.Button(
+            self, text="Add folder…", command=on_add_folder, underline=4
+        )
         self.add_folder_btn.pack(side="right", padx=2)
         self.add_files_btn = ttk.Button(
-            self, text="Add files…", command=on_add_files, style="Accent.TButton"
+            self, text="Add files…", command=on_add_files, style="Accent.TButton", underline=0
         )
         self.add_files_btn.pack(side="right", padx=2)
+        self.label = ttk.Label(
+            self, text=hint, anchor="center", justify="center", font=("TkDefaultFont", 12)
+        )
+        self.label.pack(side="left", fill="both", expand=True, padx=(4, 12))
+        self.label.bind("<Configure>", self._wrap)
         if dnd:
             self.accept_drops(self)
             self.accept_drops(self.label)
+
+    def _wrap(self, event: Any) -> None:
+        """Wrap the hint to the room it got (only a real change, to avoid a resize loop)."""
+        width = max(int(event.width) - 8, 80)
+        current = str(self.label.cget("wraplength") or "0")
+        if abs(int(float(current)) - width) > 4:
+            self.label.configure(wraplength=width)
 
     def accept_drops(self, widget: Any) -> None:
         """Make ``widget`` accept file drops (it must come from a TkinterDnD root)."""

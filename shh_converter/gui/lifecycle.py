@@ -69,6 +69,11 @@ class Closer:
             self.root.after_cancel(self._grace_after)
         try:
             self._before_save()  # geometry and settings into the config
+            config = getattr(self.routine, "config", None)
+            if config is not None:  # and the size for this screen size
+                from .fit import remember_geometry
+
+                remember_geometry(self.root, config)
         except Exception:
             log.exception("could not record the window state")
         self._stop_timers()

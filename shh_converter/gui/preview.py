@@ -15,6 +15,7 @@ import threading
 import time
 import tkinter as tk
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from tkinter import ttk
 from typing import Any
@@ -39,6 +40,7 @@ class PreviewReady:
     encoded_bytes: int
     source_bytes: int
     seconds: float
+    settings: Settings | None = None  # what it was made with (the compare view reuses it)
 
 
 @dataclass(frozen=True)
@@ -174,24 +176,129 @@ class PreviewService:
             int(p.encoded_bytes),
             source_bytes,
             seconds,
+            settings,
         )
 
 
-class PreviewPane(ttk.Frame):
-    """Before and after side by side, each with its dimensions and size."""
+VIEWS = (("thumbs", "Preview", 0), ("split", "Split", 0), ("side", "Side by side", 1))
 
-    def __init__(self, master: tk.Misc, on_resize: Any = None) -> None:
+
+class PreviewPane(ttk.Frame):
+    """Before and after: quick thumbnails, or the full-size compare view (split / side by side).
+
+    The thumbnails come from the controller's preview; the compare view
+    (``compare_view.py``) makes the full-resolution pair itself, only while it is
+    shown, so browsing files in the thumbnail view costs nothing extra.
+    """
+
+    def __init__(self, master: tk.Misc, on_resize: Any = None, post: Any = None) -> None:
         super().__init__(master)
         self._on_resize = on_resize
         self._last_box = (0, 0)
         self._photos: list[Any] = []  # Tk forgets images nobody references
         self.state_text = "empty"  # empty | working | ready | failed (tests read it)
+        self.ready: PreviewReady | None = None
+        self.view_var = tk.StringVar(self, "thumbs")
+        self._toolbar(post is not None)
+        self.thumbs = ttk.Frame(self)
+        self.thumbs.grid(row=1, column=0, sticky="nsew")
         self.before_label, self.before_caption = self._side(0, "Before")
         self.after_label, self.after_caption = self._side(1, "After")
-        self.columnconfigure((0, 1), weight=1, uniform="side")
-        self.rowconfigure(0, weight=1)
+        self.thumbs.columnconfigure((0, 1), weight=1, uniform="side")
+        self.thumbs.rowconfigure(0, weight=1)
+        self.compare: Any = None
+        if post is not None:
+            from .compare_view import CompareView
+
+            self.compare = CompareView(self, post, on_zoom=self._zoom_shown)
+            self.compare.grid(row=1, column=0, sticky="nsew")
+            self.compare.grid_remove()
+            self.bind("<Destroy>", self._destroyed, add="+")
+        self.columnconfigure(0, weight=1)
+        self.rowconfigure(1, weight=1)
         self.show_message("Select a file to preview it")
         self.bind("<Configure>", self._resized)
+
+    def _toolbar(self, can_compare: bool) -> None:
+        bar = ttk.Frame(self)
+        bar.grid(row=0, column=0, sticky="ew", pady=(0, 4))
+        self.view_buttons: dict[str, ttk.Radiobutton] = {}
+        for value, text, underline in VIEWS:
+            button = ttk.Radiobutton(
+                bar,
+                text=text,
+                value=value,
+                variable=self.view_var,
+                style="Toolbutton",
+                underline=underline,
+                command=lambda: self.set_view(self.view_var.get()),
+            )
+            button.pack(side="left", padx=(0, 2))
+            if value != "thumbs" and not can_compare:
+                button.state(["disabled"])
+            self.view_buttons[value] = button
+        self.zoom_label = ttk.Label(bar, text="", anchor="e")
+        self.zoom_buttons: list[ttk.Button] = []
+        for text, action in (
+            ("+", "zoom_in"),
+            ("−", "zoom_out"),
+            ("100 %", "zoom_actual"),
+            ("Fit", "zoom_fit"),
+        ):
+            zoom_button = ttk.Button(bar, text=text, command=partial(self.zoom, action))
+            zoom_button.pack(side="right", padx=(2, 0))
+            self.zoom_buttons.append(zoom_button)
+        self.zoom_label.pack(side="right", padx=(0, 6))
+        self._zoom_enabled(False)
+
+    def _zoom_enabled(self, on: bool) -> None:
+        for button in self.zoom_buttons:
+            button.state(["!disabled"] if on else ["disabled"])
+
+    def _zoom_shown(self, text: str) -> None:
+        self.zoom_label.configure(text=text)
+
+    def _destroyed(self, event: Any) -> None:
+        if event.widget is self and self.compare is not None:
+            self.compare.stop()
+
+    def set_view(self, view: str) -> None:
+        """``thumbs`` (quick before/after), ``split`` or ``side`` (full-size compare)."""
+        if view != "thumbs" and self.compare is None:
+            view = "thumbs"
+        self.view_var.set(view)
+        if view == "thumbs":
+            if self.compare is not None:
+                self.compare.grid_remove()
+                self.compare.clear()
+            self.thumbs.grid()
+            self._zoom_enabled(False)
+            self.zoom_label.configure(text="")
+            return
+        self.thumbs.grid_remove()
+        self.compare.grid()
+        self.compare.set_mode(view)
+        self._zoom_enabled(True)
+        self._compare_current()
+
+    @property
+    def comparing(self) -> bool:
+        return self.view_var.get() != "thumbs" and self.compare is not None
+
+    def zoom(self, action: str) -> None:
+        """Fit / 100 % / zoom in / out (toolbar, menu and keys); opens the compare view."""
+        if not self.comparing:
+            self.set_view("split")
+        getattr(self.compare, action)()
+
+    def _compare_current(self) -> None:
+        if not self.comparing:
+            return
+        ready = self.ready
+        if ready is None or ready.settings is None:
+            self.compare.clear("Select a file to compare it at full size")
+        else:
+            self.compare.show_for(ready.source, ready.settings)
 
     def _resized(self, _event: object) -> None:
         box = self.box()
@@ -204,7 +311,7 @@ class PreviewPane(ttk.Frame):
             self._on_resize()
 
     def _side(self, column: int, title: str) -> tuple[ttk.Label, ttk.Label]:
-        frame = ttk.LabelFrame(self, text=title, padding=4)
+        frame = ttk.LabelFrame(self.thumbs, text=title, padding=4)
         frame.grid(row=0, column=column, sticky="nsew", padx=(0, 4) if column == 0 else (4, 0))
         image = ttk.Label(frame, anchor="center", justify="center")
         image.pack(fill="both", expand=True)
@@ -221,6 +328,9 @@ class PreviewPane(ttk.Frame):
     def show_message(self, text: str) -> None:
         self._photos.clear()
         self.state_text = "empty"
+        self.ready = None
+        if self.compare is not None:
+            self.compare.clear(text)
         for label in (self.before_label, self.after_label):
             label.configure(image="", text="")
         self.before_caption.configure(text="")
@@ -255,3 +365,5 @@ class PreviewPane(ttk.Frame):
             text=f"{dims_text(ready.output_size)} · ≈{human_bytes(ready.encoded_bytes)}{change}"
         )
         self.state_text = "ready"
+        self.ready = ready
+        self._compare_current()

@@ -2,7 +2,13 @@
 
 No logic lives here: every command calls the controller. Frames are attributes
 (``drop``, ``files``, ``settings``, ``presets``, ``preview``, ``progress``) so the
-controller and the tests can reach them.
+controller and the tests can reach them. The settings column scrolls when the
+window is short (``fit.ScrollColumn``), so small screens lose no setting.
+
+Keyboard: every menu entry has a mnemonic (Alt+underlined letter) and lists its
+shortcut; shortcuts use Command on macOS and Control elsewhere. Tab walks every
+control (the focus is drawn by the theme; the compare view draws its own ring),
+F6 jumps between the file list, the preview, the settings and Convert.
 """
 
 from __future__ import annotations
@@ -13,15 +19,17 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
+from . import watching
 from .dropzone import DropZone
 from .filelist import FileList
+from .fit import MIN_SIZE, PREFERRED, ScrollColumn
 from .preview import PreviewPane
 from .progress import ProgressPanel
 from .settings_panel import SettingsPanel
 
 log = logging.getLogger(__name__)
-MIN_SIZE = (960, 640)
-DEFAULT_GEOMETRY = "1180x780"
+DEFAULT_GEOMETRY = f"{PREFERRED[0]}x{PREFERRED[1]}"
+__all__ = ["DEFAULT_GEOMETRY", "MIN_SIZE", "MainWindow", "PresetBar"]
 
 
 class PresetBar(ttk.Frame):
@@ -76,6 +84,8 @@ class MainWindow:
     def __init__(self, root: tk.Tk, controller: Any, *, dnd: bool, allow_background: bool):
         self.root = root
         c = self.c = controller
+        aqua = root.tk.call("tk", "windowingsystem") == "aqua"
+        self.mod, self.mod_text = ("Command", "Cmd+") if aqua else ("Control", "Ctrl+")
         outer = ttk.Frame(root, padding=10)
         outer.pack(fill="both", expand=True)
         self.drop = DropZone(
@@ -90,15 +100,22 @@ class MainWindow:
         self.files = FileList(
             left, on_select=c.on_select, on_remove=c.remove_selected, on_clear=c.clear
         )
-        self.preview = PreviewPane(left, on_resize=lambda: c.schedule_preview(150))
+        self.preview = PreviewPane(left, on_resize=lambda: c.schedule_preview(150), post=c.ui.post)
+        # Ask for few rows: on a short screen the pane shares the height with the preview
+        # instead of squeezing it flat (spare height still goes to both by weight).
+        self.files.tree.configure(height=4)
         left.add(self.files, weight=2)
         left.add(self.preview, weight=3)  # most spare height goes to the preview
         left.grid(row=1, column=0, sticky="nsew")
         right = ttk.Frame(outer, padding=(12, 0, 0, 0))
         self.presets = PresetBar(right, c)
         self.presets.pack(fill="x")
+        self.settings_column = ScrollColumn(right)
+        self.settings_column.pack(fill="both", expand=True)
         self.settings = SettingsPanel(
-            right, on_change=c.settings_changed, allow_background=allow_background
+            self.settings_column.inner,
+            on_change=c.settings_changed,
+            allow_background=allow_background,
         )
         self.settings.pack(fill="both", expand=True)
         right.grid(row=0, column=1, rowspan=2, sticky="nsew")
@@ -119,49 +136,163 @@ class MainWindow:
         self._menu()
         self._shortcuts()
 
+    def _key(self, letter: str) -> str:
+        return f"{self.mod_text}{letter}"
+
     def _menu(self) -> None:
-        c = self.c
+        c, k, pv = self.c, self._key, self.preview
         bar = tk.Menu(self.root)
         file = tk.Menu(bar, tearoff=False)
-        file.add_command(label="Add files…", accelerator="Ctrl+O", command=c.add_files_dialog)
         file.add_command(
-            label="Add folder…", accelerator="Ctrl+Shift+O", command=c.add_folder_dialog
+            label="Add files…", underline=0, accelerator=k("O"), command=c.add_files_dialog
+        )
+        file.add_command(
+            label="Add folder…",
+            underline=4,
+            accelerator=k("Shift+O"),
+            command=c.add_folder_dialog,
         )
         file.add_separator()
-        file.add_command(label="Convert", accelerator="Ctrl+Enter", command=c.convert)
-        file.add_command(label="Cancel batch", accelerator="Esc", command=c.cancel)
-        file.add_command(label="Open output folder", command=c.open_destination)
+        file.add_command(label="Convert", underline=0, accelerator=k("Enter"), command=c.convert)
+        file.add_command(label="Cancel batch", underline=0, accelerator="Esc", command=c.cancel)
+        file.add_command(label="Open output folder", underline=0, command=c.open_destination)
+        file.add_command(label="Change output folder…", underline=7, command=c.choose_destination)
+        watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
         file.add_separator()
-        file.add_command(label="Quit", accelerator="Ctrl+Q", command=c.request_close)
+        file.add_command(label="Quit", underline=0, accelerator=k("Q"), command=c.request_close)
         edit = tk.Menu(bar, tearoff=False)
-        edit.add_command(label="Remove selected", accelerator="Delete", command=c.remove_selected)
-        edit.add_command(label="Clear list", command=c.clear)
+        edit.add_command(
+            label="Remove selected", underline=0, accelerator="Delete", command=c.remove_selected
+        )
+        edit.add_command(label="Clear list", underline=0, command=c.clear)
         edit.add_separator()
-        edit.add_command(label="Preferences…", accelerator="Ctrl+,", command=c.preferences)
+        edit.add_command(label="Save preset…", underline=0, command=self.presets.save)
+        edit.add_command(label="Delete preset", underline=0, command=self.presets.delete)
+        edit.add_separator()
+        edit.add_command(
+            label="Preferences…", underline=2, accelerator=k(","), command=c.preferences
+        )
+        view = tk.Menu(bar, tearoff=False)
+        view.add_radiobutton(
+            label="Thumbnails",
+            underline=0,
+            accelerator=k("T"),
+            value="thumbs",
+            variable=pv.view_var,
+            command=lambda: pv.set_view("thumbs"),
+        )
+        view.add_radiobutton(
+            label="Compare: split",
+            underline=9,
+            accelerator=k("D"),
+            value="split",
+            variable=pv.view_var,
+            command=lambda: pv.set_view("split"),
+        )
+        view.add_radiobutton(
+            label="Compare: side by side",
+            underline=10,
+            accelerator=k("B"),
+            value="side",
+            variable=pv.view_var,
+            command=lambda: pv.set_view("side"),
+        )
+        view.add_separator()
+        view.add_command(
+            label="Zoom to fit",
+            underline=8,
+            accelerator=k("0"),
+            command=lambda: pv.zoom("zoom_fit"),
+        )
+        view.add_command(
+            label="Actual size (100 %)",
+            underline=0,
+            accelerator=k("1"),
+            command=lambda: pv.zoom("zoom_actual"),
+        )
+        view.add_command(
+            label="Zoom in", underline=5, accelerator=k("+"), command=lambda: pv.zoom("zoom_in")
+        )
+        view.add_command(
+            label="Zoom out", underline=5, accelerator=k("-"), command=lambda: pv.zoom("zoom_out")
+        )
+        view.add_separator()
+        view.add_command(
+            label="Next pane", underline=0, accelerator="F6", command=lambda: self.next_pane(+1)
+        )
         helpm = tk.Menu(bar, tearoff=False)
-        helpm.add_command(label="Check for updates…", command=c.check_updates)
-        helpm.add_command(label="Open log folder", command=c.open_log_folder)
+        helpm.add_command(label="Keyboard shortcuts", underline=0, command=self.show_shortcuts)
+        helpm.add_command(label="Check for updates…", underline=10, command=c.check_updates)
+        helpm.add_command(label="Open log folder", underline=5, command=c.open_log_folder)
         helpm.add_separator()
-        helpm.add_command(label="About SHH Converter", command=c.about)
-        bar.add_cascade(label="File", menu=file)
-        bar.add_cascade(label="Edit", menu=edit)
-        bar.add_cascade(label="Help", menu=helpm)
+        helpm.add_command(label="About SHH Converter", underline=0, command=c.about)
+        bar.add_cascade(label="File", underline=0, menu=file)
+        bar.add_cascade(label="Edit", underline=0, menu=edit)
+        bar.add_cascade(label="View", underline=0, menu=view)
+        bar.add_cascade(label="Help", underline=0, menu=helpm)
         self.root.configure(menu=bar)
         self.menubar = bar
+        self.menus = {"File": file, "Edit": edit, "View": view, "Help": helpm}
 
     def _shortcuts(self) -> None:
-        c, root = self.c, self.root
+        c, root, m, pv = self.c, self.root, self.mod, self.preview
         keys: dict[str, Callable[[], Any]] = {
-            "<Control-o>": c.add_files_dialog,
-            "<Control-O>": c.add_folder_dialog,
-            "<Control-Return>": c.convert,
+            f"<{m}-o>": c.add_files_dialog,
+            f"<{m}-O>": c.add_folder_dialog,
+            f"<{m}-Return>": c.convert,
+            f"<{m}-KP_Enter>": c.convert,
             "<Escape>": c.cancel,
-            "<Control-q>": c.request_close,
-            "<Control-comma>": c.preferences,
+            f"<{m}-q>": c.request_close,
+            f"<{m}-comma>": c.preferences,
+            f"<{m}-t>": lambda: pv.set_view("thumbs"),
+            f"<{m}-d>": lambda: pv.set_view("split"),
+            f"<{m}-b>": lambda: pv.set_view("side"),
+            f"<{m}-Key-0>": lambda: pv.zoom("zoom_fit"),
+            f"<{m}-Key-1>": lambda: pv.zoom("zoom_actual"),
+            f"<{m}-plus>": lambda: pv.zoom("zoom_in"),
+            f"<{m}-equal>": lambda: pv.zoom("zoom_in"),
+            f"<{m}-KP_Add>": lambda: pv.zoom("zoom_in"),
+            f"<{m}-minus>": lambda: pv.zoom("zoom_out"),
+            f"<{m}-KP_Subtract>": lambda: pv.zoom("zoom_out"),
+            "<F6>": lambda: self.next_pane(+1),
+            "<Shift-F6>": lambda: self.next_pane(-1),
         }
         for seq, command in keys.items():
             root.bind(seq, _shortcut(command))
+        self.shortcut_keys = keys
         self.files.tree.bind("<Delete>", lambda _e: c.remove_selected())
+
+    def panes(self) -> list[Any]:
+        """Where F6 goes, in order: file list, preview/compare, first setting, Convert."""
+        preview = self.preview.compare.area if self.preview.comparing else None
+        first_setting = (
+            self.settings.tk_focusNext() if hasattr(self.settings, "tk_focusNext") else None
+        )
+        order = [self.files.tree, preview or self.preview.view_buttons["thumbs"], first_setting]
+        return [w for w in (*order, self.progress.convert_btn) if w is not None]
+
+    def next_pane(self, step: int) -> None:
+        panes = self.panes()
+        focused = self.root.focus_get()
+        index = next((i for i, w in enumerate(panes) if w is focused), -1 if step > 0 else 0)
+        panes[(index + step) % len(panes)].focus_set()
+
+    def show_shortcuts(self) -> None:
+        """A window listing every shortcut (the same ones the menus show)."""
+        from . import dialogs
+
+        d = dialogs.Dialog(self.root, "Keyboard shortcuts")
+        for menu in self.menus.values():
+            last = menu.index("end")
+            for i in range(0, (last if last is not None else -1) + 1):
+                if menu.type(i) in ("command", "radiobutton"):
+                    accel = menu.entrycget(i, "accelerator")
+                    if accel:
+                        d.text(f"{accel:<14} {menu.entrycget(i, 'label')}")
+        d.text("Compare view: + / - zoom, 0 fit, 1 100 %, arrows pan, [ ] move the divider")
+        d.text("Tab / Shift+Tab: next / previous control; Alt + underlined letter: menus")
+        d.button("Close", d.destroy, accent=True)
+        self.c.extras.dialog = d
 
 
 def _shortcut(command: Callable[[], Any]) -> Callable[[tk.Event], str]:

@@ -1,0 +1,407 @@
+"""The compare view: before and after at any zoom, split by a draggable divider or side by side.
+
+Both images live on two canvases that always show the same part of the picture
+(they pan and zoom together). In *split* mode the "after" canvas lies over the
+"before" one from the divider to the right edge, so dragging the divider only
+moves a canvas; in *side by side* mode each gets half the width. The Tk thread
+never resizes an image: it asks :class:`CompareService` for a tile (the visible
+part plus a margin) and, when it arrives, pastes it into a ``PhotoImage``;
+panning within the margin only moves canvas items.
+
+Mouse: drag to pan, wheel to zoom at the pointer, double-click toggles fit/100 %,
+drag the divider. Keys (when the view has the focus, shown by its frame): ``+``/``-``
+zoom, ``0`` fit, ``1`` 100 %, arrows pan, ``[``/``]`` move the divider.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import tkinter as tk
+from collections.abc import Callable
+from pathlib import Path
+from tkinter import ttk
+from typing import Any
+
+from ..core.settings import Settings
+from .compare import ZOOM_LEVELS, ComparePair, CompareService, Region, Tile, zoomed_size
+from .filelist import dims_text, human_bytes
+
+log = logging.getLogger(__name__)
+
+MARGIN = 192  # pixels rendered beyond each edge of the view, so short pans need no new tile
+PAN_STEP = 0.15  # of the view's size, per arrow key
+MODES = ("split", "side")
+
+
+def zoom_text(zoom: float) -> str:
+    """``0.5`` -> ``50 %``."""
+    return f"{zoom * 100:.0f} %" if zoom >= 0.1 else f"{zoom * 100:.1f} %"
+
+
+class CompareView(ttk.Frame):
+    """A zoomable before/after view of the selected file at full resolution."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        post: Callable[[Any], None],
+        on_zoom: Callable[[str], None] | None = None,
+    ) -> None:
+        super().__init__(master)
+        self.service = CompareService(post, self._pair_ready, self._failed, self._tile_ready)
+        self._on_zoom = on_zoom
+        self.mode = "split"
+        self.pair: ComparePair | None = None
+        self.fit = True
+        self.zoom = 1.0
+        self.origin = (0.0, 0.0)  # top-left of the view, in zoomed pixels
+        self.split = 0.5  # divider position, as a fraction of the width
+        self.tile: Tile | None = None
+        self._asked: tuple[ComparePair, float, Region] | None = None
+        self.shown_zoom: float | None = None  # zoom of the tile on screen (tests, benchmark)
+        self.shown_at = 0.0
+        self.state_text = "empty"  # empty | preparing | ready | failed
+        self._photos: list[Any] = [None, None]
+        self._drag: tuple[int, int, float, float] | None = None
+        self._build()
+
+    # -- widgets ---------------------------------------------------------------------
+
+    def _build(self) -> None:
+        # A plain tk.Frame: its highlight ring is the visible keyboard focus.
+        self.area = tk.Frame(
+            self, takefocus=1, highlightthickness=2, highlightcolor="#2f6fdf", bd=0
+        )
+        self.area.grid(row=0, column=0, columnspan=2, sticky="nsew")
+        self.canvases = [
+            tk.Canvas(self.area, highlightthickness=0, bd=0, bg="#3a3a3a") for _ in range(2)
+        ]
+        self.items = [c.create_image(0, 0, anchor="nw") for c in self.canvases]
+        self.labels = [
+            c.create_text(8, 8, anchor="nw", fill="#ffffff", text=t)
+            for c, t in zip(self.canvases, ("Before", "After"), strict=True)
+        ]
+        self.divider = tk.Frame(self.area, width=4, bg="#2f6fdf", cursor="sb_h_double_arrow")
+        self.message = ttk.Label(self.area, text="", anchor="center")
+        self.before_caption = ttk.Label(self, anchor="w")
+        self.before_caption.grid(row=1, column=0, sticky="ew")
+        self.after_caption = ttk.Label(self, anchor="e")
+        self.after_caption.grid(row=1, column=1, sticky="ew")
+        self.columnconfigure((0, 1), weight=1)
+        self.rowconfigure(0, weight=1)
+        self.area.bind("<Configure>", lambda _e: self._layout())
+        for canvas in self.canvases:
+            canvas.bind("<ButtonPress-1>", self._press)
+            canvas.bind("<B1-Motion>", self._motion)
+            canvas.bind("<ButtonRelease-1>", lambda _e: setattr(self, "_drag", None))
+            canvas.bind("<Double-Button-1>", self._double)
+            canvas.bind("<MouseWheel>", self._wheel)  # Windows, macOS
+            canvas.bind("<Button-4>", lambda e: self._zoom_step(+1, (e.x, e.y)))  # X11
+            canvas.bind("<Button-5>", lambda e: self._zoom_step(-1, (e.x, e.y)))
+        self.divider.bind("<B1-Motion>", self._move_divider)
+        keys: dict[str, Callable[[], Any]] = {
+            "<plus>": self.zoom_in,
+            "<equal>": self.zoom_in,
+            "<KP_Add>": self.zoom_in,
+            "<minus>": self.zoom_out,
+            "<KP_Subtract>": self.zoom_out,
+            "<Key-0>": self.zoom_fit,
+            "<Key-1>": self.zoom_actual,
+            "<Left>": lambda: self.pan(-PAN_STEP, 0),
+            "<Right>": lambda: self.pan(PAN_STEP, 0),
+            "<Up>": lambda: self.pan(0, -PAN_STEP),
+            "<Down>": lambda: self.pan(0, PAN_STEP),
+            "<bracketleft>": lambda: self.set_split(self.split - 0.05),
+            "<bracketright>": lambda: self.set_split(self.split + 0.05),
+        }
+        for seq, action in keys.items():
+            self.area.bind(seq, _key(action))
+
+    # -- what to show ----------------------------------------------------------------
+
+    def show_for(self, source: Path, settings: Settings) -> None:
+        """Compare ``source`` converted with ``settings`` (prepared once per pair of them)."""
+        if self.service.want(source, settings):
+            self.state_text = "preparing"
+            self._say("Preparing the full-size comparison…")
+
+    def clear(self, text: str = "") -> None:
+        """Nothing to compare (no selection, or a batch runs): drop the pair, show ``text``."""
+        self.service.drop()
+        self.pair = self.tile = self._asked = None
+        self.shown_zoom = None
+        self.state_text = "empty"
+        for canvas, item in zip(self.canvases, self.items, strict=True):
+            canvas.itemconfigure(item, image="")
+        self._photos = [None, None]
+        self.before_caption.configure(text="")
+        self.after_caption.configure(text="")
+        self._say(text)
+
+    def set_mode(self, mode: str) -> None:
+        """``split`` (one picture, a divider) or ``side`` (side by side)."""
+        if mode in MODES and mode != self.mode:
+            self.mode = mode
+            self._layout()
+
+    def stop(self) -> None:
+        self.service.stop()
+
+    def _say(self, text: str) -> None:
+        if text:
+            self.message.configure(text=text)
+            self.message.place(relx=0.5, rely=0.5, anchor="center")
+            self.message.lift()
+        else:
+            self.message.place_forget()
+
+    def _pair_ready(self, pair: ComparePair) -> None:
+        self.pair, self.tile, self._asked = pair, None, None
+        self.state_text = "ready"
+        self._say("")
+        self.before_caption.configure(
+            text=f"Before: {dims_text(pair.input_size)} · {human_bytes(pair.source_bytes)}"
+        )
+        change = ""
+        if pair.source_bytes:
+            change = f" ({(pair.encoded_bytes - pair.source_bytes) / pair.source_bytes:+.0%})"
+        fmt = pair.settings.encode.format.value.upper()
+        self.after_caption.configure(
+            text=f"After: {fmt} {dims_text(pair.output_size)} · "
+            f"{human_bytes(pair.encoded_bytes)}{change}"
+        )
+        if self.fit:
+            self.zoom = self._fit_zoom()
+        self._centre()
+        self._refresh()
+
+    def _failed(self, message: str) -> None:
+        self.clear(f"Cannot compare: {message}")
+        self.state_text = "failed"
+
+    # -- geometry --------------------------------------------------------------------
+
+    def pane_size(self) -> tuple[int, int]:
+        """Pixels of one view (the whole area when split, half of it side by side)."""
+        w, h = max(self.area.winfo_width() - 4, 1), max(self.area.winfo_height() - 4, 1)
+        return (w if self.mode == "split" else max((w - 2) // 2, 1)), h
+
+    def _fit_zoom(self) -> float:
+        if self.pair is None:
+            return 1.0
+        pw, ph = self.pane_size()
+        return min(pw / self.pair.size[0], ph / self.pair.size[1], 1.0)
+
+    def _layout(self) -> None:
+        """Place the canvases and the divider for the mode and the area's size."""
+        w, h = max(self.area.winfo_width() - 4, 1), max(self.area.winfo_height() - 4, 1)
+        left, right = self.canvases
+        if self.mode == "split":
+            d = round(w * self.split)
+            left.place(x=2, y=2, width=w, height=h)
+            right.place(x=2 + d, y=2, width=max(w - d, 1), height=h)
+            self.divider.place(x=d, y=2, width=4, height=h)
+            self.divider.lift()
+        else:
+            half = max((w - 2) // 2, 1)
+            left.place(x=2, y=2, width=half, height=h)
+            right.place(x=4 + half, y=2, width=max(w - half - 2, 1), height=h)
+            self.divider.place_forget()
+        self.message.lift()
+        if self.fit and self.pair is not None:
+            self.zoom = self._fit_zoom()
+        self._clamp()
+        self._refresh()
+
+    def set_split(self, fraction: float) -> None:
+        self.split = min(max(fraction, 0.0), 1.0)
+        if self.mode == "split":
+            self._layout()
+
+    def _clamp(self) -> None:
+        if self.pair is None:
+            return
+        zw, zh = zoomed_size(self.pair.size, self.zoom)
+        pw, ph = self.pane_size()
+        ox, oy = self.origin
+        ox = (zw - pw) / 2 if zw <= pw else min(max(ox, 0.0), zw - pw)
+        oy = (zh - ph) / 2 if zh <= ph else min(max(oy, 0.0), zh - ph)
+        self.origin = (ox, oy)
+
+    def _centre(self) -> None:
+        if self.pair is not None:
+            zw, zh = zoomed_size(self.pair.size, self.zoom)
+            pw, ph = self.pane_size()
+            self.origin = ((zw - pw) / 2, (zh - ph) / 2)
+            self._clamp()
+
+    # -- zoom and pan ----------------------------------------------------------------
+
+    def zoom_fit(self) -> None:
+        self.fit = True
+        self._set_zoom(self._fit_zoom(), None)
+
+    def zoom_actual(self) -> None:
+        """100 %: one image pixel per screen pixel."""
+        self.fit = False
+        self._set_zoom(1.0, None)
+
+    def zoom_in(self) -> None:
+        self._zoom_step(+1, None)
+
+    def zoom_out(self) -> None:
+        self._zoom_step(-1, None)
+
+    def _zoom_step(self, direction: int, at: tuple[int, int] | None) -> None:
+        if direction > 0:
+            target = next((z for z in ZOOM_LEVELS if z > self.zoom * 1.001), ZOOM_LEVELS[-1])
+        else:
+            smaller = [z for z in ZOOM_LEVELS if z < self.zoom / 1.001]
+            target = max(smaller[-1] if smaller else ZOOM_LEVELS[0], min(self._fit_zoom(), 1.0))
+            target = min(target, self.zoom)  # "out" never zooms in
+        self.fit = False
+        self._set_zoom(target, at)
+
+    def _wheel(self, event: tk.Event) -> None:
+        self._zoom_step(+1 if event.delta > 0 else -1, (event.x, event.y))
+
+    def _set_zoom(self, zoom: float, at: tuple[int, int] | None) -> None:
+        """Zoom keeping the image point under ``at`` (default: the centre) in place."""
+        pw, ph = self.pane_size()
+        px, py = at if at is not None else (pw / 2, ph / 2)
+        ox, oy = self.origin
+        ratio = zoom / self.zoom
+        self.origin = ((ox + px) * ratio - px, (oy + py) * ratio - py)
+        self.zoom = zoom
+        self._clamp()
+        self._refresh()
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Move the view by a fraction of its size (arrow keys)."""
+        pw, ph = self.pane_size()
+        self.pan_by(dx * pw, dy * ph)
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the view by ``dx``, ``dy`` screen pixels (both images together)."""
+        ox, oy = self.origin
+        self.origin = (ox + dx, oy + dy)
+        self._clamp()
+        self._place_items()
+        self._need_tile()
+
+    def _press(self, event: tk.Event) -> None:
+        self.area.focus_set()
+        self._drag = (event.x_root, event.y_root, *self.origin)
+
+    def _motion(self, event: tk.Event) -> None:
+        if self._drag is None:
+            return
+        x0, y0, ox, oy = self._drag
+        self.origin = (ox - (event.x_root - x0), oy - (event.y_root - y0))
+        self._clamp()
+        self._place_items()
+        self._need_tile()
+
+    def _double(self, event: tk.Event) -> None:
+        if self.fit or self.zoom != 1.0:
+            self.fit = False
+            self._set_zoom(1.0, (event.x, event.y))
+        else:
+            self.zoom_fit()
+
+    def _move_divider(self, event: tk.Event) -> None:
+        width = max(self.area.winfo_width() - 4, 1)
+        self.set_split((event.x_root - self.area.winfo_rootx() - 2) / width)
+
+    # -- tiles -----------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        self._place_items()
+        self._need_tile()
+        if self._on_zoom is not None:
+            self._on_zoom(zoom_text(self.zoom) if self.pair is not None else "")
+
+    def _visible(self) -> Region:
+        assert self.pair is not None
+        zw, zh = zoomed_size(self.pair.size, self.zoom)
+        pw, ph = self.pane_size()
+        ox, oy = self.origin
+        return (
+            max(int(ox), 0),
+            max(int(oy), 0),
+            min(int(ox) + pw + 1, zw),
+            min(int(oy) + ph + 1, zh),
+        )
+
+    def _need_tile(self) -> None:
+        """Ask for a new tile when the view has left the one shown (or the one on its way)."""
+        if self.pair is None:
+            return
+        view = self._visible()
+        for have in (self.tile, self._asked):
+            if have is None:
+                continue
+            pair, zoom, region = (
+                (have.pair, have.zoom, have.region) if isinstance(have, Tile) else have
+            )
+            if pair is self.pair and zoom == self.zoom and _inside(view, region):
+                return
+        zw, zh = zoomed_size(self.pair.size, self.zoom)
+        region = (
+            max(view[0] - MARGIN, 0),
+            max(view[1] - MARGIN, 0),
+            min(view[2] + MARGIN, zw),
+            min(view[3] + MARGIN, zh),
+        )
+        self._asked = (self.pair, self.zoom, region)
+        self.service.render(self.pair, self.zoom, region)
+
+    def _tile_ready(self, tile: Tile) -> None:
+        if tile.pair is not self.pair or tile.zoom != self.zoom:
+            return  # the user zoomed on or chose another file meanwhile
+        from PIL import ImageTk
+
+        for i, image in enumerate((tile.before, tile.after)):
+            photo = self._photos[i]
+            if photo is not None and (photo.width(), photo.height()) == image.size:
+                photo.paste(image)  # ~10x cheaper than a new PhotoImage of the same size
+            else:
+                photo = self._photos[i] = ImageTk.PhotoImage(image, master=self)
+                self.canvases[i].itemconfigure(self.items[i], image=photo)
+        self.tile = tile
+        if self._asked is not None and self._asked[2] == tile.region:
+            self._asked = None
+        self._place_items()
+        self.shown_zoom, self.shown_at = tile.zoom, time.perf_counter()
+        self._need_tile()  # the view may have moved on while this one was rendered
+
+    def _place_items(self) -> None:
+        if self.tile is None:
+            return
+        ox, oy = self.origin
+        left = self.tile.region[0] - ox
+        top = self.tile.region[1] - oy
+        shift = self._split_px() if self.mode == "split" else 0
+        self.canvases[0].coords(self.items[0], round(left), round(top))
+        self.canvases[1].coords(self.items[1], round(left) - shift, round(top))
+
+    def _split_px(self) -> int:
+        return round(max(self.area.winfo_width() - 4, 1) * self.split)
+
+
+def _inside(view: Region, region: Region) -> bool:
+    return (
+        view[0] >= region[0]
+        and view[1] >= region[1]
+        and view[2] <= region[2]
+        and view[3] <= region[3]
+    )
+
+
+def _key(action: Callable[[], Any]) -> Callable[[tk.Event], str]:
+    def handler(_event: tk.Event) -> str:
+        action()
+        return "break"
+
+    return handler

@@ -1,0 +1,125 @@
+"""Run by ``test_layout.py`` in a child process on a given display: open the real window,
+add files, screenshot it, print what is cut off as JSON.
+
+A child process because a Tk interpreter keeps its X connection until the process
+ends, and Xlib exits the process when that display goes away: each screen size
+gets its own Xvfb and its own process.
+
+    python tests/gui/layout_probe.py --scale 1.5 --shot out.png [--view split] FILE...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tkinter as tk
+from pathlib import Path
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
+from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
+
+TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
+FRAME_CLASSES = {"TLabelframe"}
+
+
+def _descendants(widget: Any) -> list[Any]:
+    out = []
+    for child in widget.winfo_children():
+        out.append(child)
+        out.extend(_descendants(child))
+    return out
+
+
+def cut_off(app: Any) -> list[str]:
+    """Every visible text widget that got less than it asked for or lies outside.
+
+    Widgets in the scrolling settings column only need their width: vertically
+    they may be scrolled out of view, which is what the scroll bar is for.
+    """
+    root = app.root
+    root.update()
+    rx, ry, rw, rh = root.winfo_rootx(), root.winfo_rooty(), root.winfo_width(), root.winfo_height()
+    sw, sh = root.winfo_screenwidth(), root.winfo_screenheight()
+    scrolled = str(app.window.settings_column.inner)
+    problems = []
+    for w in _descendants(root):
+        cls = w.winfo_class()
+        if not w.winfo_viewable() or cls not in TEXT_CLASSES | FRAME_CLASSES:
+            continue
+        if cls in TEXT_CLASSES and str(w.cget("image")):
+            continue  # a preview picture: re-made for the pane's size when it changes
+        x, y, width, height = w.winfo_rootx(), w.winfo_rooty(), w.winfo_width(), w.winfo_height()
+        name = f"{cls} {str(w)[-48:]} {str(w.cget('text'))!r}"
+        if cls in TEXT_CLASSES and width + 1 < w.winfo_reqwidth():
+            problems.append(f"{name}: width {width} < asked {w.winfo_reqwidth()}")
+        if x < rx - 1 or x + width > rx + rw + 1 or x + width > sw:
+            problems.append(f"{name}: x {x}..{x + width} outside the window {rx}..{rx + rw}")
+        if str(w).startswith(scrolled):
+            continue
+        if cls in TEXT_CLASSES and height + 1 < w.winfo_reqheight():
+            problems.append(f"{name}: height {height} < asked {w.winfo_reqheight()}")
+        if y < ry - 1 or y + height > ry + rh + 1 or y + height > sh:
+            problems.append(f"{name}: y {y}..{y + height} outside the window {ry}..{ry + rh}")
+    return problems
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--shot", type=Path, required=True)
+    parser.add_argument("--view", default="thumbs")
+    parser.add_argument("--geometry", default="")
+    parser.add_argument("files", nargs="*", type=Path)
+    args = parser.parse_args()
+    original = tk.Tk.__init__
+
+    def scaled_init(self: Any, *a: Any, **kw: Any) -> None:  # Tk scaling before any widget
+        original(self, *a, **kw)
+        self.tk.call("tk", "scaling", float(self.tk.call("tk", "scaling")) * args.scale)
+
+    tk.Tk.__init__ = scaled_init  # type: ignore[method-assign]
+    app = make_app()
+    tk.Tk.__init__ = original  # type: ignore[method-assign]
+    root = app.root
+    from shh_converter.gui import fit
+
+    report: dict[str, Any] = {
+        "screen": [root.winfo_screenwidth(), root.winfo_screenheight()],
+        "work_area": list(fit.work_area(root)),
+        "scale": fit.scale_factor(root),
+        "size": [root.winfo_width(), root.winfo_height()],
+        "place": [root.winfo_rootx(), root.winfo_rooty()],
+    }
+    if args.files:
+        app.controller.add_paths(args.files)  # what a drop does
+        pump_until(root, lambda: len(app.window.files.files()) == len(args.files), what="rows")
+    if args.view != "thumbs":
+        app.window.preview.set_view(args.view)
+    pump_for(root, 0.4)
+    import subprocess
+
+    subprocess.run(["import", "-window", root.wm_frame(), str(args.shot)], check=True, timeout=30)
+    column = app.window.settings_column
+    report["problems"] = cut_off(app)
+    must_show = {
+        "settings": app.window.settings,
+        "convert": app.window.progress.convert_btn,
+        "add folder": app.window.drop.add_folder_btn,
+        "status": app.window.status,
+    }
+    report["hidden"] = [name for name, w in must_show.items() if not w.winfo_viewable()]
+    report["scrolls"] = column.scrolls
+    report["column_fits"] = column.inner.winfo_reqheight() <= column.canvas.winfo_height()
+    if args.geometry:
+        root.geometry(args.geometry)
+        pump_for(root, 0.3)
+    app.controller.shutdown()
+    close_app(app)
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
