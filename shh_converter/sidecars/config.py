@@ -159,8 +159,6 @@ OPTIONS: tuple[Option, ...] = (
     Option("ui.window_geometry", str, None, nullable=True, help="Last window size and position"),
     Option("ui.window_geometries", dict, {}, help="Window size and position per screen size"),
     Option("ui.notify_when_done", bool, True, help="Notify when a long batch ends unwatched"),
-    Option("ui.window_geometries", dict, {}, help="Window size and position per screen size"),
-    Option("ui.notify_when_done", bool, True, help="Notify when a long batch ends unwatched"),
     Option("ui.last_input_dir", str, None, nullable=True, help="Last folder images came from"),
     Option("ui.last_output_dir", str, None, nullable=True, help="Last destination folder"),
     Option("ui.settings", dict, None, nullable=True, help="Last conversion settings"),
