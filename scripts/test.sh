@@ -8,11 +8,12 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 # Xvfb/xdotool/imagemagick: the GUI tests drive a real window on a virtual display;
-# python3-gi + GTK: a real drag-and-drop source; webp: cwebp for the benchmarks.
+# python3-gi + GTK: a real drag-and-drop source; webp: cwebp for the benchmarks;
+# fonts-ipafont-gothic: Japanese glyphs for the translated-window screenshots.
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     xvfb xauth xdotool x11-utils x11-apps imagemagick python3-gi gir1.2-gtk-3.0 \
-    python3-venv python3-tk webp >/dev/null
+    python3-venv python3-tk webp fonts-ipafont-gothic >/dev/null
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
