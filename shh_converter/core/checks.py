@@ -69,7 +69,8 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "Settings.max_kb": (1, 10_000_000),
 }
 CHOICES: dict[str, frozenset[str]] = {
-    "EncodeOptions.subsampling": frozenset({"4:4:4", "4:2:2", "4:2:0"}),
+    "EncodeOptions.subsampling": frozenset({"auto", "4:4:4", "4:2:2", "4:2:0"}),
+    "EncodeOptions.jpeg_encoder": frozenset({"auto", "jpegli", "pillow"}),
 }
 
 
@@ -170,6 +171,9 @@ def check_fields(cls: type[T], data: Any, prefix: str = "") -> Checked[T]:
         rule = f"{cls.__name__}.{f.name}"
         default = _default_of(f)
         value = data[f.name]
+        if _plain_default(default) == value and not dataclasses.is_dataclass(default):
+            kwargs[f.name] = default  # a field's own default is always good (tables may lag)
+            continue
         if dataclasses.is_dataclass(default):
             nested = check_fields(type(default), value, key)
             kwargs[f.name] = nested.value

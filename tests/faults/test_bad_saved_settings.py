@@ -92,7 +92,7 @@ def test_window_starts_with_a_bad_saved_setting_and_says_so_once(
         ({"encode": {"quality": "high"}}, "encode.quality"),
         ({"encode": {"method": 99}}, "encode.method"),
         ({"encode": {"quality": True}}, "encode.quality"),
-        ({"encode": {"format": "gif"}}, "encode.format"),
+        ({"encode": {"format": "no-such-format"}}, "encode.format"),
         ({"encode": {"subsampling": "4:1:1"}}, "encode.subsampling"),
         ({"encode": {"ico_sizes": [16, 4096]}}, "encode.ico_sizes"),
         ({"resize": {"size": -5}}, "resize.size"),

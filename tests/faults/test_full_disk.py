@@ -1,0 +1,104 @@
+"""A destination that fills up, or cannot be written: one clear error, a clean stop.
+
+A real 2 MB tmpfs (``mount -t tmpfs``, so root on Linux; skipped elsewhere with the
+reason) and a real read-only one; no write is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from faultkit import cli_argv, image, run_cli_limited, small_tmpfs, temps_under
+from PIL import Image
+from support import REPO
+
+from shh_converter.core.state import STATE_NAME
+
+
+@pytest.fixture
+def tmpfs() -> Iterator[Path]:
+    try:
+        with small_tmpfs("2m") as where:
+            yield where
+    except PermissionError as exc:
+        pytest.skip(f"no small file system to fill: {exc}")
+
+
+def noise_batch(folder: Path, count: int) -> list[Path]:
+    """PNGs of noise: ~400 KB each as PNG output, so a 2 MB disk takes about four."""
+    folder.mkdir(parents=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"n{i:02d}.png"
+        Image.effect_noise((400, 400), 80).convert("RGB").save(path)
+        paths.append(path)
+    return paths
+
+
+def decodes(path: Path) -> bool:
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except Exception:
+        return False
+    return True
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cli_argv(*args), cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_full_destination_stops_the_batch_cleanly(tmpfs: Path, tmp_path: Path) -> None:
+    out = tmpfs / "out"
+    first = cli("convert", str(image(tmp_path / "small" / "a.png")), "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    before = json.loads((out / STATE_NAME).read_text(encoding="utf-8"))["outputs"]
+
+    done = cli(
+        "convert", *map(str, noise_batch(tmp_path / "src", 12)), "-o", str(out), "--format", "png"
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("batch stopped: the destination is full") == 1, done.stderr
+    failed = [line for line in done.stderr.splitlines() if line.startswith("failed: ")]
+    assert 1 <= len(failed) <= os.cpu_count() + 1, done.stderr  # only the files in flight
+    finals = [p for p in out.iterdir() if not p.name.startswith(".")]
+    assert all(decodes(p) for p in finals), "a partial file under a final name"
+    assert temps_under(out) == []
+    ledger = json.loads((out / STATE_NAME).read_text(encoding="utf-8"))["outputs"]
+    assert set(before) <= set(ledger)  # nothing the ledger knew was lost
+    assert len(finals) < 13  # it really ran out of room
+
+
+def test_read_only_destination_one_clear_error(tmp_path: Path) -> None:
+    try:
+        with small_tmpfs("1m") as where:
+            subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+            sources = [image(tmp_path / "src" / f"{i}.png") for i in range(6)]
+            done = cli("convert", *map(str, sources), "-o", str(where / "out"))
+            assert sorted(os.listdir(where)) == []
+    except PermissionError as exc:
+        pytest.skip(f"no file system to make read-only: {exc}")
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("batch stopped: the destination cannot be written") == 1, done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_destination_without_permission_one_clear_error(tmp_path: Path) -> None:
+    if os.name == "nt":
+        pytest.skip("POSIX permissions")
+    out = tmp_path / "out"
+    out.mkdir()
+    os.chmod(out, 0o555)
+    os.chmod(tmp_path, 0o755)
+    sources = [image(tmp_path / "src" / f"{i}.png") for i in range(6)]
+    done = run_cli_limited("convert", *map(str, sources), "-o", str(out))
+    os.chmod(out, 0o755)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.count("batch stopped: the destination cannot be written") == 1, done.stderr
+    assert list(out.iterdir()) == []
