@@ -139,7 +139,7 @@ def run_rounds(work: Path, rounds: int, files: int, side: int, seed: int) -> dic
         cli(src, dest, home), cwd=REPO, env=_env(home), capture_output=True, text=True, timeout=600
     )
     outputs = [p.name for p in finals(dest)]
-    leftovers = sorted(p.name for p in dest.iterdir() if p.name.startswith(TEMP_PREFIX))
+    leftovers = sorted(p.name for p in dest.glob(TEMP_PREFIX + "*"))
     skipped = sum(line.startswith("skipped:") for line in final.stdout.splitlines())
     if final.returncode != 0:
         problems.append(f"final run exit {final.returncode}: {final.stderr[-500:]}")
