@@ -22,6 +22,7 @@ import contextlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -34,6 +35,7 @@ from .errors import BackgroundRemovalError
 log = logging.getLogger(__name__)
 
 THREADS_ENV = "SHH_CONVERTER_AI_THREADS"
+INFERENCES_ENV = "SHH_CONVERTER_AI_INFERENCES"  # inferences at once (capacity.plan_ai)
 # Measured (docs/performance.md): with the arena, a worker keeps the ~200-450 MB
 # peak of an inference resident between images; without it, it is given back.
 # No speed difference for u2netp.
@@ -50,8 +52,12 @@ _pool_lock = threading.Lock()  # guards _pool, so resizing need not wait for a s
 _threads: int | None = None
 # One inference at a time in a process, on all its inference threads: an AI
 # worker runs several files at once (see pool), and two runs side by side would
-# only split the same cores while doubling the ~190 MB of scratch memory.
+# only split the same cores while doubling the ~190 MB of scratch memory. On
+# machines with many cores capacity.plan_ai asks for several at once: each then
+# runs alone on a session of its own (its own thread pool), at most that many.
 _inference_gate = threading.Lock()
+_lanes: threading.Semaphore | None = None  # several at once: at most inferences()
+_spare: dict[str, list[Any]] = {}  # several at once: sessions not running now, by model
 
 
 def configure(workers: int = 1, threads: int | None = None) -> None:
@@ -66,6 +72,7 @@ def configure(workers: int = 1, threads: int | None = None) -> None:
         if wanted != _threads:
             _threads = wanted
             _sessions.clear()
+            _spare.clear()
 
 
 def intra_op_threads() -> int:
@@ -76,6 +83,43 @@ def intra_op_threads() -> int:
     if env.isdigit() and int(env) > 0:
         return int(env)
     return max(1, os.cpu_count() or 1)
+
+
+def inferences() -> int:
+    """Inferences at once in this process: ``$SHH_CONVERTER_AI_INFERENCES``, else 1."""
+    env = os.environ.get(INFERENCES_ENV, "")
+    return int(env) if env.isdigit() and int(env) > 0 else 1
+
+
+@contextlib.contextmanager
+def _inference_slot(name: str, first: Any) -> Iterator[Any]:
+    """A session to run one inference on, with no other inference on it meanwhile.
+
+    ``first``: the process's session for ``name`` (:func:`session`). With one
+    inference at a time that one is used under a lock; with several, each
+    inference takes a session of its own (made on first need, then kept).
+    """
+    count = inferences()
+    if count == 1:
+        with _inference_gate:
+            yield first
+        return
+    global _lanes
+    with _lock:
+        if _lanes is None:
+            _lanes = threading.BoundedSemaphore(count)
+        lanes = _lanes
+    with lanes:
+        with _lock:
+            spare = _spare.setdefault(name, [first])
+            sess = spare.pop() if spare else None
+        if sess is None:  # every made one is running: make one more (at most ``count``)
+            sess = _create_session(name)
+        try:
+            yield sess
+        finally:
+            with _lock:
+                _spare.setdefault(name, []).append(sess)
 
 
 def import_onnxruntime() -> Any:
@@ -205,8 +249,8 @@ def predict_mask(img: Image.Image, name: str) -> Image.Image:
     sess = session(name)
     feed = {sess.get_inputs()[0].name: tensor}
     try:
-        with _inference_gate:
-            pred = sess.run(None, feed)[0][0, 0]
+        with _inference_slot(name, sess) as free:
+            pred = free.run(None, feed)[0][0, 0]
     except Exception as exc:
         raise BackgroundRemovalError(
             f"model {name} failed on this image: {_one_line(exc)}"

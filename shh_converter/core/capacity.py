@@ -76,8 +76,15 @@ def job_memory_mb(jobs: Sequence[Job], settings: Settings) -> float:
     return WORKER_BASE_MB + pixels * BYTES_PER_PIXEL / 2**20
 
 
-def worker_count(jobs: Sequence[Job], settings: Settings, requested: int | None = None) -> int:
-    """Workers for ``jobs``: the request or one per core, no more than jobs or memory allow."""
+def worker_count(
+    jobs: Sequence[Job] | None, settings: Settings, requested: int | None = None
+) -> int:
+    """Workers for ``jobs``: the request or one per core, no more than jobs or memory allow.
+
+    ``jobs`` None: not known yet (workers started early); one per core, or the request.
+    """
+    if jobs is None:
+        return max(1, min(requested or cpu_budget(), cpu_budget()))
     count = min(requested or cpu_budget(), cpu_budget(), max(1, len(jobs)))
     free = available_mb()
     if free is not None and jobs:
@@ -95,9 +102,10 @@ class BatchShape:
 
     processes: int
     slots: int = 1  # files at a time in each process
-    ai_threads: int | None = None  # onnxruntime threads per process; None: not an AI batch
+    ai_threads: int | None = None  # onnxruntime threads per inference; None: not an AI batch
     room_bytes: int | None = None  # AI: memory the files in flight may take together
     bytes_per_pixel: int = AI_BYTES_PER_PIXEL  # AI: peak memory of a file in flight
+    inferences: int = 1  # AI: inferences at once in the process, each on ai_threads threads
 
     def cost(self, pixels: int, has_alpha: bool) -> int:
         """Peak bytes of one file in flight (AI batches)."""
@@ -112,37 +120,86 @@ class BatchShape:
 
 
 def batch_shape(
-    jobs: Sequence[Job], settings: Settings, requested: int | None = None
+    jobs: Sequence[Job] | None, settings: Settings, requested: int | None = None
 ) -> BatchShape:
-    """How to run ``jobs`` (see :class:`BatchShape`); ``requested``: files at once, if given."""
+    """How to run ``jobs`` (see :class:`BatchShape`); ``requested``: files at once, if given.
+
+    ``jobs`` None: the batch is not planned yet (workers started early).
+    """
     removal = settings.background_removal
     if not (removal.enabled and removal.mode == BackgroundMode.AI):
         return BatchShape(worker_count(jobs, settings, requested))
     cores = cpu_budget()
-    slots = max(1, min(requested or cores, cores, len(jobs)))
     budget = ai_budget_mb(settings)
     scratch = inference_scratch_mb(removal.model)
-    fixed = RUNNER_MB + HELPER_PROCESS_MB + AI_WORKER_BASE_MB + scratch
-    room = max(0.0, budget - fixed)
+    plan = plan_ai(cores, budget, scratch)
+    slots = max(1, min(requested or plan.slots, plan.slots))
+    if jobs is not None:
+        slots = min(slots, max(1, len(jobs)))
+    room = max(0.0, budget - ai_fixed_mb(scratch, plan.inferences))
     log.info(
-        "AI batch: %d file(s) at a time in one worker, %d inference thread(s), "
-        "%.0f MB for images in flight (budget %.0f MB)",
+        "AI batch: %d file(s) at a time in one worker, %d inference(s) at once on %d "
+        "thread(s) each, %.0f MB for images in flight (budget %.0f MB)",
         slots,
-        cores,
+        plan.inferences,
+        plan.threads,
         room,
         budget,
     )
     keeps_alpha = formats.spec_for(settings.encode.format).alpha and settings.background is None
     per_pixel = AI_BYTES_PER_PIXEL if keeps_alpha else AI_BYTES_PER_PIXEL_FLATTENED
-    return BatchShape(1, slots, cores, int(room * 2**20), per_pixel)
+    return BatchShape(1, slots, plan.threads, int(room * 2**20), per_pixel, plan.inferences)
 
 
-def ai_budget_mb(settings: Settings) -> float:
-    """The tightest of: the AI memory target, the general memory budget, 70% of free memory."""
+# More threads for one u2netp inference stop paying somewhere past a few cores (its
+# 320x320 convolutions are small); beyond that, cores are better spent on another
+# inference at once. 4 is an assumption: only 2 cores were measured here.
+THREADS_PER_INFERENCE = 4
+# Memory one more inference at once must bring besides its scratch: room for one
+# more big photo in flight (24 MP at 6 bytes a pixel), or it only waits.
+AI_LANE_PHOTO_MB = 24e6 * AI_BYTES_PER_PIXEL / 2**20
+
+
+@dataclass(frozen=True)
+class AiPlan:
+    """How an AI batch uses the machine: inferences at once, threads each, files in flight."""
+
+    inferences: int
+    threads: int
+    slots: int
+
+
+def plan_ai(cores: int, budget_mb: float, scratch_mb: float = AI_SCRATCH_MB_AT_320) -> AiPlan:
+    """Inferences at once and threads per inference for ``cores`` and a ``budget_mb`` target.
+
+    One inference on every core up to :data:`THREADS_PER_INFERENCE` cores; beyond,
+    one more inference per that many cores, as long as each further one's scratch
+    and one more big photo fit in the budget. Files in flight: one per core, and
+    at least two per inference (one inferring while the other decodes or encodes).
+    """
+    cores = max(1, cores)
+    wanted = max(1, cores // THREADS_PER_INFERENCE)
+    lane_mb = scratch_mb + AI_LANE_PHOTO_MB
+    fits = 1 + int(max(0.0, budget_mb - ai_fixed_mb(scratch_mb, 1) - lane_mb) // lane_mb)
+    inferences = max(1, min(wanted, fits))
+    threads = max(1, cores // inferences)
+    return AiPlan(inferences, threads, max(cores, 2 * inferences))
+
+
+def ai_fixed_mb(scratch_mb: float, inferences: int = 1) -> float:
+    """What an AI batch needs before any image: processes, model, inference scratch."""
+    return RUNNER_MB + HELPER_PROCESS_MB + AI_WORKER_BASE_MB + scratch_mb * inferences
+
+
+def ai_budget_mb(settings: Settings, cores: int | None = None, free: float | None = None) -> float:
+    """The tightest of: the AI memory target, the general memory budget, 70% of free memory.
+
+    ``cores`` and ``free`` (MB) default to this machine's (tests simulate others).
+    """
     limits = settings.limits
-    target = limits.ai_memory_mb or auto_ai_memory_mb(cpu_budget())
+    target = limits.ai_memory_mb or auto_ai_memory_mb(cores or cpu_budget())
     known = [mb for mb in (target, limits.memory_budget_mb) if mb]
-    free = available_mb()
+    free = available_mb() if free is None else free
     if free is not None:
         known.append(free * MEMORY_SHARE)
     return min(known) if known else float("inf")

@@ -307,8 +307,8 @@ def test_ai_workers_run_inference_with_the_threads_they_were_given() -> None:
         assert queue.get(timeout=60) == 3
     finally:
         probe.join(30)
-    # (conn, settings, level, ai_threads, slots)
-    assert pool.worker_main.__code__.co_argcount == 5
+    # (conn, settings, level, ai_threads, slots, inferences)
+    assert pool.worker_main.__code__.co_argcount == 6
 
 
 def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
