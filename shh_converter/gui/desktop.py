@@ -14,6 +14,7 @@ import sys
 import threading
 import tkinter as tk
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,67 @@ def apply_theme(root: tk.Misc) -> str:
         log.warning("could not load the sv-ttk theme: %s", exc)
         return ""
     return mode
+
+
+THEME_POLL_S = 2.0  # darkdetect on Linux runs `gsettings get` (~5 ms) per look
+
+
+def os_theme() -> str:
+    """``dark`` or ``light`` as the OS says now; ``""`` when it cannot be told."""
+    try:
+        import darkdetect
+
+        return "dark" if (darkdetect.theme() or "Light").lower() == "dark" else "light"
+    except Exception:  # no darkdetect, or its probe failed: keep what is shown
+        return ""
+
+
+class ThemeWatcher:
+    """Follows the OS's light/dark setting while the window is open.
+
+    A daemon thread looks every :data:`THEME_POLL_S` seconds (cheap on every
+    platform: a registry read on Windows, a user default on macOS, ``gsettings``
+    on Linux; darkdetect's listeners are per-platform and Linux's misses the
+    newer ``color-scheme`` key, so polling is the one behaviour everywhere). A
+    change is posted to the Tk thread, which switches sv-ttk's theme; ttk widgets
+    get ``<<ThemeChanged>>`` and classic ones that care listen to it.
+    """
+
+    def __init__(self, root: tk.Misc, post: Any, current: str, interval: float = THEME_POLL_S):
+        self.root = root
+        self._post = post
+        self.mode = current
+        self.changes = 0  # themes switched while running (tests read it)
+        self._seen = current
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._loop, name="theme-watch", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            mode = os_theme()
+            if mode and mode != self._seen:
+                self._seen = mode
+                self._post(lambda m=mode: self.apply(m))
+
+    def apply(self, mode: str) -> None:
+        """Switch the window to ``mode`` (Tk thread)."""
+        if mode == self.mode or self._stop.is_set():
+            return
+        try:
+            import sv_ttk
+
+            sv_ttk.set_theme(mode, self.root)  # type: ignore[arg-type]
+        except (ImportError, tk.TclError) as exc:
+            log.warning("could not switch to the %s theme: %s", mode, exc)
+            return
+        self.mode = mode
+        self.changes += 1
+        log.info("theme follows the system: %s", mode)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 def set_icon(root: tk.Tk, icon_path: Path | None) -> tk.PhotoImage:

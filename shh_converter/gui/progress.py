@@ -66,7 +66,7 @@ class ProgressPanel(ttk.Frame):
         self.cancel_btn = ttk.Button(self, text="Cancel", command=on_cancel)
         self.cancel_btn.grid(row=1, column=1, padx=(8, 0))
         self.convert_btn = ttk.Button(
-            self, text="Convert", command=on_convert, style="Accent.TButton"
+            self, text="Convert", command=on_convert, style="Accent.TButton", underline=0
         )
         self.convert_btn.grid(row=1, column=2, padx=(8, 0))
         status = ttk.Frame(self)
@@ -81,6 +81,8 @@ class ProgressPanel(ttk.Frame):
         self.summary_label.grid(row=3, column=0, columnspan=3, sticky="w", pady=(2, 0))
         self.columnconfigure(0, weight=1)
         self.set_running(False)
+        # Called with the BatchFinished after the panel shows it (the notifier listens).
+        self.on_finished: list[Callable[[BatchFinished], object]] = []
 
     @property
     def destination(self) -> Path | None:
@@ -126,3 +128,8 @@ class ProgressPanel(ttk.Frame):
         total = max(getattr(self, "_total", 0), len(done.results))
         self.count_label.configure(text=f"{len(done.results)} of {total}")
         self.summary_label.configure(text=summary_text(done))
+        for listener in self.on_finished:
+            try:
+                listener(done)
+            except Exception:  # a notification problem must not break the batch's end
+                log.exception("end-of-batch listener failed")

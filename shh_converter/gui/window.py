@@ -135,6 +135,30 @@ class MainWindow:
         self.failures_dialog: Any = None
         self._menu()
         self._shortcuts()
+        self._desktop_links()
+
+    def _desktop_links(self) -> None:
+        """The end-of-batch notification and the theme that follows the OS."""
+        from tkinter import ttk as _ttk
+
+        from .desktop import ThemeWatcher
+        from .notify import Notifier
+
+        c = self.c
+        self.notifier = Notifier(self.root, c.ui.post, c.prefs.cfg)
+        self.progress.on_finished.append(self.notifier.batch_finished)
+        theme = str(_ttk.Style(self.root).theme_use())
+        self.theme_watcher: ThemeWatcher | None = None
+        if theme.startswith("sun-valley"):  # sv-ttk is in use: follow the OS with it
+            mode = "dark" if theme.endswith("dark") else "light"
+            self.theme_watcher = ThemeWatcher(self.root, c.ui.post, mode)
+        self.root.bind("<Destroy>", self._destroyed, add="+")
+
+    def _destroyed(self, event: tk.Event) -> None:
+        if event.widget is self.root:
+            if self.theme_watcher is not None:
+                self.theme_watcher.stop()
+            self.notifier.stop()
 
     def _key(self, letter: str) -> str:
         return f"{self.mod_text}{letter}"
