@@ -89,7 +89,7 @@ def discover(
 ) -> list[Found]:
     """Every input file under ``inputs``, each once, in the order given (folders sorted)."""
     book = book if book is not None else LedgerBook()
-    seen: set[str] = set()
+    seen: set[object] = set()
     found: list[Found] = []
     for raw in inputs:
         path = Path(os.path.abspath(raw))
@@ -99,10 +99,25 @@ def discover(
         else:
             items = [Found(path, error=error)]
         for item in items:
-            if key(item.source) not in seen:
-                seen.add(key(item.source))
+            identity = _identity(item.source)
+            if identity not in seen:
+                seen.add(identity)
                 found.append(item)
     return found
+
+
+def _identity(path: Path) -> object:
+    """What makes two inputs the same file: its device and inode (file index on Windows).
+
+    Not the name folded for case: ``A.png`` and ``a.png`` are two files on Linux
+    (both are converted; the planner keeps their outputs apart), and a folder given
+    twice, or a file given by two spellings of its path, is still taken once.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return os.path.normcase(str(path))
+    return (info.st_dev, info.st_ino) if info.st_ino else os.path.normcase(str(path))
 
 
 def _classify(path: Path) -> tuple[str, str | None]:

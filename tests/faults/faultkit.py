@@ -23,7 +23,7 @@ from support import REPO
 def image(path: Path, color: tuple[int, int, int] = (200, 30, 30), size: int = 16) -> Path:
     """A small real PNG at ``path`` (folders made)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (size, size), color).save(path)
+    Image.new("RGB", (size, size), color).save(path, format="PNG")
     return path
 
 
