@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shh_converter.core.events import FileFinished, FileStarted
+from shh_converter.core.events import BatchFinished, FileFinished, FileStarted
 from shh_converter.core.settings import ResizeMode, ResizeOptions, Settings
 from shh_converter.core.watch import (
     RunJobs,
@@ -244,7 +244,7 @@ def test_a_file_that_keeps_failing_is_reported_once(tmp_path: Path) -> None:
     inbox.mkdir()
     with watching(inbox, dest, rescan_seconds=0.2) as s:
         (inbox / "broken.jpg").write_bytes(b"this is not a picture at all" * 20)
-        s.wait(lambda: s.results("broken.jpg"), what="the failure")
+        s.wait(lambda: s.of(BatchFinished), what="the batch with the failure")
         rescans_before = len(s.events)
         time.sleep(10 * 0.2)  # ten rescans: none may try the file again
         assert len(s.events) == rescans_before

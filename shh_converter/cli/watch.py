@@ -24,9 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import UsageError
-from ..core.events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
-from ..core.jobs import Job
-from ..core.settings import Settings
+from ..core.events import Event, FileFinished
 from ..core.watch import (
     SourceDeleted,
     WatchEvent,
@@ -127,19 +125,28 @@ def check_folders(folders: list[Path], dest: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``watch`` command; returns the exit code once the watch is stopped."""
-    from ..core import runner
-    from ..core.watch import Watcher
+    from ..core import batch
+    from ..core.errors import BackgroundRemovalError
+    from ..core.watch import Watcher, hooked_run_jobs, warm_runner
     from ..sidecars import startup
 
     if args.quiet and args.verbose:
         raise UsageError("--quiet and --verbose do not go together")
     convert._setup_logging(args)
-    settings = convert.settings_from_args(args)
-    startup.check_feature_flags(settings)
+    recipe = convert.recipe_from_args(args)
+    startup.check_feature_flags(recipe.shared)
     check_folders(list(args.inputs), args.dest)
     if args.report is not None and str(args.report) != "-" and args.report.is_dir():
         raise UsageError(f"--report {args.report} is a folder; give a file name")
-    settings = convert._background_preflight(settings, args.continue_without_bg)
+    request = batch.Request(
+        args.inputs, args.dest, recipe, continue_without_bg=args.continue_without_bg
+    )
+    try:
+        recipe = batch.preflight(request, convert._warn)
+    except BackgroundRemovalError as exc:
+        raise UsageError(
+            f"background removal cannot start: {exc} (--continue-without-bg converts without it)"
+        ) from None
     options = WatchOptions(
         quiet_seconds=args.settle,
         rescan_seconds=args.rescan,
@@ -147,21 +154,10 @@ def run(args: argparse.Namespace) -> int:
         remove_outputs_of_deleted=args.remove_deleted,
     )
     printer = WatchPrinter(quiet=args.quiet, verbose=args.verbose, report=args.report)
-    with startup.batch_sidecars(settings) as side:
-
-        def run_jobs(
-            jobs: list[Job], s: Settings, on_event: EventCallback, cancel: CancelToken
-        ) -> BatchFinished:
-            return runner.run_batch(
-                side.screen(jobs),
-                s,
-                side.wrap(on_event),
-                cancel,
-                args.jobs or side.workers,
-                memory_guard=side.memory_guard,
-            )
-
-        watcher = Watcher(args.inputs, args.dest, settings, printer.on_event, options, run_jobs)
+    shared = recipe.shared
+    with startup.batch_hooks(shared) as hooks, warm_runner(shared, args.jobs) as warm:
+        run_jobs = hooked_run_jobs(hooks, warm, args.jobs)
+        watcher = Watcher(args.inputs, args.dest, recipe, printer.on_event, options, run_jobs)
         with _signals_stop(watcher.stop):
             stopped = watcher.run()
     return EXIT_FAILED if stopped.failed else EXIT_OK

@@ -29,6 +29,7 @@ called from any thread or a signal handler: the batch in flight is cancelled
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import os
@@ -36,7 +37,7 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ from typing import Any
 from .discover import JUNK_NAMES, discover, key
 from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
 from .jobs import Job, JobResult
+from .recipe import Recipe
 from .settings import Settings
 from .state import Ledger
 from .watch_ready import ArrivalTracker, Signature
@@ -102,27 +104,72 @@ RunJobs = Callable[[list[Job], Settings, EventCallback, CancelToken], BatchFinis
 def default_run_jobs(
     jobs: list[Job], settings: Settings, on_event: EventCallback, cancel: CancelToken
 ) -> BatchFinished:
-    """One batch of arrivals through the runner (the front ends pass their own wiring)."""
+    """One batch of arrivals through the runner, nothing around it (tests, tools)."""
     from . import runner
 
     return runner.run_batch(jobs, settings, on_event, cancel)
 
 
+def hooked_run_jobs(hooks: Any, warm: Any = None, workers: int | None = None) -> RunJobs:
+    """Each group of arrivals through the sidecars' hooks, on warm workers when given.
+
+    ``hooks``: what ``sidecars.startup`` builds for a batch (``wrap`` logs each
+    event, ``screen`` fails what cannot fit in memory, ``memory_guard``,
+    ``workers``), so a watch is wired exactly like a batch. ``warm``: a
+    ``runner.BatchRunner`` (see :func:`warm_runner`), else each group starts workers.
+    """
+
+    def run_jobs(
+        jobs: list[Job], settings: Settings, on_event: EventCallback, cancel: CancelToken
+    ) -> BatchFinished:
+        from . import runner
+
+        run = warm.run if warm is not None else runner.run_batch
+        count = workers or hooks.workers
+        emit = hooks.wrap(on_event)
+        return run(hooks.screen(jobs), settings, emit, cancel, count, hooks.memory_guard)
+
+    return run_jobs
+
+
+@contextlib.contextmanager
+def warm_runner(settings: Settings, workers: int | None = None) -> Iterator[Any]:
+    """Worker processes (and the AI model) kept between arrivals, started before the first.
+
+    Yields a started :class:`.runner.BatchRunner`: between groups of arrivals its
+    workers stay up, and a group that needs another shape (AI on, more files at a
+    time) makes it replace them.
+    """
+    from .runner import BatchRunner
+
+    warm = BatchRunner()
+    try:
+        warm.start(settings, workers)
+        yield warm
+    finally:
+        warm.close()
+
+
 class Watcher:
-    """Watches ``folders`` (recursively) and converts what arrives into ``dest``."""
+    """Watches ``folders`` (recursively) and converts what arrives into ``dest``.
+
+    ``recipe``: the outputs made from each arrival (a plain Settings is one output).
+    """
 
     def __init__(
         self,
         folders: Sequence[Path],
         dest: Path,
-        settings: Settings,
+        recipe: Recipe | Settings,
         on_event: WatchCallback,
         options: WatchOptions | None = None,
         run_jobs: RunJobs | None = None,
     ) -> None:
         self.roots = tuple(Path(os.path.abspath(f)) for f in folders)
         self.dest = Path(os.path.abspath(dest))
-        self.settings, self.emit = settings, on_event
+        self.recipe = recipe if isinstance(recipe, Recipe) else Recipe.single(recipe)
+        self.settings = self.recipe.shared  # what the runner and the workers are given
+        self.emit = on_event
         self.options = options or WatchOptions()
         self.run_jobs = run_jobs or default_run_jobs
         self.totals: Counter[str] = Counter()
@@ -370,7 +417,7 @@ class Watcher:
             ours = Ledger.load(out_folder).outputs() if out_folder == paths[0].parent else set()
             paths = [p for p in paths if p.name not in ours]
             if paths:
-                jobs.extend(plan_batch(paths, out_folder, self.settings).jobs)
+                jobs.extend(plan_batch(paths, out_folder, self.recipe).jobs)
         return [dataclasses.replace(job, index=i) for i, job in enumerate(jobs)]
 
     def _relay(self, event: Event) -> None:

@@ -26,6 +26,7 @@ PREFERENCE_KEYS = (
     ("ui.show_advanced_options", "Show advanced options"),
     ("ui.enable_debug_mode", "Debug logging"),
     ("performance.enable_performance_logging", "Log performance details"),
+    ("ui.resume_watching", "Resume watching folders when the app starts"),
     ("ui.notify_when_done", "Notify when a long batch ends in the background"),
 )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..i18n import AUTO, LANGUAGES, _
 from .models_page import ModelsPage, Post
+from .watching import add_page as add_watch_page
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ class PreferenceTabs:
         if post is not None:
             self.models = ModelsPage(self.notebook, post)
             self.notebook.add(self.models, text=_("Models"))
+        self.watching = add_watch_page(self.notebook)  # "Watched folders" (gui/watching.py)
 
     def _language_row(self, dialog: Any) -> ttk.Combobox:
         self.choices = {AUTO: _("Automatic (the system's language)"), **LANGUAGES}

@@ -20,6 +20,7 @@ from tkinter import ttk
 from typing import Any
 
 from . import watching
+from . import watching
 from .dropzone import DropZone
 from .filelist import FileList
 from .fit import MIN_SIZE, PREFERRED, ScrollColumn
@@ -181,6 +182,7 @@ class MainWindow:
         file.add_command(label="Cancel batch", underline=0, accelerator="Esc", command=c.cancel)
         file.add_command(label="Open output folder", underline=0, command=c.open_destination)
         file.add_command(label="Change output folder…", underline=7, command=c.choose_destination)
+        watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
         watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
         file.add_separator()
         file.add_command(label="Quit", underline=0, accelerator=k("Q"), command=c.request_close)

@@ -163,6 +163,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("ui.last_output_dir", str, None, nullable=True, help="Last destination folder"),
     Option("ui.settings", dict, None, nullable=True, help="Last conversion settings"),
     Option("ui.presets", dict, {}, help="User presets: name -> settings"),
+    Option("ui.watch_folders", list, [], help="Watched folders: folder, dest, settings each"),
+    Option("ui.resume_watching", bool, False, help="Resume the watched folders at start-up"),
     # -- update check --------------------------------------------------------------
     Option("updates.check_on_startup", bool, True, help="Check for a new version at start-up"),
     Option("updates.api_base", str, "https://api.github.com", _http_url, "Release API base URL"),

@@ -1,0 +1,354 @@
+"""Watch folders in the window: File → "Watch a folder…" for the current recipe.
+
+Each watched folder is a :class:`FolderWatch`: a :class:`~..core.watch.Watcher`
+on its own thread (never the Tk thread), converting into a destination with the
+settings that were current when the watch started, through the same sidecars as
+a batch (memory screen, log lines, crash reports) and warm worker processes when
+the runner offers them. The thread reports only through ``post``, the window's UI
+queue, which runs the callables on the Tk thread.
+
+:class:`WatchList` holds them, remembers them in the config (``ui.watch_folders``)
+and, when ``ui.resume_watching`` is on (a switch in Preferences), starts them
+again at the next start. Preferences has a "Watched folders" tab
+(:class:`WatchPage`) listing them with their counts, and stop/remove buttons.
+Closing the window stops every watch through the shutdown routine: files in
+flight finish or are discarded whole.
+
+Hooks into other modules (one line each): ``window.MainWindow._menu`` calls
+:func:`add_menu_items`; ``prefs_tabs.PreferenceTabs`` calls :func:`add_page`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import tkinter as tk
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from tkinter import filedialog, ttk
+from typing import Any
+
+from ..core.errors import UsageError
+from ..core.events import FileFinished
+from ..core.recipe import Recipe
+from ..core.settings import Settings
+from ..core.watch import (
+    SourceDeleted,
+    WatchEvent,
+    WatchOptions,
+    WatchProblem,
+    WatchStarted,
+    WatchStopped,
+)
+
+log = logging.getLogger(__name__)
+
+Post = Callable[[Any], None]
+FOLDERS_KEY, RESUME_KEY = "ui.watch_folders", "ui.resume_watching"
+STOP_SECONDS = 4.0  # a watch's batch in flight gets this long to finish or discard at close
+SHOWN_EVENTS = (FileFinished, WatchStarted, WatchStopped, WatchProblem, SourceDeleted)
+_current: WatchList | None = None  # the window's list (one window per process)
+
+
+def _nothing(*_args: Any) -> None:
+    """Stands in for the window's callbacks until a watch is started."""
+
+
+@dataclass
+class FolderWatch:
+    """One watched folder; its counts are read and written on the Tk thread only."""
+
+    folder: Path
+    dest: Path
+    recipe: Recipe
+    state: str = "stopped"  # stopped, starting, watching, stopping
+    converted: int = 0
+    failed: int = 0
+    last: str = ""  # the latest line for people
+    watcher: Any = None
+    thread: threading.Thread | None = None
+    post: Post = _nothing  # set by start(): the window's UI queue
+    on_change: Callable[[], None] = _nothing
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "folder": str(self.folder),
+            "dest": str(self.dest),
+            "recipe": self.recipe.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FolderWatch:
+        """A remembered watch; a recipe that no longer reads raises ``ValueError``."""
+        raw = data.get("recipe") or {}
+        outputs = tuple(Settings.from_dict(o) for o in raw.get("outputs") or [{}])
+        recipe = Recipe(outputs, raw.get("manifest")).check()
+        return cls(Path(str(data["folder"])), Path(str(data["dest"])), recipe)
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, post: Post, on_change: Callable[[], None], cfg: Any) -> None:
+        """Start the watch thread (Tk thread); events come back through ``post``."""
+        from ..core.watch import Watcher
+
+        if self.running:
+            return
+        self.state, self.last = "starting", ""
+
+        def on_event(event: WatchEvent) -> None:  # the watch thread: post only
+            if isinstance(event, WatchProblem) and event.error is not None:
+                from ..sidecars import crash
+
+                crash.write_report(event.error, {"where": "watch", "folder": str(self.folder)})
+            if isinstance(event, SHOWN_EVENTS):  # not progress: the list shows counts only
+                post(lambda: self._apply(event, on_change))
+
+        self.post, self.on_change = post, on_change
+        self.watcher = Watcher([self.folder], self.dest, self.recipe, on_event, WatchOptions())
+        self.thread = threading.Thread(
+            target=self._run, args=(cfg,), name=f"watch {self.folder.name}", daemon=True
+        )
+        self.thread.start()
+
+    def _run(self, cfg: Any) -> None:
+        """The watch thread: the batch's sidecars and warm workers around the watcher's loop."""
+        from ..core.watch import hooked_run_jobs, warm_runner
+        from ..sidecars import startup
+
+        shared = self.recipe.shared
+        try:
+            with startup.batch_hooks(shared, cfg) as hooks, warm_runner(shared) as warm:
+                self.watcher.run_jobs = hooked_run_jobs(hooks, warm)
+                self.watcher.run()
+        except Exception:  # never a thread dying silently; the list shows it stopped
+            log.exception("watch of %s failed", self.folder)
+            self.post(lambda: self._apply(WatchStopped(0, 0, 0, 0.0), self.on_change))
+
+    def _apply(self, event: WatchEvent, on_change: Callable[[], None]) -> None:
+        """Tk thread: one event into the counts and the line shown."""
+        if isinstance(event, FileFinished):
+            r = event.result
+            if r.status == "converted":
+                self.converted += 1
+                self.last = f"converted {r.source.name}"
+            elif r.status == "failed":
+                self.failed += 1
+                self.last = f"failed {r.source.name}: {r.error}"
+        elif isinstance(event, WatchStarted):
+            self.state = "watching"
+        elif isinstance(event, WatchStopped):
+            self.state = "stopped"
+        elif isinstance(event, WatchProblem):
+            self.last = event.message
+        elif isinstance(event, SourceDeleted):
+            self.last = f"deleted {event.source.name}"
+        on_change()
+
+    def stop(self) -> None:
+        if self.watcher is not None and self.running:
+            self.state = "stopping"
+            self.watcher.stop()
+
+    def join(self, timeout: float) -> None:
+        if self.thread is not None:
+            self.thread.join(timeout)
+
+
+class WatchList:
+    """The window's watched folders: start, stop, remember, resume."""
+
+    def __init__(self, root: tk.Misc, controller: Any) -> None:
+        self.root, self.c = root, controller
+        self.watches: list[FolderWatch] = []
+        self.listeners: list[Callable[[], None]] = []
+        self._load()
+
+    @property
+    def cfg(self) -> Any:
+        return self.c.prefs.cfg
+
+    def _load(self) -> None:
+        try:
+            saved = self.cfg.get(FOLDERS_KEY) or []
+        except (KeyError, ValueError):
+            saved = []
+        for data in saved:
+            try:
+                self.watches.append(FolderWatch.from_dict(data))
+            except (KeyError, TypeError, ValueError, AttributeError, UsageError) as exc:
+                log.warning("ignoring a saved watched folder %r: %s", data, exc)
+
+    def save(self) -> None:
+        try:
+            self.cfg.set(FOLDERS_KEY, [w.to_dict() for w in self.watches])
+            self.c.prefs.save()
+        except (KeyError, ValueError, OSError) as exc:
+            log.warning("cannot remember the watched folders: %s", exc)
+
+    def resume_wanted(self) -> bool:
+        try:
+            return bool(self.cfg.get(RESUME_KEY))
+        except (KeyError, ValueError):
+            return False
+
+    def changed(self) -> None:
+        for listener in list(self.listeners):
+            listener()
+
+    def watch(self, folder: Path, dest: Path, recipe: Recipe) -> FolderWatch:
+        """Watch ``folder`` into ``dest`` with ``recipe`` (replacing an earlier watch of it)."""
+        for old in [w for w in self.watches if w.folder == folder]:
+            self.remove(old)
+        entry = FolderWatch(folder, dest, recipe)
+        self.watches.append(entry)
+        self.save()
+        entry.start(self.c.ui.post, self.changed, self.cfg)
+        log.info("watching %s -> %s", folder, dest)
+        self.changed()
+        return entry
+
+    def start(self, entry: FolderWatch) -> None:
+        if entry.folder.is_dir():
+            entry.start(self.c.ui.post, self.changed, self.cfg)
+        else:
+            entry.last = "the folder does not exist"
+        self.changed()
+
+    def remove(self, entry: FolderWatch) -> None:
+        entry.stop()
+        if entry in self.watches:
+            self.watches.remove(entry)
+        self.save()
+        self.changed()
+
+    def resume(self) -> None:
+        """Start the remembered watches (at start-up, when the user wants it)."""
+        for entry in self.watches:
+            self.start(entry)
+
+    def stop_all(self, timeout: float = STOP_SECONDS) -> None:
+        """Stop every watch and wait for them (the shutdown routine's step)."""
+        for entry in self.watches:
+            entry.stop()
+        for entry in self.watches:
+            entry.join(timeout)
+
+
+def current() -> WatchList | None:
+    """The window's watch list, once :func:`add_menu_items` created it."""
+    return _current
+
+
+def add_menu_items(menu: tk.Menu, controller: Any) -> WatchList:
+    """Add the File menu's watch items; create the list, register its stop, resume if wanted."""
+    global _current
+    root = controller.root
+    watches = _current = WatchList(root, controller)
+    menu.add_command(label="Watch a folder…", command=lambda: watch_folder_dialog(watches))
+    menu.add_command(label="Watched folders…", command=controller.preferences)
+    routine = getattr(controller, "routine", None)
+    if routine is not None:
+        routine.register("stop watched folders", watches.stop_all)
+    if watches.resume_wanted() and watches.watches:
+        root.after_idle(watches.resume)
+    return watches
+
+
+def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> FolderWatch | None:
+    """Ask for a folder (unless given) and watch it with the window's current settings."""
+    c = watches.c
+    if folder is None:
+        title = "Watch a folder"
+        chosen = filedialog.askdirectory(parent=watches.root, title=title, mustexist=True)
+        if not chosen:
+            return None
+        folder = Path(chosen)
+    dest = c.view.progress.destination or folder / "converted"
+    recipe = Recipe.single(c.with_limits(c.current_settings()))
+    entry = watches.watch(folder, dest, recipe)
+    c.view.progress.say(f"Watching {folder} → {dest}")
+    return entry
+
+
+def add_page(notebook: ttk.Notebook) -> WatchPage | None:
+    """Preferences' "Watched folders" tab (None before the window made its list)."""
+    if _current is None:
+        return None
+    page = WatchPage(notebook, _current)
+    notebook.add(page, text="Watched folders")
+    return page
+
+
+class WatchPage(ttk.Frame):
+    """The watched folders with their state and counts; start, stop, remove."""
+
+    COLUMNS = ("dest", "state", "converted", "failed", "last")
+
+    def __init__(self, master: tk.Misc, watches: WatchList) -> None:
+        super().__init__(master, padding=8)
+        self.watches = watches
+        self.tree = ttk.Treeview(self, columns=self.COLUMNS, height=6, selectmode="browse")
+        headings = ("Folder", "Destination", "State", "Converted", "Failed", "Latest")
+        for column, text in zip(("#0", *self.COLUMNS), headings, strict=True):
+            self.tree.heading(column, text=text)
+        for column, width in (("state", 80), ("converted", 80), ("failed", 60)):
+            self.tree.column(column, width=width, stretch=False)
+        self.tree.pack(fill="both", expand=True)
+        buttons = ttk.Frame(self)
+        buttons.pack(fill="x", pady=(6, 0))
+        self.add_btn = ttk.Button(buttons, text="Watch a folder…", command=self._add)
+        self.add_btn.pack(side="left")
+        self.toggle_btn = ttk.Button(buttons, text="Stop", command=self._toggle)
+        self.toggle_btn.pack(side="left", padx=6)
+        self.remove_btn = ttk.Button(buttons, text="Remove", command=self._remove)
+        self.remove_btn.pack(side="left")
+        ttk.Label(
+            self,
+            text="Each folder is converted with the settings current when its watch began.",
+            foreground="#808080",
+        ).pack(anchor="w", pady=(6, 0))
+        watches.listeners.append(self.refresh)
+        self.bind("<Destroy>", self._forget, add="+")
+        self.refresh()
+
+    def _forget(self, event: tk.Event) -> None:
+        if event.widget is self and self.refresh in self.watches.listeners:
+            self.watches.listeners.remove(self.refresh)
+
+    def refresh(self) -> None:
+        """Show the list as it is now (Tk thread)."""
+        selected = self.tree.selection()
+        self.tree.delete(*self.tree.get_children())
+        for i, w in enumerate(self.watches.watches):
+            values = (str(w.dest), w.state, w.converted, w.failed, w.last)
+            self.tree.insert("", "end", iid=str(i), text=str(w.folder), values=values)
+        if selected and self.tree.exists(selected[0]):
+            self.tree.selection_set(selected)
+
+    def selected(self) -> FolderWatch | None:
+        chosen = self.tree.selection()
+        if not chosen:
+            return None
+        index = int(chosen[0])
+        return self.watches.watches[index] if index < len(self.watches.watches) else None
+
+    def _add(self) -> None:
+        watch_folder_dialog(self.watches)
+
+    def _toggle(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        if entry.running:
+            entry.stop()
+            self.watches.changed()
+        else:
+            self.watches.start(entry)
+
+    def _remove(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.watches.remove(entry)

@@ -1,0 +1,103 @@
+"""The window's watch folders on a real Tk window (Xvfb) with real worker processes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from guikit import close_app, make_app, pump_until
+from PIL import Image
+
+from shh_converter.gui import watching
+
+pytestmark = [pytest.mark.gui, pytest.mark.timeout(180)]
+
+
+def image(path: Path, colour: tuple[int, int, int] = (30, 160, 90)) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (120, 90), colour).save(path)
+    return path
+
+
+def drop_in(tmp_path: Path, folder: Path, name: str) -> Path:
+    """Write the file beside the folder, then move it in whole (as a finished copy)."""
+    return Path(shutil.move(image(tmp_path / name), folder / name))
+
+
+def file_menu_labels(app: Any) -> list[str]:
+    bar = app.window.menubar
+    cascades = [i for i in range(bar.index("end") + 1) if bar.type(i) == "cascade"]
+    first = next(i for i in cascades if bar.entrycget(i, "label") == "File")
+    file_menu = app.root.nametowidget(bar.entrycget(first, "menu"))
+    return [
+        str(file_menu.entrycget(i, "label"))
+        for i in range(file_menu.index("end") + 1)
+        if file_menu.type(i) == "command"
+    ]
+
+
+def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
+    app: Any, tmp_path: Path
+) -> None:
+    assert "Watch a folder…" in file_menu_labels(app)
+    inbox, dest = tmp_path / "inbox", tmp_path / "web"
+    inbox.mkdir()
+    app.window.progress.dest_var.set(str(dest))
+    watches = watching.current()
+    assert watches is not None
+    entry = watching.watch_folder_dialog(watches, folder=inbox)
+    assert entry is not None
+    pump_until(app.root, lambda: entry.state == "watching", timeout=30, what="the watch to start")
+    drop_in(tmp_path, inbox, "a.png")
+    pump_until(app.root, lambda: entry.converted == 1, timeout=60, what="the conversion")
+    assert (dest / "a.webp").is_file()
+    assert "converted a.png" in entry.last
+
+    app.controller.extras.preferences()
+    dialog = app.controller.extras.dialog
+    page = dialog.tabs.watching
+    assert page is not None
+    dialog.tabs.notebook.select(page)
+    app.root.update()
+    rows = [page.tree.item(i) for i in page.tree.get_children()]
+    assert [r["text"] for r in rows] == [str(inbox)]
+    assert rows[0]["values"][:4] == [str(dest), "watching", 1, 0]
+    page.tree.selection_set(page.tree.get_children()[0])
+    page.toggle_btn.invoke()  # Stop
+    pump_until(app.root, lambda: not entry.running, timeout=30, what="the watch to stop")
+    pump_until(app.root, lambda: entry.state == "stopped", what="the list to show it stopped")
+    dialog.destroy()
+
+
+def test_watched_folders_are_remembered_and_resumed_at_the_next_start(
+    app: Any, tmp_path: Path
+) -> None:
+    inbox, dest = tmp_path / "inbox", tmp_path / "web"
+    inbox.mkdir()
+    app.window.progress.dest_var.set(str(dest))
+    watches = watching.current()
+    assert watches is not None
+    entry = watching.watch_folder_dialog(watches, folder=inbox)
+    assert entry is not None
+    pump_until(app.root, lambda: entry.state == "watching", timeout=30, what="the watch to start")
+    app.prefs.cfg.set(watching.RESUME_KEY, True)
+    app.prefs.save()
+    close_app(app)  # the window's close stops the watch
+    assert not entry.running, "closing the window left the watch running"
+
+    drop_in(tmp_path, inbox, "while-closed.png")  # arrives while the app is not running
+    again = make_app()
+    try:
+        resumed = watching.current()
+        assert resumed is not None and resumed is not watches
+        assert [(w.folder, w.dest) for w in resumed.watches] == [(inbox, dest)]
+        w = resumed.watches[0]
+        pump_until(again.root, lambda: w.converted == 1, timeout=60, what="the catch-up")
+        assert (dest / "while-closed.webp").is_file()
+        drop_in(tmp_path, inbox, "later.png")
+        pump_until(again.root, lambda: w.converted == 2, timeout=60, what="a new arrival")
+    finally:
+        close_app(again)
+    assert not resumed.watches[0].running
