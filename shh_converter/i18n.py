@@ -29,6 +29,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -168,3 +169,15 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def N_(message: str) -> str:
     """Mark ``message`` for extraction only; translate it later with :func:`_`."""
     return message
+
+
+def mnemonic(text: str) -> dict[str, Any]:
+    """``"&File"`` -> ``{"label": "File", "underline": 0}`` for Tk menus and buttons.
+
+    The ``&`` marks the access key inside the translated text, so each language
+    picks its own letter (Japanese: ``"ファイル(&F)"``); without one, nothing is underlined.
+    """
+    at = text.find("&")
+    if at < 0:
+        return {"label": text, "underline": -1}
+    return {"label": text[:at] + text[at + 1 :], "underline": at}

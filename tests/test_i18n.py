@@ -163,3 +163,10 @@ def test_cli_messages_follow_the_language() -> None:
     assert "1 geprüft, 0 beschädigt" in done.stdout and "u2netp: in Ordnung" in done.stdout
     english = run_cli("models", "verify", env={**os.environ, i18n.ENV: "en"})
     assert "1 checked, 0 damaged" in english.stdout
+
+
+def test_mnemonic_marks_the_access_key() -> None:
+    assert i18n.mnemonic("&File") == {"label": "File", "underline": 0}
+    assert i18n.mnemonic("Pr&eferences…") == {"label": "Preferences…", "underline": 2}
+    assert i18n.mnemonic("ファイル(&F)") == {"label": "ファイル(F)", "underline": 5}
+    assert i18n.mnemonic("Plain") == {"label": "Plain", "underline": -1}
