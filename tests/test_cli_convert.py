@@ -112,7 +112,7 @@ def test_converts_and_reports(tmp_path: Path) -> None:
     assert proc.stderr == ""
     assert proc.stdout.count("converted: ") == 2
     data = json.loads(report.read_text(encoding="utf-8"))
-    assert set(data) == {"version", "settings", "files", "totals"}
+    assert set(data) == {"version", "settings", "recipe", "files", "inputs", "totals"}
     assert data["settings"]["encode"]["format"] == "webp"
     assert [Path(f["source"]).name for f in data["files"]] == ["a.png", "b.jpg"]
     for entry in data["files"]:
@@ -121,11 +121,17 @@ def test_converts_and_reports(tmp_path: Path) -> None:
             "output",
             "status",
             "error",
+            "note",
             "bytes_in",
             "bytes_out",
+            "width",
+            "height",
+            "encodes",
             "seconds",
         }
         assert entry["status"] == "converted" and entry["error"] is None
+        assert entry["encodes"] == 1 and entry["note"] is None
+        assert (entry["width"], entry["height"]) == Image.open(entry["output"]).size
         assert entry["bytes_out"] == Path(entry["output"]).stat().st_size > 0
         assert entry["bytes_in"] == Path(entry["source"]).stat().st_size
     assert data["totals"]["converted"] == 2 and data["totals"]["failed"] == 0
@@ -175,7 +181,7 @@ def test_quiet_prints_only_errors(tmp_path: Path) -> None:
     "argv",
     [
         ("--quality", "101"),
-        ("--format", "gif"),
+        ("--format", "bmp"),
         ("--resize", "fill", "--width", "10"),
         ("--background", "purple"),
         ("--name-template", "{nope}.{ext}"),

@@ -32,6 +32,7 @@ EXIT_PIPE_CLOSED = 141
 COMMAND_MODULES = (
     "shh_converter.cli.convert",
     "shh_converter.cli.models",
+    "shh_converter.cli.presets",
     "shh_converter.cli.tools",
     "shh_converter.cli.watch",
 )

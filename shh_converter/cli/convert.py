@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
-import json
 import logging
 import signal
 import sys
@@ -21,12 +20,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..core import destination
-from ..core.atomic import atomic_write
 from ..core.errors import UsageError
 from ..core.events import BatchFinished, CancelToken
-from ..core.jobs import Job
+from ..core.presets import PresetBook
+from ..core.recipe import Recipe
 from ..core.settings import (
     BackgroundMode,
     BackgroundRemoval,
@@ -40,7 +38,9 @@ from ..core.settings import (
     Settings,
     parse_color,
 )
+from . import recipe_options
 from .output import Printer
+from .report import write_report
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,10 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "convert",
         help="convert images (files or folders) into DEST",
-        description="Convert images to WebP/JPEG/PNG/AVIF. Paths starting with '-': put them "
-        "after '--' or write ./-name.",
+        description="Convert images to WebP/JPEG/PNG/AVIF/ICO, one or several outputs per "
+        "input. Paths starting with '-': put them after '--' or write ./-name.",
+        epilog=recipe_options.EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_arguments(parser)
     parser.set_defaults(func=run)
@@ -119,7 +121,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="destination folder (created if needed; may be inside a source folder)",
     )
     p.add_argument(
-        "--format", choices=[f.value for f in OutputFormat], help="output format (default webp)"
+        "--format",
+        action="append",
+        choices=[f.value for f in OutputFormat],
+        help="output format (default webp); for several outputs use --variant",
     )
     p.add_argument(
         "--quality", type=_ranged(0, 100), metavar="0-100", help="WebP/JPEG/AVIF quality (85)"
@@ -256,6 +261,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="flat mode: also clear enclosed background (the inside of an 'O')",
     )
+    recipe_options.add_recipe_arguments(p)
 
 
 def _given(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
@@ -263,7 +269,14 @@ def _given(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
     return {f: getattr(args, a) for a, f in mapping.items() if getattr(args, a) is not None}
 
 
-def encode_from_args(args: argparse.Namespace) -> EncodeOptions:
+def encode_from_args(args: argparse.Namespace, base: EncodeOptions | None = None) -> EncodeOptions:
+    """Encoder options: the flags given, over ``base``'s (or the defaults)."""
+    if args.format and len(args.format) > 1:
+        named = ", ".join(args.format)
+        raise UsageError(
+            f"--format given {len(args.format)} times ({named}): use --variant "
+            "FORMAT for each output"
+        )
     given = _given(
         args,
         {
@@ -275,18 +288,25 @@ def encode_from_args(args: argparse.Namespace) -> EncodeOptions:
             "method": "method",
         },
     )
+    base = base if base is not None else EncodeOptions()
     if "format" in given:
-        given["format"] = OutputFormat(given["format"])
-    fmt = given.get("format", OutputFormat.WEBP)
+        given["format"] = OutputFormat(given["format"][0])
+    fmt = given.get("format", base.format)
     webp_only = [k for k in ("lossless", "near_lossless", "alpha_quality", "method") if k in given]
     if webp_only and fmt != OutputFormat.WEBP:
         flag = "--" + webp_only[0].replace("_", "-")
         raise UsageError(f"{flag} applies to --format webp only")
-    return EncodeOptions(**given)
+    return dataclasses.replace(base, **given)
 
 
-def resize_from_args(args: argparse.Namespace) -> ResizeOptions:
-    """Resize options; ``--resize`` may be left out when the sizes say which mode is meant."""
+def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None) -> ResizeOptions:
+    """Resize options; ``--resize`` may be left out when the sizes say which mode is meant.
+
+    When no resize flag is given, ``base``'s (or no resizing).
+    """
+    sized = (args.resize, args.width, args.height, args.size, args.percent)
+    if base is not None and all(v is None for v in sized):
+        return dataclasses.replace(base, upscale=base.upscale and not args.no_upscale)
     mode = args.resize
     if mode is None:
         mode = "max-side" if args.size else "percent" if args.percent else "none"
@@ -316,7 +336,11 @@ def resize_from_args(args: argparse.Namespace) -> ResizeOptions:
     )
 
 
-def background_removal_from_args(args: argparse.Namespace) -> BackgroundRemoval:
+def background_removal_from_args(
+    args: argparse.Namespace, base: BackgroundRemoval | None = None
+) -> BackgroundRemoval:
+    """Background removal: ``--remove-bg`` and its options, over ``base``'s."""
+    base = base if base is not None else BackgroundRemoval()
     given = _given(
         args,
         {
@@ -331,13 +355,13 @@ def background_removal_from_args(args: argparse.Namespace) -> BackgroundRemoval:
             "fill_holes": "fill_holes",
         },
     )
-    if given and not args.remove_bg:
+    if given and not (args.remove_bg or base.enabled):
         raise UsageError("background options need --remove-bg")
     if "mode" in given:
         given["mode"] = BackgroundMode(given["mode"])
     if "model" in given and not str(given["model"]).replace("-", "_").isidentifier():
         raise UsageError(f"bad model name {given['model']!r}")
-    return BackgroundRemoval(enabled=bool(args.remove_bg), **given)
+    return dataclasses.replace(base, enabled=bool(args.remove_bg or base.enabled), **given)
 
 
 def limits_from_args(args: argparse.Namespace) -> Limits:
@@ -347,8 +371,11 @@ def limits_from_args(args: argparse.Namespace) -> Limits:
     return config.limits_from(startup.current_config())
 
 
-def settings_from_args(args: argparse.Namespace, limits: Limits | None = None) -> Settings:
-    """Build the frozen :class:`Settings` from parsed ``convert`` arguments (UsageError if bad)."""
+def settings_from_args(
+    args: argparse.Namespace, limits: Limits | None = None, base: Settings | None = None
+) -> Settings:
+    """One output's :class:`Settings`: the flags given over ``base`` (UsageError if bad)."""
+    base = base if base is not None else Settings()
     extra = _given(
         args,
         {"keep_icc": "keep_icc", "animated": "animated", "name_template": "name_template"},
@@ -359,13 +386,32 @@ def settings_from_args(args: argparse.Namespace, limits: Limits | None = None) -
         extra["metadata"] = MetadataMode(args.metadata)
     if args.on_conflict is not None:
         extra["on_conflict"] = ConflictPolicy(args.on_conflict)
-    return Settings(
-        encode=encode_from_args(args),
-        resize=resize_from_args(args),
-        background_removal=background_removal_from_args(args),
+    extra.update(recipe_options.output_overrides(args))
+    return dataclasses.replace(
+        base,
+        encode=encode_from_args(args, base.encode),
+        resize=resize_from_args(args, base.resize),
+        background_removal=background_removal_from_args(args, base.background_removal),
         limits=limits if limits is not None else limits_from_args(args),
         **extra,
     )
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The whole recipe: today's flags, variants, sets, recipe files, a preset."""
+    limits = limits_from_args(args)
+
+    def one_output(base: Settings) -> Settings:
+        return settings_from_args(args, limits, base)
+
+    return recipe_options.recipe_from_args(args, one_output, preset_book)
+
+
+def preset_book() -> PresetBook:
+    """The presets of the config (the same the window shows)."""
+    from ..sidecars import startup
+
+    return startup.preset_book()
 
 
 def check_paths(args: argparse.Namespace) -> None:
@@ -378,58 +424,49 @@ def check_paths(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``convert`` command: plan, run, print, report. Returns the exit code."""
-    from ..core import plan, runner
+    from ..core import batch
     from ..sidecars import startup
 
     if args.quiet and args.verbose:
         raise UsageError("--quiet and --verbose do not go together")
     _setup_logging(args)
-    settings = settings_from_args(args)
-    startup.check_feature_flags(settings)  # sidecars: --remove-bg off in the config -> exit 2
+    recipe = recipe_from_args(args)
+    startup.check_feature_flags(recipe.shared)  # --remove-bg off in the config -> exit 2
     check_paths(args)
-    settings = _background_preflight(settings, args.continue_without_bg)
-    batch = plan.plan_batch(args.inputs, args.dest, settings, recursive=args.recursive)
-    if not batch.jobs:
-        print("shh-converter: no files found in the inputs", file=sys.stderr)
+    request = batch.Request(
+        inputs=args.inputs,
+        dest=args.dest,
+        recipe=recipe,
+        recursive=args.recursive,
+        workers=args.jobs,
+        continue_without_bg=args.continue_without_bg,
+    )
     cancel = CancelToken()
-    printer = Printer(len(batch.jobs), quiet=args.quiet, verbose=args.verbose)
-    # sidecars: memory guard, per-file/batch lines in the log file, configured workers
-    with _ctrl_c_cancels(cancel), printer, startup.batch_sidecars(settings) as side:
-        on_event, workers = side.wrap(printer.on_event), args.jobs or side.workers
-        jobs = side.screen(batch.jobs)  # images too big for free memory fail alone
-        finished = runner.run_batch(
-            jobs, settings, on_event, cancel, workers, memory_guard=side.memory_guard
-        )
+    printer = Printer(quiet=args.quiet, verbose=args.verbose)
+    with _ctrl_c_cancels(cancel), printer, startup.batch_hooks(recipe.shared) as hooks:
+        request = dataclasses.replace(request, recipe=preflight(recipe, args.continue_without_bg))
+        outcome = batch.run(request, printer.on_event, cancel, hooks)
     if args.report is not None:
-        write_report(args.report, batch.jobs, finished, settings)
-    return exit_code(finished)
+        write_report(args.report, outcome.plan.jobs, outcome.finished, outcome.recipe)
+    return exit_code(outcome.finished)
 
 
-def _background_preflight(settings: Settings, continue_without: bool) -> Settings:
-    """One message for the batch when background removal cannot start (exit 2).
+def _warn(text: str) -> None:
+    print(f"shh-converter: warning: {text}", file=sys.stderr)
 
-    With ``--continue-without-bg`` the batch runs without removal instead, after
-    one warning; it is never silently dropped.
-    """
-    from ..core import background
+
+def preflight(recipe: Recipe, continue_without_bg: bool) -> Recipe:
+    """Background removal that cannot start: exit 2, or one warning and go on without it."""
+    from ..core import batch
     from ..core.errors import BackgroundRemovalError
 
+    request = batch.Request((), Path(), recipe, continue_without_bg=continue_without_bg)
     try:
-        background.preflight(settings.background_removal)
+        return batch.preflight(request, _warn)
     except BackgroundRemovalError as exc:
-        if not continue_without:
-            raise UsageError(
-                f"background removal cannot start: {exc} "
-                "(--continue-without-bg converts without it)"
-            ) from None
-        print(
-            f"shh-converter: warning: background removal cannot start: {exc}; "
-            "converting without it",
-            file=sys.stderr,
-        )
-        off = dataclasses.replace(settings.background_removal, enabled=False)
-        return dataclasses.replace(settings, background_removal=off)
-    return settings
+        raise UsageError(
+            f"background removal cannot start: {exc} (--continue-without-bg converts without it)"
+        ) from None
 
 
 def exit_code(finished: BatchFinished) -> int:
@@ -466,51 +503,3 @@ def _ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def report_data(jobs: list[Job], finished: BatchFinished, settings: Settings) -> dict[str, Any]:
-    """The ``--report`` document: one entry per input file found, in batch order."""
-    by_index = {r.index: r for r in finished.results}
-    files: list[dict[str, Any]] = []
-    for job in jobs:
-        result = by_index.get(job.index)
-        if result is None:  # never started: the batch was cancelled or the runner failed
-            reason = "cancelled" if finished.cancelled else (finished.error or "not processed")
-            files.append(_unprocessed(job, reason))
-        else:
-            files.append(result.to_report())
-    totals: dict[str, Any] = {"files": len(files)}
-    for status in ("converted", "skipped", "failed"):
-        totals[status] = sum(f["status"] == status for f in files)
-    totals.update(
-        bytes_in=finished.bytes_in,
-        bytes_out=finished.bytes_out,
-        seconds=round(finished.elapsed, 3),
-        cancelled=finished.cancelled,
-        error=finished.error,
-        peak_rss_mb=finished.peak_rss_mb,
-    )
-    return {
-        "version": __version__,
-        "settings": settings.to_dict(),
-        "files": files,
-        "totals": totals,
-    }
-
-
-def _unprocessed(job: Job, reason: str) -> dict[str, Any]:
-    entry: dict[str, Any] = {"source": str(job.source), "output": None, "status": "failed"}
-    entry.update(error=reason, bytes_in=0, bytes_out=0, seconds=0.0)
-    return entry
-
-
-def write_report(path: Path, jobs: list[Job], finished: BatchFinished, settings: Settings) -> None:
-    data = report_data(jobs, finished, settings)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_write(path) as fh:
-            # backslashreplace: a non-UTF-8 POSIX file name is written as a JSON \udcXX escape
-            blob = json.dumps(data, indent=2, ensure_ascii=False)
-            fh.write(blob.encode("utf-8", "backslashreplace"))
-    except OSError as exc:
-        print(f"shh-converter: cannot write the report {path}: {exc}", file=sys.stderr)

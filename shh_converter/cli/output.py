@@ -13,7 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from ..core import destination
-from ..core.events import BatchFinished, Event, FileFinished, Progress
+from ..core.events import BatchFinished, BatchPlanned, Event, FileFinished, Progress
 
 
 def _human(n: float) -> str:
@@ -32,16 +32,22 @@ def _one_line(value: object) -> str:
 class Printer:
     """Turns runner events into terminal output (use as a context manager)."""
 
-    def __init__(self, total: int, *, quiet: bool = False, verbose: bool = False) -> None:
+    def __init__(self, *, quiet: bool = False, verbose: bool = False) -> None:
         for stream in (sys.stdout, sys.stderr):  # odd file names must never crash a print
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
         self.quiet, self.verbose = quiet, verbose
         self.bar: Any = None
-        if not quiet and total and sys.stderr.isatty():
+
+    def _planned(self, event: BatchPlanned) -> None:
+        """The planner has found the files: a progress bar on a terminal (none when empty)."""
+        if not event.jobs:
+            self._err("shh-converter: no files found in the inputs")
+        elif not self.quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
+            total = len(event.jobs)
             self.bar = tqdm(total=total, unit="file", file=sys.stderr, dynamic_ncols=True)
 
     def __enter__(self) -> Printer:
@@ -75,7 +81,9 @@ class Printer:
 
     def on_event(self, event: Event) -> None:
         """The runner's callback."""
-        if isinstance(event, FileFinished):
+        if isinstance(event, BatchPlanned):
+            self._planned(event)
+        elif isinstance(event, FileFinished):
             self._file(event)
         elif isinstance(event, Progress) and self.bar is not None:
             self.bar.n = event.done
@@ -85,12 +93,18 @@ class Printer:
 
     def _file(self, event: FileFinished) -> None:
         r = event.result
+        for out in r.outputs:  # a target size not reached, a result bigger than its source
+            if out.note and out.output is not None:
+                self._err(f"note: {_one_line(out.output)}: {_one_line(out.note)}")
         if r.status == "failed":
             self._err(f"failed: {_one_line(r.source)}: {_one_line(r.error)}")
         elif self.bar is None or self.verbose:  # with a bar, per-file lines only when verbose
             if r.status == "converted":
                 size = _human(r.bytes_out)
-                self._out(f"converted: {_one_line(r.source)} -> {_one_line(r.output)} ({size})")
+                written = [o.output for o in r.outputs if o.status == "converted" and o.output]
+                names = ", ".join(_one_line(p) for p in written[:1]) or _one_line(r.output)
+                names += "".join(f", {_one_line(p.name)}" for p in written[1:])
+                self._out(f"converted: {_one_line(r.source)} -> {names} ({size})")
             else:
                 self._out(f"skipped: {_one_line(r.source)}: {_one_line(r.error)}")
 

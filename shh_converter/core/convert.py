@@ -153,7 +153,10 @@ def render(
         warnings.append(f"{spec.pil_name} cannot hold animation: only the first frame was kept")
     geo = geometry_for(prepared.logical, settings, max_side).shrunk(factor)
     fill = _pad_fill(settings, spec)
-    out = [_finish(apply_geometry(f, geo, fill), spec, settings.background) for f in frames]
+    out = [
+        _finish(apply_geometry(f, geo, fill, settings.resize), spec, settings.background)
+        for f in frames
+    ]
     return Processed(
         frames=out,
         input_size=src.input_size,
@@ -163,6 +166,7 @@ def render(
         warnings=warnings,
         source_format=src.format,
         final_size=geometry_for(prepared.logical, settings, None).final,
+        source_path=src.path,
     )
 
 
@@ -257,6 +261,7 @@ def _run(job: Job, base: JobResult) -> JobResult:
         base = base.replace(input_size=prepared.src.input_size)
     results: list[OutputResult] = []
     warnings: list[str] = []
+    tracebacks: list[str] = []
     for target in job.targets:
         if target.skip_reason:
             results.append(skipped_output(target))
@@ -264,39 +269,59 @@ def _run(job: Job, base: JobResult) -> JobResult:
             results.append(_manifest(job, target))
         else:
             assert prepared is not None
-            results.append(_output(job.source, prepared, target, warnings))
-    for warning in dict.fromkeys(warnings):
+            results.append(_output(job.source, prepared, target, warnings, tracebacks))
+    warnings = list(dict.fromkeys(warnings))
+    for warning in warnings:
         log.warning("%s: %s", job.source.name, warning)
-    return summarise(base.replace(details="; ".join(dict.fromkeys(warnings)) or None), results)
+    details = "\n".join(tracebacks) if tracebacks else "; ".join(warnings) or None
+    return summarise(base.replace(details=details), results)
 
 
-def _output(source: Path, prepared: Prepared, target: Target, warnings: list[str]) -> OutputResult:
-    """Render, encode (to a target size when set) and write one output."""
-    settings = target.settings
+def _output(
+    source: Path,
+    prepared: Prepared,
+    target: Target,
+    warnings: list[str],
+    tracebacks: list[str],
+) -> OutputResult:
+    """One output; a failure here (even a bug) fails this output alone."""
     try:
-        processed = render(prepared, settings)
-        encoded = sizing.encode_output(
-            processed, settings, lambda f: render(prepared, settings, factor=f)
-        )
-        warnings.extend(encoded.processed.warnings)  # encoding adds its own (EXIF dropped)
-        data, note = encoded.data, encoded.note
-        size = encoded.processed.output_size
-        source_bytes = file_size(source)
-        if source_bytes and len(data) >= source_bytes:
-            choice = settings.if_bigger
-            if choice == IfBigger.SKIP:
-                why = f"not written: {len(data)} bytes is not smaller than the source"
-                return OutputResult(None, "skipped", why, encodes=encoded.encodes)
-            same = processed.source_format == formats.spec_for(settings.encode.format).pil_name
-            if choice == IfBigger.COPY_SOURCE and same:
-                data = source.read_bytes()
-                note = "source copied unchanged: the converted file was not smaller"
-                size = prepared.src.input_size
-            else:
-                note = _join(note, "the converted file is not smaller than the source")
-        _write_bytes(target.path, data, source if settings.keep_dates else None)
+        return _make(source, prepared, target, warnings)
     except ConversionError as exc:
         return OutputResult(None, "failed", str(exc))
+    except MemoryError:
+        return OutputResult(None, "failed", "not enough memory to make this output")
+    except Exception as exc:  # a bug: report it (with the traceback in the log), go on
+        log.exception("internal error making %s from %s", target.path.name, source)
+        tracebacks.append(traceback.format_exc())
+        return OutputResult(None, "failed", f"internal error: {type(exc).__name__}: {exc}")
+
+
+def _make(source: Path, prepared: Prepared, target: Target, warnings: list[str]) -> OutputResult:
+    """Render, encode (to a target size when set), compare with the source, write."""
+    settings = target.settings
+    processed = render(prepared, settings)
+    encoded = sizing.encode_output(
+        processed, settings, lambda f: render(prepared, settings, factor=f)
+    )
+    warnings.extend(encoded.processed.warnings)  # encoding adds its own (EXIF dropped)
+    data, note, size = encoded.data, encoded.note, encoded.processed.output_size
+    source_bytes = file_size(source)
+    w, h = prepared.src.input_size
+    # Only a result of at most the source's pixels is compared: an enlarged or padded
+    # output (an icon, a social crop) has no reason to be smaller than its source.
+    if source_bytes and len(data) >= source_bytes and size[0] * size[1] <= w * h:
+        choice = settings.if_bigger
+        if choice == IfBigger.SKIP:
+            why = f"not written: {len(data)} bytes is not smaller than the source"
+            return OutputResult(None, "skipped", why, encodes=encoded.encodes)
+        same = processed.source_format == formats.spec_for(settings.encode.format).pil_name
+        if choice == IfBigger.COPY_SOURCE and same:
+            data, size = source.read_bytes(), (w, h)
+            note = "source copied unchanged: the converted file was not smaller"
+        else:
+            note = _join(note, "the converted file is not smaller than the source")
+    _write_bytes(target.path, data, source if settings.keep_dates else None)
     return OutputResult(target.path, "converted", None, note, len(data), size, encoded.encodes)
 
 

@@ -5,7 +5,8 @@ thread and drains that queue on the Tk thread with ``after()``. So every event
 is a small frozen value, safe to hand across threads, and the callback that
 receives them must be quick and must not touch Tk.
 
-Order for one batch: ``BatchStarted``, then for each file ``FileStarted`` ->
+Order for one batch: ``BatchPlanned`` (from :mod:`.batch`, once the planner has
+named every output), ``BatchStarted``, then for each file ``FileStarted`` ->
 ``FileFinished`` -> ``Progress``, then ``BatchFinished``. With several workers the
 per-file sequences of different files interleave; each file's own order holds.
 ``BatchFinished`` is sent even when the runner itself failed (``error`` says why)
@@ -17,8 +18,17 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .jobs import Job, JobResult
+
+
+@dataclass(frozen=True)
+class BatchPlanned:
+    """The planner's jobs, before any work (the window maps them onto its rows)."""
+
+    jobs: tuple[Job, ...]
+    dest: Path
 
 
 @dataclass(frozen=True)
@@ -79,8 +89,17 @@ class BatchFinished:
         return sum(r.bytes_out for r in self.results if r.status == "converted")
 
 
-Event = BatchStarted | FileStarted | FileFinished | Progress | BatchFinished
+Event = BatchPlanned | BatchStarted | FileStarted | FileFinished | Progress | BatchFinished
 EventCallback = Callable[[Event], None]
+# Every event type, for front ends that must handle each one (a test holds the window to it).
+EVENT_TYPES: tuple[type, ...] = (
+    BatchPlanned,
+    BatchStarted,
+    FileStarted,
+    FileFinished,
+    Progress,
+    BatchFinished,
+)
 
 
 @dataclass

@@ -159,7 +159,7 @@ def summarise(base: JobResult, outputs: Sequence[OutputResult]) -> JobResult:
     if problem is not None and status != "converted":
         error = problem.error
         if len(outputs) > 1 and problem.output is not None:
-            error = f"{problem.output.name}: {error}"
+            error = f"{error} ({problem.output.name})"
     written = [o for o in outputs if o.status == "converted"]
     first = written[0] if written else (outputs[0] if outputs else None)
     return base.replace(

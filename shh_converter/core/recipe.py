@@ -128,9 +128,14 @@ class Recipe:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], base: Settings | None = None) -> Recipe:
-        """A recipe from its file or preset form (see :data:`FILE_SCHEMA`); UsageError if bad."""
-        return _recipe_from_mapping(data, base or Settings(), where="recipe")
+    def from_dict(
+        cls, data: Mapping[str, Any], base: Settings | None = None, where: str = "recipe"
+    ) -> Recipe:
+        """A recipe from its file or preset form (:data:`FILE_SCHEMA`), strictly checked.
+
+        Raises :class:`UsageError` naming ``where``, the output and the field.
+        """
+        return _from_mapping(data, base or Settings(), where)
 
 
 # -- one output from keys -------------------------------------------------------------
@@ -205,10 +210,13 @@ _ENCODE_FIELDS = {f.name: f.type for f in dataclasses.fields(EncodeOptions) if f
 
 
 def _settings_from(data: dict[str, Any], where: str) -> Settings:
-    try:
-        return Settings.from_dict(data)
-    except (ValueError, TypeError, KeyError, UsageError) as exc:
-        raise UsageError(f"{where}: {exc}") from None
+    """Whole Settings sections, strictly: a bad value is an error here, not a repair."""
+    from .checks import check_fields
+
+    checked = check_fields(Settings, data)
+    if checked.problems:
+        raise UsageError(f"{where}: {checked.problems[0]}")
+    return checked.value
 
 
 def _format(value: Any, where: str) -> OutputFormat:
@@ -306,7 +314,7 @@ def load_recipe_file(path: Path, base: Settings) -> Recipe:
         raise UsageError(f"--recipe {path}: not valid {_kind(path)}: {exc}") from None
     if not isinstance(data, dict):
         raise UsageError(f"--recipe {path}: expected a table/object with 'outputs'")
-    return _recipe_from_mapping(data, base, where=f"--recipe {path.name}")
+    return _from_mapping(data, base, where=f"--recipe {path.name}")
 
 
 def _kind(path: Path) -> str:
@@ -323,7 +331,7 @@ def _toml() -> Any:
     return tomli
 
 
-def _recipe_from_mapping(data: Mapping[str, Any], base: Settings, where: str) -> Recipe:
+def _from_mapping(data: Mapping[str, Any], base: Settings, where: str) -> Recipe:
     unknown = set(data) - {"outputs", "defaults", "manifest", "sets"}
     if unknown:
         first = sorted(unknown)[0]

@@ -1,14 +1,16 @@
-"""Start-up of the sidecars for the CLI, and their hooks around one CLI batch.
+"""Start-up of the sidecars, and their hooks around a batch, for both front ends.
 
-``cli.main`` calls :func:`startup` once the arguments are parsed: config loaded
+One start-up routine for both front ends: ``cli.main`` (once the arguments are
+parsed) and the window's ``run_app`` call :func:`startup`: config loaded
 (a one-time notice about a damaged config file goes to stderr), logging set up
 (``--verbose``/``--quiet`` of the command, or ``ui.enable_debug_mode``), crash hooks
 installed, SIGTERM routed to the Ctrl-C path. Commands read the loaded config
 with :func:`current_config`.
 
-``cli.convert`` wraps its batch in :func:`batch_sidecars`: a memory monitor (the
-runner's ``memory_guard``) and the event logger (each file, background-removal
-attempt and the batch summary in the log file).
+Both front ends run a batch through ``core.batch.run`` with the hooks of
+:func:`batch_hooks`: a memory monitor (the runner's ``memory_guard`` and the
+memory screen) and the event logger (each file, background-removal attempt and
+the batch summary in the log file, performance details when configured).
 """
 
 from __future__ import annotations
@@ -16,13 +18,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 from .. import __version__
+from ..core.batch import Hooks
 from ..core.events import Event, EventCallback
-from ..core.jobs import Job
+from ..core.presets import PresetBook
 from ..core.settings import Settings
 from . import config, crash, logs, shutdown
 from .memory import MemoryMonitor
@@ -38,11 +40,12 @@ def startup(kind: str = "cli", verbose: bool = False, quiet: bool = False) -> co
     cfg = config.load()
     logs.setup(kind, verbose=verbose, cfg=cfg, quiet=quiet)
     crash.install_hooks()
-    if kind == "cli":
+    if kind == "cli":  # the window installs its own graceful-close handlers
         shutdown.forward_terminate_to_interrupt()
-    notice = cfg.take_notice()
-    if notice and kind == "cli":
-        print(f"shh-converter: note: {notice}", file=sys.stderr)
+        # The window shows the notice itself, once it is on screen.
+        notice = cfg.take_notice()
+        if notice:
+            print(f"shh-converter: note: {notice}", file=sys.stderr)
     log.info("SHH Converter %s started (%s)", __version__, kind)
     _config = cfg
     return cfg
@@ -61,6 +64,17 @@ def current_config() -> config.Config:
     return _config
 
 
+def preset_book(cfg: Any = None) -> PresetBook:
+    """Built-in and the user's presets (``ui.presets`` in the config), as the window shows them."""
+    cfg = cfg if cfg is not None else current_config()
+
+    def store(data: dict[str, Any]) -> None:
+        cfg.set("ui.presets", data)
+        cfg.save()
+
+    return PresetBook(lambda: cfg.get("ui.presets") or {}, store)
+
+
 def check_feature_flags(settings: Settings, cfg: Any = None) -> None:
     """Refuse what the config's feature flags turn off (``UsageError``: exit 2)."""
     from ..core.errors import UsageError
@@ -72,42 +86,40 @@ def check_feature_flags(settings: Settings, cfg: Any = None) -> None:
         )
 
 
-@dataclass
-class BatchSidecars:
-    """What the CLI passes to ``run_batch``: a wrapped callback, the memory guard, workers."""
+@contextlib.contextmanager
+def batch_hooks(
+    settings: Settings, cfg: Any = None, monitor: MemoryMonitor | None = None
+) -> Iterator[Hooks]:
+    """The sidecars around one batch, for :func:`shh_converter.core.batch.run`.
 
-    monitor: MemoryMonitor
-    logger: logs.EventLogger
-    workers: int | None
-    settings: Settings
+    The same for the CLI, the window and the watch folder: every event logged to
+    the file (with performance details when ``performance.enable_performance_logging``
+    is on), the memory screen and guard, the configured worker count. ``monitor``:
+    a memory monitor that is already running (the window's); else one runs for
+    the batch.
+    """
+    cfg = cfg if cfg is not None else current_config()
+    own = monitor is None
+    running = MemoryMonitor.from_config(cfg).start() if monitor is None else monitor
+    perf = bool(cfg.get("performance.enable_performance_logging"))
+    logger = logs.EventLogger(settings, running, perf)
+    max_pixels = settings.limits.max_pixels
 
-    @property
-    def memory_guard(self) -> Any:
-        return self.monitor.may_start_job
-
-    def screen(self, jobs: Sequence[Job]) -> list[Job]:
-        """Jobs whose image would not fit in free memory fail alone (``MemoryMonitor.screen``)."""
-        return self.monitor.screen(jobs, self.settings.limits.max_pixels)
-
-    def wrap(self, on_event: EventCallback) -> EventCallback:
-        """Log each event to the file, then hand it on."""
-
+    def wrap(on_event: EventCallback) -> EventCallback:
         def both(event: Event) -> None:
-            self.logger(event)
+            logger(event)
             on_event(event)
 
         return both
 
-
-@contextlib.contextmanager
-def batch_sidecars(settings: Settings, cfg: Any = None) -> Iterator[BatchSidecars]:
-    """Memory monitor running for the batch, event logger, configured worker count."""
-    cfg = cfg if cfg is not None else current_config()
-    monitor = MemoryMonitor.from_config(cfg).start()
-    perf = bool(cfg.get("performance.enable_performance_logging"))
     try:
-        yield BatchSidecars(
-            monitor, logs.EventLogger(settings, monitor, perf), config.workers_from(cfg), settings
+        yield Hooks(
+            wrap=wrap,
+            screen=lambda jobs: running.screen(jobs, max_pixels),
+            memory_guard=running.may_start_job,
+            workers=config.workers_from(cfg),
+            warn=lambda text: log.warning("%s", text),
         )
     finally:
-        monitor.stop()
+        if own:
+            running.stop()

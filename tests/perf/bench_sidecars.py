@@ -71,7 +71,7 @@ def bench_batch(work: Path, files: int, repeats: int) -> tuple[float, float]:
 
     def ours(out: Path) -> None:
         jobs = plan_batch([src], out, settings).jobs
-        with startup.batch_sidecars(settings, cfg) as side:
+        with startup.batch_hooks(settings, cfg) as side:
             run_batch(
                 side.screen(jobs),
                 settings,

@@ -1,0 +1,158 @@
+"""The recipe options of ``convert`` (and ``watch``): several outputs per input.
+
+Today's flags describe a one-output recipe. ``--variant``, ``--set`` and
+``--recipe`` each add outputs, in the order given, on top of those flags (which
+then act as every added output's defaults); ``--preset`` starts from a named
+recipe, and flags given explicitly change each of its outputs.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..core.presets import PresetBook
+from ..core.recipe import (
+    FILE_SCHEMA,
+    SETS,
+    Recipe,
+    builtin_set,
+    combine,
+    load_recipe_file,
+    parse_spec,
+)
+from ..core.settings import IfBigger, Settings
+
+EPILOG = f"""\
+several outputs per input:
+  --variant FORMAT[:key=value,...]   adds an output; keys: w, h (resize box; one alone
+      = that side), fit (fit|fill|pad), q (quality), suffix (added to the name's stem),
+      name (template, e.g. {{stem}}-{{width}}w.{{ext}}), max_kb (target size), downscale
+      (may shrink to reach max_kb), if_bigger, bg (fill colour), upscale, and any
+      encoder option (method, lossless, progressive, subsampling, ...).
+
+examples:
+  shh-converter convert photos -o web --variant webp:w=480,suffix=-480 \\
+      --variant webp:w=960,suffix=-960 --variant jpeg:w=1600,q=82
+  shh-converter convert photos -o web --set responsive
+  shh-converter convert logo.png -o site --set favicon
+  shh-converter convert shots -o small --format jpeg --max-kb 200 --if-bigger copy-source
+  shh-converter convert photos -o out --recipe web.toml
+  shh-converter convert photos -o out --preset "Email JPEG 1280" --quality 70
+
+built-in sets: {"; ".join(f"{name}: {what}" for name, (what, _make) in SETS.items())}
+
+recipe files:
+{FILE_SCHEMA}"""
+
+
+class _AddOutputs(argparse.Action):
+    """--variant/--set/--recipe share one list, so their order on the command line holds."""
+
+    def __call__(
+        self, parser: Any, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        items = list(getattr(namespace, "outputs", None) or [])
+        items.append((self.metavar, values))
+        namespace.outputs = items
+
+
+def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("several outputs per input, target size (see the end of --help)")
+    g.add_argument(
+        "--variant", dest="outputs", action=_AddOutputs, metavar="SPEC", help="add an output"
+    )
+    g.add_argument(
+        "--set",
+        dest="outputs",
+        action=_AddOutputs,
+        metavar="NAME",
+        help=f"add a built-in set of outputs: {', '.join(SETS)}",
+    )
+    g.add_argument(
+        "--recipe",
+        dest="outputs",
+        action=_AddOutputs,
+        metavar="FILE",
+        help="add the outputs of a TOML or JSON recipe file",
+    )
+    g.add_argument("--preset", metavar="NAME", help="start from a preset ('presets list')")
+    g.add_argument(
+        "--max-kb",
+        type=_positive_int,
+        metavar="N",
+        help="target size: the highest quality whose file is at most N KB",
+    )
+    g.add_argument(
+        "--downscale-to-fit",
+        action="store_true",
+        default=None,
+        help="with --max-kb: make the image smaller when even the lowest quality is too big",
+    )
+    g.add_argument(
+        "--if-bigger",
+        choices=[c.value for c in IfBigger],
+        help="when an output is not smaller than its source: write it anyway (default, "
+        "noted in the report), copy-source (the source unchanged, when already in that "
+        "format) or skip",
+    )
+    g.add_argument(
+        "--keep-dates",
+        action="store_true",
+        default=None,
+        help="give each output its source's modification time",
+    )
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
+    return value
+
+
+def output_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """Settings fields of the recipe options given on the command line."""
+    given: dict[str, Any] = {}
+    if args.max_kb is not None:
+        given["max_kb"] = args.max_kb
+    if args.downscale_to_fit is not None:
+        given["downscale_to_fit"] = True
+    if args.if_bigger is not None:
+        given["if_bigger"] = IfBigger(args.if_bigger)
+    if args.keep_dates is not None:
+        given["keep_dates"] = True
+    return given
+
+
+def recipe_from_args(
+    args: argparse.Namespace,
+    one_output: Callable[[Settings], Settings],
+    presets: Callable[[], PresetBook],
+) -> Recipe:
+    """The recipe the command line asks for.
+
+    ``one_output(base)``: today's flags applied over ``base`` (the flags given
+    explicitly change it, the rest keeps ``base``'s values).
+    """
+    base = one_output(Settings())
+    parts: list[Recipe] = []
+    if args.preset:
+        preset = presets().get(args.preset)
+        outs = tuple(one_output(o) for o in preset.outputs)
+        parts.append(Recipe(outs, manifest=preset.manifest))
+    for kind, value in getattr(args, "outputs", None) or []:
+        if kind == "SPEC":
+            parts.append(Recipe.single(parse_spec(value, base)))
+        elif kind == "NAME":
+            parts.append(builtin_set(value, base))
+        else:
+            parts.append(load_recipe_file(Path(value), base))
+    if not parts:
+        parts.append(Recipe.single(base))
+    return combine(parts)

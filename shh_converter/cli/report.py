@@ -1,0 +1,82 @@
+"""The ``--report FILE.json`` document of a batch (``-`` writes it to stdout).
+
+One entry per output under ``files`` (source, output, status, error, note,
+bytes_in, bytes_out, width, height, encodes, seconds), one per input under
+``inputs`` (its status summed over its outputs), and the batch's ``totals``.
+Inputs the batch never reached (cancelled) are listed as failed with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from ..core.atomic import atomic_write
+from ..core.events import BatchFinished
+from ..core.jobs import Job, JobResult, failed_result
+from ..core.recipe import Recipe
+
+
+def report_data(jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> dict[str, Any]:
+    """The report as plain data, inputs in batch order."""
+    by_index = {r.index: r for r in finished.results}
+    results: list[JobResult] = []
+    for job in jobs:
+        result = by_index.get(job.index)
+        if result is None:  # never started: the batch was cancelled or the runner failed
+            reason = "cancelled" if finished.cancelled else (finished.error or "not processed")
+            result = failed_result(job, reason).replace(bytes_in=0)
+        results.append(result)
+    files = [entry for r in results for entry in r.to_report()]
+    inputs = [
+        {
+            "source": str(r.source),
+            "status": r.status,
+            "error": r.error,
+            "outputs": len(r.outputs),
+            "bytes_in": r.bytes_in,
+            "bytes_out": r.bytes_out,
+            "seconds": round(r.seconds, 4),
+        }
+        for r in results
+    ]
+    totals: dict[str, Any] = {"files": len(inputs), "outputs": len(files)}
+    for status in ("converted", "skipped", "failed"):
+        totals[status] = sum(i["status"] == status for i in inputs)
+    totals.update(
+        bytes_in=finished.bytes_in,
+        bytes_out=finished.bytes_out,
+        seconds=round(finished.elapsed, 3),
+        cancelled=finished.cancelled,
+        error=finished.error,
+        peak_rss_mb=finished.peak_rss_mb,
+    )
+    return {
+        "version": __version__,
+        "settings": recipe.shared.to_dict(),
+        "recipe": recipe.to_dict(),
+        "files": files,
+        "inputs": inputs,
+        "totals": totals,
+    }
+
+
+def write_report(path: Path, jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> None:
+    """Write the report atomically (``-``: to stdout); a failure is one line on stderr."""
+    # backslashreplace: a non-UTF-8 POSIX file name is written as a JSON \udcXX escape
+    blob = json.dumps(report_data(jobs, finished, recipe), indent=2, ensure_ascii=False)
+    data = blob.encode("utf-8", "backslashreplace")
+    if str(path) == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.flush()
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_write(path) as fh:
+            fh.write(data)
+    except OSError as exc:
+        print(f"shh-converter: cannot write the report {path}: {exc}", file=sys.stderr)
