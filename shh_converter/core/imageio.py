@@ -224,7 +224,10 @@ def _load(im: ImageFile.ImageFile) -> None:
 
 def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Image.Image]:
     """Every animation frame (RGBA copies), with durations and loop count."""
-    n = getattr(im, "n_frames", 1)
+    try:
+        n = getattr(im, "n_frames", 1)  # counting reads every frame's header
+    except DECODE_ERRORS as exc:  # found by scripts/fuzz.py: a TIFF without dimensions
+        raise CorruptImageError(f"broken animation or page list ({exc})") from exc
     if im.format not in ANIMATED_FORMATS or n <= 1:
         return [im]
     # An APNG whose default image is not part of the animation lists it as frame 0.
