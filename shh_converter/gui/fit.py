@@ -39,7 +39,7 @@ def work_area(root: tk.Misc) -> tuple[int, int, int, int]:
             x, y, w, h = area
         decoration = (16, 40)  # borders, title bar (the task bar is already out)
     else:
-        max_w, max_h = (int(v) for v in root.wm_maxsize())
+        max_w, max_h = (int(v) for v in root.winfo_toplevel().wm_maxsize())
         w, h = min(w, max_w), min(h, max_h)
         decoration = (16, 80)  # a desktop panel (GNOME's top bar, the Dock) and a title bar
     return x, y, max(w - decoration[0], 320), max(h - decoration[1], 240)
@@ -51,7 +51,8 @@ def _windows_work_area() -> tuple[int, int, int, int] | None:
 
     rect = wintypes.RECT()
     try:
-        if not ctypes.windll.user32.SystemParametersInfoW(0x0030, 0, ctypes.byref(rect), 0):
+        user32 = ctypes.windll.user32  # type: ignore[attr-defined]
+        if not user32.SystemParametersInfoW(0x0030, 0, ctypes.byref(rect), 0):  # SPI_GETWORKAREA
             return None
     except (AttributeError, OSError):
         return None
