@@ -26,7 +26,7 @@ LOCALE = REPO / "shh_converter" / "locale"
 TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]
 # {name}, {size:.1f}, %s, %d, %(name)s: what .format() and % fill in.
 PLACEHOLDER = re.compile(
-    r"\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}|%(?:\([a-z_]+\))?[sdifr]"
+    r"\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}|%(?:\([a-z_]+\))?[sdifr]|%%"
 )
 
 Key = str | tuple[str, ...]
@@ -51,6 +51,20 @@ def catalog(code: str) -> Catalog:
 
 def placeholders(text: str) -> set[str]:
     return set(PLACEHOLDER.findall(text))
+
+
+class _AnyKey(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "x"
+
+
+def percent_formats(text: str) -> bool:
+    """Whether ``text`` survives ``%`` formatting (argparse formats every help text)."""
+    try:
+        text % _AnyKey()
+    except (ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 @pytest.fixture
@@ -80,6 +94,8 @@ def test_catalog_covers_every_message_and_keeps_placeholders(code: str) -> None:
         if not all(strings):
             problems.append(f"a plural form missing: {key!r}")
         wanted = set().union(*(placeholders(f) for f in forms))
+        if percent_formats(forms[0]) and not all(percent_formats(t) for t in strings):
+            problems.append(f"a lone % breaks %-formatting (write %%): {strings!r}")
         for text in strings:
             # A plural form may leave the number out ("one file"), never add or rename one.
             got = placeholders(text)
