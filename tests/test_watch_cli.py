@@ -138,3 +138,17 @@ def test_watch_refuses_a_file_or_a_folder_inside_the_destination(tmp_path: Path)
     (tmp_path / "out" / "in").mkdir(parents=True)
     done = run_cli("watch", str(tmp_path / "out" / "in"), "-o", str(tmp_path / "out"), timeout=60)
     assert done.returncode == 2 and "inside the destination" in done.stderr
+
+
+def test_report_to_stdout_keeps_stdout_for_json_lines(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    image(inbox / "a.png")  # there before the watch starts: the first scan takes it
+    w = WatchProcess(str(inbox), "-o", str(dest), "--settle", "0.3", "--report", "-")
+    try:
+        w.wait_for('"status": "converted"')
+    finally:
+        code = w.stop()
+    assert code == 0, w.err
+    entries = [json.loads(line) for line in w.out]  # every stdout line is JSON
+    assert [Path(e["source"]).name for e in entries] == ["a.png"]
+    assert any("converted: " in line for line in w.err), "the human line moved to stderr"

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 # Names that programs write first and rename when done (browsers, download tools, editors).
 TEMP_SUFFIXES = (".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", "~")
 IGNORED_EVENTS = {"opened", "closed_no_write"}  # reads (ours too) change nothing
+FOLDER_EVENTS = {"created", "moved", "deleted"}  # a folder's contents came or went at once
 
 
 @dataclass(frozen=True)
@@ -449,6 +450,8 @@ def _handler(watcher: Watcher) -> Any:
         def dispatch(self, event: FileSystemEvent) -> None:
             if event.event_type in IGNORED_EVENTS:
                 return
+            if event.is_directory and event.event_type not in FOLDER_EVENTS:
+                return  # "modified" comes with every file added: the file's own event says it
             paths = [event.src_path]
             if event.event_type == "moved":
                 paths.append(event.dest_path)
