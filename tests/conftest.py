@@ -7,12 +7,17 @@ folder or the repository. Subprocesses inherit the variable.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import configuration as hypothesis_configuration
 from support import CORPUS
+
+# Tests expect English whatever the machine's LANG (tests/test_i18n.py and the translated
+# window tests choose other languages explicitly).
+os.environ.setdefault("SHH_CONVERTER_UI__LANGUAGE", "en")
 
 # Hypothesis keeps its examples and caches in ./.hypothesis by default: tests write
 # nothing into the repository, so it gets a temp folder.

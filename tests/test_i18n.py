@@ -68,7 +68,8 @@ def percent_formats(text: str) -> bool:
 
 
 @pytest.fixture
-def english() -> Iterator[None]:
+def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.delenv(i18n.ENV)  # conftest pins English through it; these tests choose
     yield
     i18n.setup("en")  # leave the process in English for the tests that follow
 

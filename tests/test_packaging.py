@@ -70,6 +70,7 @@ def test_installed_self_test_runs_the_bundled_model(installed_wheel: Path, tmp_p
 
 def test_wheel_carries_the_translations(installed_wheel: Path, tmp_path: Path) -> None:
     code = (
+        "import os; os.environ.pop('SHH_CONVERTER_UI__LANGUAGE', None);"
         "from shh_converter import i18n; print(i18n.locale_dir());"
         "print(*(i18n.setup(c) + '=' + i18n._('Download') for c in ('de', 'ja')))"
     )
