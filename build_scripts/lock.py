@@ -22,11 +22,26 @@ from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "build_scripts" / "constraints.txt"
+WIN, MAC = 'sys_platform == "win32"', 'sys_platform == "darwin"'
+# Looked up on PyPI (latest at the time), not installed here: the first release run
+# on each runner is what proves them.
 OTHER_PLATFORMS = {
-    "colorama": ("0.4.6", 'sys_platform == "win32"'),
-    "pefile": ("2024.8.26", 'sys_platform == "win32"'),
-    "pywin32-ctypes": ("0.2.3", 'sys_platform == "win32"'),
-    "macholib": ("1.16.4", 'sys_platform == "darwin"'),
+    "colorama": ("0.4.6", WIN),
+    "pefile": ("2024.8.26", WIN),
+    "pywin32-ctypes": ("0.2.3", WIN),
+    "winrt-runtime": ("4.1.0", WIN),
+    "winrt-windows-applicationmodel-core": ("4!10.0.28000.2705", WIN),
+    "winrt-windows-data-xml-dom": ("4!10.0.28000.2705", WIN),
+    "winrt-windows-foundation": ("4!10.0.28000.2705", WIN),
+    "winrt-windows-foundation-collections": ("4!10.0.28000.2705", WIN),
+    "winrt-windows-ui-notifications": ("4!10.0.28000.2705", WIN),
+    "macholib": ("1.16.4", MAC),
+    "rubicon-objc": ("0.5.7", MAC),
+}
+# Marker environments of the other release platforms (what their markers test).
+PLATFORM_ENVIRONMENTS = {
+    "win32": {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt"},
+    "darwin": {"sys_platform": "darwin", "platform_system": "Darwin", "os_name": "posix"},
 }
 
 
@@ -62,8 +77,25 @@ def closure(requirements: list[str]) -> dict[str, str]:
     return found
 
 
+def other_platform_needs(found: dict[str, str]) -> set[str]:
+    """Names the installed closure requires only on Windows or macOS (not installed here)."""
+    needs = set()
+    for name in found:
+        for text in md.distribution(name).requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                continue
+            for env in PLATFORM_ENVIRONMENTS.values():
+                if req.marker.evaluate({"extra": "", **env}):
+                    needs.add(canonical(req.name))
+    return needs
+
+
 def main() -> int:
     pins = closure(root_requirements())
+    unknown = other_platform_needs(pins) - set(pins) - set(OTHER_PLATFORMS)
+    if unknown:
+        raise SystemExit(f"add to OTHER_PLATFORMS (a version from PyPI): {sorted(unknown)}")
     lines = [
         "# Exact versions for the frozen build: pip install -c build_scripts/constraints.txt",
         '#   ".[build]". Written by build_scripts/lock.py (Python '

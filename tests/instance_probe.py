@@ -5,11 +5,15 @@ list changes, so the test can see what the window lists::
     listed ["/abs/a.jpg", "/abs/b.png"]
 
     python tests/instance_probe.py [PATH...]
+
+``SHH_PROBE_MAC_OPEN`` (paths joined by ``os.pathsep``): once the window runs, call
+``::tk::mac::OpenDocument`` with them, as macOS does for the Finder and the Dock.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,10 @@ def _init_and_report(self: Any, *args: Any, **kwargs: Any) -> None:
 
     print("window", flush=True)
     self.root.after(50, report)
+    mac_open = os.environ.get("SHH_PROBE_MAC_OPEN")
+    if mac_open:  # runs inside mainloop, after run_app registered the handlers
+        names = mac_open.split(os.pathsep)
+        self.root.after(100, lambda: self.root.tk.call("::tk::mac::OpenDocument", *names))
 
 
 app_module.App.__init__ = _init_and_report  # type: ignore[method-assign]

@@ -2,7 +2,8 @@
 its paths to the running window over the per-user channel and exits; a channel left
 by a killed process is stale and the next launch opens a window of its own; five
 launches at once end as one window listing every file (Windows "Open with" on five
-selected files starts five processes).
+selected files starts five processes). Also the real start-up's macOS document
+handler (``::tk::mac::OpenDocument``, called through Tk as macOS would).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def display() -> Iterator[str]:
 class Window:
     """A launched app process whose stdout lines are read in a thread."""
 
-    def __init__(self, display: str, *args: Path) -> None:
-        env = dict(os.environ, DISPLAY=display)
+    def __init__(self, display: str, *args: Path, **extra_env: str) -> None:
+        env = dict(os.environ, DISPLAY=display, **extra_env)
         env["SHH_CONVERTER_UPDATE_URL"] = "http://127.0.0.1:9/releases/latest"  # offline
         self.proc = subprocess.Popen(
             [sys.executable, str(PROBE), *map(str, args)],
@@ -194,3 +195,15 @@ def test_only_the_token_holder_gets_in(tmp_path: Path) -> None:
     finally:
         server.close()
     assert not channel.exists()
+
+
+def test_files_from_the_finder_reach_the_window_through_tk_mac_open_document(
+    display: str, tmp_path: Path
+) -> None:
+    """The real start-up registers ``::tk::mac::OpenDocument``; what it gets is listed."""
+    files = _images(tmp_path, 2)
+    window = Window(display, SHH_PROBE_MAC_OPEN=os.pathsep.join(map(str, files)))
+    try:
+        window.wait_listed(files)
+    finally:
+        window.close()

@@ -1,10 +1,12 @@
-"""Build ``dist/SHH-Converter-<version>.dmg`` from the PyInstaller ``.app`` (macOS only).
+"""Build ``dist/SHH-Converter-<version>-<arch>.dmg`` from the PyInstaller ``.app`` (macOS only).
 
     pyinstaller --noconfirm --clean build_scripts/shh_converter.spec
     python installer/macos/make_dmg.py [--sign "Developer ID Application: ..."]
 
 Steps: optional codesign (hardened runtime), then ``hdiutil create`` of a
-compressed image holding the app and an /Applications link. Notarisation
+compressed image holding the app and an /Applications link. ``<arch>`` is the
+machine it was built on (``arm64`` or ``x86_64``): the release workflow builds on
+both kinds of runner and attaches both images. Notarisation
 (``xcrun notarytool submit --wait``) needs an Apple account and is left to the
 release machine. Only runs on macOS; it cannot be exercised on the Linux CI.
 """
@@ -12,6 +14,7 @@ release machine. Only runs on macOS; it cannot be exercised on the Linux CI.
 from __future__ import annotations
 
 import argparse
+import platform
 import shutil
 import subprocess
 import sys
@@ -49,7 +52,7 @@ def main() -> int:
             ],
             check=True,
         )
-    out = ROOT / "dist" / f"SHH-Converter-{__version__}.dmg"
+    out = ROOT / "dist" / f"SHH-Converter-{__version__}-{platform.machine()}.dmg"
     with tempfile.TemporaryDirectory() as staging_dir:
         staging = Path(staging_dir)
         shutil.copytree(APP, staging / APP.name, symlinks=True)

@@ -16,6 +16,12 @@
   version is ignored (reported in ``error``); "Skip this version"
   (``updates.skipped_version``) silences the automatic notice, not a forced check.
 
+The channel: this app is ``LWR95/ImageToWebp``'s next major version (5.x; that
+repository's 4.x releases are the program it replaces), so ``updates.repository``
+defaults to it and ``.github/workflows/release.yml`` publishes every tagged build
+there. Old 4.x tags compare as older than :data:`shh_converter.__version__` (the
+one place the version lives), so they never show as an update.
+
 Call points: the GUI runs :func:`check` in its own thread or uses
 :func:`check_in_background` (the callback runs in that thread: post it to Tk's
 queue); ``shh-converter check-update`` (``cli.tools``) prints :meth:`UpdateResult.to_dict`.
