@@ -259,10 +259,12 @@ def test_without_events_the_rescan_finds_arrivals_and_deletions(tmp_path: Path) 
     inbox.mkdir()
     with watching(inbox, dest, use_events=False, rescan_seconds=0.3) as s:
         assert s.of(WatchStarted)[0].events is False
+        striped(inbox / "b.png.part")  # a download in progress: never taken
         striped(inbox / "a.png")
         s.wait(lambda: s.results("a.png"), what="the conversion")
         (inbox / "a.png").unlink()
         s.wait(lambda: s.of(SourceDeleted), what="the deletion")
+    assert [r.source.name for r in s.results()] == ["a.png"]
     assert s.results("a.png")[0].status == "converted"
 
 

@@ -298,8 +298,8 @@ class Watcher:
         """Touch every file under ``folder`` that is new or changed; returns their keys."""
         seen: set[str] = set()
         for found in discover([folder], self.dest, True):
-            if found.error:
-                continue
+            if found.error or not self._wanted(found.source):
+                continue  # e.g. "photo.jpg.part", still being downloaded
             k = key(found.source)
             seen.add(k)
             known = self._known.get(k)
