@@ -137,4 +137,6 @@ def test_language_choice_is_saved(app: Any) -> None:
     tabs.language_var.set("日本語")
     save = next(b for b in dialog.buttons.winfo_children() if b.cget("text") == "Save")
     save.invoke()
-    assert app.prefs.cfg.get("ui.language") == "ja"
+    from shh_converter.sidecars import config
+
+    assert config.load(environ={}).get("ui.language") == "ja"  # saved in the file
