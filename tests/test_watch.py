@@ -297,3 +297,29 @@ def test_outputs_beside_the_sources_are_not_taken_as_new_arrivals(tmp_path: Path
         time.sleep(4 * QUIET)  # room for a wrong conversion of a.webp
     assert [r.source.name for r in s.results()] == ["a.png"]
     assert (inbox / "a.webp").is_file()
+
+
+def test_the_workers_stay_up_between_arrivals(tmp_path: Path) -> None:
+    from shh_converter.core.batch import Hooks
+    from shh_converter.core.watch import hooked_run_jobs, warm_runner
+
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    pids: list[tuple[int, ...]] = []
+    with warm_runner(SETTINGS) as warm:
+        started = tuple(sorted(warm.worker_pids()))
+        run = hooked_run_jobs(Hooks(), warm)
+
+        def run_jobs(jobs, settings, on_event, cancel):  # type: ignore[no-untyped-def]
+            done = run(jobs, settings, on_event, cancel)
+            pids.append(tuple(sorted(warm.worker_pids())))
+            return done
+
+        with watching(inbox, dest, run_jobs=run_jobs) as s:
+            for n, name in enumerate(("a.png", "b.png", "c.png"), start=1):
+                striped(inbox / name)
+                s.wait(lambda n=n: len(s.results()) == n, what=f"arrival {n}")  # type: ignore[misc]
+    assert len(pids) == 3 and started
+    # A one-file batch may let a spare worker go; none is started anew per arrival.
+    assert pids[0] == pids[1] == pids[2], "worker processes were restarted between arrivals"
+    assert set(pids[0]) <= set(started), "the first arrival did not use the warm workers"
