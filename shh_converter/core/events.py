@@ -92,7 +92,7 @@ class BatchFinished:
 Event = BatchPlanned | BatchStarted | FileStarted | FileFinished | Progress | BatchFinished
 EventCallback = Callable[[Event], None]
 # Every event type, for front ends that must handle each one (a test holds the window to it).
-EVENT_TYPES: tuple[type, ...] = (
+EVENT_TYPES = (
     BatchPlanned,
     BatchStarted,
     FileStarted,

@@ -1,7 +1,10 @@
 """Adding files: drops, the file dialogs and command-line paths become list rows.
 
-Folders are expanded and headers read (pixel size) in a worker thread; rows come
-back through the UI queue in chunks so thousands of files never freeze the window.
+Folders are walked by the engine's one discovery (``core/discover.py``, the same
+as the CLI's: the destination and our own outputs are never listed) and headers
+read (pixel size) in a worker thread; rows come back through the UI queue in
+chunks so thousands of files never freeze the window. An entry that cannot be
+read (a broken link, no permission) becomes a failed row with its reason.
 """
 
 from __future__ import annotations
@@ -14,19 +17,22 @@ from pathlib import Path
 from tkinter import filedialog
 from typing import Any
 
+from ..core.discover import READABLE_EXTENSIONS
 from . import backend
 
 log = logging.getLogger(__name__)
 PROBE_CHUNK = 100
 IMAGE_TYPES = [
-    ("Images", " ".join(f"*{e}" for e in sorted(backend.IMAGE_EXTENSIONS))),
+    ("Images", " ".join(f"*{e}" for e in sorted(READABLE_EXTENSIONS))),
     ("All files", "*"),
 ]
 
 
 @dataclass(frozen=True)
 class FilesProbed:
-    rows: tuple[tuple[Path, tuple[int, int] | None, int], ...]
+    """Rows in discovery order: (path, pixel size, bytes, why it cannot be read or None)."""
+
+    rows: tuple[tuple[Path, tuple[int, int] | None, int, str | None], ...]
 
 
 @dataclass(frozen=True)
@@ -45,12 +51,14 @@ class FileAdder:
         post: Callable[[Any], None],
         files: Callable[[], Any],
         on_chosen: Callable[[list[Path]], None],
+        destination: Callable[[], Path | None] = lambda: None,
     ) -> None:
         self.root = root
         self.prefs = prefs
         self._post = post
         self._files = files
         self._on_chosen = on_chosen  # what dialog choices go through (the controller's add)
+        self._destination = destination  # never listed (the last run's outputs are there)
         self.pending = 0  # scans still running (tests and the benchmark wait on it)
 
     def add(self, paths: list[Path]) -> None:
@@ -58,16 +66,25 @@ class FileAdder:
         names = ", ".join(p.name for p in paths[:5]) + (" …" if len(paths) > 5 else "")
         log.info("adding %d item(s): %s", len(paths), names)
         self.pending += 1
-        threading.Thread(target=self._scan, args=(list(paths),), name="scan", daemon=True).start()
+        dest = self._destination()
+        args = (list(paths), dest)
+        threading.Thread(target=self._scan, args=args, name="scan", daemon=True).start()
 
-    def _scan(self, paths: list[Path]) -> None:
-        """Worker: expand folders, read headers, post rows in chunks."""
+    def _scan(self, paths: list[Path], dest: Path | None) -> None:
+        """Worker: walk folders, read headers, post rows in chunks."""
         files: list[Path] = []
         try:
-            files = backend.expand_inputs(paths)
-            for start in range(0, len(files), PROBE_CHUNK):
-                chunk = files[start : start + PROBE_CHUNK]
-                self._post(FilesProbed(tuple((p, *backend.probe(p)) for p in chunk)))
+            found = backend.discover(paths, dest)
+            files = [f.source for f in found]
+            for start in range(0, len(found), PROBE_CHUNK):
+                chunk = found[start : start + PROBE_CHUNK]
+                rows = tuple(
+                    (f.source, None, 0, f.error)
+                    if f.error
+                    else (f.source, *backend.probe(f.source), None)
+                    for f in chunk
+                )
+                self._post(FilesProbed(rows))
         finally:
             self._post(FilesDone(len(paths), len(files)))
 
@@ -76,7 +93,10 @@ class FileAdder:
         files = self._files()
         if isinstance(msg, FilesProbed):
             was_empty = not files.iids
-            files.add_rows(msg.rows)
+            files.add_rows((path, dims, size) for path, dims, size, _why in msg.rows)
+            for path, _dims, _size, why in msg.rows:
+                if why:  # a broken link, no permission, gone: its reason, the rest goes on
+                    files.set_status(path, "failed", text=f"failed: {why}")
             if was_empty and files.iids:
                 files.select_first()
         else:

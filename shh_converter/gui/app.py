@@ -81,7 +81,7 @@ class App:
             allow_background=self.prefs.background_removal_enabled,
         )
         self.controller.attach(self.window)
-        self.window.settings.set_settings(self.prefs.settings())
+        self.window.outputs.set_recipe(self.prefs.recipe())
         watch_model_choice(self.window.settings.model_box, root, self.controller.ui.post)
         root.protocol("WM_DELETE_WINDOW", self.controller.request_close)
         root.report_callback_exception = self.controller.extras.report_callback_exception
@@ -127,15 +127,13 @@ def _warm_up() -> None:
 
 def run_app(paths_in: list[Path]) -> int:
     """Open the main window; ``paths_in`` are queued as if dropped. Returns the exit code."""
-    from ..sidecars import crash, logs, shutdown
+    from ..sidecars import logs, shutdown, startup
     from . import instance, macos
 
     channel = instance.claim_or_hand_off(paths_in)
     if channel is None:
         return 0  # a running window took the paths (one window per user)
-    cfg = load_config()
-    logs.setup(kind="gui", cfg=cfg)
-    crash.install_hooks()
+    cfg = startup.startup("gui")  # the same start-up routine as the CLI's
     root, dnd = make_root()
     app = App(root, dnd, cfg, shutdown.get())
     app.controller.closer.install_signal_handlers()

@@ -11,24 +11,19 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.events import BatchFinished, CancelToken, Event
-from ..core.jobs import Job
+from ..core.events import CancelToken, Event
 from ..core.settings import Settings
 
+if TYPE_CHECKING:  # the engine loads lazily, off the Tk thread
+    from ..core.discover import Found
+    from ..core.recipe import Recipe
+
 log = logging.getLogger(__name__)
-
-# What the file list accepts from a dropped folder (the planner has the final word).
-_EXTENSIONS = (
-    ".jpg .jpeg .jpe .jfif .png .apng .gif .webp .bmp .dib .tif .tiff .heic .heif .hif .avif "
-    ".avifs .ico .cur .psd .tga .qoi .jp2 .j2k .mpo .ppm .pgm .pbm .pnm .icns"
-)
-IMAGE_EXTENSIONS = frozenset(_EXTENSIONS.split(" "))
-
 
 @dataclass
 class PreviewResult:
@@ -46,23 +41,18 @@ def warm_up() -> None:
     from ..core import convert, preview  # noqa: F401  (numpy, Pillow plugins)
 
 
-def expand_inputs(paths: Iterable[Path]) -> list[Path]:
-    """Files as given, plus the image files inside given folders (recursively, sorted)."""
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            for folder, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found.extend(
-                    Path(folder) / name
-                    for name in sorted(files)
-                    if Path(name).suffix.lower() in IMAGE_EXTENSIONS and not name.startswith(".")
-                )
-        elif path.exists():
-            found.append(path)
-        else:
-            log.warning("not found: %s", path)
-    return found
+def discover(paths: Iterable[Path], dest: Path | None) -> list[Found]:
+    """The files under dropped or chosen ``paths``: the engine's one discovery.
+
+    Folders are walked recursively (the planner mirrors their tree); ``dest`` and
+    this program's outputs are never listed, so opening the same folder again does
+    not take the last run's results for inputs. Unreadable entries come back with
+    their reason in ``Found.error``.
+    """
+    from ..core.discover import discover as walk
+
+    target = dest if dest is not None else Path(os.devnull)
+    return walk([Path(p) for p in paths], Path(os.path.abspath(target)), recursive=True)
 
 
 def probe(path: Path) -> tuple[tuple[int, int] | None, int]:
@@ -80,49 +70,30 @@ def probe(path: Path) -> tuple[tuple[int, int] | None, int]:
         return None, size
 
 
-def check_background(settings: Settings) -> None:
-    """Raise one ``BackgroundRemovalError`` for the batch if removal cannot start at all."""
-    from ..core import background
-
-    background.preflight(settings.background_removal)
-
-
-def plan_jobs(files: Sequence[Path], dest: Path, settings: Settings) -> list[Job]:
-    """One Job per file, outputs in ``dest`` (the planner decides names and conflicts)."""
-    from ..core import plan
-
-    return list(plan.plan_batch(list(files), dest, settings).jobs)
-
-
-def run_jobs(
-    jobs: list[Job],
-    settings: Settings,
+def run_batch(
+    roots: Sequence[Path],
+    files: Collection[Path],
+    dest: Path,
+    recipe: Recipe,
     post: Callable[[Event], None],
     cancel: CancelToken,
     *,
+    cfg: Any,
     monitor: Any = None,
-    workers: int | None = None,
-) -> BatchFinished:
-    """Run the batch (blocking; call from a worker thread).
+) -> None:
+    """Run a batch (blocking; call from a worker thread) through the engine's one door.
 
-    Each runner event is logged (per-file results, memory, the batch summary) and
-    then posted to the window. ``monitor`` (a MemoryMonitor) holds back new jobs
-    while memory is short.
+    ``roots``: what the user dropped or opened (folders as folders, so the planner
+    mirrors their tree); ``files``: the rows still listed. The same sidecar hooks
+    as the CLI (log file, performance details, memory screen and guard, configured
+    workers); every event is then posted to the window.
     """
-    from ..core import runner
-    from ..sidecars import logs
+    from ..core import batch
+    from ..sidecars import startup
 
-    logger = logs.EventLogger(settings, monitor)
-
-    def on_event(event: Event) -> None:
-        logger(event)
-        post(event)
-
-    guard = monitor.may_start_job if monitor is not None else None
-    with WorkerPriority():
-        return runner.run_batch(
-            jobs, settings, on_event, cancel, workers=workers, memory_guard=guard
-        )
+    request = batch.Request(roots, dest, recipe, recursive=True, only=files)
+    with startup.batch_hooks(recipe.shared, cfg, monitor) as hooks, WorkerPriority():
+        batch.run(request, post, cancel, hooks)
 
 
 class WorkerPriority:

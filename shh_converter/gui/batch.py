@@ -1,9 +1,10 @@
-"""One batch at a time: plan + run in a worker thread, runner events shown in the window.
+"""One batch at a time: the engine's batch entry point in a worker thread, its events shown.
 
 The worker thread only calls ``post`` (the UI queue); :meth:`BatchSession.handle`
-runs on the Tk thread and updates the file list and the progress panel. Whatever
-happens in the worker, a ``BatchFinished`` reaches the window, so the Convert
-button always comes back.
+runs on the Tk thread and updates the file list and the progress panel; it handles
+every event type of :data:`shh_converter.core.events.EVENT_TYPES` (a test holds it
+to that). Whatever happens in the worker, a ``BatchFinished`` reaches the window,
+so the Convert button always comes back.
 """
 
 from __future__ import annotations
@@ -13,36 +14,34 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ConversionError, UsageError
 from ..core.events import (
     BatchFinished,
+    BatchPlanned,
     BatchStarted,
     CancelToken,
+    Event,
     FileFinished,
     FileStarted,
     Progress,
 )
 from ..core.jobs import Job, JobResult
-from ..core.settings import Settings
+from ..core.recipe import Recipe
 from . import backend
 
 log = logging.getLogger(__name__)
-RUNNER_EVENTS = (BatchStarted, FileStarted, FileFinished, Progress, BatchFinished)
-
-
-@dataclass(frozen=True)
-class JobsPlanned:
-    jobs: tuple[Job, ...]
 
 
 def row_status(result: JobResult) -> tuple[str, str]:
     """(tag, text) for a finished file's row."""
     if result.status == "converted":
-        return "done", "done"
+        made = sum(o.status == "converted" for o in result.outputs)
+        text = f"done: {made} outputs" if made > 1 else "done"
+        note = next((o.note for o in result.outputs if o.note), None)
+        return "done", f"{text} ({note})" if note else text
     if result.status == "skipped":
         return "skipped", f"skipped: {result.error}" if result.error else "skipped"
     return "failed", f"failed: {result.error or 'unknown error'}"
@@ -75,14 +74,15 @@ class BatchSession:
 
     def start(
         self,
+        roots: list[Path],
         files: list[Path],
         dest: Path,
-        settings: Settings,
+        recipe: Recipe,
         *,
+        cfg: Any,
         monitor: Any = None,
-        workers: int | None = None,
     ) -> None:
-        """Start converting ``files`` into ``dest`` in a worker thread (Tk thread only)."""
+        """Convert the listed ``files`` (found under ``roots``) into ``dest`` (Tk thread only)."""
         if self.running:
             return
         self._files = list(files)
@@ -92,16 +92,11 @@ class BatchSession:
         self.view.files.reset_statuses()
         self.view.progress.start(len(files))
         names = ", ".join(p.name for p in files[:5]) + (" …" if len(files) > 5 else "")
-        log.info(
-            "batch started: %d file(s) -> %s (%s): %s",
-            len(files),
-            dest,
-            settings.encode.format.value,
-            names,
-        )
+        formats = ", ".join(o.encode.format.value for o in recipe.outputs)
+        log.info("batch started: %d file(s) -> %s (%s): %s", len(files), dest, formats, names)
         self.thread = threading.Thread(
             target=self._work,
-            args=(files, dest, settings, token, monitor, workers),
+            args=(roots, files, dest, recipe, token, cfg, monitor),
             name="batch",
             daemon=True,
         )
@@ -117,22 +112,22 @@ class BatchSession:
 
     def _work(
         self,
+        roots: list[Path],
         files: list[Path],
         dest: Path,
-        settings: Settings,
+        recipe: Recipe,
         token: CancelToken,
+        cfg: Any,
         monitor: Any,
-        workers: int | None,
     ) -> None:
         """Worker thread: never touches Tk, only posts."""
         start = time.monotonic()
         try:
             dest.mkdir(parents=True, exist_ok=True)
-            backend.check_background(settings)  # a missing/damaged model: one message
-            jobs = backend.plan_jobs(files, dest, settings)
-            self._post(JobsPlanned(tuple(jobs)))
-            backend.run_jobs(jobs, settings, self._post, token, monitor=monitor, workers=workers)
-        except (ConversionError, UsageError, OSError) as exc:
+            backend.run_batch(
+                roots, files, dest, recipe, self._post, token, cfg=cfg, monitor=monitor
+            )
+        except (ConversionError, UsageError, OSError) as exc:  # incl. a model that cannot start
             log.warning("batch could not run: %s", exc)
             self._post(
                 BatchFinished("gui", (), token.cancelled, time.monotonic() - start, error=str(exc))
@@ -151,9 +146,9 @@ class BatchSession:
 
     # -- Tk thread ---------------------------------------------------------------
 
-    def handle(self, msg: Any) -> None:
-        """Show one runner event (or :class:`JobsPlanned`) in the window."""
-        if isinstance(msg, JobsPlanned):
+    def handle(self, msg: Event) -> None:
+        """Show one batch event in the window."""
+        if isinstance(msg, BatchPlanned):
             self._map_jobs(msg.jobs)
         elif isinstance(msg, BatchStarted):
             self.view.progress.start(msg.total)
@@ -165,13 +160,16 @@ class BatchSession:
         elif isinstance(msg, FileFinished):
             r = msg.result
             tag, text = row_status(r)
+            path = self._path(r.index, r.source)
             self.view.files.set_status(
-                self._path(r.index, r.source),
+                path,
                 tag,
                 text=text,
                 bytes_out=r.bytes_out if r.status == "converted" else None,
                 dims=r.input_size,
             )
+            if len(r.outputs) > 1:
+                self.view.files.show_outputs(path, r.outputs)
         elif isinstance(msg, Progress):
             self.view.progress.update_progress(msg)
         elif isinstance(msg, BatchFinished):

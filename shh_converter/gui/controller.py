@@ -10,19 +10,19 @@ run in threads.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
 from typing import Any
 
-from ..core.events import BatchFinished
+from ..core.events import EVENT_TYPES, BatchFinished
+from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
 from ..sidecars import shutdown
 from . import dialogs
 from .adding import FileAdder, FilesDone, FilesProbed
-from .batch import RUNNER_EVENTS, BatchSession, JobsPlanned
+from .batch import BatchSession
 from .desktop import default_destination, open_folder
 from .extras import Extras
 from .lifecycle import Closer
@@ -45,7 +45,15 @@ class Controller:
         self.preview = PreviewService(self.ui.post)
         self.batch: BatchSession | None = None
         self.selected: Path | None = None
-        self.adder = FileAdder(root, prefs, self.ui.post, lambda: self.view.files, self.add_paths)
+        self.roots: list[Path] = []  # what was dropped or opened: folders stay folders
+        self.adder = FileAdder(
+            root,
+            prefs,
+            self.ui.post,
+            lambda: self.view.files,
+            self.add_paths,
+            lambda: self.view.progress.destination,
+        )
         self.routine = routine if routine is not None else shutdown.Shutdown()
         self.routine.config = prefs.cfg
         self.routine.register("stop the preview thread", lambda: self.preview.stop(1.0))
@@ -96,7 +104,7 @@ class Controller:
             self.adder.handle(msg)
         elif isinstance(msg, (PreviewReady, PreviewFailed)):
             self._preview_result(msg)
-        elif isinstance(msg, (*RUNNER_EVENTS, JobsPlanned)):
+        elif isinstance(msg, EVENT_TYPES):
             assert self.batch is not None
             self.batch.handle(msg)
         elif callable(msg):  # a sidecar's small "run this on the Tk thread"
@@ -109,6 +117,8 @@ class Controller:
         if paths and not self.closing:
             if self.view.progress.destination is None:
                 self.view.progress.dest_var.set(str(self._default_dest(paths[0])))
+            known = set(self.roots)
+            self.roots.extend(p for p in paths if p not in known)
             self.adder.add(paths)
 
     def add_files_dialog(self) -> None:
@@ -137,6 +147,7 @@ class Controller:
         if self._busy():
             return
         self.view.files.clear()
+        self.roots.clear()
         log.info("cleared the file list")
         self.on_select(None)
 
@@ -146,25 +157,35 @@ class Controller:
     # -- settings, presets, preview ----------------------------------------------
 
     def current_settings(self) -> Settings:
+        """The selected output's settings (what the panel shows and the preview uses)."""
         return self.view.settings.get_settings()
 
+    def current_recipe(self) -> Recipe:
+        """Every output of the outputs list, with the panel's edits of the selected one."""
+        self.view.outputs.update_selected(self.current_settings())
+        return self.view.outputs.recipe()
+
+    def output_selected(self, index: int) -> None:
+        """The outputs list moved: the panel edits that output now."""
+        self.view.settings.set_settings(self.view.outputs.selected)
+
     def settings_changed(self) -> None:
-        if self.view is not None:
-            self.view.presets.show_matching(self.current_settings())
+        if self.view is not None and getattr(self.view, "outputs", None) is not None:
+            self.view.presets.show_matching(self.current_recipe())
             self.schedule_preview(PREVIEW_DEBOUNCE_MS)
 
     def apply_preset(self, name: str) -> None:
-        settings = self.prefs.preset(name)
-        if settings is None:
+        recipe = self.prefs.preset(name)
+        if recipe is None:
             return
-        self.view.settings.set_settings(settings)
+        self.view.outputs.set_recipe(recipe)
         log.info("preset applied: %s", name)
 
     def save_preset(self) -> str | None:
         name = simpledialog.askstring("Save preset", "Name for these settings:", parent=self.root)
         if not name:
             return None
-        if not self.prefs.save_preset(name, self.current_settings()):
+        if not self.prefs.save_preset(name, self.current_recipe()):
             messagebox.showwarning("Save preset", "Choose another name.", parent=self.root)
             return None
         self.prefs.save()
@@ -220,31 +241,26 @@ class Controller:
             return
         dest = self.view.progress.destination or self._default_dest(files[0])
         self.view.progress.dest_var.set(str(dest))
-        settings = self.current_settings()
-        self.prefs.set_settings(settings)
+        recipe = self.current_recipe()
+        self.prefs.set_recipe(recipe)
         if dest.is_dir():
             self.prefs.set_last_folder("output", dest)
-        from ..sidecars import config
-
         # A preview still computing would only compete with the batch for the CPU.
         if self.view.preview.state_text == "working":
             self.preview.invalidate()
             self.view.preview.show_message("Preview paused: converting…")
+        roots = self.roots or files
         self.batch.start(
-            files,
-            dest,
-            self.with_limits(settings),
-            monitor=self.monitor,
-            workers=config.workers_from(self.prefs.cfg),
+            roots, files, dest, self.with_limits(recipe), cfg=self.prefs.cfg, monitor=self.monitor
         )
         assert self.batch.cancel_token is not None
         self.routine.attach_batch(self.batch.cancel_token, self.batch.thread)
 
-    def with_limits(self, settings: Settings) -> Settings:
-        """The config's safety limits (size, timeout, batch size) applied to the settings."""
+    def with_limits(self, recipe: Recipe) -> Recipe:
+        """The config's safety limits (size, timeout, batch size) applied to every output."""
         from ..sidecars import config
 
-        return dataclasses.replace(settings, limits=config.limits_from(self.prefs.cfg))
+        return recipe.with_shared(limits=config.limits_from(self.prefs.cfg))
 
     def cancel(self) -> None:
         if self.batch is not None:
@@ -308,7 +324,7 @@ class Controller:
 
     def _remember_window(self) -> None:
         self.prefs.set_geometry(self.root.geometry())
-        self.prefs.set_settings(self.current_settings())
+        self.prefs.set_recipe(self.current_recipe())
 
     def _stop_timers(self) -> None:
         for after_id in (self._preview_after, self._status_after):

@@ -1,5 +1,7 @@
 """The file list: one Treeview row per input file with its size and status.
 
+An input of a several-output recipe gets, once converted, a child row per output
+(its name, dimensions, size and result) under its own row, which shows the totals.
 Rows are keyed by the file's path. The controller feeds rows in chunks from a
 worker thread (through the UI queue), so adding thousands of files never blocks
 the window; updating a row is one ``Treeview.item`` call.
@@ -9,9 +11,11 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from tkinter import ttk
+
+from ..core.jobs import OutputResult
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,7 @@ class FileList(ttk.Frame):
         # Row texts kept here too: reading them back from Tk costs a Tcl call per row,
         # and every Tcl call gives up the GIL (slow to get back while workers are busy).
         self.values: dict[Path, list[str]] = {}
+        self.children_of: dict[str, Path] = {}  # an output's row -> its input's path
         self.tree = ttk.Treeview(
             self, columns=("dims", "size", "status"), selectmode="extended", height=8
         )
@@ -111,6 +116,7 @@ class FileList(ttk.Frame):
     def remove(self, paths: Iterable[Path]) -> None:
         iids = [self.iids.pop(p) for p in paths if p in self.iids]
         for iid in iids:
+            self._drop_children(iid)
             path = self.paths.pop(iid, None)
             self.values.pop(path, None)  # type: ignore[arg-type]
         if iids:
@@ -119,6 +125,7 @@ class FileList(ttk.Frame):
 
     def clear(self) -> None:
         self.tree.delete(*self.tree.get_children())
+        self.children_of.clear()
         self.iids.clear()
         self.paths.clear()
         self.sizes.clear()
@@ -146,12 +153,48 @@ class FileList(ttk.Frame):
             values[0] = dims_text(dims)
         self.tree.item(iid, values=values, tags=(status,))
 
+    def show_outputs(self, path: Path, outputs: Sequence[OutputResult]) -> None:
+        """One child row per output under ``path``'s row (replacing earlier ones)."""
+        iid = self.iids.get(path)
+        if iid is None:
+            return
+        self._drop_children(iid)
+        for out in outputs:
+            name = out.output.name if out.output is not None else "(not written)"
+            status = out.status if out.status != "converted" else "done"
+            text = f"{status}: {out.error or out.note}" if (out.error or out.note) else status
+            size = human_bytes(out.bytes_out) if out.output is not None else ""
+            values = [dims_text(out.size), size, text]
+            tag = {"done": "done", "skipped": "skipped"}.get(status, "failed")
+            child = self.tree.insert(iid, "end", text=name, values=values, tags=(tag,))
+            self.children_of[child] = path
+
+    def output_rows(self, path: Path) -> list[tuple[str, list[str]]]:
+        """(name, [dims, size, status]) of ``path``'s output rows (tests; a Tk call per row)."""
+        iid = self.iids.get(path)
+        if iid is None:
+            return []
+        rows = []
+        for child in self.tree.get_children(iid):
+            rows.append((str(self.tree.item(child, "text")), list(self.tree.item(child, "values"))))
+        return rows
+
+    def _drop_children(self, iid: str) -> None:
+        kids = self.tree.get_children(iid)
+        if kids:
+            for child in kids:
+                self.children_of.pop(child, None)
+            self.tree.delete(*kids)
+
     def status_of(self, path: Path) -> str:
         """The row's status text (tests and the summary read it; no Tk call)."""
         return self.values[path][2]
 
     def reset_statuses(self) -> None:
         """Every row back to "queued" before a batch; rows already queued cost nothing."""
+        if self.children_of:
+            for iid in self.iids.values():
+                self._drop_children(iid)
         for path, iid in self.iids.items():
             values = self.values[path]
             fresh = human_bytes(self.sizes.get(path))
@@ -177,4 +220,4 @@ class FileList(ttk.Frame):
 
     def _selected(self, _event: object = None) -> None:
         focus = self.tree.focus() or next(iter(self.tree.selection()), "")
-        self._on_select(self.paths.get(focus))
+        self._on_select(self.paths.get(focus) or self.children_of.get(focus))

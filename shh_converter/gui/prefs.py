@@ -2,8 +2,8 @@
 
 :class:`Prefs` is a thin typed layer over ``shh_converter.sidecars.config``: the window
 reads and writes its keys here, in one place, so the key names are not spread
-over the widgets. Presets are whole :class:`Settings` stored by name; built-ins
-cannot be deleted or overwritten.
+over the widgets. Presets are recipes (:mod:`shh_converter.core.presets`, the same
+the CLI reads); built-ins cannot be deleted or overwritten.
 """
 
 from __future__ import annotations
@@ -13,41 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..core import presets
 from ..core.checks import check_fields
-from ..core.settings import (
-    BackgroundMode,
-    BackgroundRemoval,
-    EncodeOptions,
-    OutputFormat,
-    ResizeMode,
-    ResizeOptions,
-    Settings,
-)
+from ..core.errors import UsageError
+from ..core.presets import PresetBook
+from ..core.recipe import Recipe
+from ..core.settings import Settings
 
 log = logging.getLogger(__name__)
-
-BUILTIN_PRESETS: dict[str, Settings] = {
-    "Web 1600 WebP": Settings(
-        encode=EncodeOptions(format=OutputFormat.WEBP, quality=82),
-        resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1600, upscale=False),
-    ),
-    "Product cut-out": Settings(
-        encode=EncodeOptions(format=OutputFormat.WEBP, quality=90),
-        resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1200, upscale=False),
-        background_removal=BackgroundRemoval(
-            enabled=True, mode=BackgroundMode.AI, model="u2netp", trim=True, trim_padding="4%"
-        ),
-    ),
-    "Email JPEG 1280": Settings(
-        encode=EncodeOptions(format=OutputFormat.JPEG, quality=80),
-        resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1280, upscale=False),
-    ),
-    "Thumbnail 400 WebP": Settings(
-        encode=EncodeOptions(format=OutputFormat.WEBP, quality=75),
-        resize=ResizeOptions(mode=ResizeMode.FIT, width=400, height=400, upscale=False),
-    ),
-    "Lossless PNG": Settings(encode=EncodeOptions(format=OutputFormat.PNG)),
-}
 
 
 def load_config() -> Any:
@@ -101,7 +74,7 @@ class Prefs:
         data = self._get("ui.settings")
         if isinstance(data, dict):
             return self._checked("ui.settings", data, self.set_settings)
-        return BUILTIN_PRESETS["Web 1600 WebP"]
+        return presets.BUILTIN[presets.DEFAULT].outputs[0]
 
     def _checked(
         self, key: str, data: dict[str, Any], put_back: Callable[[Settings], Any]
@@ -129,42 +102,55 @@ class Prefs:
     def set_settings(self, settings: Settings) -> None:
         self._set("ui.settings", settings.to_dict())
 
-    # -- presets ---------------------------------------------------------------
+    # -- the outputs list and presets (shared with the CLI: core/presets.py) -------
 
-    def _user_presets(self) -> dict[str, dict[str, Any]]:
-        data = self._get("ui.presets", {})
-        return dict(data) if isinstance(data, dict) else {}
+    def recipe(self) -> Recipe:
+        """The last outputs list; a damaged one gives way to the last single settings."""
+        data = self._get("ui.recipe")
+        if isinstance(data, dict):
+            try:
+                return Recipe.from_dict(data, where="ui.recipe")
+            except UsageError as exc:
+                self._report_once(f"the saved outputs list was reset: {exc}")
+        return Recipe.single(self.settings())
+
+    def set_recipe(self, recipe: Recipe) -> None:
+        self._set("ui.recipe", recipe.to_dict())
+        self.set_settings(recipe.outputs[0])
+
+    def presets(self) -> PresetBook:
+        return PresetBook(lambda: self._get("ui.presets", {}), lambda d: self._set("ui.presets", d))
 
     def preset_names(self) -> list[str]:
-        return list(BUILTIN_PRESETS) + sorted(
-            n for n in self._user_presets() if n not in BUILTIN_PRESETS
-        )
+        return self.presets().names()
 
-    def preset(self, name: str) -> Settings | None:
-        if name in BUILTIN_PRESETS:
-            return BUILTIN_PRESETS[name]
-        data = self._user_presets().get(name)
-        if not isinstance(data, dict):
+    def preset(self, name: str) -> Recipe | None:
+        """A preset by name; a damaged user preset is reported once and gives None."""
+        try:
+            return self.presets().get(name)
+        except UsageError as exc:
+            self._report_once(str(exc))
             return None
-        return self._checked(f"ui.presets.{name}", data, lambda s: self.save_preset(name, s))
 
-    def save_preset(self, name: str, settings: Settings) -> bool:
+    def save_preset(self, name: str, recipe: Recipe) -> bool:
         """Store a user preset; False for an empty name or a built-in's name."""
-        name = name.strip()
-        if not name or name in BUILTIN_PRESETS:
+        try:
+            self.presets().save(name, recipe)
+        except UsageError:
             return False
-        presets = self._user_presets()
-        presets[name] = settings.to_dict()
-        self._set("ui.presets", presets)
         return True
 
     def delete_preset(self, name: str) -> bool:
-        presets = self._user_presets()
-        if name not in presets:
-            return False
-        del presets[name]
-        self._set("ui.presets", presets)
-        return True
+        return self.presets().delete(name)
+
+    def _report_once(self, text: str) -> None:
+        """Log a problem with saved data once, and have the window say it once."""
+        if text not in self._reported:
+            self._reported.add(text)
+            log.warning("%s", text)
+            add_notice = getattr(self.cfg, "add_notice", None)
+            if add_notice is not None:
+                add_notice(text)
 
     def save(self) -> None:
         try:

@@ -20,10 +20,10 @@ from tkinter import ttk
 from typing import Any
 
 from . import watching
-from . import watching
 from .dropzone import DropZone
 from .filelist import FileList
 from .fit import MIN_SIZE, PREFERRED, ScrollColumn
+from .outputs import OutputsPanel
 from .preview import PreviewPane
 from .progress import ProgressPanel
 from .settings_panel import SettingsPanel
@@ -113,6 +113,10 @@ class MainWindow:
         self.presets.pack(fill="x")
         self.settings_column = ScrollColumn(right)
         self.settings_column.pack(fill="both", expand=True)
+        self.outputs = OutputsPanel(
+            self.settings_column.inner, on_select=c.output_selected, on_change=c.settings_changed
+        )
+        self.outputs.pack(fill="x", pady=(0, 6))
         self.settings = SettingsPanel(
             self.settings_column.inner,
             on_change=c.settings_changed,
@@ -179,10 +183,9 @@ class MainWindow:
         )
         file.add_separator()
         file.add_command(label="Convert", underline=0, accelerator=k("Enter"), command=c.convert)
-        file.add_command(label="Cancel batch", underline=0, accelerator="Esc", command=c.cancel)
+        file.add_command(label="Cancel batch", underline=7, accelerator="Esc", command=c.cancel)
         file.add_command(label="Open output folder", underline=0, command=c.open_destination)
-        file.add_command(label="Change output folder…", underline=7, command=c.choose_destination)
-        watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
+        file.add_command(label="Change output folder…", underline=1, command=c.choose_destination)
         watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
         file.add_separator()
         file.add_command(label="Quit", underline=0, accelerator=k("Q"), command=c.request_close)
@@ -217,7 +220,7 @@ class MainWindow:
         )
         view.add_radiobutton(
             label="Compare: side by side",
-            underline=10,
+            underline=14,
             accelerator=k("B"),
             value="side",
             variable=pv.view_var,

@@ -162,6 +162,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("ui.last_input_dir", str, None, nullable=True, help="Last folder images came from"),
     Option("ui.last_output_dir", str, None, nullable=True, help="Last destination folder"),
     Option("ui.settings", dict, None, nullable=True, help="Last conversion settings"),
+    Option("ui.recipe", dict, None, nullable=True, help="Last outputs list (a recipe)"),
     Option("ui.presets", dict, {}, help="User presets: name -> recipe (core/presets.py)"),
     Option("ui.watch_folders", list, [], help="Watched folders: folder, dest, settings each"),
     Option("ui.resume_watching", bool, False, help="Resume the watched folders at start-up"),

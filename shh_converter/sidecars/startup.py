@@ -19,15 +19,17 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..core.batch import Hooks
 from ..core.events import Event, EventCallback
-from ..core.presets import PresetBook
 from ..core.settings import Settings
 from . import config, crash, logs, shutdown
-from .memory import MemoryMonitor
+
+if TYPE_CHECKING:  # Pillow (the engine's batch modules) and psutil: not at the window's start
+    from ..core.batch import Hooks
+    from ..core.presets import PresetBook
+    from .memory import MemoryMonitor
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,8 @@ def current_config() -> config.Config:
 
 def preset_book(cfg: Any = None) -> PresetBook:
     """Built-in and the user's presets (``ui.presets`` in the config), as the window shows them."""
+    from ..core.presets import PresetBook
+
     cfg = cfg if cfg is not None else current_config()
 
     def store(data: dict[str, Any]) -> None:
@@ -98,6 +102,9 @@ def batch_hooks(
     a memory monitor that is already running (the window's); else one runs for
     the batch.
     """
+    from ..core.batch import Hooks
+    from .memory import MemoryMonitor
+
     cfg = cfg if cfg is not None else current_config()
     own = monitor is None
     running = MemoryMonitor.from_config(cfg).start() if monitor is None else monitor

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import types
@@ -11,9 +10,9 @@ from pathlib import Path
 import pytest
 from guikit import close_app, make_app, pump_for, pump_until, screenshot
 
+from shh_converter.core.presets import BUILTIN
 from shh_converter.core.settings import OutputFormat, ResizeMode
 from shh_converter.gui import controller as controller_mod
-from shh_converter.gui.prefs import BUILTIN_PRESETS
 from shh_converter.sidecars import config
 
 pytestmark = pytest.mark.gui
@@ -75,8 +74,10 @@ def test_drop_handler_with_realistic_strings(app, odd_files, tmp_path):
     plain.parent.mkdir()
     shutil.copy(odd_files[0], plain)
     assert _drop(app, "{{{}}} {}".format(plain, tmp_path / "missing.jpg")) == "copy"
-    _wait_rows(app, 1)
-    assert app.window.files.files() == [plain]  # the missing second file is not listed
+    _wait_rows(app, 2)
+    assert app.window.files.files() == [plain, tmp_path / "missing.jpg"]
+    # The engine's discovery (as in the CLI): a missing input is a row with its reason.
+    assert app.window.files.status_of(tmp_path / "missing.jpg") == "failed: file not found"
     assert _drop(app, "{unbalanced") == "copy"  # garbage is ignored, not a crash
 
 
@@ -174,7 +175,7 @@ def test_presets_switch_and_disable_what_does_not_apply(app, monkeypatch):
     assert panel.quality_scale.instate(["!disabled"]) and panel.lossless_check.instate(["disabled"])
     assert panel.width_spin.instate(["disabled"])
     bar.apply("Lossless PNG")
-    assert panel.get_settings() == BUILTIN_PRESETS["Lossless PNG"]
+    assert panel.get_settings() == BUILTIN["Lossless PNG"].outputs[0]
     assert panel.quality_scale.instate(["disabled"])
     bar.apply("Product cut-out")
     s = panel.get_settings()
@@ -245,10 +246,9 @@ def test_about_dialog_names_the_version(app):
 def test_thousands_of_rows_keep_the_loop_responsive(app, corpus, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()
-    first = folder / "img0000.png"
-    shutil.copy(corpus / "photos" / "debian_emblem-debian_256.png", first)
-    for i in range(1, 3000):
-        os.link(first, folder / f"img{i:04d}.png")  # same bytes, no extra disk
+    blob = (corpus / "photos" / "debian_emblem-debian_256.png").read_bytes()
+    for i in range(3000):  # distinct files: discovery takes hard links to one file once
+        (folder / f"img{i:04d}.png").write_bytes(blob)
     # What keeps the loop responsive is that rows arrive in bounded pieces over many
     # ticks, never all in one callback; the stall itself is measured by bench_gui.py.
     from shh_converter.gui.adding import PROBE_CHUNK
