@@ -152,3 +152,23 @@ def test_report_to_stdout_keeps_stdout_for_json_lines(tmp_path: Path) -> None:
     entries = [json.loads(line) for line in w.out]  # every stdout line is JSON
     assert [Path(e["source"]).name for e in entries] == ["a.png"]
     assert any("converted: " in line for line in w.err), "the human line moved to stderr"
+
+
+def test_a_recipe_of_several_outputs_gets_a_report_line_per_output(tmp_path: Path) -> None:
+    inbox, dest, report = tmp_path / "in", tmp_path / "out", tmp_path / "r.jsonl"
+    image(inbox / "a.png")
+    w = WatchProcess(
+        str(inbox), "-o", str(dest), "--settle", "0.3", "--report", str(report),
+        "--variant", "webp:w=200,suffix=-200", "--variant", "jpeg:w=100",
+    )  # fmt: skip
+    try:
+        w.wait_for("converted: ")
+    finally:
+        w.stop()
+    line = next(x for x in w.out if "converted: " in x)
+    assert str(dest / "a-200.webp") in line and str(dest / "a.jpg") in line
+    entries = [json.loads(x) for x in report.read_text().splitlines()]
+    assert [(Path(e["output"]).name, e["width"]) for e in entries] == [
+        ("a-200.webp", 200),
+        ("a.jpg", 100),
+    ]

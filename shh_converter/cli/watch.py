@@ -219,8 +219,10 @@ class WatchPrinter:
         if r.status == "failed":
             self._err(f"{stamp} failed: {_one_line(r.source)}: {_one_line(r.error)}")
         elif r.status == "converted":
+            written = [o.output for o in r.outputs if o.status == "converted" and o.output]
+            targets = ", ".join(_one_line(p) for p in written) or _one_line(r.output)
             done = f"{_human(r.bytes_out)} in {r.seconds:.2f} s"
-            self._out(f"{stamp} converted: {_one_line(r.source)} -> {_one_line(r.output)} ({done})")
+            self._out(f"{stamp} converted: {_one_line(r.source)} -> {targets} ({done})")
         elif self.verbose:
             self._out(f"{stamp} skipped: {_one_line(r.source)}: {_one_line(r.error)}")
         self._append_report(r)
