@@ -247,8 +247,10 @@ def add_menu_items(menu: tk.Menu, controller: Any) -> WatchList:
     global _current
     root = controller.root
     watches = _current = WatchList(root, controller)
-    menu.add_command(label="Watch a folder…", command=lambda: watch_folder_dialog(watches))
-    menu.add_command(label="Watched folders…", command=controller.preferences)
+    menu.add_command(
+        label="Watch a folder…", underline=0, command=lambda: watch_folder_dialog(watches)
+    )
+    menu.add_command(label="Watched folders…", underline=6, command=controller.preferences)
     routine = getattr(controller, "routine", None)
     if routine is not None:
         routine.register("stop watched folders", watches.stop_all)
@@ -261,8 +263,10 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
     """Ask for a folder (unless given) and watch it with the window's current settings."""
     c = watches.c
     if folder is None:
-        title = "Watch a folder"
-        chosen = filedialog.askdirectory(parent=watches.root, title=title, mustexist=True)
+        start = c.prefs.last_folder("input")  # most likely the folder just added
+        chosen = filedialog.askdirectory(
+            parent=watches.root, title="Watch a folder", initialdir=start, mustexist=True
+        )
         if not chosen:
             return None
         folder = Path(chosen)
