@@ -232,7 +232,8 @@ def test_alpha_kept_and_jpeg_flattened_without_fringes(name: str, tmp_path: Path
     rgba = np.asarray(png.convert("RGBA"), dtype=np.float64)
     webp = converted_image(name, tmp_path, fmt="webp", **kw)
     if rgba[..., 3].min() < 255:  # some "alpha" files are fully opaque (plants-1)
-        assert png.mode in ("RGBA", "LA") and webp.mode == "RGBA", "alpha lost"
+        # oxipng may store the PNG as a palette or key-colour PNG: lossless, still transparent
+        assert png.has_transparency_data and webp.mode == "RGBA", "alpha lost"
         assert np.asarray(webp)[..., 3].min() < 255, "transparency lost"
     jpeg = converted_image(name, tmp_path, fmt="jpeg", **kw)
     assert jpeg.mode in ("RGB", "L")

@@ -32,13 +32,12 @@ from ..core.settings import (
     EncodeOptions,
     Limits,
     MetadataMode,
-    OutputFormat,
     ResizeMode,
     ResizeOptions,
     Settings,
     parse_color,
 )
-from . import recipe_options
+from . import encoder_flags, recipe_options
 from .output import Printer
 from .report import write_report
 
@@ -120,34 +119,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DEST",
         help="destination folder (created if needed; may be inside a source folder)",
     )
-    p.add_argument(
-        "--format",
-        action="append",
-        choices=[f.value for f in OutputFormat],
-        help="output format (default webp); for several outputs use --variant",
-    )
-    p.add_argument(
-        "--quality", type=_ranged(0, 100), metavar="0-100", help="WebP/JPEG/AVIF quality (85)"
-    )
-    p.add_argument("--lossless", action="store_true", default=None, help="lossless WebP")
-    p.add_argument(
-        "--near-lossless",
-        type=_ranged(0, 100),
-        metavar="0-100",
-        help="lossless WebP that may move pixel values slightly (100 = exact)",
-    )
-    p.add_argument(
-        "--alpha-quality",
-        type=_ranged(0, 100),
-        metavar="0-100",
-        help="WebP transparency quality (100)",
-    )
-    p.add_argument(
-        "--method",
-        type=_ranged(0, 6),
-        metavar="0-6",
-        help="WebP effort: 0 fastest, 6 smallest (4)",
-    )
+    encoder_flags.add_arguments(p)  # --format and every encoder option, from the formats table
     p.add_argument(
         "--resize",
         choices=[m.value for m in ResizeMode],
@@ -159,6 +131,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=_ranged(1, big), metavar="N", help="longest side (max-side)")
     p.add_argument("--percent", type=_positive_float, metavar="P", help="scale (percent)")
     p.add_argument("--no-upscale", action="store_true", help="never enlarge small images")
+    encoder_flags.add_resize_arguments(p)  # --resample, --sharpen
     p.add_argument(
         "--background",
         type=_colour,
@@ -169,7 +142,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--metadata",
         choices=[m.value for m in MetadataMode],
-        help="strip (default: no EXIF, no GPS) or keep (EXIF with orientation reset, DPI)",
+        help="strip (default: no EXIF, no XMP, no GPS); keep-no-location (EXIF/XMP without GPS "
+        "and camera serials); keep (EXIF and XMP with orientation reset, DPI)",
     )
     p.add_argument(
         "--keep-icc",
@@ -179,9 +153,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--animated",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="keep all frames of GIF/APNG/WebP/AVIF animations (WebP output)",
+        help="keep all frames of animations where the output holds them: WebP, PNG (APNG), "
+        "GIF, AVIF (default); --no-animated takes the first frame",
     )
     p.add_argument(
         "--name-template",
@@ -270,33 +245,8 @@ def _given(args: argparse.Namespace, mapping: dict[str, str]) -> dict[str, Any]:
 
 
 def encode_from_args(args: argparse.Namespace, base: EncodeOptions | None = None) -> EncodeOptions:
-    """Encoder options: the flags given, over ``base``'s (or the defaults)."""
-    if args.format and len(args.format) > 1:
-        named = ", ".join(args.format)
-        raise UsageError(
-            f"--format given {len(args.format)} times ({named}): use --variant "
-            "FORMAT for each output"
-        )
-    given = _given(
-        args,
-        {
-            "format": "format",
-            "quality": "quality",
-            "lossless": "lossless",
-            "near_lossless": "near_lossless",
-            "alpha_quality": "alpha_quality",
-            "method": "method",
-        },
-    )
-    base = base if base is not None else EncodeOptions()
-    if "format" in given:
-        given["format"] = OutputFormat(given["format"][0])
-    fmt = given.get("format", base.format)
-    webp_only = [k for k in ("lossless", "near_lossless", "alpha_quality", "method") if k in given]
-    if webp_only and fmt != OutputFormat.WEBP:
-        flag = "--" + webp_only[0].replace("_", "-")
-        raise UsageError(f"{flag} applies to --format webp only")
-    return dataclasses.replace(base, **given)
+    """Encoder options: the flags given, over ``base``'s (see ``encoder_flags``)."""
+    return encoder_flags.encode_from_args(args, base)
 
 
 def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None) -> ResizeOptions:
@@ -306,7 +256,8 @@ def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None
     """
     sized = (args.resize, args.width, args.height, args.size, args.percent)
     if base is not None and all(v is None for v in sized):
-        return dataclasses.replace(base, upscale=base.upscale and not args.no_upscale)
+        upscale = base.upscale and not args.no_upscale
+        return dataclasses.replace(base, upscale=upscale, **encoder_flags.resize_extras(args))
     mode = args.resize
     if mode is None:
         mode = "max-side" if args.size else "percent" if args.percent else "none"
@@ -333,6 +284,7 @@ def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None
         size=args.size,
         percent=args.percent,
         upscale=not args.no_upscale,
+        **encoder_flags.resize_extras(args),
     )
 
 

@@ -1,14 +1,24 @@
-"""One table of output formats: extension, Pillow writer, encoder options, modes.
+"""The one table of output formats: label, extension, options, capabilities, availability.
 
-Everything the engine needs to know about an output format lives here, so adding
-a format means adding one :class:`FormatSpec` and one option mapper. The engine
-works internally in ``L``/``LA``/``RGB``/``RGBA``; :func:`normalise_mode` turns
-that into a mode the chosen encoder accepts (WebP and AVIF have no greyscale,
-JPEG has no alpha — alpha is flattened before it gets here, see ``convert``).
+Everything the engine and both front ends need to know about an output format
+lives in its :class:`FormatSpec`: what it can hold (alpha, animation, ICC, EXIF,
+XMP), its encoder options (:class:`OptionSpec`: the :class:`EncodeOptions` field,
+range or choices, this format's default, when it applies) and whether this
+install can write it. The CLI's flags and ``--help`` (``cli/encoder_flags.py``),
+the window's controls (``gui/encoder_controls.py``), recipe specs and settings
+checks all read it. Adding a format means one entry here and its writer in
+``encode.py``.
+
+The engine works internally in ``L``/``LA``/``RGB``/``RGBA``; :func:`normalise_mode`
+turns that into a mode the chosen encoder accepts (WebP and AVIF have no
+greyscale, JPEG has no alpha — alpha is flattened before it gets here).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import importlib.util
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,45 +30,415 @@ from .settings import EncodeOptions, OutputFormat
 
 log = logging.getLogger(__name__)
 
+Applies = Callable[[EncodeOptions], bool]
+
+
+def _always(_opts: EncodeOptions) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One encoder option of one format, as the table describes it."""
+
+    field: str  # the EncodeOptions field (stable: recipe keys, presets, flags)
+    label: str  # shown in the window
+    help: str  # one line for --help and tooltips
+    kind: str  # "int", "bool" or "choice"
+    default: Any  # this format's default
+    low: int | None = None  # ints: range, both ends included
+    high: int | None = None
+    choices: tuple[str, ...] = ()  # choice options
+    # Whether the option means anything given the others (quality of a lossless WebP
+    # does not): the window disables it, the CLI refuses it.
+    applies: Applies = _always
+    needs: str | None = None  # Python module the option needs ("unavailable here" without)
+
+    def available(self) -> bool:
+        """Whether this install has what the option needs."""
+        return self.needs is None or module_available(self.needs)
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable for this option, or None when it is."""
+        if self.kind == "bool":
+            return None if isinstance(value, bool) else "is not true or false"
+        if self.kind == "choice":
+            return None if value in self.choices else f"is not one of {', '.join(self.choices)}"
+        if value is None and self.field == "near_lossless":
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "is not a whole number"
+        if self.low is not None and self.high is not None and not self.low <= value <= self.high:
+            return f"is not in {self.low}-{self.high}"
+        return None
+
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """What one output format can hold and how Pillow writes it."""
+    """What one output format can hold, how it is written, and its options."""
 
     format: OutputFormat
+    label: str  # shown in the window's format list
     extension: str  # without the dot
     pil_name: str  # Image.save(format=...)
     alpha: bool  # can store transparency
     modes: frozenset[str]  # modes the encoder takes as they are
     max_side: int  # the encoder's limit per side, in pixels
-    animated: bool  # can store several frames
-    exif_limit: int | None  # largest EXIF block the container can hold (bytes)
+    animated: bool  # can store several frames (with this install's writer)
+    exif_limit: int | None  # largest EXIF block the container can hold (bytes); 0 = none
+    icc: bool = True  # can embed a colour profile
+    xmp: bool = False  # can carry an XMP packet
+    options: tuple[OptionSpec, ...] = ()
+    needs: str | None = None  # Python module the writer needs (None: Pillow alone)
+    pillow_feature: str | None = None  # PIL.features name the writer needs
+
+    @property
+    def exif(self) -> bool:
+        return self.exif_limit != 0
+
+    def available(self) -> bool:
+        """Whether this install can write the format."""
+        if self.needs is not None and not module_available(self.needs):
+            return False
+        return self.pillow_feature is None or _pillow_has(self.pillow_feature)
+
+    def option(self, name: str) -> OptionSpec | None:
+        """The option called ``name`` (an EncodeOptions field), or None if the format has none."""
+        return next((o for o in self.options if o.field == name), None)
+
+    def applies(self, name: str, opts: EncodeOptions) -> bool:
+        """Does option ``name`` apply to this format with the other options ``opts``?"""
+        option = self.option(name)
+        return option is not None and option.available() and option.applies(opts)
 
 
+@functools.cache
+def module_available(name: str) -> bool:
+    """Whether ``name`` can be imported here (found, not imported: cheap, no side effects)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@functools.cache
+def _pillow_has(feature: str) -> bool:
+    from PIL import features
+
+    try:
+        return bool(features.check(feature))
+    except ValueError:  # a Pillow too old to know the feature
+        return False
+
+
+# -- the options -------------------------------------------------------------------
+
+
+def _webp_lossy(o: EncodeOptions) -> bool:
+    return not o.lossless and o.near_lossless is None
+
+
+def _jpeg_pillow(o: EncodeOptions) -> bool:
+    return o.jpeg_encoder != "jpegli"
+
+
+def _png_optimising(o: EncodeOptions) -> bool:
+    return o.png_optimise and module_available("oxipng")
+
+
+def _png_zlib(o: EncodeOptions) -> bool:
+    return not _png_optimising(o)
+
+
+def _palette_on(o: EncodeOptions) -> bool:
+    return o.palette
+
+
+def _jxl_lossy(o: EncodeOptions) -> bool:
+    return not o.lossless
+
+
+def _quality(default: int, applies: Applies = _always, what: str = "") -> OptionSpec:
+    return OptionSpec(
+        "quality",
+        "Quality",
+        f"quality 0-100{what} ({default})",
+        "int",
+        default,
+        0,
+        100,
+        applies=applies,
+    )
+
+
+SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
+
+WEBP_OPTIONS = (
+    _quality(85, _webp_lossy),
+    OptionSpec("lossless", "Lossless", "lossless WebP", "bool", False),
+    OptionSpec(
+        "near_lossless",
+        "Near-lossless",
+        "lossless WebP that may move pixel values slightly (0-100, 100 = exact)",
+        "int",
+        None,
+        0,
+        100,
+    ),
+    OptionSpec(
+        "alpha_quality",
+        "Alpha quality",
+        "transparency quality 0-100 (100)",
+        "int",
+        100,
+        0,
+        100,
+        applies=_webp_lossy,
+    ),
+    OptionSpec("method", "Effort", "effort: 0 fastest, 6 smallest (4)", "int", 4, 0, 6),
+    OptionSpec("exact", "Exact", "keep the colour under fully transparent pixels", "bool", False),
+)
+JPEG_OPTIONS = (
+    _quality(85),
+    OptionSpec(
+        "jpeg_encoder",
+        "Encoder",
+        "auto: jpegli where it applies (smaller at the same look), else Pillow's libjpeg-turbo",
+        "choice",
+        "auto",
+        choices=("auto", "jpegli", "pillow"),
+    ),
+    OptionSpec(
+        "progressive", "Progressive", "progressive JPEG (on)", "bool", True, applies=_jpeg_pillow
+    ),
+    OptionSpec(
+        "subsampling",
+        "Chroma",
+        "chroma subsampling: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0",
+        "choice",
+        "auto",
+        choices=SUBSAMPLING,
+        applies=_jpeg_pillow,
+    ),
+    OptionSpec(
+        "optimize_huffman",
+        "Optimised Huffman",
+        "optimised Huffman tables (on)",
+        "bool",
+        True,
+        applies=_jpeg_pillow,
+    ),
+    OptionSpec(
+        "mozjpeg_pass",
+        "MozJPEG pass",
+        "lossless MozJPEG re-optimisation of the file (~1% smaller)",
+        "bool",
+        False,
+        needs="mozjpeg_lossless_optimization",
+    ),
+)
+PNG_OPTIONS = (
+    OptionSpec(
+        "png_optimise",
+        "Optimise (oxipng)",
+        "lossless oxipng pass (on)",
+        "bool",
+        True,
+        needs="oxipng",
+    ),
+    OptionSpec(
+        "png_effort",
+        "Effort",
+        "oxipng effort: 1 fastest, 6 smallest (2)",
+        "int",
+        2,
+        1,
+        6,
+        applies=_png_optimising,
+        needs="oxipng",
+    ),
+    OptionSpec(
+        "compress_level",
+        "zlib level",
+        "zlib level 0-9 without oxipng (6)",
+        "int",
+        6,
+        0,
+        9,
+        applies=_png_zlib,
+    ),
+    OptionSpec(
+        "exact",
+        "Exact",
+        "keep the colour under fully transparent pixels (off: oxipng may change it, invisible)",
+        "bool",
+        False,
+        applies=_png_optimising,
+    ),
+    OptionSpec(
+        "palette",
+        "Palette (lossy)",
+        "quantise to a palette of up to 256 colours (logos, screenshots)",
+        "bool",
+        False,
+    ),
+    OptionSpec(
+        "palette_colors",
+        "Colours",
+        "palette colours 2-256 (256)",
+        "int",
+        256,
+        2,
+        256,
+        applies=_palette_on,
+    ),
+    OptionSpec(
+        "palette_quality",
+        "Palette quality",
+        "palette target quality 0-100 (90)",
+        "int",
+        90,
+        0,
+        100,
+        applies=_palette_on,
+        needs="imagequant",
+    ),
+    OptionSpec(
+        "dither", "Dithering", "dithering 0-100 (100)", "int", 100, 0, 100, applies=_palette_on
+    ),
+)
+AVIF_OPTIONS = (
+    # 60 for photos: measured to match JPEG 85's SSIMULACRA2 score in fewer bytes
+    # (docs/performance.md, issue 10).
+    _quality(60),
+    OptionSpec(
+        "avif_speed", "Speed", "encoder speed: 0 slowest/smallest, 10 fastest (6)", "int", 6, 0, 10
+    ),
+    OptionSpec(
+        "subsampling",
+        "Chroma",
+        "chroma subsampling: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0",
+        "choice",
+        "auto",
+        choices=SUBSAMPLING,
+    ),
+)
+JXL_OPTIONS = (
+    _quality(90, _jxl_lossy),
+    OptionSpec("lossless", "Lossless", "lossless JPEG XL", "bool", False),
+    OptionSpec("jxl_effort", "Effort", "effort: 1 fastest, 9 smallest (7)", "int", 7, 1, 9),
+    OptionSpec(
+        "jpeg_transcode",
+        "Recompress JPEG",
+        "a JPEG kept at its size is recompressed losslessly (the JPEG can be rebuilt bit for bit)",
+        "bool",
+        True,
+    ),
+)
+GIF_OPTIONS = (
+    OptionSpec("palette_colors", "Colours", "palette colours 2-256 (256)", "int", 256, 2, 256),
+    OptionSpec("dither", "Dithering", "dithering 0-100 (100)", "int", 100, 0, 100),
+)
+
+_ALL_MODES = frozenset({"L", "LA", "RGB", "RGBA"})
 SPECS: dict[OutputFormat, FormatSpec] = {
     OutputFormat.WEBP: FormatSpec(
-        OutputFormat.WEBP, "webp", "WEBP", True, frozenset({"RGB", "RGBA"}), 16383, True, None
+        OutputFormat.WEBP,
+        "WebP",
+        "webp",
+        "WEBP",
+        True,
+        frozenset({"RGB", "RGBA"}),
+        16383,
+        True,
+        None,
+        xmp=True,
+        options=WEBP_OPTIONS,
+        pillow_feature="webp",
     ),
     # A JPEG APP1 segment holds at most 65533 bytes, "Exif\0\0" included.
     OutputFormat.JPEG: FormatSpec(
-        OutputFormat.JPEG, "jpg", "JPEG", False, frozenset({"L", "RGB"}), 65500, False, 65527
+        OutputFormat.JPEG,
+        "JPEG",
+        "jpg",
+        "JPEG",
+        False,
+        frozenset({"L", "RGB"}),
+        65500,
+        False,
+        65527,
+        xmp=True,
+        options=JPEG_OPTIONS,
+        pillow_feature="jpg",
     ),
     OutputFormat.PNG: FormatSpec(
         OutputFormat.PNG,
+        "PNG",
         "png",
         "PNG",
         True,
-        frozenset({"L", "LA", "RGB", "RGBA"}),
+        _ALL_MODES,
         2**31 - 1,
-        False,
+        True,
         None,
+        xmp=True,
+        options=PNG_OPTIONS,
+        pillow_feature="zlib",
     ),
     OutputFormat.AVIF: FormatSpec(
-        OutputFormat.AVIF, "avif", "AVIF", True, frozenset({"RGB", "RGBA"}), 65536, False, None
+        OutputFormat.AVIF,
+        "AVIF",
+        "avif",
+        "AVIF",
+        True,
+        frozenset({"RGB", "RGBA"}),
+        65536,
+        True,
+        None,
+        xmp=True,
+        options=AVIF_OPTIONS,
+        pillow_feature="avif",
+    ),
+    # pillow-jxl-plugin writes one frame (no animation) and reads one frame.
+    OutputFormat.JXL: FormatSpec(
+        OutputFormat.JXL,
+        "JPEG XL",
+        "jxl",
+        "JXL",
+        True,
+        _ALL_MODES,
+        1 << 20,
+        False,
+        None,
+        xmp=True,
+        options=JXL_OPTIONS,
+        needs="pillow_jxl",
+    ),
+    OutputFormat.GIF: FormatSpec(
+        OutputFormat.GIF,
+        "GIF",
+        "gif",
+        "GIF",
+        True,
+        frozenset({"P"}),
+        65535,
+        True,
+        0,
+        icc=False,
+        options=GIF_OPTIONS,
     ),
     # Pillow writes each of ico_sizes (downscaled from the one image) into one file.
     OutputFormat.ICO: FormatSpec(
-        OutputFormat.ICO, "ico", "ICO", True, frozenset({"RGBA"}), 256, False, 0
+        OutputFormat.ICO,
+        "ICO (favicon)",
+        "ico",
+        "ICO",
+        True,
+        frozenset({"RGBA"}),
+        256,
+        False,
+        0,
+        icc=False,
     ),
 }
 
@@ -66,6 +446,69 @@ SPECS: dict[OutputFormat, FormatSpec] = {
 def spec_for(fmt: OutputFormat | str) -> FormatSpec:
     """The :class:`FormatSpec` of ``fmt`` (an :class:`OutputFormat` or its value)."""
     return SPECS[OutputFormat(fmt)]
+
+
+def available_formats() -> list[FormatSpec]:
+    """The formats this install can write, in the table's order."""
+    return [spec for spec in SPECS.values() if spec.available()]
+
+
+def all_options() -> dict[str, list[tuple[FormatSpec, OptionSpec]]]:
+    """Every option field, with the formats that have it (for flags and checks)."""
+    out: dict[str, list[tuple[FormatSpec, OptionSpec]]] = {}
+    for spec in SPECS.values():
+        for option in spec.options:
+            out.setdefault(option.field, []).append((spec, option))
+    return out
+
+
+def default_options(fmt: OutputFormat | str, **changes: Any) -> EncodeOptions:
+    """EncodeOptions with ``fmt``'s own defaults (AVIF quality is not JPEG's), then ``changes``."""
+    spec = spec_for(fmt)
+    values: dict[str, Any] = {o.field: o.default for o in spec.options}
+    values.update(changes)
+    return EncodeOptions(format=spec.format, **values)
+
+
+def problems(opts: EncodeOptions) -> list[str]:
+    """What is wrong with ``opts`` for its format: out of range, or unavailable here.
+
+    Options the format does not have are ignored (a preset may carry WebP's method
+    into a JPEG output); the CLI refuses those itself, where the user typed them.
+    """
+    spec = spec_for(opts.format)
+    found: list[str] = []
+    if not spec.available():
+        found.append(
+            f"{spec.label} output is unavailable in this install ({unavailable_why(spec)})"
+        )
+    for option in spec.options:
+        value = getattr(opts, option.field)
+        if value == option.default:
+            continue
+        reason = option.check(value)
+        if reason:
+            found.append(f"{option.field} = {value!r} {reason}")
+        elif not option.available():
+            found.append(f"{option.field} is unavailable in this install (needs {option.needs})")
+    return found
+
+
+def unavailable_why(spec: FormatSpec) -> str:
+    """A short reason for an unavailable format."""
+    if spec.needs is not None and not module_available(spec.needs):
+        return f"needs the {spec.needs} package"
+    return f"this Pillow lacks {spec.pillow_feature}"
+
+
+# -- Pillow's save options -----------------------------------------------------------
+
+
+def chroma(opts: EncodeOptions) -> str:
+    """The subsampling actually used: auto = 4:4:4 at quality >= 90, else 4:2:0."""
+    if opts.subsampling in ("4:4:4", "4:2:2", "4:2:0"):
+        return opts.subsampling
+    return "4:4:4" if opts.quality >= 90 else "4:2:0"
 
 
 def _webp_options(opts: EncodeOptions) -> dict[str, Any]:
@@ -88,17 +531,32 @@ def _jpeg_options(opts: EncodeOptions) -> dict[str, Any]:
     return {
         "quality": opts.quality,
         "progressive": opts.progressive,
-        "subsampling": opts.subsampling,
-        "optimize": True,
+        "subsampling": chroma(opts),
+        "optimize": opts.optimize_huffman,
     }
 
 
 def _png_options(opts: EncodeOptions) -> dict[str, Any]:
-    return {"compress_level": opts.compress_level}
+    # With the oxipng pass following, zlib's effort is wasted: write fast, oxipng recompresses.
+    level = 1 if _png_optimising(opts) else opts.compress_level
+    return {"compress_level": level}
 
 
 def _avif_options(opts: EncodeOptions) -> dict[str, Any]:
-    return {"quality": opts.quality, "speed": opts.avif_speed}
+    return {"quality": opts.quality, "speed": opts.avif_speed, "subsampling": chroma(opts)}
+
+
+def _jxl_options(opts: EncodeOptions) -> dict[str, Any]:
+    return {
+        "quality": opts.quality,
+        "lossless": opts.lossless,
+        "effort": opts.jxl_effort,
+        "lossless_jpeg": False,  # encode.py transcodes JPEG sources itself, from their bytes
+    }
+
+
+def _gif_options(opts: EncodeOptions) -> dict[str, Any]:
+    return {"optimize": True}
 
 
 def _ico_options(opts: EncodeOptions) -> dict[str, Any]:
@@ -110,6 +568,8 @@ _MAPPERS: dict[OutputFormat, Callable[[EncodeOptions], dict[str, Any]]] = {
     OutputFormat.JPEG: _jpeg_options,
     OutputFormat.PNG: _png_options,
     OutputFormat.AVIF: _avif_options,
+    OutputFormat.JXL: _jxl_options,
+    OutputFormat.GIF: _gif_options,
     OutputFormat.ICO: _ico_options,
 }
 
@@ -125,10 +585,13 @@ def normalise_mode(img: Image.Image, spec: FormatSpec) -> Image.Image:
     ``img`` is one of the engine's working modes (L, LA, RGB, RGBA). Alpha that
     the format cannot hold must have been flattened by the caller already; if it
     was not, it is dropped here (and logged, because that is a bug upstream).
+    Palette formats (GIF) are quantised by the encoder, so they get RGB/RGBA here.
     """
     if img.mode in spec.modes:
         return img
     has_alpha = img.mode in ("LA", "RGBA")
+    if spec.modes == frozenset({"P"}):
+        return img.convert("RGBA" if has_alpha else "RGB")
     if has_alpha and not spec.alpha:
         log.warning("dropping alpha for %s output without flattening", spec.pil_name)
         has_alpha = False
@@ -139,3 +602,8 @@ def normalise_mode(img: Image.Image, spec: FormatSpec) -> Image.Image:
         if mode in spec.modes:
             return img.convert(mode)
     return img.convert("RGB")
+
+
+def field_names() -> frozenset[str]:
+    """Every EncodeOptions field."""
+    return frozenset(f.name for f in dataclasses.fields(EncodeOptions))

@@ -4,7 +4,8 @@
 
 1. refuses empty files and files over ``limits.max_file_bytes``;
 2. recognises common non-images by their first bytes (a PDF named ``.png``) and
-   registers pillow-heif only when the content is HEIF (lazy: it is slow to load);
+   registers pillow-heif only when the content is HEIF (lazy: it is slow to load),
+   the JPEG XL plugin only when it is JPEG XL;
 3. reads the *header* and checks the dimensions against ``limits.max_pixels``
    before any pixel memory is allocated (Pillow's own bomb check is relaxed to a
    backstop, and its warning silenced, because this check is the real one);
@@ -62,6 +63,9 @@ DECODE_ERRORS = (
 ANIMATED_FORMATS = {"GIF", "PNG", "WEBP", "AVIF"}
 
 _heif_registered = False
+_jxl_registered = False
+# A bare JPEG XL codestream, or the ISO BMFF box that starts a JPEG XL container.
+JXL_MAGICS = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a")
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Source:
     loop: int = 0
     meta: metadata.Metadata = field(default_factory=metadata.Metadata)
     warnings: list[str] = field(default_factory=list)
+    path: Path | None = None  # the file it came from (JPEG XL recompresses a JPEG's bytes)
 
 
 NeedSize = Callable[[tuple[int, int]], tuple[int, int]]
@@ -98,7 +103,9 @@ def open_image(
     _sniff(head)
     try:
         with path.open("rb") as fh:
-            return _decode(fh, settings, need, all_frames)
+            src = _decode(fh, settings, need, all_frames)
+        src.path = path
+        return src
     except PermissionError as exc:
         raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
 
@@ -130,6 +137,19 @@ def _sniff(head: bytes) -> None:
             raise UnsupportedFormatError(message)
     if head[4:8] == b"ftyp" and head[8:12] in sniff.HEIF_BRANDS:
         _register_heif()
+    if head.startswith(JXL_MAGICS):
+        _register_jxl()
+
+
+def _register_jxl() -> None:
+    global _jxl_registered
+    if _jxl_registered:
+        return
+    try:
+        import pillow_jxl  # noqa: F401  (registers the JXL opener and writer with Pillow)
+    except ImportError as exc:
+        raise UnsupportedFormatError("JPEG XL images are not supported by this build") from exc
+    _jxl_registered = True
 
 
 def _register_heif() -> None:
@@ -163,6 +183,9 @@ def _decode(fh: BinaryIO, settings: Settings, need: NeedSize | None, all_frames:
         # then drops the tag, so those TIFFs are not rotated twice.
         src.input_size = metadata.upright_size(stored, src.meta.orientation)
         raw_frames = _frames(im, settings, src) if all_frames else [im]
+        frame_count = getattr(im, "n_frames", 1) if im.format in ANIMATED_FORMATS else 1
+        if not all_frames and frame_count > 1:
+            src.warnings.append(f"animation: only the first of {frame_count} frames was kept")
         for frame in raw_frames:
             src.frames.append(_to_working(frame, settings, src))
     return src

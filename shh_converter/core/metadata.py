@@ -2,8 +2,12 @@
 
 ``strip`` (the default) lets nothing personal leave: no EXIF (so no GPS, camera
 serials or dates), no XMP. ``keep`` carries the EXIF block with its orientation
-reset to 1 (the pixels are already upright), the DPI and a colour profile. XMP is
-never copied: it may repeat the orientation (and the GPS) and would then be stale.
+reset to 1 (the pixels are already upright), the XMP packet (its orientation reset
+too), the DPI and a colour profile. ``keep-no-location`` is ``keep`` without where
+the photo was taken and what took it: the GPS block, the camera/lens serial
+numbers and owner name, and the maker note (where cameras hide serials and
+sometimes positions) are removed from the EXIF, GPS and serial fields from the
+XMP (an XMP packet that still mentions GPS afterwards is dropped whole).
 A broken EXIF block or DPI value is ignored with a warning, never fatal.
 """
 
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms
@@ -20,6 +25,17 @@ from .settings import MetadataMode, Settings
 log = logging.getLogger(__name__)
 
 ORIENTATION_TAG = 0x0112
+GPS_IFD = 0x8825
+EXIF_IFD = 0x8769
+# Exif IFD tags that identify the camera, lens or owner (plus the opaque maker note).
+IDENTIFYING_TAGS = (
+    0xA430,  # CameraOwnerName
+    0xA431,  # BodySerialNumber
+    0xA435,  # LensSerialNumber
+    0xA420,  # ImageUniqueID
+    0x927C,  # MakerNote
+)
+_KEEPING = (MetadataMode.KEEP, MetadataMode.KEEP_NO_LOCATION)
 _TRANSPOSE = {
     2: Image.Transpose.FLIP_LEFT_RIGHT,
     3: Image.Transpose.ROTATE_180,
@@ -35,7 +51,8 @@ _SRGB_BYTES: bytes | None = None
 @dataclass
 class Metadata:
     orientation: int = 1  # as found in the source (1..8); pixels get transposed by it
-    exif: bytes | None = None  # to write (keep mode), orientation already reset
+    exif: bytes | None = None  # to write (keep modes), orientation already reset
+    xmp: bytes | None = None  # to write (keep modes), orientation reset
     icc: bytes | None = None  # profile to embed
     dpi: tuple[float, float] | None = None
 
@@ -64,16 +81,18 @@ def header_orientation(im: Image.Image) -> int:
 
 
 def read(im: Image.Image, settings: Settings, warnings: list[str]) -> Metadata:
-    """Orientation (always) and, in ``keep`` mode, the EXIF/DPI/profile to write."""
+    """Orientation (always) and, in the keep modes, the EXIF/XMP/DPI/profile to write."""
     meta = Metadata()
     try:
         meta.orientation = _orientation_of(im)
     except Exception as exc:  # Pillow raises many types on bad EXIF
         warnings.append(f"ignored unreadable EXIF data ({type(exc).__name__})")
         return meta
-    if settings.metadata != MetadataMode.KEEP:
+    if settings.metadata not in _KEEPING:
         return meta
-    meta.exif = _exif_bytes(im, warnings)
+    private = settings.metadata == MetadataMode.KEEP_NO_LOCATION
+    meta.exif = _exif_bytes(im, warnings, without_location=private)
+    meta.xmp = clean_xmp(_raw_xmp(im), without_location=private, warnings=warnings)
     meta.dpi = _dpi(im.info.get("dpi"))
     if im.info.get("icc_profile"):
         # Pixels are converted to sRGB, so say so (keep_icc replaces this later).
@@ -81,17 +100,65 @@ def read(im: Image.Image, settings: Settings, warnings: list[str]) -> Metadata:
     return meta
 
 
-def _exif_bytes(im: Image.Image, warnings: list[str]) -> bytes | None:
+def _exif_bytes(im: Image.Image, warnings: list[str], *, without_location: bool) -> bytes | None:
     try:
         exif = im.getexif()
-        if not exif and not exif.get_ifd(0x8769):
+        if not exif and not exif.get_ifd(EXIF_IFD):
             return None
         if ORIENTATION_TAG in exif:
             exif[ORIENTATION_TAG] = 1
+        if without_location:
+            _remove_location(exif)
         return exif.tobytes()
     except Exception as exc:  # a damaged block is dropped, not fatal
         warnings.append(f"dropped unreadable EXIF data ({type(exc).__name__})")
         return None
+
+
+def _remove_location(exif: Image.Exif) -> None:
+    """Drop the GPS block and the identifying tags (see the module docstring)."""
+    exif.get_ifd(GPS_IFD)  # load it so deleting the pointer also forgets the block
+    if GPS_IFD in exif:
+        del exif[GPS_IFD]
+    exif._ifds.pop(GPS_IFD, None)  # Pillow writes a loaded IFD even without its pointer
+    sub = exif.get_ifd(EXIF_IFD)
+    for tag in IDENTIFYING_TAGS:
+        sub.pop(tag, None)
+
+
+def _raw_xmp(im: Image.Image) -> bytes | None:
+    value = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp")
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    return value if isinstance(value, bytes) and value.strip() else None
+
+
+# XMP properties as attributes (exif:GPSLatitude="...") or elements (<exif:GPSLatitude>..</>).
+_XMP_PRIVATE = (
+    r"exif:GPS\w*",
+    r"exifEX:(?:BodySerialNumber|LensSerialNumber|CameraOwnerName)",
+    r"aux:(?:SerialNumber|LensSerialNumber|OwnerName)",
+)
+
+
+def clean_xmp(xmp: bytes | None, *, without_location: bool, warnings: list[str]) -> bytes | None:
+    """The XMP packet to write: orientation reset to 1; GPS and serials gone if asked."""
+    if xmp is None:
+        return None
+    text = xmp.decode("utf-8", errors="replace")
+    text = re.sub(r'tiff:Orientation="\d"', 'tiff:Orientation="1"', text)
+    text = re.sub(
+        r"<tiff:Orientation>\d</tiff:Orientation>", "<tiff:Orientation>1</tiff:Orientation>", text
+    )
+    if without_location:
+        for name in _XMP_PRIVATE:
+            text = re.sub(rf'\s{name}="[^"]*"', "", text)
+            text = re.sub(rf"<({name})\b[^>]*/>", "", text)
+            text = re.sub(rf"<({name})\b[^>]*>.*?</\1>", "", text, flags=re.S)
+        if re.search(r"GPS|SerialNumber", text):
+            warnings.append("XMP data dropped: its location could not be removed safely")
+            return None
+    return text.encode("utf-8")
 
 
 def _dpi(value: object) -> tuple[float, float] | None:

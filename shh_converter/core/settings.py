@@ -25,6 +25,8 @@ class OutputFormat(str, enum.Enum):
     JPEG = "jpeg"
     PNG = "png"
     AVIF = "avif"
+    JXL = "jxl"  # JPEG XL (needs pillow-jxl-plugin; "unavailable here" without it)
+    GIF = "gif"  # 256-colour palette, animation
     ICO = "ico"  # favicon: several square sizes in one file (EncodeOptions.ico_sizes)
 
 
@@ -39,7 +41,18 @@ class ResizeMode(str, enum.Enum):
 
 class MetadataMode(str, enum.Enum):
     STRIP = "strip"  # nothing personal leaves (no EXIF, no GPS); colour is converted to sRGB
-    KEEP = "keep"  # EXIF (orientation reset), ICC, DPI
+    KEEP = "keep"  # EXIF (orientation reset), XMP, ICC, DPI
+    # As keep, minus where it was taken and what took it: GPS and camera/lens serials.
+    KEEP_NO_LOCATION = "keep-no-location"
+
+
+class Resample(str, enum.Enum):
+    """Resampling filter of a resize (nearest keeps pixel art crisp)."""
+
+    LANCZOS = "lanczos"
+    BICUBIC = "bicubic"
+    BILINEAR = "bilinear"
+    NEAREST = "nearest"
 
 
 class ConflictPolicy(str, enum.Enum):
@@ -83,19 +96,37 @@ def format_color(color: Color | None) -> str:
 
 @dataclass(frozen=True)
 class EncodeOptions:
-    """Encoder options; each format reads the ones that apply to it."""
+    """Encoder options; each format reads the ones that apply to it.
+
+    ``core/formats.py`` is the table of which option applies to which format, its
+    range and its default there (``formats.default_options(fmt)`` gives a
+    format's own defaults, e.g. AVIF's lower quality). Field names are stable:
+    recipe specs (``--variant jpeg:progressive=false``) and saved presets use them.
+    """
 
     format: OutputFormat = OutputFormat.WEBP
-    quality: int = 85  # WebP/JPEG/AVIF, 0-100
-    lossless: bool = False  # WebP
+    quality: int = 85  # WebP/JPEG/AVIF/JXL, 0-100
+    lossless: bool = False  # WebP, JXL
     near_lossless: int | None = None  # WebP, 0-100 (implies lossless); None = off
     alpha_quality: int = 100  # WebP, 0-100
     method: int = 4  # WebP effort 0-6
-    exact: bool = False  # WebP: keep RGB under fully transparent pixels
+    exact: bool = False  # WebP/PNG: keep RGB under fully transparent pixels
     progressive: bool = True  # JPEG
-    subsampling: str = "4:2:0"  # JPEG: 4:4:4, 4:2:2, 4:2:0
-    compress_level: int = 6  # PNG 0-9
+    # JPEG/AVIF chroma: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0
+    subsampling: str = "auto"
+    optimize_huffman: bool = True  # JPEG: optimised Huffman tables (Pillow's encoder)
+    jpeg_encoder: str = "auto"  # JPEG: auto (jpegli where it applies), jpegli, pillow
+    mozjpeg_pass: bool = False  # JPEG: lossless MozJPEG re-optimisation of the file
+    png_optimise: bool = True  # PNG/APNG: lossless oxipng pass
+    png_effort: int = 2  # PNG: oxipng level 1-6 (6 smallest, slowest)
+    compress_level: int = 6  # PNG zlib level 0-9 (when the oxipng pass is off)
+    palette: bool = False  # PNG: quantise to a palette of <= palette_colors (lossy)
+    palette_colors: int = 256  # PNG palette/GIF: 2-256
+    palette_quality: int = 90  # PNG palette: target quality 0-100 (libimagequant)
+    dither: int = 100  # PNG palette/GIF: 0 (none) - 100 (full Floyd-Steinberg)
     avif_speed: int = 6  # AVIF 0-10 (10 fastest)
+    jxl_effort: int = 7  # JXL 1-9 (9 smallest, slowest)
+    jpeg_transcode: bool = True  # JXL: a JPEG kept as it is is recompressed losslessly
     ico_sizes: tuple[int, ...] = (16, 32, 48)  # ICO: square sizes held, each <= the image
 
 
@@ -107,6 +138,8 @@ class ResizeOptions:
     size: int | None = None  # max-side
     percent: float | None = None  # percent
     upscale: bool = True  # False = never enlarge (--no-upscale)
+    resample: Resample = Resample.LANCZOS  # nearest for pixel art
+    sharpen: int = 0  # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
 
 
 @dataclass(frozen=True)
@@ -154,7 +187,9 @@ class Settings:
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time
     on_conflict: ConflictPolicy = ConflictPolicy.RENAME
-    animated: bool = False  # keep all frames (animated WebP output); else first frame
+    # Keep every frame when the output can hold animation (WebP, APNG, GIF, AVIF);
+    # otherwise the first frame is taken and the result says so.
+    animated: bool = True
     limits: Limits = field(default_factory=Limits)
 
     # -- serialisation -------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""Every encoder flag of ``convert``, generated from the formats table (``core/formats.py``).
+
+One flag per :class:`EncodeOptions` field (``--png-effort`` for ``png_effort``),
+its range, choices and help taken from the table, the formats it applies to
+named in ``--help``. :func:`encode_from_args` turns the flags given into
+:class:`EncodeOptions` and refuses, in one line, a flag the chosen format does
+not have and a format or option this install cannot write. (An option that
+does not apply with the others, ``--quality`` of a lossless WebP, is accepted and
+has no effect, as before; the window disables it.) Adding a format or an
+option to the table adds its flags here with no change.
+
+Also here: the resampling flags (``--resample``, ``--sharpen``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from ..core import formats
+from ..core.errors import UsageError
+from ..core.settings import EncodeOptions, OutputFormat, Resample
+
+# Old flags that read better than the field names (kept working).
+FLAG_NAMES: dict[str, str] = {}
+
+
+def flag_of(field: str) -> str:
+    """The command-line flag of an EncodeOptions field."""
+    return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def _ranged(lo: int, hi: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"{value} is not in {lo}-{hi}")
+        return value
+
+    return parse
+
+
+def _format_help() -> str:
+    names = []
+    for spec in formats.SPECS.values():
+        note = "" if spec.available() else f" [unavailable here: {formats.unavailable_why(spec)}]"
+        names.append(f"{spec.format.value}{note}")
+    return "output format (default webp): " + ", ".join(names) + "; several outputs: --variant"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """``--format`` and every encoder option of the table, in an argument group."""
+    p.add_argument(
+        "--format",
+        action="append",
+        choices=[f.value for f in OutputFormat],
+        help=_format_help(),
+    )
+    group = p.add_argument_group("encoder options (each applies to the formats named)")
+    for field, users in formats.all_options().items():
+        option = users[0][1]
+        where = "/".join(spec.format.value for spec, _o in users)
+        defaults = {str(o.default) for _s, o in users}
+        default = (
+            f" (default {defaults.pop()})"
+            if len(defaults) == 1
+            else " (default " + ", ".join(f"{s.format.value} {o.default}" for s, o in users) + ")"
+        )
+        text = _strip_default(option.help) + default
+        unavailable = "" if option.available() else f" [unavailable here: needs {option.needs}]"
+        text = f"{where}: {text}{unavailable}".replace("%", "%%")
+        flag = flag_of(field)
+        if option.kind == "bool":
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif option.kind == "choice":
+            group.add_argument(flag, choices=list(option.choices), default=None, help=text)
+        else:
+            lo = min(o.low for _s, o in users if o.low is not None)
+            hi = max(o.high for _s, o in users if o.high is not None)
+            group.add_argument(
+                flag, type=_ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
+            )
+
+
+def _strip_default(text: str) -> str:
+    """The table's help without its trailing '(default)', which --help adds per format."""
+    head, sep, tail = text.rpartition(" (")
+    return head if sep and tail.endswith(")") and " " not in tail.strip(")") else text
+
+
+def add_resize_arguments(p: argparse.ArgumentParser) -> None:
+    """``--resample`` and ``--sharpen`` (read by :func:`resize_extras`)."""
+    p.add_argument(
+        "--resample",
+        choices=[r.value for r in Resample],
+        help="resampling filter: lanczos (default), bicubic, bilinear, nearest (pixel art)",
+    )
+    p.add_argument(
+        "--sharpen",
+        type=_ranged(0, 300),
+        metavar="0-300",
+        help="unsharp mask after a downscale, in percent (0 = off; ~50 is light)",
+    )
+
+
+def resize_extras(args: argparse.Namespace) -> dict[str, Any]:
+    """The ResizeOptions fields the resampling flags set (only those given)."""
+    out: dict[str, Any] = {}
+    if getattr(args, "resample", None) is not None:
+        out["resample"] = Resample(args.resample)
+    if getattr(args, "sharpen", None) is not None:
+        out["sharpen"] = args.sharpen
+    return out
+
+
+def given_options(args: argparse.Namespace) -> dict[str, Any]:
+    """EncodeOptions fields for the encoder flags actually given (None = not given)."""
+    out: dict[str, Any] = {}
+    for field in formats.all_options():
+        value = getattr(args, field, None)
+        if value is not None:
+            out[field] = value
+    return out
+
+
+def encode_from_args(args: argparse.Namespace, base: EncodeOptions | None = None) -> EncodeOptions:
+    """Encoder options: the flags given over ``base``'s (or the chosen format's defaults).
+
+    When ``--format`` changes the format, the new format's own defaults replace
+    ``base``'s encoder options (AVIF does not inherit WebP's quality).
+    """
+    chosen = getattr(args, "format", None)
+    if chosen and len(chosen) > 1:
+        named = ", ".join(chosen)
+        raise UsageError(
+            f"--format given {len(chosen)} times ({named}): use --variant FORMAT for each output"
+        )
+    base = base if base is not None else formats.default_options(OutputFormat.WEBP)
+    if chosen and OutputFormat(chosen[0]) != base.format:
+        base = formats.default_options(chosen[0])
+    given = given_options(args)
+    opts = dataclasses.replace(base, **given)
+    check(opts, given)
+    return opts
+
+
+def check(opts: EncodeOptions, given: dict[str, Any]) -> None:
+    """Refuse what the table says cannot be (UsageError, one line, exit 2)."""
+    spec = formats.spec_for(opts.format)
+    if not spec.available():
+        raise UsageError(
+            f"--format {opts.format.value}: {spec.label} output is unavailable in this install "
+            f"({formats.unavailable_why(spec)})"
+        )
+    for field in given:
+        option = spec.option(field)
+        flag = flag_of(field)
+        if option is None:
+            having = [s.format.value for s, _o in formats.all_options()[field]]
+            raise UsageError(f"{flag} applies to --format {' or '.join(having)} only")
+        if not option.available():
+            raise UsageError(f"{flag} is unavailable in this install (needs {option.needs})")
