@@ -94,7 +94,7 @@ class Printer:
     def _file(self, event: FileFinished) -> None:
         r = event.result
         for out in r.outputs:  # a target size not reached, a result bigger than its source
-            if out.note and out.output is not None:
+            if out.note and out.output is not None and not self.quiet:
                 self._err(f"note: {_one_line(out.output)}: {_one_line(out.note)}")
         if r.status == "failed":
             self._err(f"failed: {_one_line(r.source)}: {_one_line(r.error)}")

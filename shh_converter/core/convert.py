@@ -17,6 +17,7 @@ anything else is a bug, reported as ``internal error: ...`` with the traceback i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -152,6 +153,7 @@ def render(
         frames = frames[:1]
         warnings.append(f"{spec.pil_name} cannot hold animation: only the first frame was kept")
     geo = geometry_for(prepared.logical, settings, max_side).shrunk(factor)
+    frames = _as_decoded_for(prepared, frames, geo.scaled)
     fill = _pad_fill(settings, spec)
     out = [
         _finish(apply_geometry(f, geo, fill, settings.resize), spec, settings.background)
@@ -168,6 +170,29 @@ def render(
         final_size=geometry_for(prepared.logical, settings, None).final,
         source_path=src.path,
     )
+
+
+def _as_decoded_for(
+    prepared: Prepared, frames: list[Image.Image], need: tuple[int, int]
+) -> list[Image.Image]:
+    """The frames as a JPEG decode for this output alone would have made them.
+
+    A JPEG is decoded once at the scale its largest output needs; an output that
+    alone would have been decoded at 1/2, 1/4 or 1/8 (libjpeg's DCT scaling, the
+    same rule as Pillow's ``draft``) first gets the same power-of-two box
+    reduction, so it matches its own separate run (and Lanczos has less to do).
+    """
+    decoded = frames[0].size
+    full = prepared.src.input_size
+    if prepared.src.format != "JPEG" or prepared.logical != full or need[0] < 1 or need[1] < 1:
+        return frames  # not a JPEG, or trimmed: no draft to imitate
+    ratio = min(full[0] // need[0], full[1] // need[1])
+    alone = next((s for s in (8, 4, 2) if ratio >= s), 1)
+    done = max(1, round(full[0] / decoded[0]))
+    step = alone // done
+    if step < 2:
+        return frames
+    return [f.reduce(step) for f in frames]
 
 
 def geometry_for(full: tuple[int, int], settings: Settings, max_side: int | None) -> Geometry:
@@ -285,16 +310,18 @@ def _output(
     tracebacks: list[str],
 ) -> OutputResult:
     """One output; a failure here (even a bug) fails this output alone."""
+    name = target.path.name
     try:
-        return _make(source, prepared, target, warnings)
+        return dataclasses.replace(_make(source, prepared, target, warnings), name=name)
     except ConversionError as exc:
-        return OutputResult(None, "failed", str(exc))
+        return OutputResult(None, "failed", str(exc), name=name)
     except MemoryError:
-        return OutputResult(None, "failed", "not enough memory to make this output")
+        return OutputResult(None, "failed", "not enough memory to make this output", name=name)
     except Exception as exc:  # a bug: report it (with the traceback in the log), go on
-        log.exception("internal error making %s from %s", target.path.name, source)
+        log.exception("internal error making %s from %s", name, source)
         tracebacks.append(traceback.format_exc())
-        return OutputResult(None, "failed", f"internal error: {type(exc).__name__}: {exc}")
+        error = f"internal error: {type(exc).__name__}: {exc}"
+        return OutputResult(None, "failed", error, name=name)
 
 
 def _make(source: Path, prepared: Prepared, target: Target, warnings: list[str]) -> OutputResult:
@@ -337,8 +364,10 @@ def _manifest(job: Job, target: Target) -> OutputResult:
         )
         _write_bytes(target.path, data, None)
     except ConversionError as exc:
-        return OutputResult(None, "failed", str(exc), kind="manifest")
-    return OutputResult(target.path, "converted", bytes_out=len(data), kind="manifest")
+        return OutputResult(None, "failed", str(exc), kind="manifest", name=target.path.name)
+    return OutputResult(
+        target.path, "converted", bytes_out=len(data), kind="manifest", name=target.path.name
+    )
 
 
 def _write_bytes(target: Path, data: bytes, dates_from: Path | None) -> None:

@@ -99,6 +99,7 @@ class OutputResult:
     size: tuple[int, int] | None = None  # (w, h) written
     encodes: int = 0  # how many encodes it took (target-size search: several)
     kind: Literal["image", "manifest"] = "image"
+    name: str = ""  # the output's file name, also when nothing was written (for messages)
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,8 @@ def summarise(base: JobResult, outputs: Sequence[OutputResult]) -> JobResult:
     error = None
     if problem is not None and status != "converted":
         error = problem.error
-        if len(outputs) > 1 and problem.output is not None:
-            error = f"{error} ({problem.output.name})"
+        if len(outputs) > 1 and problem.name:
+            error = f"{error} ({problem.name})"
     written = [o for o in outputs if o.status == "converted"]
     first = written[0] if written else (outputs[0] if outputs else None)
     return base.replace(
@@ -176,7 +177,9 @@ def failed_result(job: Job, message: str) -> JobResult:
     """``job`` failed as a whole with ``message``: outputs that needed work wrote nothing."""
     base = JobResult(job.source, None, "failed", bytes_in=file_size(job.source), index=job.index)
     outputs = [
-        skipped_output(t) if t.skip_reason else OutputResult(None, "failed", message, kind=t.kind)
+        skipped_output(t)
+        if t.skip_reason
+        else OutputResult(None, "failed", message, kind=t.kind, name=t.path.name)
         for t in job.targets
     ]
     return summarise(base, outputs).replace(error=message)

@@ -46,7 +46,7 @@ class Running:
     """A job a worker is on, and since when."""
 
     job: Job
-    since: float  # time.monotonic(), for the per-file timeout
+    since: float  # time.monotonic(), for the per-file timeout (from when it started)
     since_wall: float  # time.time(), to compare with file times
 
 
@@ -73,8 +73,10 @@ class Worker:
         child.close()  # so a dead worker shows up as EOF on our end
         self.settings = settings  # what its next jobs are converted with
         self.slots = slots  # files at a time now (a warm worker may be given fewer)
+        self.spawned_slots = slots  # its thread pool's size: 1 runs files one after another
         self.ready = False
         self.exit_asked = False
+        self.used = False  # given a file at least once
         self.running: dict[int, Running] = {}  # by job index
 
     def use(self, settings: Settings) -> None:
@@ -88,7 +90,29 @@ class Worker:
     def jobs(self) -> list[Job]:
         return [r.job for r in self.running.values()]
 
+    def room(self, ahead: bool = False) -> int:
+        """Files it may be given now: its slots, plus one queued behind when ``ahead``.
+
+        Only a one-slot worker queues (it starts the next file the moment the last
+        is done, without a round trip to the runner); a worker with several slots
+        starts every file it is given at once, so the runner's memory admission
+        must see each one.
+        """
+        return self.slots + (1 if ahead and self.spawned_slots == 1 else 0)
+
+    def on_files(self) -> list[Running]:
+        """The files it is working on now (not the one queued behind a one-slot worker's)."""
+        items = list(self.running.values())
+        return items[:1] if self.spawned_slots == 1 else items
+
+    def next_started(self) -> None:
+        """A one-slot worker just finished a file: the one queued behind it starts now."""
+        if self.spawned_slots == 1 and self.running:
+            item = next(iter(self.running.values()))
+            item.since, item.since_wall = time.monotonic(), time.time()
+
     def give(self, job: Job) -> None:
+        self.used = True
         self.running[job.index] = Running(job, time.monotonic(), time.time())
         with contextlib.suppress(OSError):  # it died: collect() notices and fails the job
             self.conn.send(job)
@@ -164,9 +188,9 @@ class Pool:
         same_kind = (ai_threads, inferences) == (self.ai_threads, self.inferences)
         return same_kind and slots <= self.slots and all(w.proc.is_alive() for w in self.workers)
 
-    def idle(self) -> list[Worker]:
-        """Started workers with a free slot."""
-        return [w for w in self.workers if w.ready and len(w.running) < w.slots]
+    def idle(self, ahead: bool = False) -> list[Worker]:
+        """Started workers with a free slot (``ahead``: or room for a file queued behind)."""
+        return [w for w in self.workers if w.ready and len(w.running) < w.room(ahead)]
 
     def can_take(self, worker: Worker, job: Job) -> bool:
         """Whether ``worker`` may start ``job`` now: a suspect runs alone."""
@@ -199,6 +223,7 @@ class Pool:
                 _relog(payload)
             elif kind == "done" and payload.index in worker.running:
                 done.append((worker.running.pop(payload.index).job, payload))
+                worker.next_started()
         return done
 
     def overdue(self, seconds: float) -> list[Job]:
@@ -209,7 +234,7 @@ class Pool:
         now = time.monotonic()
         late_jobs = []
         for worker in list(self.workers):
-            late = [r.job for r in worker.running.values() if now - r.since > seconds]
+            late = [r.job for r in worker.on_files() if now - r.since > seconds]
             if not late or worker.conn.poll():  # a result already waiting is not late
                 continue
             for job in late:
@@ -224,8 +249,10 @@ class Pool:
     def _died(self, worker: Worker) -> list[tuple[Job, JobResult]]:
         worker.proc.join(timeout=5)
         code = worker.proc.exitcode
-        jobs = worker.jobs
-        if not jobs and not worker.ready:
+        # A file queued behind the current one was not the cause: it just runs elsewhere.
+        jobs = [r.job for r in worker.on_files()]
+        self.retry.extend(job for job in worker.jobs if job not in jobs)
+        if not worker.running and not worker.ready:
             self.start_failures += 1
             if self.start_failures > self.MAX_START_FAILURES:
                 raise RuntimeError(f"worker processes cannot start (exit code {code})")
@@ -284,7 +311,8 @@ class Pool:
                 worker.ask_to_exit()
         for worker in self.workers:
             running = list(worker.running.values())
-            worker.stop(kill=bool(running))
+            # Started early but never needed (nothing to convert): do not wait for its imports.
+            worker.stop(kill=bool(running) or not worker.used)
             for item in running:
                 for target in item.job.targets:
                     remove_temps_for(target.path)
@@ -304,9 +332,12 @@ def _discarded(job: Job, since: float) -> JobResult:
         if target.skip_reason:
             outputs.append(skipped_output(target))
         elif out is not None and out.st_mtime >= since:
-            outputs.append(OutputResult(target.path, "converted", bytes_out=out.st_size))
+            outputs.append(
+                OutputResult(target.path, "converted", bytes_out=out.st_size, name=target.path.name)
+            )
         else:
-            outputs.append(OutputResult(None, "failed", "cancelled before it finished"))
+            why = "cancelled before it finished"
+            outputs.append(OutputResult(None, "failed", why, name=target.path.name))
     base = JobResult(job.source, None, "failed", bytes_in=file_size(job.source), index=job.index)
     return summarise(base, outputs)
 

@@ -186,7 +186,7 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
         elif key == "name":
             out["name_template"] = _name_text(value, where, key)
         elif key == "max_kb":
-            out["max_kb"] = _int(value, where, key, 1, 10_000_000)
+            out["max_kb"] = None if value is None else _int(value, where, key, 1, 10_000_000)
         elif key == "downscale":
             out["downscale_to_fit"] = _bool(value, where, key)
         elif key == "if_bigger":
@@ -205,7 +205,8 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
     return dataclasses.replace(base, encode=encode, resize=resize, **out)
 
 
-_SETTINGS_SECTIONS = {f.name for f in dataclasses.fields(Settings)}
+# Whole Settings fields (the export form); max_kb and if_bigger are short keys too.
+_SETTINGS_SECTIONS = {f.name for f in dataclasses.fields(Settings)} - set(_SHORT_KEYS)
 _ENCODE_FIELDS = {f.name: f.type for f in dataclasses.fields(EncodeOptions) if f.name != "format"}
 
 

@@ -31,6 +31,7 @@ from ..core.events import (
 from ..core.jobs import Job, JobResult
 from ..core.recipe import Recipe
 from . import backend
+from .view import View
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class BatchSession:
     """Starts, cancels and follows batches; ``view`` is the main window's frames."""
 
     def __init__(
-        self, view: Any, post: Callable[[Any], None], on_finished: Callable[[BatchFinished], None]
+        self, view: View, post: Callable[[Any], None], on_finished: Callable[[BatchFinished], None]
     ) -> None:
         self.view = view
         self._post = post
@@ -146,34 +147,36 @@ class BatchSession:
 
     # -- Tk thread ---------------------------------------------------------------
 
+    @property
+    def handlers(self) -> dict[type, Callable[[Any], None]]:
+        """Each event type the engine sends and what shows it (a test checks it is complete)."""
+        return {
+            BatchPlanned: lambda e: self._map_jobs(e.jobs),
+            BatchStarted: lambda e: self.view.progress.start(e.total),
+            FileStarted: self._file_started,
+            FileFinished: self._file_finished,
+            Progress: self.view.progress.update_progress,
+            BatchFinished: self._finish,
+        }
+
     def handle(self, msg: Event) -> None:
         """Show one batch event in the window."""
-        if isinstance(msg, BatchPlanned):
-            self._map_jobs(msg.jobs)
-        elif isinstance(msg, BatchStarted):
-            self.view.progress.start(msg.total)
-        elif isinstance(msg, FileStarted):
-            path = self._path(msg.job.index, msg.job.source)
-            self.view.files.set_status(path, "working")
-            self.view.files.show(path)
-            self.view.progress.set_current(msg.job.source.name)
-        elif isinstance(msg, FileFinished):
-            r = msg.result
-            tag, text = row_status(r)
-            path = self._path(r.index, r.source)
-            self.view.files.set_status(
-                path,
-                tag,
-                text=text,
-                bytes_out=r.bytes_out if r.status == "converted" else None,
-                dims=r.input_size,
-            )
-            if len(r.outputs) > 1:
-                self.view.files.show_outputs(path, r.outputs)
-        elif isinstance(msg, Progress):
-            self.view.progress.update_progress(msg)
-        elif isinstance(msg, BatchFinished):
-            self._finish(msg)
+        self.handlers[type(msg)](msg)
+
+    def _file_started(self, msg: FileStarted) -> None:
+        path = self._path(msg.job.index, msg.job.source)
+        self.view.files.set_status(path, "working")
+        self.view.files.show(path)
+        self.view.progress.set_current(msg.job.source.name)
+
+    def _file_finished(self, msg: FileFinished) -> None:
+        r = msg.result
+        tag, text = row_status(r)
+        path = self._path(r.index, r.source)
+        bytes_out = r.bytes_out if r.status == "converted" else None
+        self.view.files.set_status(path, tag, text=text, bytes_out=bytes_out, dims=r.input_size)
+        if len(r.outputs) > 1:
+            self.view.files.show_outputs(path, r.outputs)
 
     def _map_jobs(self, jobs: tuple[Job, ...]) -> None:
         """Job index -> the listed path (the planner makes sources absolute)."""

@@ -29,6 +29,7 @@ from .lifecycle import Closer
 from .prefs import Prefs
 from .preview import PreviewFailed, PreviewReady, PreviewService
 from .pump import UiQueue
+from .view import View
 
 log = logging.getLogger(__name__)
 PREVIEW_DEBOUNCE_MS = 200
@@ -40,7 +41,7 @@ class Controller:
     def __init__(self, root: Any, prefs: Prefs, routine: Any = None) -> None:
         self.root = root
         self.prefs = prefs
-        self.view: Any = None
+        self.view: View = None  # type: ignore[assignment]  # set by attach(), before any event
         self.ui = UiQueue(root, self.handle)
         self.preview = PreviewService(self.ui.post)
         self.batch: BatchSession | None = None
@@ -66,7 +67,7 @@ class Controller:
         self.monitor: Any = None
         self._status_after: str | None = None
 
-    def attach(self, view: Any) -> None:
+    def attach(self, view: View) -> None:
         self.view = view
         self.batch = BatchSession(view, self.ui.post, self._batch_finished)
         self.ui.start()

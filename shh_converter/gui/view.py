@@ -1,0 +1,33 @@
+"""What the controller may reach in the window: its frames, typed.
+
+The controller and the batch session talk to the window through this interface
+only (``MainWindow`` provides it), so every reach into a frame is type-checked
+and a frame can be swapped for a test double that has the same shape.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from tkinter import ttk
+
+    from .filelist import FileList
+    from .outputs import OutputsPanel
+    from .preview import PreviewPane
+    from .progress import ProgressPanel
+    from .settings_panel import SettingsPanel
+    from .window import PresetBar
+
+
+class View(Protocol):
+    """The main window's frames."""
+
+    files: FileList
+    outputs: OutputsPanel
+    settings: SettingsPanel
+    presets: PresetBar
+    preview: PreviewPane
+    progress: ProgressPanel
+    status: ttk.Label
+    failures_dialog: Any  # the last failures dialog (tests close it)

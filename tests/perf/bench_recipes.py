@@ -1,0 +1,170 @@
+"""Benchmark: several outputs per input (issue 9's goals).
+
+1. **Three WebP widths in one run**: ``shh-converter convert`` with three
+   ``--variant webp:w=N`` (480/960/1600) against three separate runs, one width
+   each, on the 24 corpus photos; whole processes timed, as users run them, sides
+   alternating, medians. Goal: one run <= 0.6x the three. Each output is compared
+   with its separate run's: same dimensions, bytes within 10 %, mean pixel
+   difference <= 2.5 (the shared decode may differ from a per-size reduced decode).
+2. **Target size** at 50, 100 and 200 KB on the same photos (WebP and JPEG, through
+   ``convert_job``): every reachable output <= target and >= 90 % of it, median
+   encodes per output <= 4. "Reachable": the lowest quality fits (else the output
+   says what it reached); an output whose quality 100 is under 90 % of the target
+   is at the best quality there is and counted apart.
+3. **Favicon set from one decode**: the ICO holds exactly 16, 32 and 48.
+
+Run: ``.venv/bin/python tests/perf/bench_recipes.py [--repeats 3]``. Prints the
+figures and the machine's load; ``docs/performance.md`` has the last run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests" / "perf"))
+
+import numpy as np  # noqa: E402
+from bench_convert import prepare  # noqa: E402
+from PIL import Image  # noqa: E402
+
+from shh_converter.core.convert import convert_job  # noqa: E402
+from shh_converter.core.jobs import Job  # noqa: E402
+from shh_converter.core.recipe import parse_spec  # noqa: E402
+from shh_converter.core.settings import Settings  # noqa: E402
+
+WIDTHS = (480, 960, 1600)
+TARGETS_KB = (50, 100, 200)
+
+
+def cli(*args: str, home: Path) -> float:
+    env = {**os.environ, "SHH_CONVERTER_HOME": str(home)}
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "shh_converter", "convert", *args, "--quiet", "--jobs", "2"],
+        check=True,
+        env=env,
+    )
+    return time.perf_counter() - start
+
+
+def variant(width: int) -> list[str]:
+    return ["--variant", f"webp:w={width},suffix=-{width},upscale=false"]
+
+
+def bench_widths(inputs: Path, work: Path, repeats: int) -> tuple[float, float, dict[str, float]]:
+    one: list[float] = []
+    three: list[float] = []
+    home = work / "home"
+    for r in range(repeats):
+        order = ("one", "three") if r % 2 == 0 else ("three", "one")
+        for side in order:
+            out = work / f"{side}{r}"
+            if side == "one":
+                args = [arg for w in WIDTHS for arg in variant(w)]
+                one.append(cli(str(inputs), "-o", str(out), *args, home=home))
+            else:
+                three.append(
+                    sum(cli(str(inputs), "-o", str(out), *variant(w), home=home) for w in WIDTHS)
+                )
+    return statistics.median(one), statistics.median(three), compare(work / "one0", work / "three0")
+
+
+def compare(together: Path, apart: Path) -> dict[str, float]:
+    """Worst byte ratio and pixel difference of one run's outputs against separate runs'."""
+    worst_bytes, worst_diff, count = 0.0, 0.0, 0
+    for a in sorted(together.glob("*.webp")):
+        b = apart / a.name
+        with Image.open(a) as ia, Image.open(b) as ib:
+            assert ia.size == ib.size, (a.name, ia.size, ib.size)
+            diff = np.abs(
+                np.asarray(ia.convert("RGB"), float) - np.asarray(ib.convert("RGB"), float)
+            )
+        worst_bytes = max(worst_bytes, abs(a.stat().st_size / b.stat().st_size - 1))
+        worst_diff = max(worst_diff, float(diff.mean()))
+        count += 1
+    return {"outputs": count, "worst_bytes_off": worst_bytes, "worst_mean_diff": worst_diff}
+
+
+def bench_target(inputs: list[Path], work: Path) -> dict[str, object]:
+    encodes: list[int] = []
+    ratios: list[float] = []
+    misses: list[str] = []
+    unreachable = under_at_best = 0
+    for fmt in ("webp", "jpeg"):
+        for kb in TARGETS_KB:
+            settings = parse_spec(f"{fmt}:max_kb={kb}", Settings())
+            for i, src in enumerate(inputs):
+                out = work / f"t{fmt}{kb}-{i}.{settings.extension}"
+                result = convert_job(Job.one(i, src, out, settings), settings)
+                o = result.outputs[0]
+                encodes.append(o.encodes)
+                if o.note and "not reached" in o.note:
+                    unreachable += 1
+                    continue
+                ratio = o.bytes_out / (kb * 1000)
+                if ratio < 0.9 and _best_quality_fits(src, settings, kb, work):
+                    under_at_best += 1
+                    continue
+                ratios.append(ratio)
+                if not 0.9 <= ratio <= 1.0:
+                    misses.append(f"{src.name} {fmt} {kb} KB: {ratio:.3f}")
+    return {
+        "outputs": len(encodes),
+        "median_encodes": statistics.median(encodes),
+        "max_encodes": max(encodes),
+        "min_ratio": min(ratios),
+        "max_ratio": max(ratios),
+        "misses": misses,
+        "unreachable": unreachable,
+        "under_target_at_quality_100": under_at_best,
+    }
+
+
+def _best_quality_fits(src: Path, settings: Settings, kb: int, work: Path) -> bool:
+    """Whether quality 100 itself is under 90 % of the target (nothing better exists)."""
+    best = parse_spec(f"{settings.encode.format.value}:q=100", Settings())
+    out = work / f"best.{best.extension}"
+    result = convert_job(Job.one(0, src, out, best), best)
+    return result.outputs[0].bytes_out < 0.9 * kb * 1000
+
+
+def bench_favicon(work: Path) -> list[tuple[int, int]]:
+    logo = REPO.parent / "shared" / "corpus" / "photos" / "mpl_logo2.png"
+    home = work / "home"
+    cli(str(logo), "-o", str(work / "fav"), "--set", "favicon", home=home)
+    with Image.open(work / "fav" / "favicon.ico") as ico:
+        return sorted(ico.info["sizes"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}, {os.cpu_count()} CPUs")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        folder = work / "photos"
+        folder.mkdir()
+        inputs = prepare(folder, 24)
+        one, three, fidelity = bench_widths(folder, work, args.repeats)
+        print(
+            f"three widths: one run {one:.2f} s, three runs {three:.2f} s, "
+            f"ratio {one / three:.3f} (goal <= 0.6)"
+        )
+        print(f"  vs separate runs: {fidelity}")
+        print(f"target size: {bench_target(inputs, work)}")
+        print(f"favicon ICO sizes: {bench_favicon(work)}")
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
