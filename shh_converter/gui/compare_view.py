@@ -29,7 +29,7 @@ from .filelist import dims_text, human_bytes
 
 log = logging.getLogger(__name__)
 
-MARGIN = 192  # pixels rendered beyond each edge of the view, so short pans need no new tile
+MARGIN = 160  # pixels rendered beyond each edge of the view, so short pans need no new tile
 PAN_STEP = 0.15  # of the view's size, per arrow key
 MODES = ("split", "side")
 
@@ -58,6 +58,7 @@ class CompareView(ttk.Frame):
         self.origin = (0.0, 0.0)  # top-left of the view, in zoomed pixels
         self.split = 0.5  # divider position, as a fraction of the width
         self.tile: Tile | None = None
+        self.regions: list[Region | None] = [None, None]  # what each canvas's picture shows
         self._asked: tuple[ComparePair, float, Region] | None = None
         self.shown_zoom: float | None = None  # zoom of the tile on screen (tests, benchmark)
         self.shown_at = 0.0
@@ -130,6 +131,7 @@ class CompareView(ttk.Frame):
         """Nothing to compare (no selection, or a batch runs): drop the pair, show ``text``."""
         self.service.drop()
         self.pair = self.tile = self._asked = None
+        self.regions = [None, None]
         self.shown_zoom = None
         self.state_text = "empty"
         for canvas, item in zip(self.canvases, self.items, strict=True):
@@ -158,6 +160,7 @@ class CompareView(ttk.Frame):
 
     def _pair_ready(self, pair: ComparePair) -> None:
         self.pair, self.tile, self._asked = pair, None, None
+        self.regions = [None, None]
         self.state_text = "ready"
         self._say("")
         self.before_caption.configure(
@@ -360,31 +363,41 @@ class CompareView(ttk.Frame):
     def _tile_ready(self, tile: Tile) -> None:
         if tile.pair is not self.pair or tile.zoom != self.zoom:
             return  # the user zoomed on or chose another file meanwhile
-        from PIL import ImageTk
-
-        for i, image in enumerate((tile.before, tile.after)):
-            photo = self._photos[i]
-            if photo is not None and (photo.width(), photo.height()) == image.size:
-                photo.paste(image)  # ~10x cheaper than a new PhotoImage of the same size
-            else:
-                photo = self._photos[i] = ImageTk.PhotoImage(image, master=self)
-                self.canvases[i].itemconfigure(self.items[i], image=photo)
         self.tile = tile
         if self._asked is not None and self._asked[2] == tile.region:
             self._asked = None
+        # One side per turn of the loop: each paste costs a few ms per megapixel (and
+        # Tk's copy to the X server as much again), so two in one turn would double
+        # the longest stall. Each canvas keeps the region of its own picture, so the
+        # side still showing the older tile stays in its right place meanwhile.
+        self._show_side(0, tile)
+        self.after(1, lambda: self._show_side(1, tile))
+
+    def _show_side(self, i: int, tile: Tile) -> None:
+        if tile is not self.tile:
+            return  # a newer tile arrived: it brings this side too
+        from PIL import ImageTk
+
+        image = (tile.before, tile.after)[i]
+        photo = self._photos[i]
+        if photo is not None and (photo.width(), photo.height()) == image.size:
+            photo.paste(image)  # ~10x cheaper than a new PhotoImage of the same size
+        else:
+            photo = self._photos[i] = ImageTk.PhotoImage(image, master=self)
+            self.canvases[i].itemconfigure(self.items[i], image=photo)
+        self.regions[i] = tile.region
         self._place_items()
-        self.shown_zoom, self.shown_at = tile.zoom, time.perf_counter()
-        self._need_tile()  # the view may have moved on while this one was rendered
+        if i == 1:
+            self.shown_zoom, self.shown_at = tile.zoom, time.perf_counter()
+            self._need_tile()  # the view may have moved on while this one was rendered
 
     def _place_items(self) -> None:
-        if self.tile is None:
-            return
         ox, oy = self.origin
-        left = self.tile.region[0] - ox
-        top = self.tile.region[1] - oy
         shift = self._split_px() if self.mode == "split" else 0
-        self.canvases[0].coords(self.items[0], round(left), round(top))
-        self.canvases[1].coords(self.items[1], round(left) - shift, round(top))
+        for i, region in enumerate(self.regions):
+            if region is not None:
+                left, top = round(region[0] - ox), round(region[1] - oy)
+                self.canvases[i].coords(self.items[i], left - (shift if i else 0), top)
 
     def _split_px(self) -> int:
         return round(max(self.area.winfo_width() - 4, 1) * self.split)

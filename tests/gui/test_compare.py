@@ -44,13 +44,13 @@ def _image_x(cv, i: int, root_x: int) -> int:  # type: ignore[no-untyped-def]
     """The image column (at the shown zoom) under screen column ``root_x`` on canvas ``i``."""
     canvas = cv.canvases[i]
     left, _top = canvas.coords(cv.items[i])
-    return round(root_x - canvas.winfo_rootx() - left + cv.tile.region[0])
+    return round(root_x - canvas.winfo_rootx() - left + cv.regions[i][0])
 
 
 def _same_pixels(cv, i: int, image, points, offset: bool = True) -> None:  # type: ignore[no-untyped-def]
     photo = cv._photos[i]
     for x, y in points:  # tile pixel -> the full image's pixel at 100 %
-        gx, gy = (x + cv.tile.region[0], y + cv.tile.region[1]) if offset else (x, y)
+        gx, gy = (x + cv.regions[i][0], y + cv.regions[i][1]) if offset else (x, y)
         shown = tuple(int(v) for v in cv.tk.splitlist(cv.tk.call(str(photo), "get", x, y)))
         assert shown == image.getpixel((gx, gy))[:3], (i, x, y)
 
