@@ -97,3 +97,13 @@ def test_frozen_window_shows_with_drag_and_drop(bundle: Path, display: str) -> N
         assert app.wait(15) == 0, app.stderr.read() if app.stderr else ""
     crash_dir = Path(os.environ["SHH_CONVERTER_HOME"]) / "crash-reports"
     assert not list(crash_dir.glob("*.json")), "the frozen app wrote a crash report"
+
+
+def test_frozen_cli_speaks_the_chosen_language(bundle: Path) -> None:
+    """The compiled catalogs travel in the bundle (build_scripts/shh_converter.spec)."""
+    cli = bundle / f"shh-converter{EXE_SUFFIX}"
+    env = dict(os.environ, SHH_CONVERTER_UI__LANGUAGE="de")
+    done = subprocess.run([str(cli), "models", "verify"], env=env, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 geprüft, 0 beschädigt" in done.stdout
