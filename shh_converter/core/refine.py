@@ -21,7 +21,8 @@ from PIL import Image
 WORK_MAX_PIXELS = 2_000_000  # the filter runs on a copy at most this big
 EPS = 1e-4  # regularisation: smaller follows colour edges more closely (and noise too)
 SURE_FG, SURE_BG = 240, 10  # mask levels the model is sure about
-BAND_FRACTION = 0.006  # half-width of the unsure band, as a share of the shorter side
+BAND_FRACTION = 0.006  # erosion of the sure areas, as a share of the shorter side
+RADIUS_FRACTION = 0.025  # the filter's window radius, as a share of the shorter side
 FIT_MIN_SIDE = 256  # the filter's fit runs on a copy with a shorter side about this big
 
 
@@ -134,7 +135,8 @@ def refine_alpha(rgb: Image.Image, mask: Image.Image) -> Image.Image:
     sure_fg = _erode(small >= SURE_FG / 255.0, band)
     sure_bg = _erode(small <= SURE_BG / 255.0, band)
     subsample = max(1, min(size) // FIT_MIN_SIDE)
-    alpha = guided_filter(guide, small, r=band * 2, eps=EPS, subsample=subsample)
+    radius = max(2, round(min(size) * RADIUS_FRACTION))
+    alpha = guided_filter(guide, small, r=radius, eps=EPS, subsample=subsample)
     alpha = np.clip(alpha, 0.0, 1.0)
     alpha[sure_fg] = 1.0
     alpha[sure_bg] = 0.0
