@@ -164,3 +164,7 @@ def check(opts: EncodeOptions, given: dict[str, Any]) -> None:
             raise UsageError(f"{flag} applies to --format {' or '.join(having)} only")
         if not option.available():
             raise UsageError(f"{flag} is unavailable in this install (needs {option.needs})")
+        value = getattr(opts, field)
+        if option.kind == "choice" and not option.choice_available(value):
+            needed = dict(option.choice_needs)[value]
+            raise UsageError(f"{flag} {value} is unavailable in this install (needs {needed})")

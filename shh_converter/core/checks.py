@@ -54,6 +54,13 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
     "EncodeOptions.method": (0, 6),
     "EncodeOptions.compress_level": (0, 9),
     "EncodeOptions.avif_speed": (0, 10),
+    # Issue 10's encoder options (tests/core/test_formats.py keeps these equal to formats.py).
+    "EncodeOptions.png_effort": (1, 6),
+    "EncodeOptions.palette_colors": (2, 256),
+    "EncodeOptions.palette_quality": (0, 100),
+    "EncodeOptions.dither": (0, 100),
+    "EncodeOptions.jxl_effort": (1, 9),
+    "ResizeOptions.sharpen": (0, 300),
     "EncodeOptions.ico_sizes": (1, 256),  # each element
     "ResizeOptions.width": (1, 100_000),
     "ResizeOptions.height": (1, 100_000),
@@ -71,6 +78,7 @@ RANGES: dict[str, tuple[float | None, float | None]] = {
 CHOICES: dict[str, frozenset[str]] = {
     "EncodeOptions.subsampling": frozenset({"auto", "4:4:4", "4:2:2", "4:2:0"}),
     "EncodeOptions.jpeg_encoder": frozenset({"auto", "jpegli", "pillow"}),
+    "EncodeOptions.quantiser": frozenset({"pillow", "imagequant"}),
 }
 
 

@@ -7,7 +7,7 @@ metadata the format can carry and what Pillow lacks:
 
 - PNG: a lossless oxipng pass (on by default; it also turns a source of <= 256
   colours or grey pixels back into a palette or grey PNG), optional palette
-  quantisation (libimagequant when installed, else Pillow's own quantiser);
+  quantisation (Pillow's quantiser, or libimagequant when asked for);
 - JPEG: jpegli (``pyjpegli``) where it applies, else Pillow's libjpeg-turbo with
   the user's progressive/chroma/Huffman choices, then optionally a lossless
   MozJPEG pass;
@@ -153,13 +153,17 @@ def oxipng_pass(data: bytes, effort: int, *, keep_hidden_colour: bool) -> bytes:
 def quantise(img: Image.Image, opts: EncodeOptions) -> Image.Image:
     """``img`` as a palette image of at most ``palette_colors`` colours (mode P).
 
-    libimagequant (``imagequant``, the pngquant library) when installed, with its
-    quality target and dithering; else Pillow's quantiser (median cut, or fast
-    octree for transparency) with Floyd-Steinberg dithering on or off.
+    Pillow's quantiser by default (median cut, or fast octree for transparency,
+    Floyd-Steinberg dithering on or off: on the corpus logos it is smaller and
+    closer than libimagequant, docs/performance.md); libimagequant
+    (``imagequant``, the pngquant library) when asked for, with its quality
+    target and dithering level.
     """
     colours = max(2, min(256, opts.palette_colors))
     rgba = img.convert("RGBA")
-    if formats.module_available("imagequant"):
+    if opts.quantiser == "imagequant":
+        if not formats.module_available("imagequant"):
+            raise EncodeError("the imagequant quantiser is unavailable in this install")
         import imagequant
 
         try:

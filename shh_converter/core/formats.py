@@ -53,10 +53,16 @@ class OptionSpec:
     # does not): the window disables it, the CLI refuses it.
     applies: Applies = _always
     needs: str | None = None  # Python module the option needs ("unavailable here" without)
+    choice_needs: tuple[tuple[str, str], ...] = ()  # (choice, module) for choices that need one
 
     def available(self) -> bool:
         """Whether this install has what the option needs."""
         return self.needs is None or module_available(self.needs)
+
+    def choice_available(self, choice: str) -> bool:
+        """Whether ``choice`` of a choice option can be used here."""
+        needed = dict(self.choice_needs).get(choice)
+        return needed is None or module_available(needed)
 
     def check(self, value: Any) -> str | None:
         """Why ``value`` is not acceptable for this option, or None when it is."""
@@ -154,6 +160,15 @@ def _palette_on(o: EncodeOptions) -> bool:
     return o.palette
 
 
+def _imagequant_on(o: EncodeOptions) -> bool:
+    return o.palette and o.quantiser == "imagequant"
+
+
+def _dither_applies(o: EncodeOptions) -> bool:
+    # Pillow's quantiser dithers only without transparency; imagequant always can.
+    return o.palette
+
+
 def _jxl_lossy(o: EncodeOptions) -> bool:
     return not o.lossless
 
@@ -207,6 +222,7 @@ JPEG_OPTIONS = (
         "choice",
         "auto",
         choices=("auto", "jpegli", "pillow"),
+        choice_needs=(("jpegli", "pyjpegli"),),
     ),
     OptionSpec(
         "progressive", "Progressive", "progressive JPEG (on)", "bool", True, applies=_jpeg_pillow
@@ -293,6 +309,17 @@ PNG_OPTIONS = (
         applies=_palette_on,
     ),
     OptionSpec(
+        "quantiser",
+        "Quantiser",
+        "palette quantiser: pillow (default; smaller and closer on the corpus logos) or "
+        "imagequant (libimagequant, the pngquant library)",
+        "choice",
+        "pillow",
+        choices=("pillow", "imagequant"),
+        applies=_palette_on,
+        choice_needs=(("imagequant", "imagequant"),),
+    ),
+    OptionSpec(
         "palette_quality",
         "Palette quality",
         "palette target quality 0-100 (90)",
@@ -300,11 +327,10 @@ PNG_OPTIONS = (
         90,
         0,
         100,
-        applies=_palette_on,
-        needs="imagequant",
+        applies=_imagequant_on,
     ),
     OptionSpec(
-        "dither", "Dithering", "dithering 0-100 (100)", "int", 100, 0, 100, applies=_palette_on
+        "dither", "Dithering", "dithering 0-100 (100)", "int", 100, 0, 100, applies=_dither_applies
     ),
 )
 AVIF_OPTIONS = (
@@ -491,6 +517,8 @@ def problems(opts: EncodeOptions) -> list[str]:
             found.append(f"{option.field} = {value!r} {reason}")
         elif not option.available():
             found.append(f"{option.field} is unavailable in this install (needs {option.needs})")
+        elif option.kind == "choice" and not option.choice_available(value):
+            found.append(f"{option.field} = {value!r} is unavailable in this install")
     return found
 
 

@@ -1,0 +1,163 @@
+"""The formats table (core/formats.py) and what reads it: CLI flags, checks, availability."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shh_converter.cli import encoder_flags
+from shh_converter.core import checks, convert, formats
+from shh_converter.core.errors import UsageError
+from shh_converter.core.jobs import Job
+from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
+from tests.support import run_cli
+
+
+def test_every_option_is_an_encode_options_field_with_a_valid_default() -> None:
+    fields = formats.field_names()
+    for spec in formats.SPECS.values():
+        assert spec.label and spec.extension and spec.pil_name
+        for option in spec.options:
+            assert option.field in fields, f"{spec.label}: {option.field}"
+            assert option.check(option.default) is None, f"{spec.label}.{option.field}"
+            assert option.kind in ("int", "bool", "choice")
+        assert formats.problems(formats.default_options(spec.format)) == [] or not spec.available()
+
+
+def test_table_ranges_agree_with_the_settings_checks() -> None:
+    """Saved settings are checked by core/checks.py: its ranges must be the table's."""
+    for field, users in formats.all_options().items():
+        for _spec, option in users:
+            key = f"EncodeOptions.{field}"
+            if option.kind == "int" and key in checks.RANGES:
+                assert checks.RANGES[key] == (option.low, option.high), key
+            if option.kind == "choice" and key in checks.CHOICES:
+                assert set(option.choices) <= checks.CHOICES[key], key
+
+
+def test_applies_answers_per_format_and_options() -> None:
+    webp = formats.spec_for("webp")
+    assert webp.applies("quality", EncodeOptions())
+    assert not webp.applies("quality", EncodeOptions(lossless=True))
+    assert not webp.applies("progressive", EncodeOptions())
+    jpeg = formats.spec_for(OutputFormat.JPEG)
+    assert jpeg.applies("progressive", EncodeOptions(format=OutputFormat.JPEG))
+    assert not jpeg.applies("progressive", EncodeOptions(jpeg_encoder="jpegli"))
+    assert jpeg.option("quality") is not None and jpeg.option("quality").high == 100  # type: ignore[union-attr]
+
+
+def test_each_format_has_its_own_defaults() -> None:
+    assert formats.default_options("avif").quality == 60
+    assert formats.default_options("jxl").quality == 90
+    assert formats.default_options("jpeg").quality == 85
+    assert formats.default_options("png", png_effort=5).png_effort == 5
+
+
+def test_auto_chroma_is_444_from_quality_90() -> None:
+    assert formats.chroma(EncodeOptions(quality=90)) == "4:4:4"
+    assert formats.chroma(EncodeOptions(quality=89)) == "4:2:0"
+    assert formats.chroma(EncodeOptions(quality=95, subsampling="4:2:2")) == "4:2:2"
+
+
+def _parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    encoder_flags.add_arguments(parser)
+    encoder_flags.add_resize_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_has_a_flag_for_every_option_and_builds_encode_options() -> None:
+    parser = argparse.ArgumentParser()
+    encoder_flags.add_arguments(parser)
+    flags = {a for action in parser._actions for a in action.option_strings}
+    for field in formats.all_options():
+        assert encoder_flags.flag_of(field) in flags
+    opts = encoder_flags.encode_from_args(
+        _parse("--format", "jpeg", "--no-progressive", "--subsampling", "4:2:2", "--quality", "70")
+    )
+    assert (opts.format, opts.progressive, opts.subsampling, opts.quality) == (
+        OutputFormat.JPEG,
+        False,
+        "4:2:2",
+        70,
+    )
+    png = encoder_flags.encode_from_args(_parse("--format", "png", "--palette", "--dither", "0"))
+    assert png.palette and png.dither == 0
+    assert encoder_flags.encode_from_args(_parse("--format", "avif")).quality == 60
+
+
+def test_cli_refuses_an_option_the_format_does_not_have() -> None:
+    with pytest.raises(UsageError, match="--method applies to --format webp only"):
+        encoder_flags.encode_from_args(_parse("--format", "jpeg", "--method", "3"))
+    with pytest.raises(UsageError, match="--png-effort"):
+        encoder_flags.encode_from_args(_parse("--format", "webp", "--png-effort", "3"))
+
+
+def test_missing_library_makes_format_unavailable_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    real = formats.module_available
+    monkeypatch.setattr(
+        formats, "module_available", lambda name: name != "pillow_jxl" and real(name)
+    )
+    assert not formats.spec_for("jxl").available()
+    assert OutputFormat.JXL not in [s.format for s in formats.available_formats()]
+    with pytest.raises(UsageError, match="unavailable in this install"):
+        encoder_flags.encode_from_args(_parse("--format", "jxl"))
+    src = tmp_path / "in.png"
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(src)
+    s = Settings(encode=formats.default_options("jxl"))
+    result = convert.convert_job(Job.one(0, src, tmp_path / "o.jxl", s), s)
+    assert result.status == "failed" and "unavailable in this install" in (result.error or "")
+    assert "internal error" not in (result.error or "")
+
+
+def test_missing_optional_encoder_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without pyjpegli the JPEG is Pillow's; without oxipng the PNG is zlib's: still written."""
+    real = formats.module_available
+    monkeypatch.setattr(
+        formats, "module_available", lambda name: name not in ("pyjpegli", "oxipng") and real(name)
+    )
+    from shh_converter.core import encode
+
+    assert not encode.use_jpegli(formats.default_options("jpeg"), "RGB")
+    with pytest.raises(UsageError, match="needs pyjpegli"):
+        encoder_flags.encode_from_args(_parse("--format", "jpeg", "--jpeg-encoder", "jpegli"))
+    assert formats.spec_for("png").applies("compress_level", formats.default_options("png"))
+
+
+def test_cli_help_lists_formats_and_encoder_options(app_home: Path) -> None:
+    result = run_cli("convert", "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    for needle in (
+        "--png-effort",
+        "--subsampling",
+        "--jxl-effort",
+        "--palette",
+        "keep-no-location",
+    ):
+        assert needle in text
+    assert "--no-animated" in text and "--resample" in text
+
+
+def test_cli_unknown_option_for_format_exits_2(app_home: Path, tmp_path: Path) -> None:
+    src = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(src)
+    result = run_cli(
+        "convert", str(src), "-o", str(tmp_path / "out"), "--format", "gif", "--quality", "5"
+    )
+    assert result.returncode == 2
+    assert "--quality applies to --format" in result.stderr
+
+
+def test_settings_round_trip_keeps_new_fields() -> None:
+    s = Settings(encode=formats.default_options("png", palette=True, png_effort=4, dither=30))
+    back = Settings.from_dict(s.to_dict())
+    assert back.encode == s.encode
+    assert dataclasses.replace(s, animated=False).fingerprint() != s.fingerprint()
+    assert Settings().animated is True
