@@ -98,18 +98,16 @@ def run(
     """Plan and run ``request``; blocking (the window calls it from a worker thread)."""
     hooks = hooks or Hooks()
     recipe = preflight(request, hooks.warn)
-    plan = planner.plan_batch(
-        request.inputs, request.dest, recipe, recursive=request.recursive, only=request.only
-    )
-    emit = hooks.wrap(on_event)
-    emit(BatchPlanned(tuple(plan.jobs), plan.dest))
-    jobs = hooks.screen(plan.jobs)
-    finished = runner.run_batch(
-        jobs,
-        recipe.shared,
-        emit,
-        cancel,
-        request.workers or hooks.workers,
-        memory_guard=hooks.memory_guard,
-    )
+    workers = request.workers or hooks.workers
+    with runner.BatchRunner() as warm:
+        warm.start(recipe.shared, workers)  # the workers import the engine while we plan
+        plan = planner.plan_batch(
+            request.inputs, request.dest, recipe, recursive=request.recursive, only=request.only
+        )
+        emit = hooks.wrap(on_event)
+        emit(BatchPlanned(tuple(plan.jobs), plan.dest))
+        jobs = hooks.screen(plan.jobs)
+        finished = warm.run(
+            jobs, recipe.shared, emit, cancel, workers, memory_guard=hooks.memory_guard
+        )
     return Outcome(plan, finished, recipe)

@@ -63,31 +63,11 @@ def run_batch(
     ``workers``: at most this many processes (default: one per core), further
     bounded by available memory. ``memory_guard()`` returning False holds back new
     jobs while at least one is running. The workers are stopped at the end; a
-    front end that runs batch after batch keeps them in a :class:`BatchRunner`.
-    Workers started by :func:`start_early` are used when they fit.
+    front end that runs batch after batch, or wants them started before it plans,
+    keeps them in a :class:`BatchRunner`.
     """
-    global _early
-    runner, _early = _early or BatchRunner(), None
-    with runner:
+    with BatchRunner() as runner:
         return runner.run(jobs, settings, on_event, cancel, workers, memory_guard)
-
-
-_early: BatchRunner | None = None  # started by start_early(), taken by the next run_batch()
-
-
-def start_early(settings: Settings, workers: int | None = None) -> None:
-    """Start the worker processes for the next :func:`run_batch` now, before planning.
-
-    A spawned worker needs ~0.2-0.3 s to import the engine; started here, that
-    overlaps the caller's own imports and planning. If the batch turns out to need
-    another shape (AI or not, fewer files than workers), the next ``run_batch``
-    adapts or replaces them. The CLI calls this once, right after parsing.
-    """
-    global _early
-    if _early is not None:
-        _early.close()
-    _early = BatchRunner()
-    _early.start(settings, workers)
 
 
 class BatchRunner:
@@ -100,12 +80,15 @@ class BatchRunner:
             runner.run(jobs, settings, on_event)  # blocking; -> BatchFinished
             runner.run(more_jobs, settings, on_event)  # the same warm workers
 
+    ``start`` before planning: a spawned worker needs ~0.2-0.3 s to import the
+    engine, which then overlaps the caller's own planning (``core.batch`` does so).
     Between batches the workers stay started, with the AI model loaded in an AI
     batch's worker. A batch whose shape differs (AI on or off, another model,
     inference threads, more files at a time than the workers were started for)
     replaces them; other settings changes are sent to the warm workers. One batch
     at a time: :meth:`run` from two threads at once raises ``RuntimeError``.
-    ``close()`` (or leaving the ``with``) stops them; a cancelled batch stops only
+    ``close()`` (or leaving the ``with``) stops them (one never given a file is
+    killed at once: nothing of it to keep); a cancelled batch stops only
     the workers that were still on files (their files are discarded whole) and
     starts fresh ones in their place.
     """
@@ -242,9 +225,10 @@ class _Batch:
             if self.pool is not None:
                 retry = self.pool.retry  # waiting for a retry when the batch ended
                 for job, result in self.pool.end_batch():  # idle workers stay warm
-                    self._finish(job, result)
+                    if job.index in self.started:  # not one still queued behind another
+                        self._finish(job, result)
                 for job in retry:
-                    self._finish(job, failed_result(job, "cancelled before it finished"))
+                    self._cancelled(job)
             self.book.save_all()
         except Exception as exc:
             log.exception("batch %s: clean-up failed", self.batch_id)
@@ -268,13 +252,14 @@ class _Batch:
             if workers.retry:  # their worker died or overran on another file
                 if grace_until is None:
                     pending.extendleft(reversed(workers.retry))
-                else:  # announced already, so they get a result
+                else:
                     for job in workers.retry:
-                        self._finish(job, failed_result(job, "cancelled before it finished"))
+                        self._cancelled(job)
                 workers.retry.clear()
             self._dispatch(pending)
             for job, result in workers.collect(POLL_SECONDS):
                 self._finish(job, result)
+            self._announce()  # a file queued behind one that finished has started
             if timeout:
                 for job in workers.overdue(timeout):
                     self._finish(job, failed_result(job, f"took longer than {timeout:g} s"))
@@ -282,8 +267,12 @@ class _Batch:
 
     def _dispatch(self, pending: deque[Job]) -> None:
         assert self.pool is not None
-        for worker in self.pool.idle():
-            while pending and len(worker.running) < worker.slots:
+        # A file queued behind each worker's current one saves a round trip per file,
+        # but only while there are more files than workers: at the end of the batch a
+        # file queued behind a big one would wait while another worker sits idle.
+        ahead = len(pending) > self.pool.size
+        for worker in self.pool.idle(ahead):
+            while pending and len(worker.running) < worker.room(ahead):
                 if self.pool.busy() and self.memory_guard is not None and not self.memory_guard():
                     return  # wait for memory to come back; never stalls: one job always runs
                 job = self._next_for(worker, pending)
@@ -293,9 +282,21 @@ class _Batch:
                 for target in job.to_make:
                     self.book.claim(job.source, target.path, target.fingerprint)
                 worker.give(job)
-                if job.index not in self.started:
-                    self.started.add(job.index)
-                    self.emit(FileStarted(job))
+        self._announce()
+
+    def _announce(self) -> None:
+        """``FileStarted`` for each file a worker has just begun (not one queued behind)."""
+        assert self.pool is not None
+        for worker in self.pool.workers:
+            for item in worker.on_files():
+                if item.job.index not in self.started:
+                    self.started.add(item.job.index)
+                    self.emit(FileStarted(item.job))
+
+    def _cancelled(self, job: Job) -> None:
+        """A file the batch ended before it finished: announced ones get a result."""
+        if job.index in self.started:
+            self._finish(job, failed_result(job, "cancelled before it finished"))
 
     def _next_for(self, worker: pool.Worker, pending: deque[Job]) -> Job | None:
         """The first pending job ``worker`` may start now (suspects alone, within memory)."""
@@ -332,6 +333,9 @@ class _Batch:
         self._finish(job, result, worked=False)
 
     def _finish(self, job: Job, result: JobResult, *, worked: bool = True) -> None:
+        if job.index not in self.started:  # finished before it was seen starting
+            self.started.add(job.index)
+            self.emit(FileStarted(job))
         result = result.replace(index=job.index)
         self.results[job.index] = result
         if worked:

@@ -70,28 +70,17 @@ def test_started_early_the_batch_runs_on_those_workers(tmp_path: Path) -> None:
     assert final.converted == 3
 
 
-def test_run_batch_takes_the_workers_of_start_early(tmp_path: Path) -> None:
-    files = sources(tmp_path / "src", 2)
-    runner.start_early(WEBP, workers=1)
-    assert runner._early is not None
-    early = runner._early.worker_pids()
-    seen: list[list[int]] = []
+def test_workers_started_but_never_needed_are_stopped_at_once(tmp_path: Path) -> None:
+    """Everything up to date: the early workers are killed, not waited for while they import."""
+    import psutil
 
-    def on_event(event: Event) -> None:
-        if isinstance(event, FileStarted) and runner._early is None:
-            seen.append(batch_pids())
-
-    def batch_pids() -> list[int]:
-        import psutil
-
-        return [p.pid for p in psutil.Process().children() if p.pid in early]
-
-    final = runner.run_batch(
-        plan_batch(files, tmp_path / "out", WEBP).jobs, WEBP, on_event, workers=1
-    )
-    assert final.converted == 2
-    assert runner._early is None  # taken by the batch, then closed with it
-    assert seen and all(pids == early for pids in seen)
+    batches = runner.BatchRunner()
+    batches.start(WEBP, workers=2)
+    pids = batches.worker_pids()
+    final = batches.run([], WEBP, lambda e: None)
+    batches.close()
+    assert final.results == () and batches.worker_pids() == []
+    assert not [p for p in pids if psutil.pid_exists(p) and psutil.Process(p).status() != "zombie"]
 
 
 def test_a_change_of_shape_starts_fresh_workers(tmp_path: Path) -> None:
@@ -154,3 +143,36 @@ def test_one_batch_at_a_time(tmp_path: Path) -> None:
             release.set()
             thread.join(60)
     assert errors and "already running" in str(errors[0])
+
+
+def test_a_file_queued_behind_a_killed_one_is_not_blamed(tmp_path: Path) -> None:
+    """One-slot workers get the next file queued behind the current one; when the worker
+    dies, only the file it was on fails, the queued one runs elsewhere."""
+    import os
+    import signal
+    import time
+
+    from shh_converter.core import pool
+
+    files = sources(tmp_path / "src", 2)
+    jobs = plan_batch(files, tmp_path / "out", WEBP).jobs
+    workers = pool.Pool(1, WEBP)
+    try:
+        deadline = time.monotonic() + 60
+        while not workers.idle(ahead=True):
+            assert time.monotonic() < deadline, "worker did not start"
+            workers.collect(0.1)
+        worker = workers.idle(ahead=True)[0]
+        assert worker.room(ahead=True) == 2 and worker.room() == 1
+        first, queued = jobs
+        worker.give(first)
+        worker.give(queued)
+        os.kill(worker.proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        done: list = []
+        while not done:
+            assert time.monotonic() < deadline + 60, "the dead worker was not noticed"
+            done.extend(workers.collect(0.2))
+    finally:
+        workers.close()
+    assert [(job.index, result.status) for job, result in done] == [(first.index, "failed")]
+    assert workers.retry == [queued] and queued.index not in workers.suspects
