@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
 
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -35,6 +34,8 @@ def lowest_pins(dependencies: list[str]) -> list[str]:
 
 
 def main() -> int:
+    import tomllib  # Python 3.11+ (CI and scripts/test.sh run 3.11)
+
     project = tomllib.loads(PYPROJECT.read_text(encoding="utf-8"))["project"]
     print("# lowest allowed runtime versions, from pyproject.toml (scripts/lowest_constraints.py)")
     for pin in lowest_pins(project["dependencies"]):

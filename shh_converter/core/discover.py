@@ -40,8 +40,39 @@ log = logging.getLogger(__name__)
 JUNK_NAMES = {"thumbs.db", "ehthumbs.db", "desktop.ini", "icon\r"}
 # What the window's "Add files…" dialog offers (content decides what is really read).
 READABLE_EXTENSIONS = frozenset(
-    ".jpg .jpeg .jpe .jfif .png .apng .gif .webp .bmp .dib .tif .tiff .heic .heif .hif .avif "
-    ".avifs .ico .cur .psd .tga .qoi .jp2 .j2k .mpo .ppm .pgm .pbm .pnm .icns .jxl".split()
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".apng",
+        ".gif",
+        ".webp",
+        ".bmp",
+        ".dib",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".avifs",
+        ".ico",
+        ".cur",
+        ".psd",
+        ".tga",
+        ".qoi",
+        ".jp2",
+        ".j2k",
+        ".mpo",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+        ".pnm",
+        ".icns",
+        ".jxl",
+    }
 )
 HIDDEN_ATTRIBUTES = getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 2) | getattr(
     stat, "FILE_ATTRIBUTE_SYSTEM", 4
