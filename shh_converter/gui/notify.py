@@ -16,15 +16,17 @@ The decision is :func:`should_notify`: the batch took at least
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import APP_NAME
 from ..core.events import BatchFinished
 from .progress import summary_text
+
+if TYPE_CHECKING:
+    import asyncio
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +81,16 @@ class Notifier:
 
     def send(self, title: str, text: str) -> None:
         """Hand one notification to the library (in its own thread); never blocks Tk."""
+        import asyncio  # here, not at start-up: only a long unwatched batch needs it
+
         self.sent.append((title, text))
         loop = self._ensure_loop()
         asyncio.run_coroutine_threadsafe(self._send(title, text), loop)
 
     def _ensure_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:
+            import asyncio
+
             loop = asyncio.new_event_loop()
             threading.Thread(target=loop.run_forever, name="notifications", daemon=True).start()
             self._loop = loop

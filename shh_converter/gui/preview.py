@@ -206,14 +206,8 @@ class PreviewPane(ttk.Frame):
         self.after_label, self.after_caption = self._side(1, "After")
         self.thumbs.columnconfigure((0, 1), weight=1, uniform="side")
         self.thumbs.rowconfigure(0, weight=1)
-        self.compare: Any = None
-        if post is not None:
-            from .compare_view import CompareView
-
-            self.compare = CompareView(self, post, on_zoom=self._zoom_shown)
-            self.compare.grid(row=1, column=0, sticky="nsew")
-            self.compare.grid_remove()
-            self.bind("<Destroy>", self._destroyed, add="+")
+        self.compare: Any = None  # made the first time it is asked for: not at start-up
+        self._post = post
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
         self.show_message("Select a file to preview it")
@@ -262,10 +256,20 @@ class PreviewPane(ttk.Frame):
         if event.widget is self and self.compare is not None:
             self.compare.stop()
 
+    def _make_compare(self) -> None:
+        from .compare_view import CompareView
+
+        self.compare = CompareView(self, self._post, on_zoom=self._zoom_shown)
+        self.compare.grid(row=1, column=0, sticky="nsew")
+        self.bind("<Destroy>", self._destroyed, add="+")
+
     def set_view(self, view: str) -> None:
         """``thumbs`` (quick before/after), ``split`` or ``side`` (full-size compare)."""
         if view != "thumbs" and self.compare is None:
-            view = "thumbs"
+            if self._post is None:
+                view = "thumbs"
+            else:
+                self._make_compare()
         self.view_var.set(view)
         if view == "thumbs":
             if self.compare is not None:
@@ -289,7 +293,8 @@ class PreviewPane(ttk.Frame):
         """Fit / 100 % / zoom in / out (toolbar, menu and keys); opens the compare view."""
         if not self.comparing:
             self.set_view("split")
-        getattr(self.compare, action)()
+        if self.comparing:
+            getattr(self.compare, action)()
 
     def _compare_current(self) -> None:
         if not self.comparing:
