@@ -148,6 +148,11 @@ def _jpeg_pillow(o: EncodeOptions) -> bool:
     return o.jpeg_encoder != "jpegli"
 
 
+def _jpeg_baseline(o: EncodeOptions) -> bool:
+    # libjpeg always optimises a progressive JPEG's Huffman tables.
+    return _jpeg_pillow(o) and not o.progressive
+
+
 def _png_optimising(o: EncodeOptions) -> bool:
     return o.png_optimise and module_available("oxipng")
 
@@ -239,10 +244,10 @@ JPEG_OPTIONS = (
     OptionSpec(
         "optimize_huffman",
         "Optimised Huffman",
-        "optimised Huffman tables (on)",
+        "optimised Huffman tables for a baseline JPEG (on)",
         "bool",
         True,
-        applies=_jpeg_pillow,
+        applies=_jpeg_baseline,
     ),
     OptionSpec(
         "mozjpeg_pass",

@@ -1,7 +1,7 @@
 """Benchmark: the formats goals of issue 10, each against its reference in the same run.
 
     .venv/bin/python tests/perf/bench_formats.py [--parts png,palette,jpeg,jxl,avif]
-        [--repeats 3] [--max-mp 1.6]
+        [--repeats 3] [--max-mp 1.6] [--resize 0]
 
 Inputs come from ``../shared/corpus/MANIFEST.tsv`` (override with ``SHH_CORPUS``):
 
@@ -51,7 +51,12 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from shh_converter.core import convert, encode, formats  # noqa: E402
-from shh_converter.core.settings import OutputFormat, Settings  # noqa: E402
+from shh_converter.core.settings import (  # noqa: E402
+    OutputFormat,
+    ResizeMode,
+    ResizeOptions,
+    Settings,
+)
 
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 BAD_WORDS = ("corrupt", "truncat", "bomb", "broken", "invalid", "zero", "empty", "damaged")
@@ -241,13 +246,21 @@ def photos(max_mp: float) -> list[Path]:
     return out
 
 
-def bench_jpeg(max_mp: float) -> None:
+def bench_jpeg(max_mp: float, resize: int) -> None:
     import pyjpegli
 
-    paths = photos(max_mp)
-    print(f"JPEG: {len(paths)} corpus photos <= {max_mp} MP, SSIMULACRA2 against the source")
-    totals = {"pillow": 0, "engine": 0, "jpegli_equal": 0}
     settings = Settings(encode=formats.default_options(OutputFormat.JPEG))
+    if resize:
+        # Downscaled as the window's web presets do: no 8x8 grid shared with the source.
+        paths = photos(1000.0)
+        box = ResizeOptions(mode=ResizeMode.MAX_SIDE, size=resize, upscale=False)
+        settings = dataclasses.replace(settings, resize=box)
+        what = f"corpus photos resized to at most {resize} px"
+    else:
+        paths = photos(max_mp)
+        what = f"corpus photos <= {max_mp} MP at their size"
+    print(f"JPEG: {len(paths)} {what}, SSIMULACRA2 against the (resized) source")
+    totals = {"pillow": 0, "engine": 0, "jpegli_equal": 0}
     for path in paths:
         proc = working_frame(path, settings)
         img = proc.frames[0]
@@ -353,6 +366,7 @@ def main() -> None:
     parser.add_argument("--parts", default="png,palette,jpeg,jxl,avif")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--max-mp", type=float, default=1.6)
+    parser.add_argument("--resize", type=int, default=0, help="jpeg: longest side (0: as is)")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}")
     for part in args.parts.split(","):
@@ -362,7 +376,7 @@ def main() -> None:
         elif part == "palette":
             bench_palette()
         elif part == "jpeg":
-            bench_jpeg(args.max_mp)
+            bench_jpeg(args.max_mp, args.resize)
         elif part == "jxl":
             bench_jxl()
         elif part == "avif":
