@@ -108,7 +108,12 @@ class _ProcessLock:
     def release(self) -> None:
         if self._fh is not None:
             with contextlib.suppress(OSError):
-                self._fh.close()  # closing the handle drops the lock on both systems
+                if sys.platform == "win32":  # unlock first: Windows frees it lazily on close
+                    import msvcrt
+
+                    self._fh.seek(0)
+                    msvcrt.locking(self._fh.fileno(), msvcrt.LK_UNLCK, 1)
+                self._fh.close()  # drops a flock; the OS also drops both when a process dies
             self._fh = None
 
 
