@@ -181,3 +181,14 @@ def mnemonic(text: str) -> dict[str, Any]:
     if at < 0:
         return {"label": text, "underline": -1}
     return {"label": text[:at] + text[at + 1 :], "underline": at}
+
+
+def text_columns(text: str) -> int:
+    """Character cells ``text`` takes: two for each wide (CJK) character, one otherwise.
+
+    For Tk's ``width=N`` (in average character widths), so a Japanese label sized
+    from its length is not clipped.
+    """
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

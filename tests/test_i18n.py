@@ -187,3 +187,9 @@ def test_mnemonic_marks_the_access_key() -> None:
     assert i18n.mnemonic("Pr&eferences…") == {"label": "Preferences…", "underline": 2}
     assert i18n.mnemonic("ファイル(&F)") == {"label": "ファイル(F)", "underline": 5}
     assert i18n.mnemonic("Plain") == {"label": "Plain", "underline": -1}
+
+
+def test_text_columns_count_wide_characters_twice() -> None:
+    assert i18n.text_columns("Add") == 3
+    assert i18n.text_columns("追加") == 4
+    assert i18n.text_columns("Größe") == 5
