@@ -9,7 +9,10 @@ at launch and while running. Likewise the application menu's "Preferences…"
 ``::tk::mac::Quit``, which without a handler ends the process at once.
 
 The handlers are Tcl commands, so they can be registered on any platform (on X11
-and Windows nothing calls them); the tests call them through Tk.
+and Windows nothing calls them); the tests call them through Tk. ``run_app``
+registers them before the event loop first runs, and nothing before that processes
+window-system events (no ``update()`` while the window is built), so the Apple Event
+carrying the files a launch was started with finds them in place.
 """
 
 from __future__ import annotations
