@@ -9,12 +9,19 @@ otherwise an **estimate**: the preview-size result is encoded and the byte count
 scaled by the pixel ratio. For real photos it lands within about +-30 % of the
 real file; images dominated by per-pixel noise are under-estimated (noise averages
 out when scaled down).
+
+Memory: an AI preview loads onnxruntime and the model into the calling process
+(the window's own). :data:`RELEASE_AFTER_SECONDS` after the last one, the session
+is dropped and the freed heap handed back to the OS (``bg_ai.release``), so the
+window does not keep the ~100-150 MB of an inference for the rest of its life; the
+next AI preview loads the model again (~0.3 s).
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +30,15 @@ from PIL import Image
 from . import convert, encode, imageio
 from .events import CancelToken
 from .resize import plan_geometry
-from .settings import ResizeMode, ResizeOptions, Settings
+from .settings import BackgroundMode, ResizeMode, ResizeOptions, Settings
 
 log = logging.getLogger(__name__)
 
 EXACT_UP_TO_PIXELS = 2_400_000  # encode at final size up to about 2 MP (1800x1200 included)
+RELEASE_AFTER_SECONDS = 5.0  # after the last AI preview, give the model's memory back
+
+_release_timer: threading.Timer | None = None
+_release_lock = threading.Lock()
 
 
 @dataclass
@@ -63,6 +74,9 @@ def make_preview(
     processed = convert.process_source(src, settings, max_side=max_side, cancel=cancel)
     after = processed.frames[0]
     encoded, estimated = _encoded_bytes(source, settings, processed, cancel)
+    removal = settings.background_removal
+    if removal.enabled and removal.mode == BackgroundMode.AI:
+        release_model_later()
     return Preview(
         before=before,
         after=after,
@@ -71,6 +85,30 @@ def make_preview(
         input_size=src.input_size,
         estimated=estimated,
     )
+
+
+def release_model_later(seconds: float | None = None) -> None:
+    """Drop the AI session ``seconds`` (default :data:`RELEASE_AFTER_SECONDS`) from now.
+
+    Each AI preview moves the moment on, so a user stepping through photos keeps
+    the model loaded; it goes once they stop.
+    """
+    global _release_timer
+    delay = RELEASE_AFTER_SECONDS if seconds is None else seconds
+    with _release_lock:
+        if _release_timer is not None:
+            _release_timer.cancel()
+        _release_timer = threading.Timer(delay, _release_model)
+        _release_timer.name = "release-ai-model"
+        _release_timer.daemon = True
+        _release_timer.start()
+
+
+def _release_model() -> None:
+    from . import bg_ai  # already imported by the preview that scheduled this
+
+    bg_ai.release()
+    log.debug("AI model released after the last preview")
 
 
 def _display(img: Image.Image, max_side: int) -> Image.Image:
