@@ -80,17 +80,23 @@ class CompareView(ttk.Frame):
         ]
         self.items = [c.create_image(0, 0, anchor="nw") for c in self.canvases]
         self.labels = [
-            c.create_text(8, 8, anchor="nw", fill="#ffffff", text=t)
+            c.create_text(10, 8, anchor="nw", fill="#ffffff", text=t)
             for c, t in zip(self.canvases, ("Before", "After"), strict=True)
         ]
+        for canvas, label in zip(self.canvases, self.labels, strict=True):
+            # A dark plate behind the name, so it reads on a white photo too.
+            x0, y0, x1, y1 = canvas.bbox(label)
+            plate = canvas.create_rectangle(x0 - 4, y0 - 2, x1 + 4, y1 + 2, fill="#202020", width=0)
+            canvas.tag_lower(plate, label)
         self.divider = tk.Frame(self.area, width=4, bg="#2f6fdf", cursor="sb_h_double_arrow")
         self.message = ttk.Label(self.area, text="", anchor="center")
         self.before_caption = ttk.Label(self, anchor="w")
-        self.before_caption.grid(row=1, column=0, sticky="ew")
         self.after_caption = ttk.Label(self, anchor="e")
-        self.after_caption.grid(row=1, column=1, sticky="ew")
+        self._stacked: bool | None = None
         self.columnconfigure((0, 1), weight=1)
         self.rowconfigure(0, weight=1)
+        self.bind("<Configure>", lambda e: self._place_captions(int(e.width)))
+        self._place_captions(10_000)
         self.area.bind("<Configure>", lambda _e: self._layout())
         for canvas in self.canvases:
             canvas.bind("<ButtonPress-1>", self._press)
@@ -118,6 +124,19 @@ class CompareView(ttk.Frame):
         }
         for seq, action in keys.items():
             self.area.bind(seq, _key(action))
+
+    def _place_captions(self, width: int) -> None:
+        """Both captions on one line, or one under the other when the view is narrow."""
+        need = self.before_caption.winfo_reqwidth() + self.after_caption.winfo_reqwidth() + 16
+        stacked = width < need
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        self.before_caption.grid(row=1, column=0, columnspan=2 if stacked else 1, sticky="w")
+        if stacked:
+            self.after_caption.grid(row=2, column=0, columnspan=2, sticky="w")
+        else:
+            self.after_caption.grid(row=1, column=1, columnspan=1, sticky="e")
 
     # -- what to show ----------------------------------------------------------------
 
@@ -174,6 +193,8 @@ class CompareView(ttk.Frame):
             text=f"After: {fmt} {dims_text(pair.output_size)} · "
             f"{human_bytes(pair.encoded_bytes)}{change}"
         )
+        self._stacked = None  # the texts changed: lay them out again
+        self._place_captions(self.winfo_width())
         if self.fit:
             self.zoom = self._fit_zoom()
         self._centre()

@@ -214,12 +214,13 @@ class PreviewPane(ttk.Frame):
         self.bind("<Configure>", self._resized)
 
     def _toolbar(self, can_compare: bool) -> None:
-        bar = ttk.Frame(self)
+        bar = self.toolbar = ttk.Frame(self)
         bar.grid(row=0, column=0, sticky="ew", pady=(0, 4))
+        views, zooms = ttk.Frame(bar), ttk.Frame(bar)
         self.view_buttons: dict[str, ttk.Radiobutton] = {}
         for value, text, underline in VIEWS:
             button = ttk.Radiobutton(
-                bar,
+                views,
                 text=text,
                 value=value,
                 variable=self.view_var,
@@ -231,19 +232,37 @@ class PreviewPane(ttk.Frame):
             if value != "thumbs" and not can_compare:
                 button.state(["disabled"])
             self.view_buttons[value] = button
-        self.zoom_label = ttk.Label(bar, text="", anchor="e")
+        self.zoom_label = ttk.Label(zooms, text="", anchor="e")
+        self.zoom_label.pack(side="left", padx=(0, 6))
         self.zoom_buttons: list[ttk.Button] = []
         for text, action in (
-            ("+", "zoom_in"),
-            ("−", "zoom_out"),
-            ("100 %", "zoom_actual"),
             ("Fit", "zoom_fit"),
+            ("100 %", "zoom_actual"),
+            ("−", "zoom_out"),
+            ("+", "zoom_in"),
         ):
-            zoom_button = ttk.Button(bar, text=text, command=partial(self.zoom, action))
-            zoom_button.pack(side="right", padx=(2, 0))
+            zoom_button = ttk.Button(zooms, text=text, command=partial(self.zoom, action))
+            zoom_button.pack(side="left", padx=(2, 0))
             self.zoom_buttons.append(zoom_button)
-        self.zoom_label.pack(side="right", padx=(0, 6))
+        self._groups = (views, zooms)
+        self._two_rows: bool | None = None
+        bar.columnconfigure(1, weight=1)
+        bar.bind("<Configure>", lambda e: self._reflow(int(e.width)))
+        self._reflow(10_000)
         self._zoom_enabled(False)
+
+    def _reflow(self, width: int) -> None:
+        """The zoom buttons beside the view buttons, or under them when the pane is narrow."""
+        views, zooms = self._groups
+        two_rows = width < views.winfo_reqwidth() + zooms.winfo_reqwidth() + 12
+        if two_rows == self._two_rows:
+            return
+        self._two_rows = two_rows
+        views.grid(row=0, column=0, sticky="w")
+        if two_rows:
+            zooms.grid(row=1, column=0, columnspan=2, sticky="w", pady=(2, 0))
+        else:
+            zooms.grid(row=0, column=1, sticky="e")
 
     def _zoom_enabled(self, on: bool) -> None:
         for button in self.zoom_buttons:
@@ -301,7 +320,12 @@ class PreviewPane(ttk.Frame):
             return
         ready = self.ready
         if ready is None or ready.settings is None:
-            self.compare.clear("Select a file to compare it at full size")
+            working = self.state_text == "working"  # its preview is on the way: then this
+            self.compare.clear(
+                "Preparing the full-size comparison…"
+                if working
+                else "Select a file to compare it at full size"
+            )
         else:
             self.compare.show_for(ready.source, ready.settings)
 
