@@ -78,7 +78,11 @@ class ProgressPanel(ttk.Frame):
         self.eta_label.pack(side="right")
         status.grid(row=2, column=0, columnspan=3, sticky="ew", pady=(4, 0))
         self.summary_label = ttk.Label(self, text="Add images, choose settings, press Convert.")
-        self.summary_label.grid(row=3, column=0, columnspan=3, sticky="w", pady=(2, 0))
+        self.summary_label.grid(row=3, column=0, sticky="w", pady=(2, 0))
+        # The memory readout shares the summary's line (columns 1-2): one line less on
+        # short screens. The window sets its text.
+        self.status_label = ttk.Label(self, text="", anchor="e", foreground="#808080")
+        self.status_label.grid(row=3, column=1, columnspan=2, sticky="e", pady=(2, 0))
         self.columnconfigure(0, weight=1)
         self.set_running(False)
         # Called with the BatchFinished after the panel shows it (the notifier listens).

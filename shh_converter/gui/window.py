@@ -132,8 +132,7 @@ class MainWindow:
             on_open_dest=c.open_destination,
         )
         self.progress.grid(row=2, column=0, columnspan=2, sticky="ew")
-        self.status = ttk.Label(outer, text="", anchor="w", foreground="#808080")
-        self.status.grid(row=3, column=0, columnspan=2, sticky="ew", pady=(4, 0))
+        self.status = self.progress.status_label  # memory readout (the controller's)
         outer.columnconfigure(0, weight=1)
         outer.rowconfigure(1, weight=1)
         self.drop.accept_drops(self.files.tree)
