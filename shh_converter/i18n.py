@@ -171,16 +171,17 @@ def N_(message: str) -> str:
     return message
 
 
-def mnemonic(text: str) -> dict[str, Any]:
-    """``"&File"`` -> ``{"label": "File", "underline": 0}`` for Tk menus and buttons.
+def mnemonic(text: str, key: str = "label") -> dict[str, Any]:
+    """``"&File"`` -> ``{"label": "File", "underline": 0}`` for Tk menus (``key="text"``
+    for buttons).
 
     The ``&`` marks the access key inside the translated text, so each language
     picks its own letter (Japanese: ``"ファイル(&F)"``); without one, nothing is underlined.
     """
     at = text.find("&")
     if at < 0:
-        return {"label": text, "underline": -1}
-    return {"label": text[:at] + text[at + 1 :], "underline": at}
+        return {key: text, "underline": -1}
+    return {key: text[:at] + text[at + 1 :], "underline": at}
 
 
 def text_columns(text: str) -> int:

@@ -187,6 +187,7 @@ def test_mnemonic_marks_the_access_key() -> None:
     assert i18n.mnemonic("Pr&eferences…") == {"label": "Preferences…", "underline": 2}
     assert i18n.mnemonic("ファイル(&F)") == {"label": "ファイル(F)", "underline": 5}
     assert i18n.mnemonic("Plain") == {"label": "Plain", "underline": -1}
+    assert i18n.mnemonic("&Convert", "text") == {"text": "Convert", "underline": 0}
 
 
 def test_text_columns_count_wide_characters_twice() -> None:
