@@ -37,6 +37,7 @@ from .settings import EncodeOptions, MetadataMode, OutputFormat, Settings
 log = logging.getLogger(__name__)
 
 ENCODER_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)
+JPEGLI_QUALITY_OFFSET = 2  # see jpegli_quality
 
 
 @dataclass
@@ -215,7 +216,7 @@ def _gif_frame(img: Image.Image, opts: EncodeOptions) -> Image.Image:
 def _write_jpeg(processed: Processed, settings: Settings, spec: formats.FormatSpec) -> bytes:
     opts = settings.encode
     img = processed.frames[0]
-    if use_jpegli(opts, img.mode):
+    if use_jpegli(opts, img.mode, processed):
         data = _jpegli_bytes(img, processed, opts)
     else:
         options = formats.save_options(opts)
@@ -228,12 +229,16 @@ def _write_jpeg(processed: Processed, settings: Settings, spec: formats.FormatSp
     return data
 
 
-def use_jpegli(opts: EncodeOptions, mode: str) -> bool:
+def use_jpegli(opts: EncodeOptions, mode: str, processed: Processed | None = None) -> bool:
     """Whether jpegli writes this JPEG.
 
-    ``auto`` takes jpegli when it is installed and the user left the choices it
-    makes itself (progressive, 4:2:0 below quality 90) at their defaults; its
-    binding takes RGB only, so greyscale images go to Pillow.
+    ``auto`` takes jpegli when it is installed, the user left the choices it makes
+    itself (progressive, chroma, Huffman tables) at their defaults, and the image
+    is not a JPEG kept at its own size: re-encoding such a JPEG, libjpeg's blocks
+    line up with the source's and Pillow wins at equal SSIMULACRA2 (jpegli needed
+    ~8% more bytes on the corpus), while on resized photos jpegli is the smaller
+    (docs/performance.md, issue 10). Its binding takes RGB only: greyscale goes to
+    Pillow.
     """
     if mode != "RGB" or opts.jpeg_encoder == "pillow":
         return False
@@ -243,13 +248,31 @@ def use_jpegli(opts: EncodeOptions, mode: str) -> bool:
         return False
     if opts.jpeg_encoder == "jpegli":
         return True
+    if processed is not None and _same_size_jpeg(processed):
+        return False
     return opts.progressive and opts.subsampling == "auto" and opts.optimize_huffman
+
+
+def _same_size_jpeg(processed: Processed) -> bool:
+    return processed.source_format in ("JPEG", "MPO") and (
+        processed.output_size == processed.input_size
+    )
+
+
+def jpegli_quality(quality: int) -> int:
+    """The jpegli quality that looks like libjpeg's ``quality``.
+
+    jpegli's scale is not libjpeg's: at the same number it scores lower. On the
+    corpus photos (resized to 1024 px) its quality 86-88 matched Pillow's 85 in
+    SSIMULACRA2, so it gets JPEGLI_QUALITY_OFFSET more (measured at 85 only).
+    """
+    return max(0, min(100, quality + JPEGLI_QUALITY_OFFSET))
 
 
 def _jpegli_bytes(img: Image.Image, processed: Processed, opts: EncodeOptions) -> bytes:
     import pyjpegli
 
-    data = pyjpegli.encode(img.tobytes(), img.width, img.height, opts.quality)
+    data = pyjpegli.encode(img.tobytes(), img.width, img.height, jpegli_quality(opts.quality))
     meta = processed.meta
     spec = formats.spec_for(OutputFormat.JPEG)
     exif = metadata.fit_exif(meta.exif, spec.exif_limit, processed.warnings)

@@ -223,7 +223,8 @@ JPEG_OPTIONS = (
     OptionSpec(
         "jpeg_encoder",
         "Encoder",
-        "auto: jpegli where it applies (smaller at the same look), else Pillow's libjpeg-turbo",
+        "auto: jpegli for resized or non-JPEG sources (smaller at the same look), Pillow's "
+        "libjpeg-turbo for a JPEG kept at its size",
         "choice",
         "auto",
         choices=("auto", "jpegli", "pillow"),

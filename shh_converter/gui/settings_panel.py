@@ -3,8 +3,9 @@
 :meth:`SettingsPanel.get_settings` builds a new ``Settings`` from the widgets
 (fields the panel does not show are kept from the last settings applied) and
 :meth:`SettingsPanel.set_settings` shows one. Controls that do not apply are
-disabled (quality for PNG or lossless WebP, sizes the resize mode ignores, the
-model for flat-colour removal). The background-removal box is hidden when the
+disabled (the encoder options the format table says do not apply — see
+``encoder_controls`` — sizes the resize mode ignores, the model for flat-colour
+removal). The background-removal box is hidden when the
 config's feature flag turns the feature off.
 """
 
@@ -21,22 +22,18 @@ from ..core.settings import (
     BackgroundMode,
     ConflictPolicy,
     MetadataMode,
-    OutputFormat,
+    Resample,
     ResizeMode,
     ResizeOptions,
     Settings,
     format_color,
     parse_color,
 )
+from .encoder_controls import EncoderControls, format_labels
 
 log = logging.getLogger(__name__)
 
-FORMATS = {
-    "WebP": OutputFormat.WEBP,
-    "JPEG": OutputFormat.JPEG,
-    "PNG": OutputFormat.PNG,
-    "AVIF": OutputFormat.AVIF,
-}
+FORMATS = format_labels()  # from the formats table (core/formats.py)
 RESIZE = {
     "Original size": ResizeMode.NONE,
     "Longest side": ResizeMode.MAX_SIDE,
@@ -45,7 +42,17 @@ RESIZE = {
     "Pad to box": ResizeMode.PAD,
     "Percent": ResizeMode.PERCENT,
 }
-METADATA = {"Strip (private)": MetadataMode.STRIP, "Keep": MetadataMode.KEEP}
+METADATA = {
+    "Strip (private)": MetadataMode.STRIP,
+    "Keep, without location": MetadataMode.KEEP_NO_LOCATION,
+    "Keep": MetadataMode.KEEP,
+}
+RESAMPLE = {
+    "Lanczos (sharp)": Resample.LANCZOS,
+    "Bicubic": Resample.BICUBIC,
+    "Bilinear": Resample.BILINEAR,
+    "Nearest (pixel art)": Resample.NEAREST,
+}
 CONFLICT = {
     "Rename": ConflictPolicy.RENAME,
     "Skip": ConflictPolicy.SKIP,
@@ -118,23 +125,14 @@ class SettingsPanel(ttk.Frame):
 
     def _build_output(self) -> None:
         box = self._box("Output", 0)
-        self.format_box = self._combo(box, "format", list(FORMATS))
-        self._row(box, 0, "Format", self.format_box, "format")
-        qrow = ttk.Frame(box)
-        qvar = tk.IntVar(self, 85)
-        self._var("quality", qvar)
-        self.quality_scale = ttk.Scale(
-            qrow, from_=1, to=100, variable=qvar, command=self._snap_quality
-        )
-        self.quality_scale.pack(side="left", fill="x", expand=True)
-        self.quality_label = ttk.Label(qrow, width=4, anchor="e", textvariable=qvar)
-        self.quality_label.pack(side="left")
-        self._row(box, 1, "Quality", qrow, "quality")
-        self._controls["quality"].append(self.quality_scale)
-        lossless = self._var("lossless", tk.BooleanVar(self, False))
-        self.lossless_check = ttk.Checkbutton(box, text="Lossless", variable=lossless)
-        self.lossless_check.grid(row=2, column=1, sticky="w")
-        self._controls["lossless"] = [self.lossless_check]
+        # Format, quality, lossless, the format's own options, the animation switch.
+        self.encoder = EncoderControls(box, on_change=self._on_change)
+        self.encoder.grid(row=0, column=0, columnspan=2, sticky="ew")
+        self.v.update(self.encoder.vars)
+        self.format_box = self.encoder.format_box
+        self.quality_scale = self.encoder.quality_scale
+        self.quality_label = self.encoder.quality_label
+        self.lossless_check = self.encoder.lossless_check
 
     def _build_resize(self) -> None:
         box = self._box("Resize", 1)
@@ -156,6 +154,10 @@ class SettingsPanel(ttk.Frame):
         self.upscale_check = ttk.Checkbutton(box, text="Enlarge small images", variable=upscale)
         self.upscale_check.grid(row=4, column=1, sticky="w")
         self._controls["upscale"] = [self.upscale_check]
+        self.resample_box = self._combo(box, "resample", list(RESAMPLE))
+        self._row(box, 5, "Filter", self.resample_box, "resample")
+        self.sharpen_spin = self._spin(box, "sharpen", 0, 300)
+        self._row(box, 6, "Sharpen after shrinking (%)", self.sharpen_spin, "sharpen")
 
     def _build_background(self) -> ttk.LabelFrame:
         box = self._box("Background", 2)
@@ -200,12 +202,6 @@ class SettingsPanel(ttk.Frame):
 
     # -- behaviour ----------------------------------------------------------------
 
-    def _snap_quality(self, _value: str) -> None:
-        # ttk.Scale gives floats; keep the variable an integer so the label is tidy.
-        value = round(float(self.quality_scale.get()))
-        if self.v["quality"].get() != value:
-            self.v["quality"].set(value)
-
     def choose_color(self) -> None:
         """Ask for the fill colour with the system colour chooser."""
         current = self.v["color"].get()
@@ -222,17 +218,16 @@ class SettingsPanel(ttk.Frame):
 
     def update_states(self) -> None:
         """Enable only the controls that apply to the current choices."""
-        fmt = FORMATS.get(self.v["format"].get(), OutputFormat.WEBP)
-        lossless = fmt == OutputFormat.WEBP and bool(self.v["lossless"].get())
         mode = RESIZE.get(self.v["resize"].get(), ResizeMode.NONE)
         bg_on = bool(self.v["bg_enabled"].get()) and self.allow_background
         ai = BG_MODES.get(self.v["bg_mode"].get()) == BackgroundMode.AI
-        self._enable("quality", fmt != OutputFormat.PNG and not lossless)
-        self._enable("lossless", fmt == OutputFormat.WEBP)
+        self.encoder.update_states()
         self._enable("box", mode in (ResizeMode.FIT, ResizeMode.FILL, ResizeMode.PAD))
         self._enable("size", mode == ResizeMode.MAX_SIDE)
         self._enable("percent", mode == ResizeMode.PERCENT)
         self._enable("upscale", mode != ResizeMode.NONE)
+        self._enable("resample", mode != ResizeMode.NONE)
+        self._enable("sharpen", mode != ResizeMode.NONE)
         self._enable("bg", bg_on)
         self._enable("model", bg_on and ai)
         color = self.v["color"].get()
@@ -251,15 +246,15 @@ class SettingsPanel(ttk.Frame):
         self._loading = True
         try:
             v, e, r, b = self.v, s.encode, s.resize, s.background_removal
-            v["format"].set(_key(FORMATS, e.format))
-            v["quality"].set(e.quality)
-            v["lossless"].set(e.lossless)
+            self.encoder.set_options(e, animated=s.animated)
             v["resize"].set(_key(RESIZE, r.mode))
             v["width"].set(r.width or "")
             v["height"].set(r.height or "")
             v["size"].set(r.size or "")
             v["percent"].set("" if r.percent is None else f"{r.percent:g}")
             v["upscale"].set(r.upscale)
+            v["resample"].set(_key(RESAMPLE, r.resample))
+            v["sharpen"].set(str(r.sharpen))
             v["bg_enabled"].set(b.enabled and self.allow_background)
             v["bg_mode"].set(_key(BG_MODES, b.mode))
             v["model"].set(b.model)
@@ -293,17 +288,14 @@ class SettingsPanel(ttk.Frame):
             size=size("size", r.size, mode == ResizeMode.MAX_SIDE, 1600),
             percent=float(percent) if percent is not None else r.percent,
             upscale=bool(v["upscale"].get()),
+            resample=RESAMPLE.get(v["resample"].get(), r.resample),
+            sharpen=_int(v["sharpen"].get(), r.sharpen, 0, 300) or 0,
         )
 
     def get_settings(self) -> Settings:
         """A new frozen ``Settings`` from the widgets (bad numbers fall back to the last good)."""
         v, base = self.v, self._base
-        encode = dataclasses.replace(
-            base.encode,
-            format=FORMATS[v["format"].get()],
-            quality=int(v["quality"].get()),
-            lossless=bool(v["lossless"].get()),
-        )
+        encode = self.encoder.get_options(base.encode)
         resize = self._resize_from_widgets(base)
         removal = dataclasses.replace(
             base.background_removal,
@@ -325,4 +317,5 @@ class SettingsPanel(ttk.Frame):
             background=background,
             metadata=METADATA[v["metadata"].get()],
             on_conflict=CONFLICT[v["conflict"].get()],
+            animated=self.encoder.animated,
         )

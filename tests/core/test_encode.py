@@ -195,12 +195,23 @@ def test_jpeg_mozjpeg_pass_is_lossless_and_not_bigger() -> None:
 
 def test_jpegli_writes_the_default_jpeg_with_its_metadata(tmp_path: Path) -> None:
     pytest.importorskip("pyjpegli")
-    s = Settings(encode=formats.default_options("jpeg"), metadata=MetadataMode.KEEP)
-    assert encode.use_jpegli(s.encode, "RGB")
+    s = Settings(
+        encode=formats.default_options("jpeg"),
+        metadata=MetadataMode.KEEP,
+        resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=640),
+    )
+    prepared = convert.prepare(GPS_PHOTO, [s])
+    processed = convert.render(prepared, s)
+    assert encode.use_jpegli(s.encode, "RGB", processed)
+    same_size = convert.render(prepared, dataclasses.replace(s, resize=ResizeOptions()))
+    assert not encode.use_jpegli(s.encode, "RGB", same_size)  # a JPEG kept as it is: Pillow
     out = tmp_path / "cups.jpg"
     convert_file(GPS_PHOTO, out, s)
     data = out.read_bytes()
-    assert data != encoded(photo(), settings("jpeg", jpeg_encoder="pillow"))
+    pillow = dataclasses.replace(s, encode=formats.default_options("jpeg", jpeg_encoder="pillow"))
+    buf = io.BytesIO()
+    encode.encode(processed, pillow, buf)
+    assert data != buf.getvalue()
     with Image.open(out) as img:
         assert img.getexif().get(0x010F)  # camera make kept
         assert img.info.get("icc_profile")
