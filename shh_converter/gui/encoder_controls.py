@@ -21,15 +21,16 @@ from typing import Any
 
 from ..core import formats
 from ..core.settings import EncodeOptions, OutputFormat
+from ..i18n import _
 
 SHARED = ("quality", "lossless")  # shown once, above the format's own options
-UNAVAILABLE = " (unavailable here)"
+UNAVAILABLE = _(" (unavailable here)")
 
 
 def format_labels() -> dict[str, OutputFormat]:
     """The format list's labels (an unavailable format says so) and their formats."""
     return {
-        spec.label + ("" if spec.available() else UNAVAILABLE): spec.format
+        _(spec.label) + ("" if spec.available() else UNAVAILABLE): spec.format
         for spec in formats.SPECS.values()
     }
 
@@ -51,7 +52,7 @@ class EncoderControls(ttk.Frame):
         for spec in formats.SPECS.values():
             self._frames[spec.format] = self._build_format(spec)
         animated = self._var("animated", tk.BooleanVar(self, True))
-        self.animated_check = ttk.Checkbutton(self, text="Keep animation", variable=animated)
+        self.animated_check = ttk.Checkbutton(self, text=_("Keep animation"), variable=animated)
         self.animated_check.grid(row=4, column=1, sticky="w")
         self.note = ttk.Label(self, foreground="#a04000", wraplength=260)
         self.note.grid(row=5, column=0, columnspan=2, sticky="w")
@@ -69,7 +70,7 @@ class EncoderControls(ttk.Frame):
         self.format_box = ttk.Combobox(
             self, textvariable=fmt, values=list(self.labels), state="readonly", width=22
         )
-        self._label_row(self, 0, "Format", self.format_box, "format")
+        self._label_row(self, 0, _("Format"), self.format_box, "format")
         qrow = ttk.Frame(self)
         quality = tk.IntVar(self, 85)
         self._var("quality", quality)
@@ -79,10 +80,10 @@ class EncoderControls(ttk.Frame):
         self.quality_scale.pack(side="left", fill="x", expand=True)
         self.quality_label = ttk.Label(qrow, width=4, anchor="e", textvariable=quality)
         self.quality_label.pack(side="left")
-        self._label_row(self, 1, "Quality", qrow, "quality")
+        self._label_row(self, 1, _("Quality"), qrow, "quality")
         self._widgets["quality"].append(self.quality_scale)
         lossless = self._var("lossless", tk.BooleanVar(self, False))
-        self.lossless_check = ttk.Checkbutton(self, text="Lossless", variable=lossless)
+        self.lossless_check = ttk.Checkbutton(self, text=_("Lossless"), variable=lossless)
         self.lossless_check.grid(row=2, column=1, sticky="w")
         self._widgets["lossless"] = [self.lossless_check]
 
@@ -102,7 +103,8 @@ class EncoderControls(ttk.Frame):
             key = self.key(spec.format, option.field)
             if option.kind == "bool":
                 var = self._var(key, tk.BooleanVar(self, bool(option.default)))
-                check = ttk.Checkbutton(frame, text=option.label, variable=var)
+                # Labels come from the (English) table; a catalog entry translates them.
+                check = ttk.Checkbutton(frame, text=_(option.label), variable=var)
                 check.grid(row=row, column=1, sticky="w", pady=1)
                 self._widgets[key] = [check]
             elif option.kind == "choice":
@@ -110,14 +112,14 @@ class EncoderControls(ttk.Frame):
                 box = ttk.Combobox(
                     frame, textvariable=var, values=list(option.choices), state="readonly", width=12
                 )
-                self._label_row(frame, row, option.label, box, key)
+                self._label_row(frame, row, _(option.label), box, key)
             else:
                 default = "" if option.default is None else str(option.default)
                 var = self._var(key, tk.StringVar(self, default))
                 spin = ttk.Spinbox(
                     frame, textvariable=var, from_=option.low or 0, to=option.high or 100, width=8
                 )
-                self._label_row(frame, row, option.label, spin, key)
+                self._label_row(frame, row, _(option.label), spin, key)
             row += 1
         return frame
 
