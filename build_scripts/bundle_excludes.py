@@ -38,6 +38,10 @@ DEV_TOOLS = [
     "matplotlib", "IPython", "pytest", "_pytest", "hypothesis", "mypy", "ruff",
     "PyInstaller", "setuptools", "pkg_resources", "pandas", "tkinter.test",
 ]
+# GPL-licensed codec bindings (pyproject's optional ``gpl-codecs`` extra): the MIT
+# installers do not ship them, even when the build machine has them installed;
+# the app refuses those choices where the library is missing.
+GPL_CODECS = ["pillow_jxl", "imagequant"]
 # fmt: on
 
-EXCLUDES = REMBG_TREE + SCIPY_UNUSED + ONNXRUNTIME_TOOLS + DEV_TOOLS
+EXCLUDES = REMBG_TREE + SCIPY_UNUSED + ONNXRUNTIME_TOOLS + DEV_TOOLS + GPL_CODECS

@@ -28,6 +28,7 @@ SIZE_GOAL_MB = 250  # MiB (as du -sm counts), with AI: onnxruntime + the u2netp 
 MB = 2**20
 # Left out on purpose (build_scripts/bundle_excludes.py): must not come back.
 NOT_IN_BUNDLE = ("rembg", "pymatting", "numba", "llvmlite", "skimage", "cv2", "sympy")
+GPL_CODECS = ("pillow_jxl", "imagequant")  # the optional gpl-codecs extra: never shipped
 # Bundle entries (folders and files under _internal/) grouped into components.
 COMPONENTS = {
     "onnxruntime": ("onnxruntime",),
@@ -155,6 +156,7 @@ def test_bundle_size_by_component_is_within_the_goal(bundle: Path) -> None:
         print(f"  {name:<18} {size / MB:6.1f} MB")
     internal = {p.name.lower() for p in (bundle / "_internal").iterdir()}
     assert not [n for n in NOT_IN_BUNDLE if n in internal], sorted(internal)
+    assert not [n for n in GPL_CODECS if n in internal], sorted(internal)
     assert sizes.get("onnxruntime", 0) > 5 * MB and sizes.get("model + icons", 0) > 4 * MB
     assert total_mb <= SIZE_GOAL_MB
 
