@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import time
 import tkinter as tk
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from tkinter import ttk
@@ -30,6 +31,7 @@ from .filelist import dims_text, human_bytes
 log = logging.getLogger(__name__)
 
 MARGIN = 160  # pixels rendered beyond each edge of the view, so short pans need no new tile
+PHOTO_SIZES_KEPT = 3  # PhotoImages kept per side, by size (each ~4 bytes/pixel)
 PAN_STEP = 0.15  # of the view's size, per arrow key
 MODES = ("split", "side")
 
@@ -63,7 +65,8 @@ class CompareView(ttk.Frame):
         self.shown_zoom: float | None = None  # zoom of the tile on screen (tests, benchmark)
         self.shown_at = 0.0
         self.state_text = "empty"  # empty | preparing | ready | failed
-        self._photos: list[Any] = [None, None]
+        self._photos: list[Any] = [None, None]  # the PhotoImage each canvas shows
+        self._photo_sizes: list[OrderedDict[tuple[int, int], Any]] = [OrderedDict(), OrderedDict()]
         self._drag: tuple[int, int, float, float] | None = None
         self._build()
 
@@ -156,6 +159,7 @@ class CompareView(ttk.Frame):
         for canvas, item in zip(self.canvases, self.items, strict=True):
             canvas.itemconfigure(item, image="")
         self._photos = [None, None]
+        self._photo_sizes = [OrderedDict(), OrderedDict()]
         self.before_caption.configure(text="")
         self.after_caption.configure(text="")
         self._say(text)
@@ -400,11 +404,20 @@ class CompareView(ttk.Frame):
         from PIL import ImageTk
 
         image = (tile.before, tile.after)[i]
-        photo = self._photos[i]
-        if photo is not None and (photo.width(), photo.height()) == image.size:
-            photo.paste(image)  # ~10x cheaper than a new PhotoImage of the same size
+        # One PhotoImage per tile size, kept (a few): pasting into one is ~10x cheaper
+        # than making a new one, and fit <-> 100 % or a pan to an edge come back to
+        # sizes already seen.
+        sizes = self._photo_sizes[i]
+        photo = sizes.get(image.size)
+        if photo is not None:
+            sizes.move_to_end(image.size)
+            photo.paste(image)
         else:
-            photo = self._photos[i] = ImageTk.PhotoImage(image, master=self)
+            photo = sizes[image.size] = ImageTk.PhotoImage(image, master=self)
+            while len(sizes) > PHOTO_SIZES_KEPT:
+                sizes.popitem(last=False)
+        if photo is not self._photos[i]:
+            self._photos[i] = photo
             self.canvases[i].itemconfigure(self.items[i], image=photo)
         self.regions[i] = tile.region
         self._place_items()
