@@ -161,6 +161,7 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
         base = _settings_from(merged, where)
     encode, resize = base.encode, base.resize
     out: dict[str, Any] = {}
+    box_given = False
     for key, value in keys.items():
         if key in _SETTINGS_SECTIONS:
             continue
@@ -168,9 +169,12 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
             encode = dataclasses.replace(encode, format=_format(value, where))
         elif key == "q":
             encode = dataclasses.replace(encode, quality=_int(value, where, key, 0, 100))
-        elif key in ("w", "h"):
+        elif key in ("w", "h"):  # a new box: a side not given is free
             size = _int(value, where, key, 1, 1_000_000)
             mode = resize.mode if resize.mode in _FITS.values() else ResizeMode.FIT
+            if not box_given:
+                resize = dataclasses.replace(resize, width=None, height=None)
+                box_given = True
             if key == "w":
                 resize = dataclasses.replace(resize, mode=mode, width=size)
             else:

@@ -22,10 +22,12 @@ NEW_OUTPUT_SUFFIX = "-{n}"
 
 
 def describe(out: Settings) -> str:
-    """A short line for the list: format, size, name (e.g. "WEBP · 480 wide · a-480.webp")."""
+    """A short line for the list: format, size, name (e.g. "WEBP · 480 px wide · name-480.webp")."""
     r = out.resize
-    if r.mode in (ResizeMode.FIT, ResizeMode.FILL, ResizeMode.PAD) and (r.width or r.height):
-        box = f"{r.width or '…'}×{r.height or '…'} {r.mode.value}"
+    if r.mode == ResizeMode.FIT and bool(r.width) != bool(r.height):
+        box = f"{r.width} px wide" if r.width else f"{r.height} px high"
+    elif r.mode in (ResizeMode.FIT, ResizeMode.FILL, ResizeMode.PAD) and (r.width or r.height):
+        box = f"{r.width}×{r.height} {r.mode.value}"
     elif r.mode == ResizeMode.MAX_SIDE and r.size:
         box = f"≤{r.size} px"
     elif r.mode == ResizeMode.PERCENT and r.percent:

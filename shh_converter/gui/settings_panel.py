@@ -280,11 +280,16 @@ class SettingsPanel(ttk.Frame):
             return value if value is not None else (old or (default if needed else None))
 
         percent = size("percent", None, mode == ResizeMode.PERCENT, 50)
+        both = box and mode != ResizeMode.FIT  # fit: one side alone bounds just that side
+        width = size("width", r.width, both, 1600)
+        height = size("height", r.height, both, 1600)
+        if box and width is None and height is None:
+            width = 1600
         return dataclasses.replace(
             r,
             mode=mode,
-            width=size("width", r.width, box, 1600),
-            height=size("height", r.height, box, 1600),
+            width=width,
+            height=height,
             size=size("size", r.size, mode == ResizeMode.MAX_SIDE, 1600),
             percent=float(percent) if percent is not None else r.percent,
             upscale=bool(v["upscale"].get()),

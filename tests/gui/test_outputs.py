@@ -1,0 +1,129 @@
+"""The window on the one batch path: the outputs list, per-output rows, folders mirrored and
+never re-ingested, presets shared with the CLI, every engine event type handled."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from guikit import close_app, make_app, pump_until, screenshot
+from PIL import Image
+from support import run_cli
+
+from shh_converter.core.events import EVENT_TYPES
+from shh_converter.core.settings import OutputFormat
+
+pytestmark = pytest.mark.gui
+
+
+def _add(app, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    app.controller.add_paths(paths)
+    pump_until(app.root, lambda: app.controller.pending_adds == 0, what="files listed")
+
+
+def _convert(app, dest: Path) -> None:  # type: ignore[no-untyped-def]
+    app.window.progress.dest_var.set(str(dest))
+    app.window.progress.convert_btn.invoke()
+    pump_until(app.root, lambda: not app.controller.batch.running, 180, what="batch end")
+    app.root.update()
+
+
+def test_every_engine_event_type_has_a_handler(app) -> None:  # type: ignore[no-untyped-def]
+    assert set(app.controller.batch.handlers) == set(EVENT_TYPES)
+
+
+def test_outputs_list_add_duplicate_reorder_remove_and_sets(app) -> None:  # type: ignore[no-untyped-def]
+    outputs, panel = app.window.outputs, app.window.settings
+    assert len(outputs.outputs) == 1
+    panel.format_box.set("JPEG")
+    panel.format_box.event_generate("<<ComboboxSelected>>")
+    app.root.update()
+    assert outputs.outputs[0].encode.format == OutputFormat.JPEG  # the panel edits output 1
+    outputs.buttons["Add"].invoke()
+    assert len(outputs.outputs) == 2 and outputs.index == 1
+    assert outputs.outputs[1].name_template == "{stem}-2.{ext}"
+    panel.format_box.set("PNG")
+    panel.format_box.event_generate("<<ComboboxSelected>>")
+    app.root.update()
+    assert [o.encode.format for o in outputs.outputs] == [OutputFormat.JPEG, OutputFormat.PNG]
+    outputs.buttons["Duplicate"].invoke()
+    assert len(outputs.outputs) == 3 and outputs.outputs[2].name_template == "{stem}-2-copy.{ext}"
+    outputs.buttons["▲"].invoke()
+    assert outputs.index == 1 and outputs.outputs[1].name_template == "{stem}-2-copy.{ext}"
+    outputs.listbox.selection_clear(0, "end")
+    outputs.listbox.selection_set(0)
+    outputs.listbox.event_generate("<<ListboxSelect>>")
+    app.root.update()
+    assert panel.get_settings().encode.format == OutputFormat.JPEG  # the panel follows
+    for _ in range(3):
+        outputs.buttons["Remove"].invoke()
+    assert len(outputs.outputs) == 1 and outputs.buttons["Remove"].instate(["disabled"])
+    outputs.add_set("responsive")
+    assert len(outputs.outputs) == 5
+    assert outputs.listbox.get(1) == "2. WEBP · 480 px wide · name-480.webp"
+    recipe = app.controller.current_recipe()
+    assert [o.resize.width for o in recipe.outputs[1:]] == [480, 960, 1600, 1600]
+
+
+def test_several_outputs_per_input_with_a_row_each(app, tmp_path, shots_dir) -> None:  # type: ignore[no-untyped-def]
+    src = tmp_path / "in" / "photo.jpg"
+    src.parent.mkdir()
+    Image.linear_gradient("L").resize((800, 600)).convert("RGB").save(src)
+    _add(app, [src])
+    app.window.outputs.set_recipe(app.prefs.preset("Responsive images (srcset)"))
+    dest = tmp_path / "out"
+    _convert(app, dest)
+    files = app.window.files
+    assert files.status_of(src) == "done: 4 outputs"
+    rows = files.output_rows(src)
+    assert [name for name, _values in rows] == [
+        "photo-480.webp", "photo-960.webp", "photo-1600.webp", "photo-1600.jpg",
+    ]  # fmt: skip
+    assert [values[0] for _name, values in rows] == ["480×360", "800×600", "800×600", "800×600"]
+    assert all(values[2] == "done" for _name, values in rows)
+    for name, _values in rows:
+        assert (dest / name).is_file()
+    files.tree.item(files.iids[src], open=True)
+    app.root.update()
+    screenshot(app, shots_dir, "09-outputs")
+
+
+def test_open_the_same_folder_twice_mirrors_and_never_reingests(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "shoot"
+    for rel in ("a.jpg", "sub/a.jpg"):
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (120, 90), (200, 100, 50)).save(folder / rel)
+    dest = folder / "converted"  # inside the folder, as the window suggests by default
+    for _round in range(2):
+        app.controller.clear()
+        app.window.progress.dest_var.set(str(dest))
+        _add(app, [folder])
+        assert app.window.files.files() == [folder / "a.jpg", folder / "sub" / "a.jpg"]
+        _convert(app, dest)
+    made = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.webp"))
+    assert made == ["a.webp", "sub/a.webp"]  # no "a (2).webp", no outputs taken as inputs
+    assert app.controller.batch.last.skipped == 2  # the second round found them up to date
+
+
+def test_a_preset_saved_by_the_cli_is_in_the_window(x_display, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    recipe = tmp_path / "thumbs.json"
+    data = {"name": "Shop thumbnails", "outputs": [{"format": "webp", "w": 200, "suffix": "-t"}]}
+    recipe.write_text(json.dumps(data), encoding="utf-8")
+    assert run_cli("presets", "import", str(recipe)).returncode == 0
+    app = make_app()
+    try:
+        assert "Shop thumbnails" in app.window.presets.combo.cget("values")
+        app.window.presets.apply("Shop thumbnails")
+        out = app.window.outputs.selected
+        assert (out.resize.width, out.name_template) == (200, "{stem}-t.{ext}")
+        app.window.outputs.add_set("social")
+        app.controller.prefs.save_preset("Shop and social", app.controller.current_recipe())
+        app.controller.prefs.save()
+    finally:
+        close_app(app)
+    shown = run_cli("presets", "show", "Shop and social")
+    assert shown.returncode == 0, shown.stderr
+    assert len(json.loads(shown.stdout)["outputs"]) == 4
+    shutil.rmtree(tmp_path, ignore_errors=True)
