@@ -166,6 +166,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _catalog().ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """``message`` translated for ``context`` (the same English, said differently in a
+    narrow place: a drop zone's button against the menu item)."""
+    return _catalog().pgettext(context, message)
+
+
 def N_(message: str) -> str:
     """Mark ``message`` for extraction only; translate it later with :func:`_`."""
     return message

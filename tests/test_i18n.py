@@ -29,18 +29,18 @@ PLACEHOLDER = re.compile(
     r"\{[A-Za-z_][A-Za-z0-9_]*(?:![rsa])?(?::[^{}]*)?\}|%(?:\([a-z_]+\))?[sdifr]|%%"
 )
 
-Key = str | tuple[str, ...]
+Key = tuple[str | None, str | tuple[str, ...]]  # (context, id; a tuple for plurals)
 
 
 def extracted() -> dict[Key, tuple[str, ...]]:
-    """Every marked message in the package: id (a tuple for plurals) -> its forms."""
+    """Every marked message in the package: (context, id) -> its forms."""
     found: dict[Key, tuple[str, ...]] = {}
     method_map = [("**.py", "python")]
-    for _file, _line, message, _comments, _ctx in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(REPO / "shh_converter"), method_map
     ):
         forms = (message,) if isinstance(message, str) else tuple(m for m in message if m)
-        found[forms[0] if len(forms) == 1 else forms] = forms
+        found[(context, forms[0] if len(forms) == 1 else forms)] = forms
     return found
 
 
@@ -77,15 +77,15 @@ def english(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_there_is_something_to_translate() -> None:
     messages = extracted()
     assert len(messages) > 50
-    assert "Download" in messages and "Language" in messages
+    assert (None, "Download") in messages and (None, "Language") in messages
 
 
 @pytest.mark.parametrize("code", TRANSLATED)
 def test_catalog_covers_every_message_and_keeps_placeholders(code: str) -> None:
     po = catalog(code)
     problems = []
-    for key, forms in extracted().items():
-        message = po.get(key if isinstance(key, str) else key[0])
+    for (context, key), forms in extracted().items():
+        message = po.get(key if isinstance(key, str) else key[0], context=context)
         if message is None or not message.string:
             problems.append(f"untranslated: {key!r}")
             continue
@@ -114,7 +114,9 @@ def test_compiled_catalog_matches_its_source(code: str) -> None:
     for message in catalog(code):
         if not message.id:
             continue
-        if isinstance(message.id, str):
+        if message.context:
+            assert compiled.pgettext(message.context, message.id) == message.string
+        elif isinstance(message.id, str):
             assert compiled.gettext(message.id) == message.string, message.id
         else:
             for n, form in ((1, 0), (2, 1)):
