@@ -63,7 +63,7 @@ def process_start(pid: int) -> int | None:
     import psutil  # lazily: a dependency, but not needed before the first write
 
     try:
-        return round(psutil.Process(pid).create_time() * 100)
+        return round(float(psutil.Process(pid).create_time()) * 100)
     except psutil.NoSuchProcess:  # also a zombie: a dead process writes nothing more
         return None
     except psutil.AccessDenied as exc:

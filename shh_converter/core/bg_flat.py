@@ -33,7 +33,7 @@ MIN_HOLE_PIXELS = 16  # smaller enclosed specks are kept (highlights, not holes)
 def border_colour(rgb: np.ndarray, tolerance: int) -> np.ndarray:
     """Median colour of the one-pixel frame; raises if the frame is not mostly that colour."""
     frame = np.concatenate([rgb[0], rgb[-1], rgb[1:-1, 0], rgb[1:-1, -1]]).astype(np.int16)
-    colour = np.median(frame, axis=0).round().astype(np.int16)
+    colour: np.ndarray = np.median(frame, axis=0).round().astype(np.int16)
     share = float(np.mean(np.abs(frame - colour).max(axis=1) <= max(tolerance, 1)))
     if share < MIN_BORDER_SHARE:
         raise BackgroundRemovalError(
@@ -99,7 +99,7 @@ def _edge_alpha(dist: np.ndarray, removed: np.ndarray) -> np.ndarray:
 
 def _unmix(rgb: np.ndarray, alpha: np.ndarray, bg: np.ndarray) -> np.ndarray:
     """Take the background's share out of partly transparent pixels (no halo)."""
-    out = rgb.copy()
+    out: np.ndarray = rgb.copy()
     ys, xs = np.nonzero((alpha > 0) & (alpha < 255))
     if len(ys):
         a = alpha[ys, xs, None].astype(np.float32) / 255.0

@@ -67,7 +67,7 @@ def available_mb() -> float | None:
         import psutil
     except ImportError:  # pragma: no cover - psutil is a dependency, but never fatal
         return None
-    return psutil.virtual_memory().available / 2**20
+    return float(psutil.virtual_memory().available / 2**20)
 
 
 def job_memory_mb(jobs: Sequence[Job], settings: Settings) -> float:

@@ -81,7 +81,8 @@ def scale_16_to_8(arr: np.ndarray) -> np.ndarray:
     import numpy as np
 
     clipped = np.clip(arr, 0, 65535).astype(np.uint32)
-    return ((clipped * 255 + 32767) // 65535).astype(np.uint8)
+    scaled: np.ndarray = ((clipped * 255 + 32767) // 65535).astype(np.uint8)
+    return scaled
 
 
 def _float_to_8(arr: np.ndarray) -> np.ndarray:

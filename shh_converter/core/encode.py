@@ -168,13 +168,14 @@ def quantise(img: Image.Image, opts: EncodeOptions) -> Image.Image:
         import imagequant
 
         try:
-            return imagequant.quantize_pil_image(
+            quantised: Image.Image = imagequant.quantize_pil_image(
                 rgba,
                 dithering_level=opts.dither / 100,
                 max_colors=colours,
                 min_quality=0,
                 max_quality=opts.palette_quality,
             )
+            return quantised
         except RuntimeError as exc:  # below its quality floor: never with min_quality 0
             log.debug("imagequant refused (%s); using Pillow's quantiser", exc)
     dither = Image.Dither.FLOYDSTEINBERG if opts.dither > 0 else Image.Dither.NONE

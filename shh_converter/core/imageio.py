@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from . import colour, metadata, sniff
 from .errors import ConversionError, CorruptImageError, ImageTooLargeError, UnsupportedFormatError
@@ -196,7 +196,7 @@ def _open_header(fh: BinaryIO) -> ImageFile.ImageFile:
         im = Image.open(fh)
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(sniff.bomb_message(exc)) from exc
-    except Image.UnidentifiedImageError as exc:
+    except UnidentifiedImageError as exc:
         raise UnsupportedFormatError(sniff.describe_unidentified(fh)) from exc
     except DECODE_ERRORS as exc:
         fh.seek(0)

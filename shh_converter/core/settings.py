@@ -15,7 +15,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from .errors import UsageError
 
@@ -200,7 +200,7 @@ class Settings:
         """JSON-ready dict (enums as their values, colour as text)."""
         raw = dataclasses.asdict(self)
         raw["background"] = format_color(self.background)
-        return _plain(raw)
+        return dict(_plain(raw))
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Settings:
@@ -210,7 +210,7 @@ class Settings:
         takes its default. ``checks.check_fields(Settings, data)`` also returns the
         problems, for callers that report them.
         """
-        return _build(cls, data)
+        return cast(Settings, _build(cls, data))
 
     def fingerprint(self) -> str:
         """Stable hash of everything that changes the output's pixels or bytes.

@@ -64,7 +64,7 @@ def tree_rss_mb(pid: int | None = None) -> float:
             total += child.memory_info().rss
         except psutil.Error:  # a worker that just exited
             continue
-    return total / MB
+    return float(total / MB)
 
 
 def _decoded_mb(path: Path, max_pixels: int | None = None) -> float | None:
@@ -85,7 +85,7 @@ def _decoded_mb(path: Path, max_pixels: int | None = None) -> float | None:
     if max_pixels is not None and width * height > max_pixels:
         return None
     depth = 2 if ";16" in mode or mode in ("I", "I;16", "F") else 1
-    return width * height * 4 * depth * DECODE_COPIES / MB
+    return float(width * height * 4 * depth * DECODE_COPIES / MB)
 
 
 def take_sample(pid: int | None = None) -> Sample:
