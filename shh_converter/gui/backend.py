@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # the engine loads lazily, off the Tk thread
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class PreviewResult:
     """What the preview pane shows (the engine's Preview, or the fallback's)."""
