@@ -37,7 +37,7 @@ from ..core.settings import (
     Settings,
     parse_color,
 )
-from . import encoder_flags, recipe_options
+from . import encoder_flags, pipes, recipe_options
 from .output import Printer
 from .report import write_report
 
@@ -109,7 +109,13 @@ def _padding(text: str) -> str:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """All ``convert`` options (defaults None: unset options keep Settings' defaults)."""
     big = 1_000_000
-    p.add_argument("inputs", nargs="+", metavar="INPUT", type=Path, help="files and folders")
+    p.add_argument(
+        "inputs",
+        nargs="+",
+        metavar="INPUT",
+        type=Path,
+        help="files and folders; '-' alone reads one image from stdin",
+    )
     p.add_argument(
         "-o",
         "--output",
@@ -117,7 +123,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         metavar="DEST",
-        help="destination folder (created if needed; may be inside a source folder)",
+        help="destination folder (created if needed; may be inside a source folder); "
+        "'-' writes the one output to stdout",
     )
     encoder_flags.add_arguments(p)  # --format and every encoder option, from the formats table
     p.add_argument(
@@ -368,9 +375,9 @@ def preset_book() -> PresetBook:
 
 def check_paths(args: argparse.Namespace) -> None:
     """Refuse a destination that cannot be a folder (one line, exit 2)."""
-    if args.dest.exists() and not args.dest.is_dir():
+    if args.dest.exists() and not args.dest.is_dir() and not pipes.is_pipe(args.dest):
         raise UsageError(f"destination {args.dest} exists and is not a folder")
-    if args.report is not None and args.report.is_dir():
+    if args.report is not None and args.report.is_dir() and not pipes.is_pipe(args.report):
         raise UsageError(f"--report {args.report} is a folder; give a file name")
 
 
@@ -385,19 +392,26 @@ def run(args: argparse.Namespace) -> int:
     recipe = recipe_from_args(args)
     startup.check_feature_flags(recipe.shared)  # --remove-bg off in the config -> exit 2
     check_paths(args)
-    request = batch.Request(
-        inputs=args.inputs,
-        dest=args.dest,
-        recipe=recipe,
-        recursive=args.recursive,
-        workers=args.jobs,
-        continue_without_bg=args.continue_without_bg,
-    )
+    pipes.check(args.inputs, args.dest, recipe)
+    to_stdout = pipes.is_pipe(args.dest) or (args.report is not None and pipes.is_pipe(args.report))
     cancel = CancelToken()
-    printer = Printer(quiet=args.quiet, verbose=args.verbose)
-    with _ctrl_c_cancels(cancel), printer, startup.batch_hooks(recipe.shared) as hooks:
-        request = dataclasses.replace(request, recipe=preflight(recipe, args.continue_without_bg))
+    printer = Printer(quiet=args.quiet, verbose=args.verbose, to_stderr=to_stdout)
+    with contextlib.ExitStack() as stack:
+        inputs, dest = stack.enter_context(pipes.staged(args.inputs, args.dest))
+        stack.enter_context(_ctrl_c_cancels(cancel))
+        stack.enter_context(printer)
+        hooks = stack.enter_context(startup.batch_hooks(recipe.shared))
+        request = batch.Request(
+            inputs=inputs,
+            dest=dest,
+            recipe=preflight(recipe, args.continue_without_bg),
+            recursive=args.recursive,
+            workers=args.jobs,
+            continue_without_bg=args.continue_without_bg,
+        )
         outcome = batch.run(request, printer.on_event, cancel, hooks)
+        if pipes.is_pipe(args.dest):
+            pipes.send(outcome.plan.jobs)
     if args.report is not None:
         write_report(args.report, outcome.plan.jobs, outcome.finished, outcome.recipe)
     return exit_code(outcome.finished)

@@ -32,12 +32,15 @@ def _one_line(value: object) -> str:
 class Printer:
     """Turns runner events into terminal output (use as a context manager)."""
 
-    def __init__(self, *, quiet: bool = False, verbose: bool = False) -> None:
+    def __init__(
+        self, *, quiet: bool = False, verbose: bool = False, to_stderr: bool = False
+    ) -> None:
         for stream in (sys.stdout, sys.stderr):  # odd file names must never crash a print
             reconfigure = getattr(stream, "reconfigure", None)
             if reconfigure is not None:
                 reconfigure(errors="backslashreplace")
         self.quiet, self.verbose = quiet, verbose
+        self.stream = sys.stderr if to_stderr else None  # None: stdout (when it carries data: no)
         self.bar: Any = None
 
     def _planned(self, event: BatchPlanned) -> None:
@@ -72,7 +75,7 @@ class Printer:
             self.bar.write(line, file=sys.stderr)
             return
         try:
-            print(line, flush=True)
+            print(line, flush=True, file=self.stream)
         except BrokenPipeError:  # "| head" has read enough: the batch goes on, quietly
             from . import silence_stdout
 
