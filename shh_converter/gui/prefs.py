@@ -8,6 +8,7 @@ the CLI reads); built-ins cannot be deleted or overwritten.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -125,12 +126,39 @@ class Prefs:
         return self.presets().names()
 
     def preset(self, name: str) -> Recipe | None:
-        """A preset by name; a damaged user preset is reported once and gives None."""
+        """A preset by name; a damaged user preset is reported once and repaired (or None).
+
+        Repaired: each bad value of a preset stored as whole settings takes its
+        default, the rest is kept, and the repaired preset is saved, so the next start
+        has nothing to report. A preset that cannot be repaired gives None.
+        """
         try:
             return self.presets().get(name)
         except UsageError as exc:
             self._report_once(str(exc))
+            return self._repaired_preset(name)
+
+    def _repaired_preset(self, name: str) -> Recipe | None:
+        stored = self._get("ui.presets", {})
+        data = stored.get(name) if isinstance(stored, dict) else None
+        if not isinstance(data, dict):
             return None
+        outputs = data.get("outputs", [data])
+        known = {f.name for f in dataclasses.fields(Settings)}
+        if not isinstance(outputs, list) or not all(
+            isinstance(o, dict) and set(o) <= known for o in outputs
+        ):
+            return None  # short keys ("q": 80) or other shapes: not ours to guess
+        fixed = [check_fields(Settings, o).value.to_dict() for o in outputs]
+        repaired = {**data, "outputs": fixed} if "outputs" in data else fixed[0]
+        try:
+            recipe = presets.recipe_from_data(repaired, f"preset {name!r}")
+        except UsageError:
+            return None
+        stored[name] = repaired
+        self._set("ui.presets", stored)
+        self.save()
+        return recipe
 
     def save_preset(self, name: str, recipe: Recipe) -> bool:
         """Store a user preset; False for an empty name or a built-in's name."""
