@@ -189,9 +189,10 @@ class TileRenderer:
         from PIL import Image
 
         key = (id(pair), zoom)
-        if key in self._levels:
+        cached = self._levels.get(key)  # .get: forget() may run on another thread
+        if cached is not None:
             self._levels.move_to_end(key)
-            return self._levels[key]
+            return cached
         size = zoomed_size(pair.size, zoom)
         # reducing_gap: a fast integer reduce first, then a proper filter (good and quick).
         scaled = tuple(
@@ -202,7 +203,7 @@ class TileRenderer:
         self._levels[key] = (scaled[0], scaled[1])
         while len(self._levels) > CACHED_LEVELS:
             self._levels.popitem(last=False)
-        return self._levels[key]
+        return self._levels.get(key, (scaled[0], scaled[1]))
 
 
 class _Latest:
@@ -294,6 +295,7 @@ class CompareService:
                 self._cancel.cancel()
         self._prepare.clear()
         self._render.clear()
+        self.renderer.forget()  # the scaled copies (tens of MB on a 24 MP photo)
 
     def render(self, pair: ComparePair, zoom: float, region: Region) -> None:
         """Ask for a tile; only the newest request is rendered."""
