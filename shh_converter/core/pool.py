@@ -413,7 +413,7 @@ def _capture_native_stderr() -> None:
     threading.Thread(target=pump, name="native-stderr", daemon=True).start()
 
 
-def _return_big_blocks_to_the_os() -> None:
+def return_big_blocks_to_the_os() -> None:
     """glibc (Linux) only: serve image-sized blocks from mmap, never from the heap.
 
     glibc raises its mmap threshold after big blocks are freed and gives each
@@ -467,7 +467,7 @@ def worker_main(
     logging.captureWarnings(True)  # Pillow's UserWarnings become log records, not stray stderr
     _capture_native_stderr()
     if ai_threads or slots > 1:
-        _return_big_blocks_to_the_os()
+        return_big_blocks_to_the_os()
     from .convert import convert_job  # the heavy imports happen here, once per worker
 
     if ai_threads:  # an AI batch: load the model while the first files are decoded

@@ -69,12 +69,14 @@ def make_preview(
         after = convert.geometry_for(full, settings, max_side).scaled
         return (max(shown[0], after[0]), max(shown[1], after[1]))
 
+    removal = settings.background_removal
+    if removal.enabled and removal.mode == BackgroundMode.AI:
+        _big_blocks_from_mmap()
     src = imageio.open_image(source, settings, need=need, all_frames=False)
     before = _display(src.frames[0], max_side)
     processed = convert.process_source(src, settings, max_side=max_side, cancel=cancel)
     after = processed.frames[0]
     encoded, estimated = _encoded_bytes(source, settings, processed, cancel)
-    removal = settings.background_removal
     if removal.enabled and removal.mode == BackgroundMode.AI:
         release_model_later()
     return Preview(
@@ -85,6 +87,23 @@ def make_preview(
         input_size=src.input_size,
         estimated=estimated,
     )
+
+
+def _big_blocks_from_mmap() -> None:
+    """Once per process: image-sized buffers come from mmap, so they leave RSS when freed.
+
+    The same glibc setting the AI worker uses (see ``pool``); without it the
+    window's heap grows to its largest preview and keeps that size.
+    """
+    global _mmap_set
+    if not _mmap_set:
+        _mmap_set = True
+        from .pool import return_big_blocks_to_the_os
+
+        return_big_blocks_to_the_os()
+
+
+_mmap_set = False
 
 
 def release_model_later(seconds: float | None = None) -> None:

@@ -23,6 +23,11 @@ ratio in CPU seconds of the worker processes (steadier than wall time on a share
 machine; POSIX only) and total output bytes ratio (engine / cwebp).
 Goals (issue 14, for the CLI): (a) >= 1.10x, (b) >= 1.0x; bytes (a) <= 1.15x, (b) <= 1.02x.
 ``--sides cwebp,cli`` times only those two (the goal's pair).
+``--only m8`` measures instead whether a finer reduced JPEG decode pays before
+LANCZOS for (a): libjpeg-turbo's M/8 scaling (through ``simplejpeg``, which bundles
+it; ``pip install simplejpeg``, not a dependency) against Pillow's ``draft`` (1/2,
+1/4, 1/8 only), decode+resize time interleaved, WebP bytes, and PSNR of both
+against a full decode + LANCZOS.
 Not collected by pytest (the file name starts with ``bench_``).
 """
 
@@ -197,7 +202,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--photos", type=int, default=24)
     parser.add_argument("--sides", default=",".join(SIDES), help="of " + ",".join(SIDES))
-    parser.add_argument("--only", choices=["fit", "full"], help="one scenario")
+    parser.add_argument("--only", choices=["fit", "full", "m8"], help="one scenario")
     args = parser.parse_args()
     sides = [x.strip() for x in args.sides.split(",") if x.strip() in SIDES]
     if "cwebp" not in sides:
@@ -212,6 +217,10 @@ def main() -> int:
         mpx = sum(_pixels(p) for p in inputs) / 1e6
         print(f"{len(inputs)} JPEGs, {mpx:.0f} MP in total; {WORKERS} at a time; q{QUALITY}")
         print(f"load average at the start: {_load()}")
+        if args.only == "m8":
+            reduced_decode(sorted(set(inputs), key=lambda p: p.name), args.repeats)
+            print(f"load average at the end: {_load()}")
+            return 0
         for label, fit in (("(a) fit 1600x1600", True), ("(b) full size", False)):
             if args.only in (None, "fit" if fit else "full"):
                 _scenario(label, fit, inputs, root, args.repeats, sides)
@@ -275,6 +284,72 @@ def _scenario(
             f"{statistics.median(ratios):.2f}x cwebp (pairs {pairs}; CPU-time ratio "
             f"{cpu_ratio:.2f}x); bytes {size[side] / size['cwebp']:.3f}x"
         )
+
+
+def reduced_decode(inputs: list[Path], repeats: int) -> None:
+    """Pillow's draft + LANCZOS vs libjpeg-turbo's M/8 scaled decode + LANCZOS, fit 1600."""
+    import io
+
+    import numpy as np
+    import simplejpeg
+
+    lanczos = Image.Resampling.LANCZOS
+
+    def pillow(path: Path, size: tuple[int, int]) -> Image.Image:
+        with Image.open(path) as im:
+            im.draft("RGB", size)
+            return im.convert("RGB").resize(size, lanczos, reducing_gap=3.0)
+
+    def m8(path: Path, size: tuple[int, int]) -> Image.Image:
+        data = path.read_bytes()
+        arr = simplejpeg.decode_jpeg(data, "RGB", min_width=size[0], min_height=size[1])
+        im = Image.fromarray(arr)
+        return im if im.size == size else im.resize(size, lanczos, reducing_gap=3.0)
+
+    def webp_bytes(im: Image.Image) -> int:
+        buf = io.BytesIO()
+        im.save(buf, "WEBP", quality=QUALITY, method=4)
+        return buf.tell()
+
+    def psnr(a: Image.Image, b: Image.Image) -> float:
+        d = np.asarray(a, np.float32) - np.asarray(b, np.float32)
+        return float(10 * np.log10(255**2 / max(float((d * d).mean()), 1e-9)))
+
+    times: dict[str, float] = {"pillow": 0.0, "m8": 0.0}
+    sizes: dict[str, int] = {"pillow": 0, "m8": 0, "ideal": 0}
+    quality: list[tuple[float, float]] = []
+    for path in inputs:
+        with Image.open(path) as im:
+            full = im.size
+        scale = min(1.0, 1600 / full[0], 1600 / full[1])
+        size = (max(1, round(full[0] * scale)), max(1, round(full[1] * scale)))
+        runs: dict[str, list[float]] = {"pillow": [], "m8": []}
+        for rep in range(max(3, repeats)):
+            for name in ("pillow", "m8") if rep % 2 == 0 else ("m8", "pillow"):
+                t = time.perf_counter()
+                (pillow if name == "pillow" else m8)(path, size)
+                runs[name].append(time.perf_counter() - t)
+        ideal = Image.open(path).convert("RGB").resize(size, lanczos)
+        a, b = pillow(path, size), m8(path, size)
+        for name, im in (("pillow", a), ("m8", b), ("ideal", ideal)):
+            sizes[name] += webp_bytes(im)
+        for name in runs:
+            times[name] += statistics.median(runs[name])
+        quality.append((psnr(a, ideal), psnr(b, ideal)))
+        print(
+            f"  {path.name[:36]:<36} {full[0]}x{full[1]} -> {size[0]}x{size[1]}: draft "
+            f"{statistics.median(runs['pillow']) * 1000:5.0f} ms, M/8 "
+            f"{statistics.median(runs['m8']) * 1000:5.0f} ms; PSNR vs full decode "
+            f"{quality[-1][0]:5.1f} / {quality[-1][1]:5.1f} dB"
+        )
+    print(
+        f"decode + resize over {len(inputs)} photos: draft {times['pillow']:.2f} s, M/8 "
+        f"{times['m8']:.2f} s ({times['pillow'] / times['m8']:.2f}x); WebP bytes M/8 / draft "
+        f"{sizes['m8'] / sizes['pillow']:.3f}x (full decode + LANCZOS / draft "
+        f"{sizes['ideal'] / sizes['pillow']:.3f}x); median PSNR vs full decode: draft "
+        f"{statistics.median(q[0] for q in quality):.1f} dB, M/8 "
+        f"{statistics.median(q[1] for q in quality):.1f} dB (identical pixels: 138 dB)"
+    )
 
 
 def _child_cpu() -> float:

@@ -52,6 +52,19 @@ PHOTOS = [
     "photos/pug.heic",  # 12.2 MP (given to both as JPEG)
     "photos/Kleiber_by_Lukas_Baubkus.jpg",  # 20.4 MP
 ]
+# Issue 14's mix, 0.3-20 MP (--set issue14)
+ISSUE14 = [
+    "photos/Kleiber_by_Lukas_Baubkus.jpg",
+    "photos/mate_LadyBird.jpg",
+    "photos/plasma_ColorfulCups_2560x1600.jpg",
+    "photos/mate_Storm.jpg",
+    "photos/mate_Dune.jpg",
+    "photos/exif_Landscape_3.jpg",
+    "photos/exif_Portrait_6.jpg",
+    "photos/sklearn_china.jpg",
+    "photos/mpl_grace_hopper.jpg",
+    "photos/skimage_astronaut.png",
+]
 
 
 def log(text: str) -> None:
@@ -70,16 +83,16 @@ def rembg_python() -> Path:
     return py
 
 
-def prepare_images() -> Path:
+def prepare_images(which: str = "bench") -> Path:
     from PIL import Image
     from pillow_heif import register_heif_opener
 
     register_heif_opener()
-    folder = WORK / "photos"
+    folder = WORK / ("photos" if which == "bench" else f"photos-{which}")
     if folder.exists():
         return folder
     folder.mkdir(parents=True)
-    for rel in PHOTOS:
+    for rel in PHOTOS if which == "bench" else ISSUE14:
         src = CORPUS / rel
         if src.suffix == ".heic":
             with Image.open(src) as im:
@@ -168,7 +181,7 @@ def ours_cmd(src: Path, out: Path, jobs: int | None) -> list[str]:
     return cmd + (["--jobs", str(jobs)] if jobs else [])
 
 
-def batch(reps: int, photos: Path) -> None:
+def batch(reps: int, photos: Path, default_only: bool = False) -> None:
     py = rembg_python()
     rembg_env, ours_env = envs()
     exe = py.parent / ("rembg.exe" if os.name == "nt" else "rembg")
@@ -184,6 +197,8 @@ def batch(reps: int, photos: Path) -> None:
         ),
         "ours --jobs 1 (one file at a time)": (ours_cmd(photos, WORK / "out-one", 1), {}),
     }
+    if default_only:
+        configs = {"ours (default)": configs["ours (default)"]}
     results: dict[str, list[Run]] = {
         "rembg p -m u2netp": [],
         **{k: [] for k in configs},
@@ -198,6 +213,7 @@ def batch(reps: int, photos: Path) -> None:
     ref_cpu = statistics.median(r.cpu or 0 for r in results["rembg p -m u2netp"])
     n = len(list(photos.iterdir()))
     log(f"\nBatch of {n} photos (0.3-20 MP), PNG out, {cores} cores, median of {reps}:")
+    log(f"load average now: {load()}")
     log(f"{'run':<34}{'wall s':>8}{'img/s':>7}{'vs rembg':>9}{'CPU s':>7}{'vs':>7}{'peak MB':>9}")
     for name, runs in results.items():
         wall = statistics.median(r.wall for r in runs)
@@ -206,6 +222,18 @@ def batch(reps: int, photos: Path) -> None:
         cpu_ratio = ref_cpu / cpu if cpu else 0
         speed = f"{wall:8.2f}{n / wall:7.2f}{ref / wall:8.2f}x"
         log(f"{name:<34}{speed}{cpu:7.1f}{cpu_ratio:6.2f}x{peak:9.0f}")
+        if name != "rembg p -m u2netp":  # each rep's own ratio, rembg and ours side by side
+            pairs = [
+                a.wall / b.wall for a, b in zip(results["rembg p -m u2netp"], runs, strict=True)
+            ]
+            log(f"{'':<34}pairs " + ", ".join(f"{x:.2f}" for x in pairs))
+
+
+def load() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except (AttributeError, OSError):  # Windows
+        return "n/a"
 
 
 def child_per_image(reps: int) -> None:
@@ -363,6 +391,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="batch comparison only, one rep")
+    parser.add_argument("--set", choices=["bench", "issue14"], default="bench", help="photo set")
+    parser.add_argument(
+        "--default-only", action="store_true", help="batch: ours with defaults only"
+    )
     parser.add_argument("--only", choices=["batch", "per-image", "cold", "arena", "flat", "growth"])
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("-o", help=argparse.SUPPRESS)  # lets timed() find a folder to empty
@@ -372,9 +404,9 @@ def main() -> None:
         {"per-image": lambda: child_per_image(int(arg)), "arena": lambda: child_arena(arg)}[name]()
         return
     WORK.mkdir(parents=True, exist_ok=True)
-    photos = prepare_images()
+    photos = prepare_images(args.set)
     steps = {
-        "batch": lambda: batch(1 if args.quick else args.reps, photos),
+        "batch": lambda: batch(1 if args.quick else args.reps, photos, args.default_only),
         "per-image": lambda: per_image(args.reps),
         "cold": cold_start,
         "arena": arena,
