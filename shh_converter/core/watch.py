@@ -310,8 +310,8 @@ class Watcher:
 
     def _wanted(self, path: Path, *, is_dir: bool = False) -> bool:
         """True for a path inside a watched folder that a batch of that folder would take."""
-        if inside(path, self.dest):
-            return False
+        if inside(path, self.dest) and self.dest not in self.roots:
+            return False  # our outputs (beside the sources, the ledger tells them apart)
         root = self._root_of(path)
         if root is None:
             return False

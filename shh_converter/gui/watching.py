@@ -2,9 +2,9 @@
 
 Each watched folder is a :class:`FolderWatch`: a :class:`~..core.watch.Watcher`
 on its own thread (never the Tk thread), converting into a destination with the
-settings that were current when the watch started, through the same sidecars as
-a batch (memory screen, log lines, crash reports) and warm worker processes when
-the runner offers them. The thread reports only through ``post``, the window's UI
+recipe (the outputs list) that was current when the watch started, through the
+same sidecars as a batch (memory screen, log lines, crash reports), on worker
+processes kept warm between arrivals. The thread reports only through ``post``, the window's UI
 queue, which runs the callables on the Tk thread.
 
 :class:`WatchList` holds them, remembers them in the config (``ui.watch_folders``)
@@ -271,7 +271,7 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
             return None
         folder = Path(chosen)
     dest = c.view.progress.destination or folder / "converted"
-    recipe = Recipe.single(c.with_limits(c.current_settings()))
+    recipe = c.with_limits(c.current_recipe())  # every output of the outputs list
     entry = watches.watch(folder, dest, recipe)
     c.view.progress.say(f"Watching {folder} → {dest}")
     return entry
@@ -311,7 +311,7 @@ class WatchPage(ttk.Frame):
         self.remove_btn.pack(side="left")
         ttk.Label(
             self,
-            text="Each folder is converted with the settings current when its watch began.",
+            text="Each folder is converted with the outputs current when its watch began.",
             foreground="#808080",
         ).pack(anchor="w", pady=(6, 0))
         watches.listeners.append(self.refresh)
