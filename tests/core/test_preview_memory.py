@@ -22,6 +22,7 @@ from shh_converter.core.settings import BackgroundRemoval, Settings
 preview.RELEASE_AFTER_SECONDS = 0.5
 rss = lambda: psutil.Process().memory_info().rss / 2**20
 ai = Settings(background_removal=BackgroundRemoval(enabled=True))
+base = rss()
 shown = preview.make_preview(Path(sys.argv[1]), ai, 1024)
 assert shown.after.mode == "RGBA"
 loaded = rss()
@@ -33,7 +34,7 @@ while bg_ai._sessions:
 time.sleep(0.3)  # the release thread trims the heap right after dropping the session
 released = rss()
 again = preview.make_preview(Path(sys.argv[1]), ai, 1024)  # loads the model again
-print(round(loaded), round(released), again.after.mode)
+print(round(base), round(loaded), round(released), again.after.mode)
 """
 
 
@@ -41,6 +42,7 @@ def test_ai_preview_memory_is_given_back(corpus: Path) -> None:
     photo = corpus / "photos" / "Kleiber_by_Lukas_Baubkus.jpg"  # 20 MP
     done = run_python("-c", CHILD, str(photo), timeout=150)
     assert done.returncode == 0, done.stderr
-    loaded, released, mode = done.stdout.split()
+    base, loaded, released, mode = (int(x) if x.isdigit() else x for x in done.stdout.split())
     assert mode == "RGBA"
-    assert int(released) < int(loaded) - 20, (loaded, released)  # MB: the session, its heap
+    # What stays is onnxruntime's code (~30-40 MB mapped), not the session or the image buffers.
+    assert released <= loaded and released - base < 60, (base, loaded, released)  # MB
