@@ -127,7 +127,9 @@ def test_preferences_dialog_saves_flags(app):
     app.controller.preferences()
     dialog = app.controller.extras.dialog
     checks = {
-        c.cget("text"): c for c in dialog.body.winfo_children() if c.winfo_class() == "TCheckbutton"
+        c.cget("text"): c
+        for c in dialog.tabs.general.winfo_children()  # the General tab (gui/prefs_tabs.py)
+        if c.winfo_class() == "TCheckbutton"
     }
     checks["Check for updates when the app starts"].invoke()  # on by default -> off
     save = next(b for b in dialog.buttons.winfo_children() if b.cget("text") == "Save")
