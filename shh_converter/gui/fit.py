@@ -93,11 +93,13 @@ def initial_geometry(root: tk.Misc, cfg: Any) -> str:
     if match is None:
         w, h = default_size(root)
         return f"{w}x{h}+{x0 + (aw - w) // 2}+{y0 + max((ah - h) // 3, 0)}"
-    w, h = min(int(match[1]), aw), min(int(match[2]), ah)
+    # What the user chose is kept up to the screen's size (a maximised window is
+    # larger than the work area less the allowance the default keeps).
+    sw, sh = root.winfo_screenwidth(), root.winfo_screenheight()
+    w, h = min(int(match[1]), sw), min(int(match[2]), sh)
     if match[3] is None:
         return f"{w}x{h}"
     x, y = int(match[3]), int(match[4])
-    sw, sh = root.winfo_screenwidth(), root.winfo_screenheight()
     if not (-w // 2 < x < sw - 50 and 0 <= y < sh - 50):  # off-screen now: drop the place
         return f"{w}x{h}"
     return f"{w}x{h}+{x}+{y}"
