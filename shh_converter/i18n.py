@@ -15,7 +15,10 @@ Catalogs live in ``shh_converter/locale/<lang>/LC_MESSAGES/shh_converter.mo``,
 compiled from the ``.po`` sources with Babel (``pybabel compile``) and committed, so a
 clean clone, a wheel and the PyInstaller bundle all ship them without a build step.
 Messages the engine (``core``) puts in results stay English: they are data, logged
-and written to JSON reports, where one language is easier to search.
+and written to JSON reports, where one language is easier to search. So do the CLI's
+per-file lines (``converted:``, ``skipped:``, ``failed: FILE: reason``), its tables
+and its JSON, which scripts parse; its errors, warnings, summaries and help are
+translated.
 
 Only the environment-variable look-up (Linux) is exercised by the tests here; the
 Windows and macOS branches follow those systems' documentation, unverified.
