@@ -5,7 +5,8 @@
 1. refuses empty files and files over ``limits.max_file_bytes``;
 2. recognises common non-images by their first bytes (a PDF named ``.png``) and
    registers pillow-heif only when the content is HEIF (lazy: it is slow to load),
-   the JPEG XL plugin only when it is JPEG XL;
+   the JPEG XL plugin only when it is JPEG XL (whose size is checked from its
+   header first: that plugin decodes the whole image on open);
 3. reads the *header* and checks the dimensions against ``limits.max_pixels``
    before any pixel memory is allocated (Pillow's own bomb check is relaxed to a
    backstop, and its warning silenced, because this check is the real one);
@@ -66,6 +67,7 @@ _heif_registered = False
 _jxl_registered = False
 # A bare JPEG XL codestream, or the ISO BMFF box that starts a JPEG XL container.
 JXL_MAGICS = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a")
+JXL_HEADER_BYTES = 1 << 20  # container boxes (EXIF, JPEG reconstruction) may come first
 
 
 @dataclass
@@ -101,6 +103,8 @@ def open_image(
     """
     head = _check_file(path, settings)
     _sniff(head)
+    if head.startswith(JXL_MAGICS):
+        _check_jxl_size(path, settings)
     try:
         with path.open("rb") as fh:
             src = _decode(fh, settings, need, all_frames)
@@ -139,6 +143,20 @@ def _sniff(head: bytes) -> None:
         _register_heif()
     if head.startswith(JXL_MAGICS):
         _register_jxl()
+
+
+def _check_jxl_size(path: Path, settings: Settings) -> None:
+    """The pixel limit for JPEG XL, from its header: its plugin decodes on open."""
+    from . import jxlheader
+
+    try:
+        with path.open("rb") as fh:
+            size = jxlheader.image_size(fh.read(JXL_HEADER_BYTES))
+    except ValueError as exc:
+        raise CorruptImageError(f"unreadable JPEG XL header ({exc})") from exc
+    except OSError as exc:
+        raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+    _check_dimensions(size, settings)
 
 
 def _register_jxl() -> None:

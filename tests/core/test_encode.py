@@ -459,3 +459,21 @@ def test_nearest_keeps_pixel_art_colours_and_sharpen_changes_a_downscale(tmp_pat
     plain = np.asarray(Image.open(a), float)
     crisp = np.asarray(Image.open(b), float)
     assert crisp.std() > plain.std()  # unsharp mask raises local contrast
+
+
+def test_jxl_pixel_limit_checked_before_decoding(tmp_path: Path) -> None:
+    pytest.importorskip("pillow_jxl")
+    from shh_converter.core import imageio, jxlheader
+    from shh_converter.core.errors import CorruptImageError, ImageTooLargeError
+    from shh_converter.core.settings import Limits
+
+    src = tmp_path / "big.jxl"
+    src.write_bytes(encoded(Image.new("RGB", (900, 700), (9, 9, 9)), settings("jxl", jxl_effort=1)))
+    assert jxlheader.image_size(src.read_bytes()[:64]) == (900, 700)
+    tight = Settings(limits=Limits(max_pixels=600 * 700))
+    with pytest.raises(ImageTooLargeError, match="900x700"):
+        imageio.open_image(src, tight)
+    cut = tmp_path / "cut.jxl"
+    cut.write_bytes(src.read_bytes()[:3])
+    with pytest.raises(CorruptImageError, match=r"unreadable JPEG XL header"):
+        imageio.open_image(cut, Settings())
