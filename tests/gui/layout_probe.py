@@ -65,6 +65,23 @@ def cut_off(app: Any) -> list[str]:
     return problems
 
 
+def drop(app: Any, files: list[str]) -> None:
+    """A drop on the drop zone through tkdnd's own handlers (enter, position, drop), as
+    an XDND drop from a file manager arrives; a plain call when tkdnd is not loaded."""
+    zone = app.window.drop
+    if not zone.dnd:
+        app.controller.add_paths([Path(f) for f in files])
+        return
+    t, w = app.root.tk, str(zone.label)
+    x = zone.label.winfo_rootx() + zone.label.winfo_width() // 2
+    y = zone.label.winfo_rooty() + zone.label.winfo_height() // 2
+    uri = ("text/uri-list",)
+    t.call("tkdnd::generic::HandleEnter", w, "src", uri, uri, ("copy",), ())
+    t.call("tkdnd::generic::SetDroppedData", tuple(files))
+    t.call("tkdnd::generic::HandlePosition", w, "src", (), x, y)
+    t.call("tkdnd::generic::HandleDrop", w, "src", (), x, y, 0)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", type=float, default=1.0)
@@ -93,7 +110,7 @@ def main() -> int:
         "place": [root.winfo_rootx(), root.winfo_rooty()],
     }
     if args.files:
-        app.controller.add_paths(args.files)  # what a drop does
+        drop(app, [str(f) for f in args.files])
         pump_until(root, lambda: len(app.window.files.files()) == len(args.files), what="rows")
     if args.view != "thumbs":
         app.window.preview.set_view(args.view)

@@ -2,9 +2,9 @@
 
 Each case starts its own Xvfb at that screen size and runs ``layout_probe.py`` in
 a child process on it: the real window at its default size, three real files
-added, a screenshot, and every visible label, button and check box checked: it
-got the width and height it asks for and lies inside the window and the screen.
-Set ``SHH_GUI_SCREENSHOTS`` to keep the screenshots.
+dropped (through tkdnd's own handlers), a screenshot, and every visible label,
+button and check box checked: it got the width and height it asks for and lies
+inside the window and the screen. Set ``SHH_GUI_SCREENSHOTS`` to keep the screenshots.
 """
 
 from __future__ import annotations
