@@ -201,7 +201,7 @@ def _decode(fh: BinaryIO, settings: Settings, need: NeedSize | None, all_frames:
         # then drops the tag, so those TIFFs are not rotated twice.
         src.input_size = metadata.upright_size(stored, src.meta.orientation)
         raw_frames = _frames(im, settings, src) if all_frames else [im]
-        frame_count = getattr(im, "n_frames", 1) if im.format in ANIMATED_FORMATS else 1
+        frame_count = _frame_count(im) if im.format in ANIMATED_FORMATS else 1
         if not all_frames and frame_count > 1:
             src.warnings.append(f"animation: only the first of {frame_count} frames was kept")
         for frame in raw_frames:
@@ -263,6 +263,13 @@ def _load(im: ImageFile.ImageFile) -> None:
         raise sniff.classify(exc, fmt) from exc
 
 
+def _frame_count(im: ImageFile.ImageFile) -> int:
+    try:
+        return int(getattr(im, "n_frames", 1))
+    except DECODE_ERRORS:  # _frames says why when the frames are wanted
+        return 1
+
+
 def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Image.Image]:
     """Every animation frame (RGBA copies), with durations and loop count."""
     try:
@@ -274,6 +281,8 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
     # An APNG whose default image is not part of the animation lists it as frame 0.
     start = 1 if im.info.get("default_image") else 0
     frames: list[Image.Image] = []
+    # All frames are held at once: together they get the pixel limit of one image.
+    total = 0
     for index in range(start, n):
         try:
             im.seek(index)
@@ -284,6 +293,12 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
         except DECODE_ERRORS as exc:
             raise CorruptImageError(f"broken animation frame {index + 1} of {n} ({exc})") from exc
         _check_dimensions(im.size, settings)
+        total += im.size[0] * im.size[1]
+        if total > settings.limits.max_pixels:
+            raise ImageTooLargeError(
+                f"animation too large: {n} frames of {im.size[0]}x{im.size[1]} are more than "
+                f"{sniff.megapixels(settings.limits.max_pixels)} MP together"
+            )
         _load(im)
         frames.append(im.convert("RGBA"))
         src.durations.append(max(0, int(im.info.get("duration") or 100)))

@@ -477,3 +477,18 @@ def test_jxl_pixel_limit_checked_before_decoding(tmp_path: Path) -> None:
     cut.write_bytes(src.read_bytes()[:3])
     with pytest.raises(CorruptImageError, match=r"unreadable JPEG XL header"):
         imageio.open_image(cut, Settings())
+
+
+def test_animation_frames_together_get_the_pixel_limit(tmp_path: Path) -> None:
+    from shh_converter.core.settings import Limits
+
+    frames = [Image.new("RGB", (100, 100), (i * 20, 0, 0)) for i in range(10)]
+    src = tmp_path / "long.gif"
+    frames[0].save(src, save_all=True, append_images=frames[1:], duration=50)
+    tight = Settings(encode=formats.default_options("webp"), limits=Limits(max_pixels=50_000))
+    result = convert.convert_job(Job.one(0, src, tmp_path / "o.webp", tight), tight)
+    assert result.status == "failed" and "animation too large" in (result.error or "")
+    still = dataclasses.replace(tight, animated=False)  # the first frame alone fits
+    assert convert.convert_job(Job.one(0, src, tmp_path / "o1.webp", still), still).status == (
+        "converted"
+    )
