@@ -9,11 +9,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import start_xvfb
 
 from shh_converter import paths
 from shh_converter.core.checks import check_fields
@@ -29,25 +27,6 @@ BAD_CONFIG = {
         "presets": {"Mine": {"resize": {"mode": "max-side", "size": -5}, "encode": {"method": 99}}},
     }
 }
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    import os
-
-    try:
-        proc, number = start_xvfb()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = number
-    yield number
-    proc.terminate()
-    proc.wait(10)
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
 
 
 def dialog_text(app) -> str:  # type: ignore[no-untyped-def]

@@ -139,33 +139,19 @@ def test_without_dac_override_really_denies(tmp_path: Path) -> None:
 
 @POSIX
 @pytest.mark.gui
-def test_window_lists_a_broken_folder_with_a_reason_per_entry(tree, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_window_lists_a_broken_folder_with_a_reason_per_entry(tree, display: str) -> None:  # type: ignore[no-untyped-def]
     """The same walk in the window: each broken entry a failed row with its reason."""
-    from support import start_xvfb
-
-    root, expected = tree
-    sys.path.append(str(Path(__file__).resolve().parent.parent / "gui"))
     from guikit import close_app, make_app, pump_until
 
-    xvfb, display = start_xvfb()
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = display
+    root, expected = tree
+    app = make_app()
     try:
-        app = make_app()
-        try:
-            app.controller.add_paths([root])
-            pump_until(app.root, lambda: app.controller.pending_adds == 0, what="listed")
-            files = app.window.files
-            by_name = {p.name: files.status_of(p) for p in files.files()}
-            assert not by_name["a.png"].startswith("failed") and "b.png" in by_name
-            for name in ("loop", "dangling.png", "pipe.png"):
-                assert by_name[name] == f"failed: {expected[name]}", (name, by_name[name])
-        finally:
-            close_app(app)
+        app.controller.add_paths([root])
+        pump_until(app.root, lambda: app.controller.pending_adds == 0, what="listed")
+        files = app.window.files
+        by_name = {p.name: files.status_of(p) for p in files.files()}
+        assert not by_name["a.png"].startswith("failed") and "b.png" in by_name
+        for name in ("loop", "dangling.png", "pipe.png"):
+            assert by_name[name] == f"failed: {expected[name]}", (name, by_name[name])
     finally:
-        xvfb.terminate()
-        xvfb.wait(10)
-        if old is None:
-            os.environ.pop("DISPLAY", None)
-        else:
-            os.environ["DISPLAY"] = old
+        close_app(app)
