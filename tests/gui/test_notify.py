@@ -53,6 +53,9 @@ def test_decision_follows_length_focus_and_switch(app, monkeypatch):
     app.prefs.cfg.set(notify.SWITCH_KEY, False)
     progress.finish(_finished(12.0))  # switched off in Preferences: nothing
     assert notifier.decisions == [False, False, True, False]
+    from shh_converter.gui.extras import PREFERENCE_KEYS
+
+    assert notify.SWITCH_KEY in dict(PREFERENCE_KEYS)  # the switch is in Preferences
     assert len(sent) == 1 and sent[0][0] == "Batch finished" and "0 converted" in sent[0][1]
     _in_front(app)
 
