@@ -37,7 +37,7 @@ from ..core.settings import (
     Settings,
     parse_color,
 )
-from . import encoder_flags, pipes, recipe_options
+from . import encoder_flags, pipes, recipe_options, report
 from .output import Printer
 from .report import write_report
 
@@ -188,6 +188,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--report", type=Path, metavar="FILE.json", help="write a JSON report of every file"
+    )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="plan only: say what each input's outputs would be (convert, or skip and why) "
+        "and write nothing (--report works)",
     )
     p.add_argument("--quiet", action="store_true", help="print only errors")
     p.add_argument("--verbose", action="store_true", help="debug detail on the console and log")
@@ -409,12 +415,45 @@ def run(args: argparse.Namespace) -> int:
             workers=args.jobs,
             continue_without_bg=args.continue_without_bg,
         )
+        if args.dry_run:
+            return _dry_run(request, args)
         outcome = batch.run(request, printer.on_event, cancel, hooks)
         if pipes.is_pipe(args.dest):
             pipes.send(outcome.plan.jobs)
     if args.report is not None:
         write_report(args.report, outcome.plan.jobs, outcome.finished, outcome.recipe)
     return exit_code(outcome.finished)
+
+
+def _dry_run(request: Any, args: argparse.Namespace) -> int:
+    """``--dry-run``: the plan, one line per output, nothing written or removed."""
+    from ..core import batch
+
+    plan = batch.plan(request)
+    data = report.dry_run_data(plan.jobs, request.recipe)
+    out = sys.stderr if args.report is not None and pipes.is_pipe(args.report) else sys.stdout
+    if not args.quiet:
+        lines = []
+        for entry in data["files"]:
+            if entry["status"] == "would convert":
+                lines.append(f"would convert: {entry['source']} -> {entry['output']}")
+            elif entry["status"] == "skipped":
+                lines.append(f"would skip: {entry['output']}: {entry['error']}")
+        if lines:
+            out.write("\n".join(lines) + "\n")
+    for entry in data["files"]:
+        if entry["status"] == "failed":
+            print(f"failed: {entry['source']}: {entry['error']}", file=sys.stderr)
+    t = data["totals"]
+    summary = (
+        f"dry run: {t['files']} input(s), {t['would convert']} output(s) to make, "
+        f"{t['skipped']} to skip, {t['failed']} failed; nothing was written"
+    )
+    if not args.quiet:
+        print(summary, file=out)
+    if args.report is not None:
+        report.save(args.report, data)
+    return EXIT_FAILED if t["failed"] else EXIT_OK
 
 
 def _warn(text: str) -> None:

@@ -1,5 +1,7 @@
 """The ``--report FILE.json`` document of a batch (``-`` writes it to stdout).
 
+With ``--dry-run`` the same shape says what would happen (:func:`dry_run_data`).
+
 One entry per output under ``files`` (source, output, status, error, note,
 bytes_in, bytes_out, width, height, encodes, seconds), one per input under
 ``inputs`` (its status summed over its outputs), and the batch's ``totals``.
@@ -64,19 +66,49 @@ def report_data(jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> dic
     }
 
 
+def dry_run_data(jobs: list[Job], recipe: Recipe) -> dict[str, Any]:
+    """What a batch would do (``--dry-run``): per output ``would convert``, skipped or failed."""
+    files = []
+    for job in jobs:
+        for target in job.targets:
+            status = "failed" if job.error else "skipped" if target.skip_reason else "would convert"
+            files.append(
+                {
+                    "source": str(job.source),
+                    "output": str(target.path),
+                    "status": status,
+                    "error": job.error or target.skip_reason,
+                }
+            )
+    totals = {"files": len(jobs), "outputs": len(files)}
+    for status in ("would convert", "skipped", "failed"):
+        totals[status] = sum(f["status"] == status for f in files)
+    return {
+        "version": __version__,
+        "dry_run": True,
+        "recipe": recipe.to_dict(),
+        "files": files,
+        "totals": totals,
+    }
+
+
 def write_report(path: Path, jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> None:
-    """Write the report atomically (``-``: to stdout); a failure is one line on stderr."""
+    """Write the report of a batch that ran (see :func:`save`)."""
+    save(path, report_data(jobs, finished, recipe))
+
+
+def save(path: Path, data: dict[str, Any]) -> None:
+    """Write a report atomically (``-``: to stdout); a failure is one line on stderr."""
     # backslashreplace: a non-UTF-8 POSIX file name is written as a JSON \udcXX escape
-    blob = json.dumps(report_data(jobs, finished, recipe), indent=2, ensure_ascii=False)
-    data = blob.encode("utf-8", "backslashreplace")
+    blob = json.dumps(data, indent=2, ensure_ascii=False).encode("utf-8", "backslashreplace")
     if str(path) == "-":
         sys.stdout.flush()
-        sys.stdout.buffer.write(data + b"\n")
+        sys.stdout.buffer.write(blob + b"\n")
         sys.stdout.flush()
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_write(path) as fh:
-            fh.write(data)
+            fh.write(blob)
     except OSError as exc:
         print(f"shh-converter: cannot write the report {path}: {exc}", file=sys.stderr)

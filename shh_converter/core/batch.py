@@ -89,6 +89,19 @@ def preflight(request: Request, warn: Callable[[str], None]) -> Recipe:
     return recipe
 
 
+def plan(request: Request) -> planner.Plan:
+    """What ``request`` would do, without doing it: nothing is written or removed."""
+    recipe = request.recipe.check()
+    return planner.plan_batch(
+        request.inputs,
+        request.dest,
+        recipe,
+        recursive=request.recursive,
+        only=request.only,
+        clean=False,
+    )
+
+
 def run(
     request: Request,
     on_event: EventCallback,

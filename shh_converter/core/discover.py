@@ -96,14 +96,14 @@ class Found:
     error: str | None = None
 
 
-def key(path: Path) -> str:
+def key(path: Path | str) -> str:
     """Collision key: case- and normalisation-insensitive everywhere.
 
     So a plan is valid on Windows and macOS too: their file systems take ``A.webp``
     and ``a.webp`` -- and macOS also ``é`` composed (NFC) and decomposed (NFD) -- for
     the same name.
     """
-    return unicodedata.normalize("NFC", os.path.normcase(str(path))).casefold()
+    return unicodedata.normalize("NFC", os.path.normcase(os.fspath(path))).casefold()
 
 
 def describe_os_error(exc: OSError, path: Path | None = None) -> str:

@@ -15,7 +15,7 @@ Rules (the tests hold us to them):
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import logging
 import os
 import re
@@ -23,6 +23,7 @@ import string
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from .atomic import clean_stale_temps
 from .discover import Found, discover, key
@@ -98,11 +99,14 @@ def plan_batch(
     *,
     recursive: bool = False,
     only: Collection[Path] | None = None,
+    clean: bool = True,
 ) -> Plan:
     """Turn files and folders into jobs writing into ``dest`` (see module docstring).
 
     ``recipe``: the outputs of each input (a plain Settings is a one-output recipe).
     ``only``: keep just these sources (the window's list after the user removed rows).
+    ``clean``: remove the temp files a killed run left in the output folders (a dry
+    run passes False: it changes nothing on disk).
     Two outputs of one input that would get the same name are a :class:`UsageError`,
     raised before anything is written.
     """
@@ -121,7 +125,7 @@ def plan_batch(
         raise BatchTooLargeError(f"{len(found)} files is more than the limit of {limit} per batch")
     namer = _Namer(dest, recipe, book, {key(f.source) for f in found})
     jobs = [namer.job(i, f) for i, f in enumerate(found)]
-    folders = {t.path.parent for j in jobs for t in j.targets}
+    folders = {t.path.parent for j in jobs for t in j.targets} if clean else set()
     removed = sum(clean_stale_temps(folder) for folder in folders)
     return Plan(jobs=jobs, dest=dest, removed_temps=removed)
 
@@ -138,39 +142,76 @@ class _Namer:
         self.book = book
         self.sources = sources
         self.taken: set[str] = set()
-        self.fingerprints = [o.fingerprint() for o in recipe.outputs]
+        # Each output's settings, ledger fingerprint and kind (the same for every job).
+        self.kinds: list[tuple[Settings, str, Literal["image", "manifest"]]] = [
+            (out, out.fingerprint(), "image") for out in recipe.outputs
+        ]
+        if recipe.manifest:
+            self.kinds.append((recipe.shared, recipe.fingerprint(), "manifest"))
         self.policy = recipe.shared.on_conflict
+        self.folders: dict[tuple[str, ...], Path] = {}
+        # What each output folder holds, listed once (one scandir per folder instead of a
+        # stat per output): collision key -> (name on disk, is a folder).
+        self.listed: dict[str, dict[str, tuple[str, bool]]] = {}
 
     def job(self, index: int, found: Found) -> Job:
-        folder = self.dest.joinpath(*(sanitise_part(p) for p in found.subdir))
-        wanted = [
-            Target(folder / output_name(out, found.source, index), out, fingerprint=fp)
-            for out, fp in zip(self.recipe.outputs, self.fingerprints, strict=True)
-        ]
+        folder = self._folder(found.subdir)
+        names = [output_name(out, found.source, index) for out in self.recipe.outputs]
         if self.recipe.manifest:
-            path = folder / sanitise_part(self.recipe.manifest)
-            fp = self.recipe.fingerprint()
-            wanted.append(Target(path, self.recipe.shared, kind="manifest", fingerprint=fp))
-        _check_distinct([t.path for t in wanted])
+            names.append(sanitise_part(self.recipe.manifest))
+        if len(names) > 1:
+            _check_distinct(names)
+        pairs = list(zip(names, self.kinds, strict=True))
         if found.error:
-            return Job(index=index, source=found.source, targets=tuple(wanted), error=found.error)
+            targets = tuple(Target(folder / n, s, None, k, fp) for n, (s, fp, k) in pairs)
+            return Job(index=index, source=found.source, targets=targets, error=found.error)
         made = []
-        for target in wanted:
-            output, skip = self._resolve(target.path, found.source, target.fingerprint)
-            self.taken.add(key(output))
-            made.append(dataclasses.replace(target, path=output, skip_reason=skip))
+        for name, (settings, fp, kind) in pairs:
+            output, skip = self._resolve(folder, name, found.source, fp)
+            made.append(Target(output, settings, skip, kind, fp))
         return Job(index=index, source=found.source, targets=tuple(made))
 
-    def _resolve(self, wanted: Path, source: Path, fingerprint: str) -> tuple[Path, str | None]:
+    def _folder(self, subdir: tuple[str, ...]) -> Path:
+        if subdir not in self.folders:
+            self.folders[subdir] = self.dest.joinpath(*(sanitise_part(p) for p in subdir))
+        return self.folders[subdir]
+
+    def _on_disk(self, folder: Path, name: str) -> tuple[str, bool] | None:
+        """(name, is a folder) of what already holds ``name`` in ``folder``, or None."""
+        place = str(folder)
+        if place not in self.listed:
+            entries: dict[str, tuple[str, bool]] = {}
+            try:
+                with os.scandir(folder) as it:
+                    for entry in it:
+                        try:
+                            is_dir = entry.is_dir()
+                        except OSError:
+                            is_dir = False
+                        entries[key(entry.name)] = (entry.name, is_dir)
+            except OSError:  # not there yet (or unreadable: writing will say why)
+                pass
+            self.listed[place] = entries
+        return self.listed[place].get(key(name))
+
+    def _resolve(
+        self, folder: Path, wanted: str, source: Path, fingerprint: str
+    ) -> tuple[Path, str | None]:
+        """Where this output goes, and whether it needs no work (see the module docstring)."""
         policy = self.policy
-        for n, candidate in enumerate(_numbered(wanted)):
-            if key(candidate) in self.taken or key(candidate) in self.sources:
+        for n, name in enumerate(_numbered(wanted)):
+            claim = key(os.path.join(folder, name))
+            if claim in self.taken or claim in self.sources:
                 continue  # claimed by this batch, or a source: never a target
-            if not os.path.lexists(candidate):
-                return candidate, None
-            if candidate.is_dir():
-                continue
-            ledger = self.book.for_folder(candidate.parent)
+            there = self._on_disk(folder, name)
+            if there is None:
+                self.taken.add(claim)
+                return folder / name, None
+            if there[1]:
+                continue  # a folder of that name
+            candidate = folder / there[0]  # the spelling on disk (case, NFC/NFD)
+            self.taken.add(claim)
+            ledger = self.book.for_folder(folder)
             if ledger.made_from(candidate, source):
                 fresh = ledger.is_up_to_date(candidate, source, fingerprint)
                 return candidate, ("up to date" if fresh else None)
@@ -178,55 +219,83 @@ class _Namer:
                 return candidate, None
             if policy == ConflictPolicy.SKIP and n == 0:
                 return candidate, "already exists"
+            self.taken.discard(claim)
         raise AssertionError("unreachable: _numbered is endless")
 
 
-def _check_distinct(paths: Sequence[Path]) -> None:
+def _check_distinct(names: Sequence[str]) -> None:
     """Two outputs of one input may not share a name (a recipe mistake, not a conflict)."""
     seen: dict[str, int] = {}
-    for n, path in enumerate(paths, start=1):
-        if key(path) in seen:
+    for n, name in enumerate(names, start=1):
+        if key(name) in seen:
             raise UsageError(
-                f"outputs {seen[key(path)]} and {n} of the recipe would both be named "
-                f"{path.name}: give them a suffix or a name template"
+                f"outputs {seen[key(name)]} and {n} of the recipe would both be named "
+                f"{Path(name).name}: give them a suffix or a name template"
             )
-        seen[key(path)] = n
+        seen[key(name)] = n
 
 
-def _numbered(path: Path) -> Iterator[Path]:
-    yield path
+def _numbered(name: str) -> Iterator[str]:
+    """``a.webp``, ``a (2).webp``, ``a (3).webp``, ... (a template's folders kept)."""
+    yield name
+    head, _sep, last = name.rpartition("/")
+    stem, dot, ext = last.rpartition(".")
+    if not dot:
+        stem, ext = last, ""
+    prefix = f"{head}/" if head else ""
     n = 2
     while True:
-        yield path.with_name(f"{path.stem} ({n}){path.suffix}")
+        yield f"{prefix}{stem} ({n}){dot}{ext}"
         n += 1
 
 
 def output_name(settings: Settings, source: Path, index: int) -> str:
     """The template rendered for ``source`` as a safe relative path string (``/``-separated)."""
-    rendered = _render(settings.name_template, source, index + 1, settings)
-    if "{ext}" not in settings.name_template and not rendered.endswith("." + settings.extension):
+    template = settings.name_template
+    rendered = _render(template, source, index + 1, settings)
+    if "{ext}" not in template and not rendered.endswith("." + settings.extension):
         rendered = f"{rendered}.{settings.extension}"
-    parts = [sanitise_part(p) for p in re.split(r"[/\\]", rendered) if p not in ("", ".", "..")]
+    if "/" not in rendered and "\\" not in rendered:  # the usual case: one name, no folders
+        parts = [rendered] if rendered not in ("", ".", "..") else []
+    else:
+        parts = [p for p in re.split(r"[/\\]", rendered) if p not in ("", ".", "..")]
+    parts = [sanitise_part(p) for p in parts]
     if not parts:
         parts = [sanitise_part(f"{source.stem}.{settings.extension}")]
     return "/".join(parts)
+
+
+@functools.lru_cache(maxsize=64)
+def _fields(template: str) -> frozenset[str]:
+    return frozenset(name for _t, name, _s, _c in string.Formatter().parse(template) if name)
 
 
 def _render(template: str, source: Path, number: int, settings: Settings) -> str:
     def clean(value: str) -> str:  # a value never makes folders; only the template's "/" does
         return value.replace("/", "_").replace("\\", "_")
 
-    return template.format(
-        stem=clean(source.stem),
-        ext=settings.extension,
-        name=clean(source.name),
-        src_ext=clean(source.suffix.lstrip(".")),
-        parent=clean(source.parent.name),
-        index=number,
-        format=settings.encode.format.value,
-        width=_box(settings.resize.width or settings.resize.size),
-        height=_box(settings.resize.height or settings.resize.size),
-    )
+    # Only the fields the template uses are computed (planning 100,000 files adds up).
+    fields = _fields(template)
+    values: dict[str, object] = {}
+    if "stem" in fields:
+        values["stem"] = clean(source.stem)
+    if "ext" in fields:
+        values["ext"] = settings.extension
+    if "name" in fields:
+        values["name"] = clean(source.name)
+    if "src_ext" in fields:
+        values["src_ext"] = clean(source.suffix.lstrip("."))
+    if "parent" in fields:
+        values["parent"] = clean(source.parent.name)
+    if "index" in fields:
+        values["index"] = number
+    if "format" in fields:
+        values["format"] = settings.encode.format.value
+    if "width" in fields:
+        values["width"] = _box(settings.resize.width or settings.resize.size)
+    if "height" in fields:
+        values["height"] = _box(settings.resize.height or settings.resize.size)
+    return template.format(**values)
 
 
 def _box(value: int | None) -> str:

@@ -104,7 +104,7 @@ OPTIONS: tuple[Option, ...] = (
     Option(
         "features.max_batch_size",
         int,
-        10_000,
+        200_000,  # planning 100,000 files takes seconds (bench_scale.py)
         _between(0, 10_000_000),
         "Most files in one batch (0 = no limit)",
     ),
