@@ -21,7 +21,7 @@ from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
 from ..sidecars import shutdown
 from . import dialogs
-from .adding import FileAdder, FilesDone, FilesProbed
+from .adding import FileAdder, FilesDone, FilesMeasured, FilesProbed
 from .batch import BatchSession
 from .desktop import default_destination, open_folder
 from .extras import Extras
@@ -101,7 +101,7 @@ class Controller:
     # -- messages from worker threads (Tk thread) ---------------------------------
 
     def handle(self, msg: Any) -> None:
-        if isinstance(msg, (FilesProbed, FilesDone)):
+        if isinstance(msg, (FilesProbed, FilesMeasured, FilesDone)):
             self.adder.handle(msg)
         elif isinstance(msg, (PreviewReady, PreviewFailed)):
             self._preview_result(msg)

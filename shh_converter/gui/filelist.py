@@ -153,6 +153,15 @@ class FileList(ttk.Frame):
             values[0] = dims_text(dims)
         self.tree.item(iid, values=values, tags=(status,))
 
+    def set_dims(self, rows: Iterable[tuple[Path, tuple[int, int] | None]]) -> None:
+        """Fill in pixel sizes read after the rows were listed (only rows that lack one)."""
+        for path, dims in rows:
+            iid, values = self.iids.get(path), self.values.get(path)
+            if iid is None or values is None or dims is None or values[0]:
+                continue
+            values[0] = dims_text(dims)
+            self.tree.item(iid, values=values)
+
     def show_outputs(self, path: Path, outputs: Sequence[OutputResult]) -> None:
         """One child row per output under ``path``'s row (replacing earlier ones)."""
         iid = self.iids.get(path)

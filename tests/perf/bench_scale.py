@@ -28,6 +28,8 @@ import psutil
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "gui"))
+sys.path.insert(0, str(REPO))
 PER_FOLDER = 1000
 WALK = (
     "import os, sys\n"
