@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 log = logging.getLogger(__name__)
+BIG_HINT = ("TkDefaultFont", 12)
 
 
 def parse_drop(tk_app: Any, data: str) -> list[Path]:
@@ -68,21 +69,33 @@ class DropZone(ttk.Frame):
             self, text="Add files…", command=on_add_files, style="Accent.TButton", underline=0
         )
         self.add_files_btn.pack(side="right", padx=2)
-        self.label = ttk.Label(
-            self, text=hint, anchor="center", justify="center", font=("TkDefaultFont", 12)
-        )
+        self.label = ttk.Label(self, text=hint, anchor="center", justify="center", font=BIG_HINT)
         self.label.pack(side="left", fill="both", expand=True, padx=(4, 12))
+        self._wrapped = 0
+        self._big = True
+        self._big_font: Any = None
         self.label.bind("<Configure>", self._wrap)
         if dnd:
             self.accept_drops(self)
             self.accept_drops(self.label)
 
     def _wrap(self, event: Any) -> None:
-        """Wrap the hint to the room it got (only a real change, to avoid a resize loop)."""
+        """Fit the hint to the room it got: big on one line, else normal size, else wrapped.
+
+        Only a real change is applied, so the label's new size cannot start a loop.
+        """
+        from tkinter import font as tkfont
+
         width = max(int(event.width) - 8, 80)
-        current = str(self.label.cget("wraplength") or "0")
-        if abs(int(float(current)) - width) > 4:
-            self.label.configure(wraplength=width)
+        text = str(self.label.cget("text"))
+        if self._big_font is None:
+            self._big_font = tkfont.Font(self, font=BIG_HINT)
+        big = self._big_font.measure(text) <= width
+        normal = tkfont.nametofont("TkDefaultFont", root=self).measure(text) <= width
+        wrap = 0 if big or normal else width
+        if big != self._big or abs(self._wrapped - wrap) > 4:
+            self._big, self._wrapped = big, wrap
+            self.label.configure(font=BIG_HINT if big else "TkDefaultFont", wraplength=wrap)
 
     def accept_drops(self, widget: Any) -> None:
         """Make ``widget`` accept file drops (it must come from a TkinterDnD root)."""

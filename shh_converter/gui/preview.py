@@ -85,6 +85,14 @@ def fit_for_display(img: Any, box: tuple[int, int]) -> Any:
     return img.convert("RGB")
 
 
+def _wrap_to(label: ttk.Label, width: int) -> None:
+    """Let ``label`` wrap at ``width`` (a narrow pane: two lines rather than a cut-off)."""
+    width = max(width, 40)
+    current = int(float(str(label.cget("wraplength") or "0")))
+    if abs(current - width) > 4:
+        label.configure(wraplength=width)
+
+
 class PreviewService:
     """Computes previews in one worker thread; results go to ``post`` (the UI queue)."""
 
@@ -245,21 +253,27 @@ class PreviewPane(ttk.Frame):
             zoom_button.pack(side="left", padx=(2, 0))
             self.zoom_buttons.append(zoom_button)
         self._groups = (views, zooms)
-        self._two_rows: bool | None = None
+        self._two_rows: tuple[bool, bool] | None = None
         bar.columnconfigure(1, weight=1)
+        self._bar_width = 10_000
         bar.bind("<Configure>", lambda e: self._reflow(int(e.width)))
         self._reflow(10_000)
         self._zoom_enabled(False)
 
     def _reflow(self, width: int) -> None:
-        """The zoom buttons beside the view buttons, or under them when the pane is narrow."""
+        """The zoom buttons beside the view buttons, or under them when the pane is narrow
+        (and then only while comparing: the thumbnails keep that line for the picture)."""
+        self._bar_width = width
         views, zooms = self._groups
         two_rows = width < views.winfo_reqwidth() + zooms.winfo_reqwidth() + 12
-        if two_rows == self._two_rows:
+        layout = (two_rows, two_rows and not self.comparing)
+        if layout == self._two_rows:
             return
-        self._two_rows = two_rows
+        self._two_rows = layout
         views.grid(row=0, column=0, sticky="w")
-        if two_rows:
+        if layout[1]:
+            zooms.grid_remove()
+        elif two_rows:
             zooms.grid(row=1, column=0, columnspan=2, sticky="w", pady=(2, 0))
         else:
             zooms.grid(row=0, column=1, sticky="e")
@@ -297,11 +311,13 @@ class PreviewPane(ttk.Frame):
             self.thumbs.grid()
             self._zoom_enabled(False)
             self.zoom_label.configure(text="")
+            self._reflow(self._bar_width)
             return
         self.thumbs.grid_remove()
         self.compare.grid()
         self.compare.set_mode(view)
         self._zoom_enabled(True)
+        self._reflow(self._bar_width)
         self._compare_current()
 
     @property
@@ -342,10 +358,13 @@ class PreviewPane(ttk.Frame):
     def _side(self, column: int, title: str) -> tuple[ttk.Label, ttk.Label]:
         frame = ttk.LabelFrame(self.thumbs, text=title, padding=4)
         frame.grid(row=0, column=column, sticky="nsew", padx=(0, 4) if column == 0 else (4, 0))
+        # The caption is packed first: on a short pane it keeps its line and the picture
+        # gets what is left (the next preview is made for that size).
+        caption = ttk.Label(frame, anchor="center", justify="center")
+        caption.pack(side="bottom", fill="x")
+        frame.bind("<Configure>", lambda e: _wrap_to(caption, int(e.width) - 12), add="+")
         image = ttk.Label(frame, anchor="center", justify="center")
         image.pack(fill="both", expand=True)
-        caption = ttk.Label(frame, anchor="center")
-        caption.pack(fill="x")
         return image, caption
 
     def box(self) -> tuple[int, int]:

@@ -77,6 +77,8 @@ class ProgressPanel(ttk.Frame):
         self.eta_label = ttk.Label(status, text="")
         self.eta_label.pack(side="right")
         status.grid(row=2, column=0, columnspan=3, sticky="ew", pady=(4, 0))
+        self.status_row = status
+        status.grid_remove()  # empty until the first batch: one line less on short screens
         self.summary_label = ttk.Label(self, text="Add images, choose settings, press Convert.")
         self.summary_label.grid(row=3, column=0, sticky="w", pady=(2, 0))
         # The memory readout shares the summary's line (columns 1-2): one line less on
@@ -103,6 +105,7 @@ class ProgressPanel(ttk.Frame):
         self.choose_btn.state(["disabled"] if running else ["!disabled"])
 
     def start(self, total: int) -> None:
+        self.status_row.grid()
         self._total = total
         self.bar.configure(maximum=max(total, 1), value=0)
         self.count_label.configure(text=f"0 of {total}")

@@ -126,6 +126,12 @@ def main() -> int:
         "add folder": app.window.drop.add_folder_btn,
         "status": app.window.status,
     }
+    if args.view == "thumbs":  # the captions with sizes and dimensions
+        must_show["before caption"] = app.window.preview.before_caption
+        must_show["after caption"] = app.window.preview.after_caption
+    else:
+        must_show["compare view"] = app.window.preview.compare.area
+        must_show["after caption"] = app.window.preview.compare.after_caption
     report["hidden"] = [name for name, w in must_show.items() if not w.winfo_viewable()]
     report["scrolls"] = column.scrolls
     report["column_fits"] = column.inner.winfo_reqheight() <= column.canvas.winfo_height()
