@@ -76,11 +76,15 @@ def _owner_tag(pid: int) -> str:
     return f"o{pid:x}-{start:x}-{host_tag()}"
 
 
-def temp_path_for(target: Path) -> Path:
-    """A fresh temp name beside ``target`` carrying this process as its owner."""
-    return target.with_name(
-        f"{TEMP_PREFIX}{_owner_tag(os.getpid())}-{uuid.uuid4().hex[:6]}-{target.name}"
-    )
+def temp_path_for(target: Path, *, owned: bool = True) -> Path:
+    """A fresh temp name beside ``target`` carrying this process as its owner.
+
+    ``owned=False``: no owner in the name (then only its age tells it is stale), for
+    files written on the window's thread before it shows (the settings file): finding
+    this process's start time loads psutil, which the window must not wait for.
+    """
+    owner = f"{_owner_tag(os.getpid())}-" if owned else ""
+    return target.with_name(f"{TEMP_PREFIX}{owner}{uuid.uuid4().hex[:6]}-{target.name}")
 
 
 def temp_owner_alive(name: str) -> bool | None:
@@ -98,14 +102,15 @@ def temp_owner_alive(name: str) -> bool | None:
 
 
 @contextlib.contextmanager
-def atomic_write(target: Path, *, overwrite: bool = True) -> Iterator[BinaryIO]:
+def atomic_write(target: Path, *, overwrite: bool = True, owned: bool = True) -> Iterator[BinaryIO]:
     """Yield a binary file; on success it becomes ``target`` in one step.
 
     On any exception the temp file is removed and ``target`` is untouched. With
     ``overwrite=False`` an existing ``target`` raises ``FileExistsError`` at the
-    end instead of being replaced (another writer got there first).
+    end instead of being replaced (another writer got there first). ``owned``: see
+    :func:`temp_path_for`.
     """
-    temp = temp_path_for(target)
+    temp = temp_path_for(target, owned=owned)
     fh = temp.open("xb")
     try:
         yield fh

@@ -261,7 +261,7 @@ class Config:
         paths.ensure(self.path.parent)
         self.data["schema_version"] = SCHEMA_VERSION
         blob = json.dumps(self.data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-        with atomic_write(self.path) as fh:
+        with atomic_write(self.path, owned=False) as fh:  # no psutil on the Tk thread
             fh.write(blob.encode("utf-8"))
         log.debug("config saved to %s", paths.redact_home(str(self.path)))
 
