@@ -236,7 +236,7 @@ def test_webp_controls() -> None:
 
 def test_avif_speed_and_chroma() -> None:
     img = photo()
-    assert formats.default_options("avif").quality == 60
+    assert formats.default_options("avif").quality == 75
     fast = encoded(img, settings("avif", avif_speed=10))
     slow = encoded(img, settings("avif", avif_speed=2))
     assert fast != slow

@@ -51,7 +51,7 @@ def test_applies_answers_per_format_and_options() -> None:
 
 
 def test_each_format_has_its_own_defaults() -> None:
-    assert formats.default_options("avif").quality == 60
+    assert formats.default_options("avif").quality == 75
     assert formats.default_options("jxl").quality == 90
     assert formats.default_options("jpeg").quality == 85
     assert formats.default_options("png", png_effort=5).png_effort == 5
@@ -87,7 +87,7 @@ def test_cli_has_a_flag_for_every_option_and_builds_encode_options() -> None:
     )
     png = encoder_flags.encode_from_args(_parse("--format", "png", "--palette", "--dither", "0"))
     assert png.palette and png.dither == 0
-    assert encoder_flags.encode_from_args(_parse("--format", "avif")).quality == 60
+    assert encoder_flags.encode_from_args(_parse("--format", "avif")).quality == 75
 
 
 def test_cli_refuses_an_option_the_format_does_not_have() -> None:

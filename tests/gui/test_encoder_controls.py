@@ -103,7 +103,7 @@ def test_untouched_quality_follows_the_format(app) -> None:  # type: ignore[no-u
         dataclasses.replace(panel.get_settings(), encode=formats.default_options("webp"))
     )
     _choose(app, OutputFormat.AVIF)
-    assert panel.get_settings().encode.quality == 60
+    assert panel.get_settings().encode.quality == 75
     panel.v["quality"].set(70)
     _choose(app, OutputFormat.JPEG)
     assert panel.get_settings().encode.quality == 70  # the user's choice stays
