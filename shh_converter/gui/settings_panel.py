@@ -17,10 +17,12 @@ import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import colorchooser, ttk
 
+from ..core import models as model_table
 from ..core.errors import UsageError
 from ..core.settings import (
     BackgroundMode,
     ConflictPolicy,
+    IfBigger,
     MetadataMode,
     Resample,
     ResizeMode,
@@ -58,8 +60,13 @@ CONFLICT = {
     "Skip": ConflictPolicy.SKIP,
     "Overwrite": ConflictPolicy.OVERWRITE,
 }
+IF_BIGGER = {
+    "Keep it anyway": IfBigger.WRITE,
+    "Copy the source": IfBigger.COPY_SOURCE,
+    "Skip it": IfBigger.SKIP,
+}
 BG_MODES = {"AI (subject)": BackgroundMode.AI, "Flat colour": BackgroundMode.FLAT}
-MODELS = ("u2netp", "u2net", "isnet-general-use", "silueta", "birefnet-general-lite")
+MODELS = tuple(model_table.MODELS)  # the engine's registry: the window keeps no copy
 
 
 def _key(table: Mapping[str, object], value: object) -> str:
@@ -199,6 +206,21 @@ class SettingsPanel(ttk.Frame):
         self._row(box, 0, "Metadata", self.metadata_box, "metadata")
         self.conflict_box = self._combo(box, "conflict", list(CONFLICT))
         self._row(box, 1, "If the file exists", self.conflict_box, "conflict")
+        krow = ttk.Frame(box)
+        self.max_kb_spin = ttk.Spinbox(
+            krow, textvariable=self._var("max_kb", tk.StringVar(self, "")), from_=0, to=100_000,
+            increment=10, width=8,
+        )  # fmt: skip
+        self.max_kb_spin.pack(side="left")
+        shrink = self._var("downscale", tk.BooleanVar(self, False))
+        self.downscale_check = ttk.Checkbutton(krow, text="may shrink", variable=shrink)
+        self.downscale_check.pack(side="left", padx=(6, 0))
+        self._row(box, 2, "At most (KB)", krow, "max_kb")
+        self.if_bigger_box = self._combo(box, "if_bigger", list(IF_BIGGER))
+        self._row(box, 3, "If not smaller", self.if_bigger_box, "if_bigger")
+        dates = self._var("keep_dates", tk.BooleanVar(self, False))
+        self.dates_check = ttk.Checkbutton(box, text="Keep the files' dates", variable=dates)
+        self.dates_check.grid(row=4, column=1, sticky="w")
 
     # -- behaviour ----------------------------------------------------------------
 
@@ -263,6 +285,10 @@ class SettingsPanel(ttk.Frame):
             v["color"].set(format_color(s.background))
             v["metadata"].set(_key(METADATA, s.metadata))
             v["conflict"].set(_key(CONFLICT, s.on_conflict))
+            v["max_kb"].set(str(s.max_kb) if s.max_kb else "")
+            v["downscale"].set(s.downscale_to_fit)
+            v["if_bigger"].set(_key(IF_BIGGER, s.if_bigger))
+            v["keep_dates"].set(s.keep_dates)
         finally:
             self._loading = False
         self.update_states()
@@ -323,4 +349,8 @@ class SettingsPanel(ttk.Frame):
             metadata=METADATA[v["metadata"].get()],
             on_conflict=CONFLICT[v["conflict"].get()],
             animated=self.encoder.animated,
+            max_kb=_int(v["max_kb"].get(), None, 0, 100_000) or None,  # empty or 0: none
+            downscale_to_fit=bool(v["downscale"].get()),
+            if_bigger=IF_BIGGER.get(v["if_bigger"].get(), base.if_bigger),
+            keep_dates=bool(v["keep_dates"].get()),
         )

@@ -127,3 +127,32 @@ def test_a_preset_saved_by_the_cli_is_in_the_window(x_display, tmp_path) -> None
     assert shown.returncode == 0, shown.stderr
     assert len(json.loads(shown.stdout)["outputs"]) == 4
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_target_size_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    import numpy as np
+
+    src = tmp_path / "photo.jpg"
+    rng = np.random.default_rng(3)
+    y, x = np.mgrid[0:600, 0:900]
+    base = np.stack([x * 255 / 900, y * 255 / 600, np.full(x.shape, 100.0)], -1)
+    noisy = np.clip(base + rng.normal(0, 10, base.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(src, quality=95)
+    os.utime(src, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    _add(app, [src])
+    panel = app.window.settings
+    panel.v["max_kb"].set("60")
+    panel.v["keep_dates"].set(True)
+    panel.v["if_bigger"].set("Skip it")
+    app.root.update()
+    s = app.controller.current_settings()
+    assert (s.max_kb, s.keep_dates, s.if_bigger.value) == (60, True, "skip")
+    _convert(app, tmp_path / "out")
+    out = next((tmp_path / "out").iterdir())
+    assert out.stat().st_size <= 60_000
+    assert out.stat().st_mtime_ns == src.stat().st_mtime_ns
+    panel.v["max_kb"].set("0")
+    app.root.update()
+    assert app.controller.current_settings().max_kb is None
