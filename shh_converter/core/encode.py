@@ -8,9 +8,9 @@ metadata the format can carry and what Pillow lacks:
 - PNG: a lossless oxipng pass (on by default; it also turns a source of <= 256
   colours or grey pixels back into a palette or grey PNG), optional palette
   quantisation (Pillow's quantiser, or libimagequant when asked for);
-- JPEG: jpegli (``pyjpegli``) where it applies, else Pillow's libjpeg-turbo with
-  the user's progressive/chroma/Huffman choices, then optionally a lossless
-  MozJPEG pass;
+- JPEG: Pillow's libjpeg-turbo with the user's progressive/chroma/Huffman
+  choices, or jpegli (``pyjpegli``) when asked (``jpeg_encoder``), then optionally
+  a lossless MozJPEG pass;
 - JPEG XL (``pillow-jxl-plugin``): a JPEG source kept as it is is recompressed
   losslessly from its own bytes (the JPEG can be rebuilt bit for bit);
 - GIF: a palette per file (quantised like PNG), animation;

@@ -115,7 +115,8 @@ class EncodeOptions:
     # JPEG/AVIF chroma: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0
     subsampling: str = "auto"
     optimize_huffman: bool = True  # JPEG: optimised Huffman tables (Pillow's encoder)
-    jpeg_encoder: str = "auto"  # JPEG: auto (jpegli where it applies), jpegli, pillow
+    # JPEG: pillow (libjpeg-turbo), jpegli, or auto (jpegli unless a JPEG is kept at its size)
+    jpeg_encoder: str = "pillow"
     mozjpeg_pass: bool = False  # JPEG: lossless MozJPEG re-optimisation of the file
     png_optimise: bool = True  # PNG/APNG: lossless oxipng pass
     png_effort: int = 2  # PNG: oxipng level 1-6 (6 smallest, slowest)

@@ -196,7 +196,7 @@ def test_jpeg_mozjpeg_pass_is_lossless_and_not_bigger() -> None:
 def test_jpegli_writes_the_default_jpeg_with_its_metadata(tmp_path: Path) -> None:
     pytest.importorskip("pyjpegli")
     s = Settings(
-        encode=formats.default_options("jpeg"),
+        encode=formats.default_options("jpeg", jpeg_encoder="auto"),
         metadata=MetadataMode.KEEP,
         resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=640),
     )
