@@ -133,26 +133,28 @@ def discover(
         if kind == "dir":
             items = list(_walk(path, dest, recursive, book))
         else:
-            items = [Found(path, error=error)]
-        for item in items:
-            identity = _identity(item.source)
+            items = [(Found(path, error=error), _identity(path))]
+        for item, identity in items:
             if identity not in seen:
                 seen.add(identity)
                 found.append(item)
     return found
 
 
-def _identity(path: Path) -> object:
+def _identity(path: Path, info: os.stat_result | None = None) -> object:
     """What makes two inputs the same file: its device and inode (file index on Windows).
 
     Not the name folded for case: ``A.png`` and ``a.png`` are two files on Linux
     (both are converted; the planner keeps their outputs apart), and a folder given
     twice, or a file given by two spellings of its path, is still taken once.
+    ``info``: the file's stat when the walk has it already (one stat per file, not
+    two; on Windows a folder listing has no file index, so it is asked for then).
     """
-    try:
-        info = os.stat(path)
-    except OSError:
-        return os.path.normcase(str(path))
+    if info is None or not info.st_ino:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return os.path.normcase(str(path))
     return (info.st_dev, info.st_ino) if info.st_ino else os.path.normcase(str(path))
 
 
@@ -172,8 +174,10 @@ def _classify(path: Path) -> tuple[str, str | None]:
     return "bad", "not a regular file (a pipe, socket or device)"
 
 
-def _walk(root: Path, dest: Path, recursive: bool, book: LedgerBook) -> Iterator[Found]:
-    """Regular, non-hidden files under ``root``, sorted, skipping the destination tree.
+def _walk(
+    root: Path, dest: Path, recursive: bool, book: LedgerBook
+) -> Iterator[tuple[Found, object]]:
+    """Regular, non-hidden files under ``root`` with their identity, sorted, skipping ``dest``.
 
     Folders are walked breadth first, each folder's files before its subfolders.
     """
@@ -185,7 +189,8 @@ def _walk(root: Path, dest: Path, recursive: bool, book: LedgerBook) -> Iterator
         except OSError as exc:
             reason = describe_os_error(exc, folder)
             log.warning("cannot open folder %s: %s", folder, reason)
-            yield Found(folder, subdir[:-1], error=f"cannot open this folder: {reason}")
+            bad = Found(folder, subdir[:-1], error=f"cannot open this folder: {reason}")
+            yield bad, _identity(folder)
             continue
         # Destination == source folder: outputs of earlier runs sit beside the sources.
         ours = book.for_folder(folder).outputs() if folder == dest.joinpath(*subdir) else set()
@@ -193,35 +198,38 @@ def _walk(root: Path, dest: Path, recursive: bool, book: LedgerBook) -> Iterator
         for entry in entries:
             if _hidden_by_name(entry.name) or entry.name in ours:
                 continue
-            item, is_folder = _look_at(entry, subdir)
+            item, is_folder, info = _look_at(entry, subdir)
             if is_folder:
                 child = Path(entry.path)
                 if recursive and child != dest:  # a destination inside the source: skip
                     subfolders.append((child, (*subdir, entry.name)))
             elif item is not None:
-                yield item
+                yield item, _identity(item.source, info)
         queue.extend(subfolders)
 
 
-def _look_at(entry: os.DirEntry[str], subdir: tuple[str, ...]) -> tuple[Found | None, bool]:
-    """(what to report for ``entry``, whether it is a real folder to walk into)."""
+def _look_at(
+    entry: os.DirEntry[str], subdir: tuple[str, ...]
+) -> tuple[Found | None, bool, os.stat_result | None]:
+    """(what to report for ``entry``, whether it is a real folder to walk into, its stat)."""
     path = Path(entry.path)
     try:
         if entry.is_dir(follow_symlinks=False):
-            return None, not _hidden_by_attributes(entry.stat(follow_symlinks=False))
+            return None, not _hidden_by_attributes(entry.stat(follow_symlinks=False)), None
         info = entry.stat()  # follows a link to its target
     except OSError as exc:
         reason = describe_os_error(exc, path)
         log.info("skipping %s: %s", path, reason)
-        return Found(path, subdir, error=reason), False
+        return Found(path, subdir, error=reason), False, None
     if _hidden_by_attributes(info) or stat.S_ISDIR(info.st_mode):
-        return None, False  # hidden/system file, or a link to a folder (never followed)
+        return None, False, None  # hidden/system file, or a link to a folder (never followed)
     undecodable = _undecodable_name(entry.name)
     if undecodable:
-        return Found(path, subdir, error=undecodable), False
+        return Found(path, subdir, error=undecodable), False, info
     if not stat.S_ISREG(info.st_mode):
-        return Found(path, subdir, error="not a regular file (a pipe, socket or device)"), False
-    return Found(path, subdir), False
+        bad = Found(path, subdir, error="not a regular file (a pipe, socket or device)")
+        return bad, False, info
+    return Found(path, subdir), False, info
 
 
 def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:
