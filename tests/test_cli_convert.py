@@ -122,6 +122,7 @@ def test_converts_and_reports(tmp_path: Path) -> None:
             "status",
             "error",
             "note",
+            "warnings",
             "bytes_in",
             "bytes_out",
             "width",

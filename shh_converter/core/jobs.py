@@ -135,6 +135,8 @@ class JobResult:
                 "status": o.status,
                 "error": o.error,
                 "note": o.note,
+                # The input's warnings ("only the first of 10 frames was kept", "EXIF dropped").
+                "warnings": self.details if self.status != "failed" else None,
                 "bytes_in": self.bytes_in,
                 "bytes_out": o.bytes_out,
                 "width": o.size[0] if o.size else None,

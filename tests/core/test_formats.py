@@ -161,3 +161,23 @@ def test_settings_round_trip_keeps_new_fields() -> None:
     assert back.encode == s.encode
     assert dataclasses.replace(s, animated=False).fingerprint() != s.fingerprint()
     assert Settings().animated is True
+
+
+def test_cli_animation_kept_by_default_and_the_report_says_when_not(
+    app_home: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from tests.support import CORPUS
+
+    gif = CORPUS / "gif" / "dispose_bgnd_transparency.gif"
+    out = tmp_path / "out"
+    report = tmp_path / "r.json"
+    kept = run_cli("convert", str(gif), "-o", str(out), "--format", "png")
+    assert kept.returncode == 0, kept.stderr
+    with Image.open(out / "dispose_bgnd_transparency.png") as img:
+        assert img.n_frames == 10
+    one = run_cli("convert", str(gif), "-o", str(out), "--format", "jpeg", "--report", str(report))
+    assert one.returncode == 0, one.stderr
+    entry = json.loads(report.read_text(encoding="utf-8"))["files"][0]
+    assert "first" in (entry["warnings"] or "") and "10" in entry["warnings"]
