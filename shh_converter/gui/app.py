@@ -134,6 +134,9 @@ def run_app(paths_in: list[Path]) -> int:
     if channel is None:
         return 0  # a running window took the paths (one window per user)
     cfg = startup.startup("gui")  # the same start-up routine as the CLI's
+    # Until the window's own handlers are in (below), a SIGTERM still ends cleanly (exit 0):
+    # tkdnd maps the window while it is being built.
+    shutdown.get().install_signal_handlers()
     root, dnd = make_root()
     app = App(root, dnd, cfg, shutdown.get())
     app.controller.closer.install_signal_handlers()
