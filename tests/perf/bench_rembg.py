@@ -197,8 +197,13 @@ def batch(reps: int, photos: Path, default_only: bool = False) -> None:
         ),
         "ours --jobs 1 (one file at a time)": (ours_cmd(photos, WORK / "out-one", 1), {}),
     }
+    # The oxipng pass (on by default for PNG) against plain zlib level 6, what rembg writes.
+    configs["ours --no-png-optimise (zlib 6)"] = (
+        [*ours_cmd(photos, WORK / "out-zlib", None), "--no-png-optimise"],
+        {},
+    )
     if default_only:
-        configs = {"ours (default)": configs["ours (default)"]}
+        configs = {k: v for k, v in configs.items() if "default" in k or "zlib" in k}
     results: dict[str, list[Run]] = {
         "rembg p -m u2netp": [],
         **{k: [] for k in configs},

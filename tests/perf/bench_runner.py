@@ -8,6 +8,10 @@
     ``ProcessPoolExecutor`` (spawn, 2 workers) mapping ``convert_job`` over the same
     jobs. Both include process start-up. Ratio = reference seconds / runner seconds
     (> 1: the runner is faster).
+(3) Warm workers: a second batch on a ``BatchRunner`` whose workers are already up
+    (what the window and watch mode can do) against the same batch through a fresh
+    ``run_batch`` (spawn, import, then work). Small batches (``--warm-files``), where
+    start-up is most of the time. Ratio = fresh seconds / warm seconds.
 (2) ``plan_batch`` over a folder tree of empty files (discovery, names, conflict
     checks, ledger look-ups), against a bare ``os.walk`` listing the same files:
     microseconds per file for both.
@@ -33,7 +37,7 @@ from PIL import Image  # noqa: E402
 
 from shh_converter.core.convert import convert_job  # noqa: E402
 from shh_converter.core.plan import plan_batch  # noqa: E402
-from shh_converter.core.runner import run_batch  # noqa: E402
+from shh_converter.core.runner import BatchRunner, run_batch  # noqa: E402
 from shh_converter.core.settings import Settings  # noqa: E402
 
 WORKERS = 2
@@ -71,6 +75,25 @@ def time_reference(sources: list[Path], dest: Path) -> float:
     return elapsed
 
 
+def time_warm_and_fresh(sources: list[Path], dest: Path, r: int) -> tuple[float, float]:
+    """(warm, fresh) seconds for the same batch: on warm BatchRunner workers, then fresh."""
+    settings = Settings()
+    with BatchRunner() as warm:
+        first = plan_batch(sources, dest / f"w-first{r}", settings).jobs
+        warm.run(first, settings, lambda e: None, workers=WORKERS)  # the workers are up now
+        start = time.perf_counter()
+        jobs = plan_batch(sources, dest / f"w{r}", settings).jobs
+        final = warm.run(jobs, settings, lambda e: None, workers=WORKERS)
+        warm_s = time.perf_counter() - start
+    assert final.converted == len(sources), final
+    start = time.perf_counter()
+    jobs = plan_batch(sources, dest / f"f{r}", settings).jobs
+    final = run_batch(jobs, settings, lambda e: None, workers=WORKERS)
+    fresh_s = time.perf_counter() - start
+    assert final.converted == len(sources), final
+    return warm_s, fresh_s
+
+
 def make_tree(root: Path, count: int) -> None:
     per_folder = 100
     for i in range(count):
@@ -97,6 +120,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--files", type=int, default=300)
     parser.add_argument("--tree", type=int, default=5000)
+    parser.add_argument("--warm-files", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
@@ -105,6 +129,10 @@ def main() -> None:
         for r in range(args.repeats):  # alternate, so machine noise hits both alike
             ref.append(time_reference(sources, base / f"ref{r}"))
             ours.append(time_runner(sources, base / f"run{r}"))
+        warm_fresh = [
+            time_warm_and_fresh(sources[: args.warm_files], base / "warm", r)
+            for r in range(args.repeats)
+        ]
         make_tree(base / "tree", args.tree)
         plans = [time_plan(base / "tree", base / f"plan{r}") for r in range(args.repeats)]
         walks = [time_walk(base / "tree") for _ in range(args.repeats)]
@@ -113,10 +141,17 @@ def main() -> None:
     print(f"    run_batch            {o:6.2f} s  {o / args.files * 1000:6.2f} ms/file")
     print(f"    ProcessPoolExecutor  {f:6.2f} s  {f / args.files * 1000:6.2f} ms/file")
     print(f"    ratio (reference / runner): {f / o:.2f}x")
+    wm = statistics.median(x for x, _ in warm_fresh)
+    fr = statistics.median(y for _, y in warm_fresh)
+    pairs = ", ".join(f"{y / x:.2f}" for x, y in warm_fresh)
+    print(f"(3) {args.warm_files} small images: warm BatchRunner {wm:5.2f} s, fresh run_batch")
+    print(f"    {fr:5.2f} s: ratio (fresh / warm) {fr / wm:.2f}x (pairs {pairs})")
     p, w = statistics.median(plans), statistics.median(walks)
     print(f"(2) plan_batch over {args.tree} files in {args.tree // 100} folders")
     print(f"    plan_batch {p * 1e6 / args.tree:7.1f} us/file   os.walk {w * 1e6 / args.tree:6.1f}")
     print(f"    us/file   ratio (plan / walk): {p / w:.1f}x")
+    load = getattr(os, "getloadavg", lambda: ())()  # not on Windows
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in load) or 'n/a'}")
 
 
 if __name__ == "__main__":
