@@ -22,6 +22,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import formats
 from .encode import Processed, encode
 from .settings import OutputFormat, Settings
 
@@ -31,6 +32,7 @@ LOWEST_QUALITY = 10  # below this, photos fall apart: downscale instead (when al
 TYPICAL_SLOPE = math.log(2) / 25  # size doubles every ~25 quality steps (JPEG/WebP photos)
 MAX_ROUNDS = 4  # downscale rounds at most
 MAX_ENCODES_PER_ROUND = 8
+FRACTION_STEPS = 3  # WebP only: bisections between two whole qualities
 
 
 @dataclass
@@ -40,7 +42,7 @@ class Encoded:
     data: bytes
     processed: Processed
     encodes: int = 1
-    quality: int | None = None  # the quality used, when searched
+    quality: float | None = None  # the quality used, when searched (WebP: may be fractional)
     note: str | None = None  # set when a target was not reached
 
 
@@ -99,11 +101,15 @@ def _search(processed: Processed, settings: Settings, target: int) -> Encoded:
     """Highest quality that fits ``target`` bytes at this size (or the lowest quality's file)."""
     if not has_quality(settings):
         return Encoded(encode_bytes(processed, settings), processed)
-    tried: dict[int, int] = {}  # quality -> bytes
-    kept: dict[int, bytes] = {}
+    tried: dict[float, int] = {}  # quality -> bytes
+    kept: dict[float, bytes] = {}
+    # "auto" chroma subsampling switches at quality 90 (4:2:0 -> 4:4:4), a jump in size
+    # that a search would have to step over: the search keeps the one of its start.
+    base = dataclasses.replace(settings.encode, subsampling=formats.chroma(settings.encode))
 
-    def at(q: int) -> None:
-        opts = dataclasses.replace(settings.encode, quality=q)
+    def at(q: float) -> None:
+        # libwebp's quality is a float: WebP gets fractional steps (_between_steps).
+        opts = dataclasses.replace(base, quality=q)  # type: ignore[arg-type]
         kept[q] = encode_bytes(processed, dataclasses.replace(settings, encode=opts))
         tried[q] = len(kept[q])
 
@@ -123,22 +129,43 @@ def _search(processed: Processed, settings: Settings, target: int) -> Encoded:
         if q in tried:
             break
         at(q)
+    if settings.encode.format == OutputFormat.WEBP:
+        _between_steps(tried, at, target)
     fits = [k for k, v in tried.items() if v <= target]
     chosen = max(fits) if fits else min(tried)
-    return Encoded(kept[chosen], processed, encodes=len(tried), quality=chosen)
+    quality = round(chosen, 2) if chosen % 1 else int(chosen)
+    return Encoded(kept[chosen], processed, encodes=len(tried), quality=quality)
 
 
-def _next_guess(tried: dict[int, int], lo: int | None, hi: int | None, target: int) -> int:
+def _between_steps(tried: dict[float, int], at: Callable[[float], None], target: int) -> None:
+    """WebP takes a fractional quality: when one whole step jumps over the window, bisect it.
+
+    (libwebp's quality is a float; JPEG's and AVIF's are whole numbers.)
+    """
+    for _ in range(FRACTION_STEPS):
+        fits = [k for k, v in tried.items() if v <= target]
+        big = [k for k, v in tried.items() if v > target]
+        if not fits or not big:
+            return
+        lo, hi = max(fits), min(big)
+        if tried[lo] >= target * ACCEPT_FROM or hi - lo > 1 or hi - lo < 0.05:
+            return
+        at((lo + hi) / 2)
+
+
+def _next_guess(
+    tried: dict[float, int], lo: float | None, hi: float | None, target: int
+) -> int:
     """Next quality: secant on log(size) between the bracket ends, or a typical slope."""
     aim = math.log(target * AIM)
     if lo is not None and hi is not None:
         a, b = math.log(tried[lo]), math.log(tried[hi])
         slope = (b - a) / (hi - lo) if b > a else TYPICAL_SLOPE
         guess = lo + (aim - a) / slope
-        return max(lo + 1, min(hi - 1, round(guess)))
+        return int(max(lo + 1, min(hi - 1, round(guess))))
     anchor = lo if lo is not None else hi
     assert anchor is not None
     guess = anchor + (aim - math.log(tried[anchor])) / TYPICAL_SLOPE
     if lo is not None:  # everything so far fits: go up, but not past 100
-        return max(lo + 1, min(100, round(guess)))
-    return max(LOWEST_QUALITY, min(anchor - 1, round(guess)))  # everything too big: go down
+        return int(max(lo + 1, min(100, round(guess))))
+    return int(max(LOWEST_QUALITY, min(anchor - 1, round(guess))))  # all too big: go down
