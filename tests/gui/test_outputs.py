@@ -156,3 +156,26 @@ def test_target_size_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None: 
     panel.v["max_kb"].set("0")
     app.root.update()
     assert app.controller.current_settings().max_kb is None
+
+
+@pytest.mark.parametrize("perf", [True, False])
+def test_the_window_batch_has_the_cli_sidecars(x_display, tmp_path, perf) -> None:  # type: ignore[no-untyped-def]
+    """The same hooks as the CLI: each file in the log, with timing only when configured."""
+    from shh_converter import paths
+    from shh_converter.sidecars import config, logs
+
+    cfg = config.load()
+    cfg.set("performance.enable_performance_logging", perf)
+    logs.setup(kind="gui", cfg=cfg)
+    app = make_app(cfg)
+    try:
+        src = tmp_path / "a.jpg"
+        Image.new("RGB", (64, 48), (10, 200, 30)).save(src)
+        _add(app, [src])
+        _convert(app, tmp_path / "out")
+        logs.flush()
+    finally:
+        close_app(app)
+    text = (paths.log_dir / "shh-converter.log").read_text(encoding="utf-8")
+    assert "file a.jpg: converted" in text
+    assert ("file a.jpg: converted in " in text) is perf

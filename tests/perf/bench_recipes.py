@@ -148,21 +148,26 @@ def bench_favicon(work: Path) -> list[tuple[int, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--parts", default="widths,target,favicon", help="comma-separated")
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     print(f"load average before: {os.getloadavg()}, {os.cpu_count()} CPUs")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         folder = work / "photos"
         folder.mkdir()
         inputs = prepare(folder, 24)
-        one, three, fidelity = bench_widths(folder, work, args.repeats)
-        print(
-            f"three widths: one run {one:.2f} s, three runs {three:.2f} s, "
-            f"ratio {one / three:.3f} (goal <= 0.6)"
-        )
-        print(f"  vs separate runs: {fidelity}")
-        print(f"target size: {bench_target(inputs, work)}")
-        print(f"favicon ICO sizes: {bench_favicon(work)}")
+        if "widths" in parts:
+            one, three, fidelity = bench_widths(folder, work, args.repeats)
+            print(
+                f"three widths: one run {one:.2f} s, three runs {three:.2f} s, "
+                f"ratio {one / three:.3f} (goal <= 0.6)"
+            )
+            print(f"  vs separate runs: {fidelity}")
+        if "target" in parts:
+            print(f"target size: {bench_target(inputs, work)}")
+        if "favicon" in parts:
+            print(f"favicon ICO sizes: {bench_favicon(work)}")
     print(f"load average after: {os.getloadavg()}")
 
 
