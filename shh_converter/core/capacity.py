@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from . import formats
 from .jobs import Job, file_size
-from .settings import BackgroundMode, Settings
+from .settings import BackgroundMode, OutputFormat, Settings
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,24 @@ def batch_shape(
     )
     keeps_alpha = formats.spec_for(settings.encode.format).alpha and settings.background is None
     per_pixel = AI_BYTES_PER_PIXEL if keeps_alpha else AI_BYTES_PER_PIXEL_FLATTENED
+    if oxipng_pass(settings):
+        per_pixel += AI_OXIPNG_BYTES_PER_PIXEL
     return BatchShape(1, slots, plan.threads, int(room * 2**20), per_pixel, plan.inferences)
+
+
+# PNG's lossless oxipng pass (on by default) decodes the written PNG again and keeps
+# its trial filterings: measured on a 20 MP cut-out, ~350 MB above the worker's RSS
+# at its peak (ru_maxrss), ~17 bytes a pixel. Its Python binding holds the GIL for the
+# whole call, so nothing else in the AI worker moves meanwhile (docs/performance.md).
+AI_OXIPNG_BYTES_PER_PIXEL = 18
+
+
+def oxipng_pass(settings: Settings) -> bool:
+    """Whether PNG output from ``settings`` gets the oxipng pass (a recipe: its first output)."""
+    encode = settings.encode
+    if encode.format != OutputFormat.PNG or not encode.png_optimise:
+        return False
+    return formats.module_available("oxipng")
 
 
 # More threads for one u2netp inference stop paying somewhere past a few cores (its

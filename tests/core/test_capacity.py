@@ -7,6 +7,7 @@ measurement (docs/performance.md says "not measured").
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -115,3 +116,24 @@ def test_started_early_the_shape_is_per_core(monkeypatch: pytest.MonkeyPatch) ->
     assert capacity.batch_shape(None, Settings(), 3).processes == 3
     early = capacity.batch_shape(None, AI)
     assert (early.processes, early.slots, early.inferences) == (1, 8, 2)
+
+
+def test_png_with_its_oxipng_pass_budgets_more_per_pixel(
+    monkeypatch: pytest.MonkeyPatch, photos: list[Path], tmp_path: Path
+) -> None:
+    """oxipng re-decodes the PNG and keeps its trials (~17 B/px): files in flight must see it."""
+    pytest.importorskip("oxipng")
+    simulate(monkeypatch, 2, 8 * GB)  # the measured machine: 450 MB target
+    jobs = plan_batch(photos, tmp_path / "out", AI).jobs
+    plain = dataclasses.replace(AI.encode, png_optimise=False)
+    optimised = capacity.batch_shape(jobs, AI)
+    zlib_only = capacity.batch_shape(jobs, dataclasses.replace(AI, encode=plain))
+    assert zlib_only.bytes_per_pixel == capacity.AI_BYTES_PER_PIXEL
+    assert (
+        optimised.bytes_per_pixel
+        == capacity.AI_BYTES_PER_PIXEL + capacity.AI_OXIPNG_BYTES_PER_PIXEL
+    )
+    # A 20 MP cut-out now takes more than all the room: it runs with nothing beside it.
+    twenty_mp = optimised.cost(20_000_000, False)
+    assert not optimised.fits([twenty_mp], 300_000 * optimised.bytes_per_pixel)
+    assert zlib_only.fits([zlib_only.cost(20_000_000, False)], 300_000 * zlib_only.bytes_per_pixel)
