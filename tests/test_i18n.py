@@ -196,3 +196,15 @@ def test_text_columns_count_wide_characters_twice() -> None:
     assert i18n.text_columns("Add") == 3
     assert i18n.text_columns("追加") == 4
     assert i18n.text_columns("Größe") == 5
+
+
+def test_format_option_labels_are_translated() -> None:
+    """The window shows core.formats' labels through _(): each must be a catalog message."""
+    from shh_converter.core import formats
+
+    labels = {spec.label for spec in formats.SPECS.values()} | {
+        option.label for spec in formats.SPECS.values() for option in spec.options
+    }
+    names = {"WebP", "JPEG", "PNG", "AVIF", "GIF", "JPEG XL"}  # format names stay as they are
+    missing = sorted(labels - names - {key for _ctx, key in extracted() if isinstance(key, str)})
+    assert not missing, f"add these to OPTION_LABELS in gui/encoder_controls.py: {missing}"

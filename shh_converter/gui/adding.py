@@ -18,13 +18,14 @@ from tkinter import filedialog
 from typing import Any
 
 from ..core.discover import READABLE_EXTENSIONS
+from ..i18n import _
 from . import backend
 
 log = logging.getLogger(__name__)
 PROBE_CHUNK = 100
 IMAGE_TYPES = [
-    ("Images", " ".join(f"*{e}" for e in sorted(READABLE_EXTENSIONS))),
-    ("All files", "*"),
+    (_("Images"), " ".join(f"*{e}" for e in sorted(READABLE_EXTENSIONS))),
+    (_("All files"), "*"),
 ]
 
 
@@ -115,7 +116,7 @@ class FileAdder:
             files.add_rows((path, dims, size) for path, dims, size, _why in msg.rows)
             for path, _dims, _size, why in msg.rows:
                 if why:  # a broken link, no permission, gone: its reason, the rest goes on
-                    files.set_status(path, "failed", text=f"failed: {why}")
+                    files.set_status(path, "failed", text=_("failed: {reason}").format(reason=why))
             if was_empty and files.iids:
                 files.select_first()
         else:
@@ -129,7 +130,7 @@ class FileAdder:
         initial = self.prefs.last_folder("input")
         names = filedialog.askopenfilenames(
             parent=self.root,
-            title="Add images",
+            title=_("Add images"),
             filetypes=IMAGE_TYPES,
             initialdir=str(initial) if initial else None,
         )
@@ -144,7 +145,7 @@ class FileAdder:
         initial = self.prefs.last_folder("input")
         folder = filedialog.askdirectory(
             parent=self.root,
-            title="Add a folder of images",
+            title=_("Add a folder of images"),
             mustexist=True,
             initialdir=str(initial) if initial else None,
         )

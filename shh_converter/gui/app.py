@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import APP_NAME, paths
+from ..i18n import _
 from . import backend, fit
 from .controller import Controller
 from .desktop import apply_theme, enable_hidpi, set_icon
@@ -107,7 +108,7 @@ class App:
         self.controller.start_services()
         notice = self.prefs.cfg.take_notice() if hasattr(self.prefs.cfg, "take_notice") else None
         if notice:  # e.g. a corrupt config file was set aside: say so once
-            self.controller.extras.notice("Settings", notice)
+            self.controller.extras.notice(_("Settings"), notice)
         if self._check_updates_on_start():
             self.root.after(1500, lambda: self.controller.extras.check_updates(manual=False))
 

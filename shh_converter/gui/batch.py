@@ -30,7 +30,9 @@ from ..core.events import (
 )
 from ..core.jobs import Job, JobResult
 from ..core.recipe import Recipe
+from ..i18n import _
 from . import backend
+from .filelist import QUEUED, WORKING
 from .view import View
 
 log = logging.getLogger(__name__)
@@ -40,12 +42,14 @@ def row_status(result: JobResult) -> tuple[str, str]:
     """(tag, text) for a finished file's row."""
     if result.status == "converted":
         made = sum(o.status == "converted" for o in result.outputs)
-        text = f"done: {made} outputs" if made > 1 else "done"
+        text = _("done: {n} outputs").format(n=made) if made > 1 else _("done")
         note = next((o.note for o in result.outputs if o.note), None)
         return "done", f"{text} ({note})" if note else text
     if result.status == "skipped":
-        return "skipped", f"skipped: {result.error}" if result.error else "skipped"
-    return "failed", f"failed: {result.error or 'unknown error'}"
+        if result.error:
+            return "skipped", _("skipped: {reason}").format(reason=result.error)
+        return "skipped", _("skipped")
+    return "failed", _("failed: {reason}").format(reason=result.error or _("unknown error"))
 
 
 def _key(path: Path) -> str:
@@ -193,11 +197,11 @@ class BatchSession:
         self.cancel_token = None
         finished = {self._path(r.index, r.source) for r in done.results}
         for path in self._files:  # rows the batch never reached
-            if path not in finished and self.view.files.status_of(path) in ("queued", "working"):
+            if path not in finished and self.view.files.status_of(path) in (QUEUED, WORKING):
                 self.view.files.set_status(
                     path,
                     "skipped",
-                    text="not converted (cancelled)" if done.cancelled else "not converted",
+                    text=_("not converted (cancelled)") if done.cancelled else _("not converted"),
                 )
         self.view.progress.finish(done)
         what = "cancelled" if done.cancelled else "finished"

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..core.events import CancelToken
 from ..core.settings import ResizeMode, Settings
+from ..i18n import _
 from .desktop import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
@@ -322,7 +323,7 @@ class CompareService:
                 self._post(lambda: self._on_failed(message))
             return
         except MemoryError:
-            self._post(lambda: self._on_failed("not enough memory for a full-size comparison"))
+            self._post(lambda: self._on_failed(_("not enough memory for a full-size comparison")))
             return
         self.prepared += 1
         if self._current(source, settings):

@@ -25,6 +25,7 @@ from tkinter import ttk
 from typing import Any
 
 from ..core.settings import Settings
+from ..i18n import _
 from .compare import ZOOM_LEVELS, ComparePair, CompareService, Region, Tile, zoomed_size
 from .filelist import dims_text, human_bytes
 
@@ -84,7 +85,7 @@ class CompareView(ttk.Frame):
         self.items = [c.create_image(0, 0, anchor="nw") for c in self.canvases]
         self.labels = [
             c.create_text(10, 8, anchor="nw", fill="#ffffff", text=t)
-            for c, t in zip(self.canvases, ("Before", "After"), strict=True)
+            for c, t in zip(self.canvases, (_("Before"), _("After")), strict=True)
         ]
         for canvas, label in zip(self.canvases, self.labels, strict=True):
             # A dark plate behind the name, so it reads on a white photo too.
@@ -147,7 +148,7 @@ class CompareView(ttk.Frame):
         """Compare ``source`` converted with ``settings`` (prepared once per pair of them)."""
         if self.service.want(source, settings):
             self.state_text = "preparing"
-            self._say("Preparing the full-size comparison…")
+            self._say(_("Preparing the full-size comparison…"))
 
     def clear(self, text: str = "") -> None:
         """Nothing to compare (no selection, or a batch runs): drop the pair, show ``text``."""
@@ -187,15 +188,19 @@ class CompareView(ttk.Frame):
         self.state_text = "ready"
         self._say("")
         self.before_caption.configure(
-            text=f"Before: {dims_text(pair.input_size)} · {human_bytes(pair.source_bytes)}"
+            text=_("Before: {details}").format(
+                details=f"{dims_text(pair.input_size)} · {human_bytes(pair.source_bytes)}"
+            )
         )
         change = ""
         if pair.source_bytes:
             change = f" ({(pair.encoded_bytes - pair.source_bytes) / pair.source_bytes:+.0%})"
         fmt = pair.settings.encode.format.value.upper()
         self.after_caption.configure(
-            text=f"After: {fmt} {dims_text(pair.output_size)} · "
-            f"{human_bytes(pair.encoded_bytes)}{change}"
+            text=_("After: {details}").format(
+                details=f"{fmt} {dims_text(pair.output_size)} · "
+                f"{human_bytes(pair.encoded_bytes)}{change}"
+            )
         )
         self._stacked = None  # the texts changed: lay them out again
         self._place_captions(self.winfo_width())
@@ -205,7 +210,7 @@ class CompareView(ttk.Frame):
         self._refresh()
 
     def _failed(self, message: str) -> None:
-        self.clear(f"Cannot compare: {message}")
+        self.clear(_("Cannot compare: {message}").format(message=message))
         self.state_text = "failed"
 
     # -- geometry --------------------------------------------------------------------

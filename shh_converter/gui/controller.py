@@ -19,6 +19,7 @@ from typing import Any
 from ..core.events import EVENT_TYPES, BatchFinished
 from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
+from ..i18n import _
 from ..sidecars import shutdown
 from . import dialogs
 from .adding import FileAdder, FilesDone, FilesMeasured, FilesProbed
@@ -95,7 +96,9 @@ class Controller:
         self._status_after = None
         if self.closing or self.monitor is None:
             return
-        self.view.status.configure(text=f"Memory in use: {self.monitor.current_mb():.0f} MB")
+        self.view.status.configure(
+            text=_("Memory in use: {mb} MB").format(mb=f"{self.monitor.current_mb():.0f}")
+        )
         self._status_after = self.root.after(2000, self._status_tick)
 
     # -- messages from worker threads (Tk thread) ---------------------------------
@@ -183,11 +186,13 @@ class Controller:
         log.info("preset applied: %s", name)
 
     def save_preset(self) -> str | None:
-        name = simpledialog.askstring("Save preset", "Name for these settings:", parent=self.root)
+        name = simpledialog.askstring(
+            _("Save preset"), _("Name for these settings:"), parent=self.root
+        )
         if not name:
             return None
         if not self.prefs.save_preset(name, self.current_recipe()):
-            messagebox.showwarning("Save preset", "Choose another name.", parent=self.root)
+            messagebox.showwarning(_("Save preset"), _("Choose another name."), parent=self.root)
             return None
         self.prefs.save()
         log.info("preset saved: %s", name)
@@ -214,7 +219,7 @@ class Controller:
         self._preview_after = None
         if self.selected is None:
             self.preview.invalidate()
-            self.view.preview.show_message("Select a file to preview it")
+            self.view.preview.show_message(_("Select a file to preview it"))
             return
         settings = self.current_settings()
         removal = settings.background_removal
@@ -238,7 +243,7 @@ class Controller:
         if self.batch.running or self.closing:
             return
         if not files:
-            self.view.progress.say("Add some images first.")
+            self.view.progress.say(_("Add some images first."))
             return
         dest = self.view.progress.destination or self._default_dest(files[0])
         self.view.progress.dest_var.set(str(dest))
@@ -249,7 +254,7 @@ class Controller:
         # A preview still computing would only compete with the batch for the CPU.
         if self.view.preview.state_text == "working":
             self.preview.invalidate()
-            self.view.preview.show_message("Preview paused: converting…")
+            self.view.preview.show_message(_("Preview paused: converting…"))
         roots = self.roots or files
         self.batch.start(
             roots, files, dest, self.with_limits(recipe), cfg=self.prefs.cfg, monitor=self.monitor
@@ -281,7 +286,7 @@ class Controller:
         current = self.view.progress.destination
         folder = filedialog.askdirectory(
             parent=self.root,
-            title="Save converted images to",
+            title=_("Save converted images to"),
             initialdir=str(current if current and current.is_dir() else Path.home()),
         )
         if folder:
@@ -291,9 +296,11 @@ class Controller:
     def open_destination(self) -> None:
         dest = self.view.progress.destination
         if dest is None or not dest.is_dir():
-            self.view.progress.say("The destination folder does not exist yet: convert first.")
+            self.view.progress.say(_("The destination folder does not exist yet: convert first."))
         elif not open_folder(dest):
-            self.view.progress.say(f"Could not open {dest} in the file manager.")
+            self.view.progress.say(
+                _("Could not open {folder} in the file manager.").format(folder=dest)
+            )
 
     # -- menu actions handled by the sidecar links --------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import APP_NAME, __version__
 from ..core.jobs import JobResult
+from ..i18n import _, ngettext
 from .desktop import open_folder
 
 log = logging.getLogger(__name__)
@@ -58,27 +59,35 @@ class Dialog(tk.Toplevel):
 
 
 def about(master: tk.Misc, folders: dict[str, Path]) -> Dialog:
-    d = Dialog(master, f"About {APP_NAME}")
+    d = Dialog(master, _("About {app}").format(app=APP_NAME))
     d.text(APP_NAME, font=("TkDefaultFont", 14, "bold"))
-    d.text(f"Version {__version__}")
+    d.text(_("Version {version}").format(version=__version__))
     d.text(
-        "Converts images to web-ready WebP, JPEG, PNG and AVIF, with offline background removal."
+        _("Converts images to web-ready WebP, JPEG, PNG and AVIF, with offline background removal.")
     )
+    kinds = {
+        "config": _("Settings"),
+        "logs": _("Logs"),
+        "crash_reports": _("Crash reports"),
+        "models": _("Models"),
+        "cache": _("Cache"),
+    }
     for name, folder in folders.items():
-        d.text(f"{name.replace('_', ' ').capitalize()}: {folder}")
-    d.button("Close", d.destroy, accent=True)
+        kind = kinds.get(name) or name.replace("_", " ").capitalize()
+        d.text(_("{kind}: {folder}").format(kind=kind, folder=folder))
+    d.button(_("Close"), d.destroy, accent=True)
     return d
 
 
 def crash(master: tk.Misc, report: Path | None, summary: str) -> Dialog:
     """Tell the user something went wrong and where the report is; the app goes on."""
-    d = Dialog(master, "Something went wrong")
-    d.text("SHH Converter hit an unexpected problem. It is still running.")
+    d = Dialog(master, _("Something went wrong"))
+    d.text(_("SHH Converter hit an unexpected problem. It is still running."))
     d.text(summary)
     if report is not None:
-        d.text(f"A report was saved to:\n{report}")
-        d.button("Open folder", lambda: open_folder(report.parent))
-    d.button("Close", d.destroy, accent=True)
+        d.text(_("A report was saved to:\n{path}").format(path=report))
+        d.button(_("Open folder"), lambda: open_folder(report.parent))
+    d.button(_("Close"), d.destroy, accent=True)
     return d
 
 
@@ -86,8 +95,12 @@ def update_notice(
     master: tk.Misc, version: str, url: str, notes: str, on_skip: Callable[[], None]
 ) -> Dialog:
     """Non-modal "a new version is out" with the release notes and a link."""
-    d = Dialog(master, "Update available")
-    d.text(f"{APP_NAME} {version} is available (you have {__version__}).")
+    d = Dialog(master, _("Update available"))
+    d.text(
+        _("{app} {version} is available (you have {current}).").format(
+            app=APP_NAME, version=version, current=__version__
+        )
+    )
     if notes:
         box = tk.Text(d.body, width=60, height=10, wrap="word", relief="flat")
         box.insert("1.0", notes[:5000])
@@ -98,27 +111,31 @@ def update_notice(
         on_skip()
         d.destroy()
 
-    d.button("Download", lambda: webbrowser.open(url), accent=True)
-    d.button("Skip this version", skip)
-    d.button("Later", d.destroy)
+    d.button(_("Download"), lambda: webbrowser.open(url), accent=True)
+    d.button(_("Skip this version"), skip)
+    d.button(_("Later"), d.destroy)
     return d
 
 
 def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
     """The files that failed, each with its one-line reason."""
-    d = Dialog(master, "Some files failed")
+    d = Dialog(master, _("Some files failed"))
     bad = [r for r in results if r.status == "failed"]
-    d.text(f"{len(bad)} file{'s' if len(bad) != 1 else ''} could not be converted:")
+    d.text(
+        ngettext(
+            "{n} file could not be converted:", "{n} files could not be converted:", len(bad)
+        ).format(n=len(bad))
+    )
     tree = ttk.Treeview(d.body, columns=("reason",), height=min(max(len(bad), 3), 12))
-    tree.heading("#0", text="File", anchor="w")
-    tree.heading("reason", text="Reason", anchor="w")
+    tree.heading("#0", text=_("File"), anchor="w")
+    tree.heading("reason", text=_("Reason"), anchor="w")
     tree.column("#0", width=220)
     tree.column("reason", width=380)
     for r in bad:
-        tree.insert("", "end", text=r.source.name, values=(r.error or "unknown error",))
+        tree.insert("", "end", text=r.source.name, values=(r.error or _("unknown error"),))
     tree.pack(fill="both", expand=True)
     d.tree = tree  # type: ignore[attr-defined]
-    d.button("Close", d.destroy, accent=True)
+    d.button(_("Close"), d.destroy, accent=True)
     return d
 
 
@@ -133,7 +150,7 @@ def preferences(
     and (given the UI queue's ``post``) the Models tab."""
     from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
 
-    d = Dialog(master, "Preferences")
+    d = Dialog(master, _("Preferences"))
     d.tabs = tabs = PreferenceTabs(d, cfg, post)  # type: ignore[attr-defined]
     variables = {}
     for key, label in keys:
@@ -144,7 +161,7 @@ def preferences(
         var = tk.BooleanVar(d, value)
         ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
         variables[key] = var
-    d.text("Some changes apply the next time the app starts.", foreground="#808080")
+    d.text(_("Some changes apply the next time the app starts."), foreground="#808080")
 
     def save() -> None:
         for key, var in variables.items():
@@ -156,6 +173,6 @@ def preferences(
         on_saved()
         d.destroy()
 
-    d.button("Save", save, accent=True)
-    d.button("Cancel", d.destroy)
+    d.button(_("Save"), save, accent=True)
+    d.button(_("Cancel"), d.destroy)
     return d

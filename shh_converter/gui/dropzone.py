@@ -15,6 +15,8 @@ from tkinter import ttk
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from ..i18n import _, mnemonic, pgettext
+
 log = logging.getLogger(__name__)
 BIG_HINT = ("TkDefaultFont", 12)
 
@@ -55,18 +57,21 @@ class DropZone(ttk.Frame):
         self._on_paths = on_paths
         self.dnd = dnd
         hint = (
-            "Drop images or folders here"
+            _("Drop images or folders here")
             if dnd
-            else "Drag and drop is not available here: use the buttons"
+            else _("Drag and drop is not available here: use the buttons")
         )
         # The buttons are packed first: pack gives room in packing order, so on a narrow
         # window the hint wraps onto two lines instead of pushing a button off ("Add f").
         self.add_folder_btn = ttk.Button(
-            self, text="Add folder…", command=on_add_folder, underline=4
+            self, **mnemonic(pgettext("drop zone", "Add &folder…"), "text"), command=on_add_folder
         )
         self.add_folder_btn.pack(side="right", padx=2)
         self.add_files_btn = ttk.Button(
-            self, text="Add files…", command=on_add_files, style="Accent.TButton", underline=0
+            self,
+            **mnemonic(pgettext("drop zone", "&Add files…"), "text"),
+            command=on_add_files,
+            style="Accent.TButton",
         )
         self.add_files_btn.pack(side="right", padx=2)
         self.label = ttk.Label(self, text=hint, anchor="center", justify="center", font=BIG_HINT)
@@ -126,4 +131,4 @@ class DropZone(ttk.Frame):
         return str(getattr(event, "action", "copy") or "copy")
 
     def _highlight(self, on: bool) -> None:
-        self.label.configure(text="Release to add" if on else "Drop images or folders here")
+        self.label.configure(text=_("Release to add") if on else _("Drop images or folders here"))

@@ -21,10 +21,20 @@ from typing import Any
 
 from ..core import formats
 from ..core.settings import EncodeOptions, OutputFormat
-from ..i18n import _
+from ..i18n import N_, _
 
 SHARED = ("quality", "lossless")  # shown once, above the format's own options
 UNAVAILABLE = _(" (unavailable here)")
+# The formats' own option labels live in core.formats (data, English) and are shown
+# through _(option.label); listed here so Babel extracts them (tests/test_i18n.py checks
+# that none is missing).
+OPTION_LABELS = (
+    N_("Alpha quality"), N_("Chroma"), N_("Colours"), N_("Dithering"), N_("Effort"),
+    N_("Encoder"), N_("Exact"), N_("ICO (favicon)"), N_("Lossless"), N_("MozJPEG pass"),
+    N_("Near-lossless"), N_("Optimise (oxipng)"), N_("Optimised Huffman"),
+    N_("Palette (lossy)"), N_("Palette quality"), N_("Progressive"), N_("Quality"),
+    N_("Quantiser"), N_("Recompress JPEG"), N_("Speed"), N_("zlib level"),
+)  # fmt: skip
 
 
 def format_labels() -> dict[str, OutputFormat]:

@@ -15,19 +15,20 @@ from types import TracebackType
 from typing import Any
 
 from .. import paths
+from ..i18n import _
 from . import dialogs
 from .desktop import open_folder
 
 log = logging.getLogger(__name__)
 
 PREFERENCE_KEYS = (
-    ("updates.check_on_startup", "Check for updates when the app starts"),
-    ("features.background_removal_enabled", "Background removal"),
-    ("ui.show_advanced_options", "Show advanced options"),
-    ("ui.enable_debug_mode", "Debug logging"),
-    ("performance.enable_performance_logging", "Log performance details"),
-    ("ui.resume_watching", "Resume watching folders when the app starts"),
-    ("ui.notify_when_done", "Notify when a long batch ends in the background"),
+    ("updates.check_on_startup", _("Check for updates when the app starts")),
+    ("features.background_removal_enabled", _("Background removal")),
+    ("ui.show_advanced_options", _("Show advanced options")),
+    ("ui.enable_debug_mode", _("Debug logging")),
+    ("performance.enable_performance_logging", _("Log performance details")),
+    ("ui.resume_watching", _("Resume watching folders when the app starts")),
+    ("ui.notify_when_done", _("Notify when a long batch ends in the background")),
 )
 
 
@@ -46,7 +47,7 @@ class Extras:
         """A one-off, non-modal message (e.g. the config was reset)."""
         d = dialogs.Dialog(self.root, title)
         d.text(text)
-        d.button("OK", d.destroy, accent=True)
+        d.button(_("OK"), d.destroy, accent=True)
         self.dialog = d
 
     def about(self) -> None:
@@ -95,9 +96,13 @@ class Extras:
                 on_skip=lambda: self._skip(result),
             )
         elif manual:
-            error = getattr(result, "error", None) if result is not None else "no answer"
-            text = f"Could not check: {error}" if error else "You have the latest version."
-            self.notice("Updates", text)  # non-modal, like every answer from a thread
+            error = getattr(result, "error", None) if result is not None else _("no answer")
+            text = (
+                _("Could not check: {error}").format(error=error)
+                if error
+                else _("You have the latest version.")
+            )
+            self.notice(_("Updates"), text)  # non-modal, like every answer from a thread
 
     def _skip(self, result: Any) -> None:
         try:

@@ -16,10 +16,13 @@ from pathlib import Path
 from tkinter import ttk
 
 from ..core.jobs import OutputResult
+from ..i18n import _, ngettext
 
 log = logging.getLogger(__name__)
 
 STATUS_TAGS = ("queued", "working", "done", "skipped", "failed")
+# What a row says while it waits or runs (the tags above stay English: styles key on them).
+QUEUED, WORKING = _("queued"), _("working")
 
 
 def human_bytes(n: int | None) -> str:
@@ -61,10 +64,10 @@ class FileList(ttk.Frame):
         self.tree = ttk.Treeview(
             self, columns=("dims", "size", "status"), selectmode="extended", height=8
         )
-        self.tree.heading("#0", text="Name", anchor="w")
-        self.tree.heading("dims", text="Dimensions", anchor="w")
-        self.tree.heading("size", text="Size before → after", anchor="w")
-        self.tree.heading("status", text="Status", anchor="w")
+        self.tree.heading("#0", text=_("Name"), anchor="w")
+        self.tree.heading("dims", text=_("Dimensions"), anchor="w")
+        self.tree.heading("size", text=_("Size before → after"), anchor="w")
+        self.tree.heading("status", text=_("Status"), anchor="w")
         self.tree.column("#0", width=230, minwidth=120, stretch=True)
         self.tree.column("dims", width=100, minwidth=70, stretch=False)
         self.tree.column("size", width=160, minwidth=100, stretch=False)
@@ -75,11 +78,11 @@ class FileList(ttk.Frame):
         scroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
         buttons = ttk.Frame(self)
-        self.count_label = ttk.Label(buttons, text="No files yet")
+        self.count_label = ttk.Label(buttons, text=_("No files yet"))
         self.count_label.pack(side="left")
-        self.clear_btn = ttk.Button(buttons, text="Clear", command=on_clear)
+        self.clear_btn = ttk.Button(buttons, text=_("Clear"), command=on_clear)
         self.clear_btn.pack(side="right")
-        self.remove_btn = ttk.Button(buttons, text="Remove", command=on_remove)
+        self.remove_btn = ttk.Button(buttons, text=_("Remove"), command=on_remove)
         self.remove_btn.pack(side="right", padx=4)
         self.tree.grid(row=0, column=0, sticky="nsew")
         scroll.grid(row=0, column=1, sticky="ns")
@@ -96,7 +99,7 @@ class FileList(ttk.Frame):
         for path, dims, size in rows:
             if path in self.iids:
                 continue
-            values = [dims_text(dims), human_bytes(size), "queued"]
+            values = [dims_text(dims), human_bytes(size), QUEUED]
             iid = self.tree.insert("", "end", text=path.name, values=values)
             self.iids[path] = iid
             self.paths[iid] = path
@@ -146,7 +149,7 @@ class FileList(ttk.Frame):
         if iid is None:
             return
         values = self.values[path]
-        values[2] = text or status
+        values[2] = text or {"queued": QUEUED, "working": WORKING}.get(status, status)
         if bytes_out is not None:
             values[1] = f"{human_bytes(self.sizes.get(path))} → {human_bytes(bytes_out)}"
         if dims is not None and not values[0]:
@@ -169,9 +172,12 @@ class FileList(ttk.Frame):
             return
         self._drop_children(iid)
         for out in outputs:
-            name = out.output.name if out.output is not None else "(not written)"
+            name = out.output.name if out.output is not None else _("(not written)")
             status = out.status if out.status != "converted" else "done"
-            text = f"{status}: {out.error or out.note}" if (out.error or out.note) else status
+            shown = {"done": _("done"), "skipped": _("skipped"), "failed": _("failed")}.get(
+                status, status
+            )
+            text = f"{shown}: {out.error or out.note}" if (out.error or out.note) else shown
             size = human_bytes(out.bytes_out) if out.output is not None else ""
             values = [dims_text(out.size), size, text]
             tag = {"done": "done", "skipped": "skipped"}.get(status, "failed")
@@ -207,8 +213,8 @@ class FileList(ttk.Frame):
         for path, iid in self.iids.items():
             values = self.values[path]
             fresh = human_bytes(self.sizes.get(path))
-            if values[2] != "queued" or values[1] != fresh:
-                values[1], values[2] = fresh, "queued"
+            if values[2] != QUEUED or values[1] != fresh:
+                values[1], values[2] = fresh, QUEUED
                 self.tree.item(iid, values=values, tags=("queued",))
 
     def select_first(self) -> None:
@@ -225,7 +231,8 @@ class FileList(ttk.Frame):
 
     def _count(self) -> None:
         n = len(self.iids)
-        self.count_label.configure(text=f"{n} file{'s' if n != 1 else ''}" if n else "No files yet")
+        text = ngettext("{n} file", "{n} files", n).format(n=n) if n else _("No files yet")
+        self.count_label.configure(text=text)
 
     def _selected(self, _event: object = None) -> None:
         focus = self.tree.focus() or next(iter(self.tree.selection()), "")

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from tkinter import messagebox
 from typing import Any
 
+from ..i18n import _
+
 log = logging.getLogger(__name__)
 GRACE_MS = 4000  # the routine itself still has its own 5 s deadline after this
 
@@ -44,8 +46,8 @@ class Closer:
         if self.closing:
             return
         if self._busy():
-            question = "Cancel the batch and quit?"
-            if ask and not messagebox.askyesno("Quit", question, parent=self.root):
+            question = _("Cancel the batch and quit?")
+            if ask and not messagebox.askyesno(_("Quit"), question, parent=self.root):
                 return
             self.closing = True
             log.info("quit requested during a batch: cancelling it")

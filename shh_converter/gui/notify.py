@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import APP_NAME
 from ..core.events import BatchFinished
+from ..i18n import _
 from .progress import summary_text
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ class Notifier:
         notify = should_notify(done.elapsed, window_in_front(self.root), self.enabled)
         self.decisions.append(notify)
         if notify:
-            title = "Batch cancelled" if done.cancelled else "Batch finished"
+            title = _("Batch cancelled") if done.cancelled else _("Batch finished")
             self.send(title, summary_text(done))
         return notify
 

@@ -17,6 +17,7 @@ from tkinter import ttk
 
 from ..core.recipe import SETS, SHARED_FIELDS, Recipe, builtin_set
 from ..core.settings import ResizeMode, Settings
+from ..i18n import N_, _, text_columns
 
 NEW_OUTPUT_SUFFIX = "-{n}"
 
@@ -33,7 +34,7 @@ def describe(out: Settings) -> str:
     elif r.mode == ResizeMode.PERCENT and r.percent:
         box = f"{r.percent:g}%"
     else:
-        box = "full size"
+        box = _("full size")
     name = out.name_template.replace("{stem}", "name").replace("{ext}", out.extension)
     target = f" · ≤{out.max_kb} KB" if out.max_kb else ""
     return f"{out.encode.format.value.upper()} · {box}{target} · {name}"
@@ -49,7 +50,7 @@ class OutputsPanel(ttk.LabelFrame):
         on_select: Callable[[int], None],
         on_change: Callable[[], None],
     ) -> None:
-        super().__init__(master, text="Outputs of each image", padding=6)
+        super().__init__(master, text=_("Outputs of each image"), padding=6)
         self._on_select, self._on_change = on_select, on_change
         self.outputs: list[Settings] = [Settings()]
         self.manifest: str | None = None
@@ -58,18 +59,19 @@ class OutputsPanel(ttk.LabelFrame):
         self.listbox.grid(row=0, column=0, columnspan=6, sticky="ew")
         self.listbox.bind("<<ListboxSelect>>", self._picked)
         buttons = [
-            ("Add", self.add),
-            ("Duplicate", self.duplicate),
-            ("Remove", self.remove),
+            (N_("Add"), self.add),
+            (N_("Duplicate"), self.duplicate),
+            (N_("Remove"), self.remove),
             ("▲", lambda: self.move(-1)),
             ("▼", lambda: self.move(1)),
         ]
         self.buttons: dict[str, ttk.Button] = {}
         for col, (text, command) in enumerate(buttons):
-            button = ttk.Button(self, text=text, command=command, width=len(text) + 2)
+            label = _(text)  # the dict below keeps the English names
+            button = ttk.Button(self, text=label, command=command, width=text_columns(label) + 2)
             button.grid(row=1, column=col, sticky="w", pady=(4, 0), padx=(0, 4))
             self.buttons[text] = button
-        self.set_button = ttk.Menubutton(self, text="Add set")
+        self.set_button = ttk.Menubutton(self, text=_("Add set"))
         menu = tk.Menu(self.set_button, tearoff=False)
         for name, (what, _make) in SETS.items():
             menu.add_command(label=f"{name}: {what}", command=self._set_adder(name))
@@ -171,7 +173,8 @@ class OutputsPanel(ttk.LabelFrame):
         for n, out in enumerate(self.outputs, start=1):
             self.listbox.insert("end", f"{n}. {describe(out)}")
         if self.manifest:
-            self.listbox.insert("end", f"+ {self.manifest} (lists the PNG icons)")
+            line = _("+ {manifest} (lists the PNG icons)").format(manifest=self.manifest)
+            self.listbox.insert("end", line)
             self.listbox.itemconfigure("end", foreground="#777777")
         self.listbox.configure(height=min(6, max(2, len(self.outputs) + bool(self.manifest))))
         self.listbox.selection_clear(0, "end")

@@ -20,6 +20,7 @@ from ..core.errors import UsageError
 from ..core.presets import PresetBook
 from ..core.recipe import Recipe
 from ..core.settings import Settings
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ class Prefs:
             add_notice = getattr(self.cfg, "add_notice", None)
             if add_notice is not None:  # shown once, when the window is up
                 lines = "\n".join(f"\u2022 {t}" for t in fresh)
-                add_notice(f"Some saved settings could not be used and were reset:\n{lines}")
+                text = _("Some saved settings could not be used and were reset:\n{lines}")
+                add_notice(text.format(lines=lines))
         return checked.value
 
     def set_settings(self, settings: Settings) -> None:

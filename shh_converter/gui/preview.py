@@ -22,6 +22,7 @@ from typing import Any
 
 from ..core.events import CancelToken
 from ..core.settings import Settings
+from ..i18n import N_, _, mnemonic
 from . import backend
 from .desktop import lower_this_thread_priority
 from .filelist import dims_text, human_bytes
@@ -188,7 +189,7 @@ class PreviewService:
         )
 
 
-VIEWS = (("thumbs", "Preview", 0), ("split", "Split", 0), ("side", "Side by side", 1))
+VIEWS = (("thumbs", N_("&Preview")), ("split", N_("&Split")), ("side", N_("S&ide by side")))
 
 
 class PreviewPane(ttk.Frame):
@@ -210,15 +211,15 @@ class PreviewPane(ttk.Frame):
         self._toolbar(post is not None)
         self.thumbs = ttk.Frame(self)
         self.thumbs.grid(row=1, column=0, sticky="nsew")
-        self.before_label, self.before_caption = self._side(0, "Before")
-        self.after_label, self.after_caption = self._side(1, "After")
+        self.before_label, self.before_caption = self._side(0, _("Before"))
+        self.after_label, self.after_caption = self._side(1, _("After"))
         self.thumbs.columnconfigure((0, 1), weight=1, uniform="side")
         self.thumbs.rowconfigure(0, weight=1)
         self.compare: Any = None  # made the first time it is asked for: not at start-up
         self._post = post
         self.columnconfigure(0, weight=1)
         self.rowconfigure(1, weight=1)
-        self.show_message("Select a file to preview it")
+        self.show_message(_("Select a file to preview it"))
         self.bind("<Configure>", self._resized)
 
     def _toolbar(self, can_compare: bool) -> None:
@@ -226,14 +227,13 @@ class PreviewPane(ttk.Frame):
         bar.grid(row=0, column=0, sticky="ew", pady=(0, 4))
         views, zooms = ttk.Frame(bar), ttk.Frame(bar)
         self.view_buttons: dict[str, ttk.Radiobutton] = {}
-        for value, text, underline in VIEWS:
+        for value, text in VIEWS:
             button = ttk.Radiobutton(
                 views,
-                text=text,
+                **mnemonic(_(text), "text"),
                 value=value,
                 variable=self.view_var,
                 style="Toolbutton",
-                underline=underline,
                 command=lambda: self.set_view(self.view_var.get()),
             )
             button.pack(side="left", padx=(0, 2))
@@ -244,7 +244,7 @@ class PreviewPane(ttk.Frame):
         self.zoom_label.pack(side="left", padx=(0, 6))
         self.zoom_buttons: list[ttk.Button] = []
         for text, action in (
-            ("Fit", "zoom_fit"),
+            (_("Fit"), "zoom_fit"),
             ("100 %", "zoom_actual"),
             ("−", "zoom_out"),
             ("+", "zoom_in"),
@@ -338,9 +338,9 @@ class PreviewPane(ttk.Frame):
         if ready is None or ready.settings is None:
             working = self.state_text == "working"  # its preview is on the way: then this
             self.compare.clear(
-                "Preparing the full-size comparison…"
+                _("Preparing the full-size comparison…")
                 if working
-                else "Select a file to compare it at full size"
+                else _("Select a file to compare it at full size")
             )
         else:
             self.compare.show_for(ready.source, ready.settings)
@@ -388,11 +388,11 @@ class PreviewPane(ttk.Frame):
     def show_working(self, ai: bool) -> None:
         """Keep the old images but say a new preview is on its way."""
         self.state_text = "working"
-        what = "Removing background…" if ai else "Working…"
+        what = _("Removing background…") if ai else _("Working…")
         self.after_caption.configure(text=what)
 
     def show_failed(self, message: str) -> None:
-        self.show_message(f"Cannot preview: {message}")
+        self.show_message(_("Cannot preview: {message}").format(message=message))
         self.state_text = "failed"
 
     def show(self, ready: PreviewReady) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from tkinter import ttk
 
 from ..core.events import BatchFinished, Progress
+from ..i18n import _, mnemonic
 from .filelist import human_bytes
 
 log = logging.getLogger(__name__)
@@ -20,20 +21,30 @@ def format_eta(seconds: float | None) -> str:
         return ""
     seconds = max(0, round(seconds))
     if seconds < 60:
-        return f"{seconds} s left"
-    return f"{seconds // 60} min {seconds % 60:02d} s left"
+        return _("{seconds} s left").format(seconds=seconds)
+    return _("{minutes} min {seconds} s left").format(
+        minutes=seconds // 60, seconds=f"{seconds % 60:02d}"
+    )
 
 
 def summary_text(done: BatchFinished) -> str:
     """One line: counts, and bytes saved with the percentage."""
-    parts = [f"{done.converted} converted", f"{done.skipped} skipped", f"{done.failed} failed"]
-    text = ("Cancelled: " if done.cancelled else "Done: ") + ", ".join(parts)
+    parts = [
+        _("{n} converted").format(n=done.converted),
+        _("{n} skipped").format(n=done.skipped),
+        _("{n} failed").format(n=done.failed),
+    ]
+    counts = ", ".join(parts)
+    text = (_("Cancelled: {counts}") if done.cancelled else _("Done: {counts}")).format(
+        counts=counts
+    )
     if done.bytes_in:
         saved = done.bytes_in - done.bytes_out
-        verb = "saved" if saved >= 0 else "added"
-        text += f" · {human_bytes(abs(saved))} {verb} ({abs(saved) / done.bytes_in:.0%})"
+        change = _("{size} saved ({percent})") if saved >= 0 else _("{size} added ({percent})")
+        percent = f"{abs(saved) / done.bytes_in:.0%}"
+        text += " · " + change.format(size=human_bytes(abs(saved)), percent=percent)
     if done.error:
-        text += f" · stopped by an error: {done.error}"
+        text += " · " + _("stopped by an error: {error}").format(error=done.error)
     return text
 
 
@@ -52,21 +63,21 @@ class ProgressPanel(ttk.Frame):
         super().__init__(master, padding=(0, 6, 0, 0))
         self.dest_var = tk.StringVar(self, "")
         dest = ttk.Frame(self)
-        ttk.Label(dest, text="Save to").pack(side="left")
+        ttk.Label(dest, text=_("Save to")).pack(side="left")
         self.dest_entry = ttk.Entry(dest, textvariable=self.dest_var)
         self.dest_entry.pack(side="left", fill="x", expand=True, padx=6)
-        self.choose_btn = ttk.Button(dest, text="Change…", command=on_choose_dest)
+        self.choose_btn = ttk.Button(dest, text=_("Change…"), command=on_choose_dest)
         self.choose_btn.pack(side="left")
-        self.open_btn = ttk.Button(dest, text="Open folder", command=on_open_dest)
+        self.open_btn = ttk.Button(dest, text=_("Open folder"), command=on_open_dest)
         self.open_btn.pack(side="left", padx=(6, 0))
         dest.grid(row=0, column=0, columnspan=3, sticky="ew", pady=(0, 6))
 
         self.bar = ttk.Progressbar(self, mode="determinate", maximum=1)
         self.bar.grid(row=1, column=0, sticky="ew")
-        self.cancel_btn = ttk.Button(self, text="Cancel", command=on_cancel)
+        self.cancel_btn = ttk.Button(self, text=_("Cancel"), command=on_cancel)
         self.cancel_btn.grid(row=1, column=1, padx=(8, 0))
         self.convert_btn = ttk.Button(
-            self, text="Convert", command=on_convert, style="Accent.TButton", underline=0
+            self, **mnemonic(_("&Convert"), "text"), command=on_convert, style="Accent.TButton"
         )
         self.convert_btn.grid(row=1, column=2, padx=(8, 0))
         status = ttk.Frame(self)
@@ -79,7 +90,7 @@ class ProgressPanel(ttk.Frame):
         status.grid(row=2, column=0, columnspan=3, sticky="ew", pady=(4, 0))
         self.status_row = status
         status.grid_remove()  # empty until the first batch: one line less on short screens
-        self.summary_label = ttk.Label(self, text="Add images, choose settings, press Convert.")
+        self.summary_label = ttk.Label(self, text=_("Add images, choose settings, press Convert."))
         self.summary_label.grid(row=3, column=0, sticky="w", pady=(2, 0))
         # The memory readout shares the summary's line (columns 1-2): one line less on
         # short screens. The window sets its text.
@@ -108,10 +119,10 @@ class ProgressPanel(ttk.Frame):
         self.status_row.grid()
         self._total = total
         self.bar.configure(maximum=max(total, 1), value=0)
-        self.count_label.configure(text=f"0 of {total}")
-        self.current_label.configure(text="Preparing…")
+        self.count_label.configure(text=_("{done} of {total}").format(done=0, total=total))
+        self.current_label.configure(text=_("Preparing…"))
         self.eta_label.configure(text="")
-        self.summary_label.configure(text="Converting…")
+        self.summary_label.configure(text=_("Converting…"))
         self.set_running(True)
 
     def set_current(self, name: str) -> None:
@@ -119,21 +130,23 @@ class ProgressPanel(ttk.Frame):
 
     def update_progress(self, p: Progress) -> None:
         self.bar.configure(maximum=max(p.total, 1), value=p.done)
-        self.count_label.configure(text=f"{p.done} of {p.total}")
+        self.count_label.configure(text=_("{done} of {total}").format(done=p.done, total=p.total))
         self.eta_label.configure(text=format_eta(p.eta_seconds))
         if p.current:
             self.current_label.configure(text=p.current)
 
     def cancelling(self) -> None:
-        self.current_label.configure(text="Cancelling…")
+        self.current_label.configure(text=_("Cancelling…"))
         self.cancel_btn.state(["disabled"])
 
     def finish(self, done: BatchFinished) -> None:
         self.set_running(False)
         self.current_label.configure(text="")
-        self.eta_label.configure(text=f"{done.elapsed:.1f} s")
+        self.eta_label.configure(text=_("{seconds} s").format(seconds=f"{done.elapsed:.1f}"))
         total = max(getattr(self, "_total", 0), len(done.results))
-        self.count_label.configure(text=f"{len(done.results)} of {total}")
+        self.count_label.configure(
+            text=_("{done} of {total}").format(done=len(done.results), total=total)
+        )
         self.summary_label.configure(text=summary_text(done))
         for listener in self.on_finished:
             try:

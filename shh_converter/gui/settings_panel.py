@@ -31,41 +31,42 @@ from ..core.settings import (
     format_color,
     parse_color,
 )
+from ..i18n import _
 from .encoder_controls import EncoderControls, format_labels
 
 log = logging.getLogger(__name__)
 
 FORMATS = format_labels()  # from the formats table (core/formats.py)
 RESIZE = {
-    "Original size": ResizeMode.NONE,
-    "Longest side": ResizeMode.MAX_SIDE,
-    "Fit in box": ResizeMode.FIT,
-    "Fill box (crop)": ResizeMode.FILL,
-    "Pad to box": ResizeMode.PAD,
-    "Percent": ResizeMode.PERCENT,
+    _("Original size"): ResizeMode.NONE,
+    _("Longest side"): ResizeMode.MAX_SIDE,
+    _("Fit in box"): ResizeMode.FIT,
+    _("Fill box (crop)"): ResizeMode.FILL,
+    _("Pad to box"): ResizeMode.PAD,
+    _("Percent"): ResizeMode.PERCENT,
 }
 METADATA = {
-    "Strip (private)": MetadataMode.STRIP,
-    "Keep, without location": MetadataMode.KEEP_NO_LOCATION,
-    "Keep": MetadataMode.KEEP,
+    _("Strip (private)"): MetadataMode.STRIP,
+    _("Keep, without location"): MetadataMode.KEEP_NO_LOCATION,
+    _("Keep"): MetadataMode.KEEP,
 }
 RESAMPLE = {
-    "Lanczos (sharp)": Resample.LANCZOS,
-    "Bicubic": Resample.BICUBIC,
-    "Bilinear": Resample.BILINEAR,
-    "Nearest (pixel art)": Resample.NEAREST,
+    _("Lanczos (sharp)"): Resample.LANCZOS,
+    _("Bicubic"): Resample.BICUBIC,
+    _("Bilinear"): Resample.BILINEAR,
+    _("Nearest (pixel art)"): Resample.NEAREST,
 }
 CONFLICT = {
-    "Rename": ConflictPolicy.RENAME,
-    "Skip": ConflictPolicy.SKIP,
-    "Overwrite": ConflictPolicy.OVERWRITE,
+    _("Rename"): ConflictPolicy.RENAME,
+    _("Skip"): ConflictPolicy.SKIP,
+    _("Overwrite"): ConflictPolicy.OVERWRITE,
 }
 IF_BIGGER = {
-    "Keep it anyway": IfBigger.WRITE,
-    "Copy the source": IfBigger.COPY_SOURCE,
-    "Skip it": IfBigger.SKIP,
+    _("Keep it anyway"): IfBigger.WRITE,
+    _("Copy the source"): IfBigger.COPY_SOURCE,
+    _("Skip it"): IfBigger.SKIP,
 }
-BG_MODES = {"AI (subject)": BackgroundMode.AI, "Flat colour": BackgroundMode.FLAT}
+BG_MODES = {_("AI (subject)"): BackgroundMode.AI, _("Flat colour"): BackgroundMode.FLAT}
 MODELS = tuple(model_table.MODELS)  # the engine's registry: the window keeps no copy
 
 
@@ -131,7 +132,7 @@ class SettingsPanel(ttk.Frame):
         return box
 
     def _build_output(self) -> None:
-        box = self._box("Output", 0)
+        box = self._box(_("Output"), 0)
         # Format, quality, lossless, the format's own options, the animation switch.
         self.encoder = EncoderControls(box, on_change=self._on_change)
         self.encoder.grid(row=0, column=0, columnspan=2, sticky="ew")
@@ -142,42 +143,42 @@ class SettingsPanel(ttk.Frame):
         self.lossless_check = self.encoder.lossless_check
 
     def _build_resize(self) -> None:
-        box = self._box("Resize", 1)
+        box = self._box(_("Resize"), 1)
         self.resize_box = self._combo(box, "resize", list(RESIZE))
-        self._row(box, 0, "Mode", self.resize_box, "resize")
+        self._row(box, 0, _("Mode"), self.resize_box, "resize")
         wh = ttk.Frame(box)
         self.width_spin = self._spin(wh, "width", 1, 65535)
         self.width_spin.pack(side="left")
         ttk.Label(wh, text=" × ").pack(side="left")
         self.height_spin = self._spin(wh, "height", 1, 65535)
         self.height_spin.pack(side="left")
-        self._row(box, 1, "Box (px)", wh, "box")
+        self._row(box, 1, _("Box (px)"), wh, "box")
         self._controls["box"] += [self.width_spin, self.height_spin]
         self.size_spin = self._spin(box, "size", 1, 65535)
-        self._row(box, 2, "Longest side", self.size_spin, "size")
+        self._row(box, 2, _("Longest side"), self.size_spin, "size")
         self.percent_spin = self._spin(box, "percent", 1, 1000)
-        self._row(box, 3, "Percent", self.percent_spin, "percent")
+        self._row(box, 3, _("Percent"), self.percent_spin, "percent")
         upscale = self._var("upscale", tk.BooleanVar(self, False))
-        self.upscale_check = ttk.Checkbutton(box, text="Enlarge small images", variable=upscale)
+        self.upscale_check = ttk.Checkbutton(box, text=_("Enlarge small images"), variable=upscale)
         self.upscale_check.grid(row=4, column=1, sticky="w")
         self._controls["upscale"] = [self.upscale_check]
         self.resample_box = self._combo(box, "resample", list(RESAMPLE))
-        self._row(box, 5, "Filter", self.resample_box, "resample")
+        self._row(box, 5, _("Filter"), self.resample_box, "resample")
         self.sharpen_spin = self._spin(box, "sharpen", 0, 300)
-        self._row(box, 6, "Sharpen after shrinking (%)", self.sharpen_spin, "sharpen")
+        self._row(box, 6, _("Sharpen after shrinking (%)"), self.sharpen_spin, "sharpen")
 
     def _build_background(self) -> ttk.LabelFrame:
-        box = self._box("Background", 2)
+        box = self._box(_("Background"), 2)
         enabled = self._var("bg_enabled", tk.BooleanVar(self, False))
-        self.bg_check = ttk.Checkbutton(box, text="Remove background", variable=enabled)
+        self.bg_check = ttk.Checkbutton(box, text=_("Remove background"), variable=enabled)
         self.bg_check.grid(row=0, column=0, columnspan=2, sticky="w")
         self.bg_mode_box = self._combo(box, "bg_mode", list(BG_MODES))
-        self._row(box, 1, "Method", self.bg_mode_box, "bg")
+        self._row(box, 1, _("Method"), self.bg_mode_box, "bg")
         self.model_box = self._combo(box, "model", list(MODELS))
-        self._row(box, 2, "Model", self.model_box, "model")
+        self._row(box, 2, _("Model"), self.model_box, "model")
         trim = self._var("trim", tk.BooleanVar(self, False))
         trow = ttk.Frame(box)
-        self.trim_check = ttk.Checkbutton(trow, text="Crop to subject, padding", variable=trim)
+        self.trim_check = ttk.Checkbutton(trow, text=_("Crop to subject, padding"), variable=trim)
         self.trim_check.pack(side="left")
         self.padding_entry = ttk.Entry(
             trow, width=6, textvariable=self._var("padding", tk.StringVar(self, "0"))
@@ -191,21 +192,21 @@ class SettingsPanel(ttk.Frame):
         self.color_swatch.pack(side="left")
         self.color_label = ttk.Label(crow, textvariable=self.v["color"], width=12)
         self.color_label.pack(side="left", padx=4)
-        self.color_btn = ttk.Button(crow, text="Choose…", command=self.choose_color)
+        self.color_btn = ttk.Button(crow, text=_("Choose…"), command=self.choose_color)
         self.color_btn.pack(side="left")
         self.clear_color_btn = ttk.Button(
-            crow, text="None", command=lambda: self.v["color"].set("transparent")
+            crow, text=_("None"), command=lambda: self.v["color"].set("transparent")
         )
         self.clear_color_btn.pack(side="left", padx=(4, 0))
-        self._row(box, 4, "Fill colour", crow, "color")
+        self._row(box, 4, _("Fill colour"), crow, "color")
         return box
 
     def _build_options(self) -> None:
-        box = self._box("Options", 3)
+        box = self._box(_("Options"), 3)
         self.metadata_box = self._combo(box, "metadata", list(METADATA))
-        self._row(box, 0, "Metadata", self.metadata_box, "metadata")
+        self._row(box, 0, _("Metadata"), self.metadata_box, "metadata")
         self.conflict_box = self._combo(box, "conflict", list(CONFLICT))
-        self._row(box, 1, "If the file exists", self.conflict_box, "conflict")
+        self._row(box, 1, _("If the file exists"), self.conflict_box, "conflict")
         krow = ttk.Frame(box)
         self.max_kb_spin = ttk.Spinbox(
             krow, textvariable=self._var("max_kb", tk.StringVar(self, "")), from_=0, to=100_000,
@@ -213,13 +214,13 @@ class SettingsPanel(ttk.Frame):
         )  # fmt: skip
         self.max_kb_spin.pack(side="left")
         shrink = self._var("downscale", tk.BooleanVar(self, False))
-        self.downscale_check = ttk.Checkbutton(krow, text="may shrink", variable=shrink)
+        self.downscale_check = ttk.Checkbutton(krow, text=_("may shrink"), variable=shrink)
         self.downscale_check.pack(side="left", padx=(6, 0))
-        self._row(box, 2, "At most (KB)", krow, "max_kb")
+        self._row(box, 2, _("At most (KB)"), krow, "max_kb")
         self.if_bigger_box = self._combo(box, "if_bigger", list(IF_BIGGER))
-        self._row(box, 3, "If not smaller", self.if_bigger_box, "if_bigger")
+        self._row(box, 3, _("If not smaller"), self.if_bigger_box, "if_bigger")
         dates = self._var("keep_dates", tk.BooleanVar(self, False))
-        self.dates_check = ttk.Checkbutton(box, text="Keep the files' dates", variable=dates)
+        self.dates_check = ttk.Checkbutton(box, text=_("Keep the files' dates"), variable=dates)
         self.dates_check.grid(row=4, column=1, sticky="w")
 
     # -- behaviour ----------------------------------------------------------------
@@ -228,7 +229,7 @@ class SettingsPanel(ttk.Frame):
         """Ask for the fill colour with the system colour chooser."""
         current = self.v["color"].get()
         initial = current if current.startswith("#") else "#ffffff"
-        _rgb, hex_value = colorchooser.askcolor(initial, parent=self, title="Fill colour")
+        _rgb, hex_value = colorchooser.askcolor(initial, parent=self, title=_("Fill colour"))
         if hex_value:
             self.v["color"].set(str(hex_value).lower())
 

@@ -41,6 +41,7 @@ from ..core.watch import (
     WatchStarted,
     WatchStopped,
 )
+from ..i18n import _, mnemonic
 
 log = logging.getLogger(__name__)
 
@@ -133,10 +134,10 @@ class FolderWatch:
             r = event.result
             if r.status == "converted":
                 self.converted += 1
-                self.last = f"converted {r.source.name}"
+                self.last = _("converted {name}").format(name=r.source.name)
             elif r.status == "failed":
                 self.failed += 1
-                self.last = f"failed {r.source.name}: {r.error}"
+                self.last = _("failed {name}: {error}").format(name=r.source.name, error=r.error)
         elif isinstance(event, WatchStarted):
             self.state = "watching"
         elif isinstance(event, WatchStopped):
@@ -144,7 +145,7 @@ class FolderWatch:
         elif isinstance(event, WatchProblem):
             self.last = event.message
         elif isinstance(event, SourceDeleted):
-            self.last = f"deleted {event.source.name}"
+            self.last = _("deleted {name}").format(name=event.source.name)
         on_change()
 
     def stop(self) -> None:
@@ -214,7 +215,7 @@ class WatchList:
         if entry.folder.is_dir():
             entry.start(self.c.ui.post, self.changed, self.cfg)
         else:
-            entry.last = "the folder does not exist"
+            entry.last = _("the folder does not exist")
         self.changed()
 
     def remove(self, entry: FolderWatch) -> None:
@@ -248,9 +249,9 @@ def add_menu_items(menu: tk.Menu, controller: Any) -> WatchList:
     root = controller.root
     watches = _current = WatchList(root, controller)
     menu.add_command(
-        label="Watch a folder…", underline=0, command=lambda: watch_folder_dialog(watches)
+        **mnemonic(_("&Watch a folder…")), command=lambda: watch_folder_dialog(watches)
     )
-    menu.add_command(label="Watched folders…", underline=6, command=controller.preferences)
+    menu.add_command(**mnemonic(_("Watche&d folders…")), command=controller.preferences)
     routine = getattr(controller, "routine", None)
     if routine is not None:
         routine.register("stop watched folders", watches.stop_all)
@@ -265,7 +266,7 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
     if folder is None:
         start = c.prefs.last_folder("input")  # most likely the folder just added
         chosen = filedialog.askdirectory(
-            parent=watches.root, title="Watch a folder", initialdir=start, mustexist=True
+            parent=watches.root, title=_("Watch a folder"), initialdir=start, mustexist=True
         )
         if not chosen:
             return None
@@ -273,7 +274,7 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
     dest = c.view.progress.destination or folder / "converted"
     recipe = c.with_limits(c.current_recipe())  # every output of the outputs list
     entry = watches.watch(folder, dest, recipe)
-    c.view.progress.say(f"Watching {folder} → {dest}")
+    c.view.progress.say(_("Watching {folder} → {dest}").format(folder=folder, dest=dest))
     return entry
 
 
@@ -282,7 +283,7 @@ def add_page(notebook: ttk.Notebook) -> WatchPage | None:
     if _current is None:
         return None
     page = WatchPage(notebook, _current)
-    notebook.add(page, text="Watched folders")
+    notebook.add(page, text=_("Watched folders"))
     return page
 
 
@@ -295,7 +296,14 @@ class WatchPage(ttk.Frame):
         super().__init__(master, padding=8)
         self.watches = watches
         self.tree = ttk.Treeview(self, columns=self.COLUMNS, height=6, selectmode="browse")
-        headings = ("Folder", "Destination", "State", "Converted", "Failed", "Latest")
+        headings = (
+            _("Folder"),
+            _("Destination"),
+            _("State"),
+            _("Converted"),
+            _("Failed"),
+            _("Latest"),
+        )
         for column, text in zip(("#0", *self.COLUMNS), headings, strict=True):
             self.tree.heading(column, text=text)
         for column, width in (("state", 80), ("converted", 80), ("failed", 60)):
@@ -303,15 +311,15 @@ class WatchPage(ttk.Frame):
         self.tree.pack(fill="both", expand=True)
         buttons = ttk.Frame(self)
         buttons.pack(fill="x", pady=(6, 0))
-        self.add_btn = ttk.Button(buttons, text="Watch a folder…", command=self._add)
+        self.add_btn = ttk.Button(buttons, text=_("Watch a folder…"), command=self._add)
         self.add_btn.pack(side="left")
-        self.toggle_btn = ttk.Button(buttons, text="Stop", command=self._toggle)
+        self.toggle_btn = ttk.Button(buttons, text=_("Stop"), command=self._toggle)
         self.toggle_btn.pack(side="left", padx=6)
-        self.remove_btn = ttk.Button(buttons, text="Remove", command=self._remove)
+        self.remove_btn = ttk.Button(buttons, text=_("Remove"), command=self._remove)
         self.remove_btn.pack(side="left")
         ttk.Label(
             self,
-            text="Each folder is converted with the outputs current when its watch began.",
+            text=_("Each folder is converted with the outputs current when its watch began."),
             foreground="#808080",
         ).pack(anchor="w", pady=(6, 0))
         watches.listeners.append(self.refresh)

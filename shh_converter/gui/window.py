@@ -19,6 +19,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
+from ..i18n import _, mnemonic
 from . import watching
 from .dropzone import DropZone
 from .filelist import FileList
@@ -39,14 +40,14 @@ class PresetBar(ttk.Frame):
     def __init__(self, master: tk.Misc, controller: Any) -> None:
         super().__init__(master, padding=(0, 0, 0, 6))
         self.c = controller
-        ttk.Label(self, text="Preset").pack(side="left")
+        ttk.Label(self, text=_("Preset")).pack(side="left")
         self.var = tk.StringVar(self, "")
         self.combo = ttk.Combobox(self, textvariable=self.var, state="readonly", width=20)
         self.combo.pack(side="left", padx=6, fill="x", expand=True)
         self.combo.bind("<<ComboboxSelected>>", lambda _e: self.apply())
-        self.delete_btn = ttk.Button(self, text="Delete", command=self.delete, width=7)
+        self.delete_btn = ttk.Button(self, text=_("Delete"), command=self.delete)
         self.delete_btn.pack(side="right")
-        self.save_btn = ttk.Button(self, text="Save as…", command=self.save, width=9)
+        self.save_btn = ttk.Button(self, text=_("Save as…"), command=self.save)
         self.save_btn.pack(side="right", padx=(0, 4))
         self.refresh()
 
@@ -172,54 +173,48 @@ class MainWindow:
         bar = tk.Menu(self.root)
         file = tk.Menu(bar, tearoff=False)
         file.add_command(
-            label="Add files…", underline=0, accelerator=k("O"), command=c.add_files_dialog
+            **mnemonic(_("&Add files…")), accelerator=k("O"), command=c.add_files_dialog
         )
         file.add_command(
-            label="Add folder…",
-            underline=4,
+            **mnemonic(_("Add &folder…")),
             accelerator=k("Shift+O"),
             command=c.add_folder_dialog,
         )
         file.add_separator()
-        file.add_command(label="Convert", underline=0, accelerator=k("Enter"), command=c.convert)
-        file.add_command(label="Cancel batch", underline=7, accelerator="Esc", command=c.cancel)
-        file.add_command(label="Open output folder", underline=0, command=c.open_destination)
-        file.add_command(label="Change output folder…", underline=1, command=c.choose_destination)
+        file.add_command(**mnemonic(_("&Convert")), accelerator=k("Enter"), command=c.convert)
+        file.add_command(**mnemonic(_("Cancel &batch")), accelerator="Esc", command=c.cancel)
+        file.add_command(**mnemonic(_("&Open output folder")), command=c.open_destination)
+        file.add_command(**mnemonic(_("C&hange output folder…")), command=c.choose_destination)
         watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
         file.add_separator()
-        file.add_command(label="Quit", underline=0, accelerator=k("Q"), command=c.request_close)
+        file.add_command(**mnemonic(_("&Quit")), accelerator=k("Q"), command=c.request_close)
         edit = tk.Menu(bar, tearoff=False)
         edit.add_command(
-            label="Remove selected", underline=0, accelerator="Delete", command=c.remove_selected
+            **mnemonic(_("&Remove selected")), accelerator="Delete", command=c.remove_selected
         )
-        edit.add_command(label="Clear list", underline=0, command=c.clear)
+        edit.add_command(**mnemonic(_("&Clear list")), command=c.clear)
         edit.add_separator()
-        edit.add_command(label="Save preset…", underline=0, command=self.presets.save)
-        edit.add_command(label="Delete preset", underline=0, command=self.presets.delete)
+        edit.add_command(**mnemonic(_("&Save preset…")), command=self.presets.save)
+        edit.add_command(**mnemonic(_("&Delete preset")), command=self.presets.delete)
         edit.add_separator()
-        edit.add_command(
-            label="Preferences…", underline=2, accelerator=k(","), command=c.preferences
-        )
+        edit.add_command(**mnemonic(_("Pr&eferences…")), accelerator=k(","), command=c.preferences)
         view = tk.Menu(bar, tearoff=False)
         view.add_radiobutton(
-            label="Thumbnails",
-            underline=0,
+            **mnemonic(_("&Thumbnails")),
             accelerator=k("T"),
             value="thumbs",
             variable=pv.view_var,
             command=lambda: pv.set_view("thumbs"),
         )
         view.add_radiobutton(
-            label="Compare: split",
-            underline=9,
+            **mnemonic(_("Compare: &split")),
             accelerator=k("D"),
             value="split",
             variable=pv.view_var,
             command=lambda: pv.set_view("split"),
         )
         view.add_radiobutton(
-            label="Compare: side by side",
-            underline=14,
+            **mnemonic(_("Compare: side &by side")),
             accelerator=k("B"),
             value="side",
             variable=pv.view_var,
@@ -227,37 +222,35 @@ class MainWindow:
         )
         view.add_separator()
         view.add_command(
-            label="Zoom to fit",
-            underline=8,
+            **mnemonic(_("Zoom to &fit")),
             accelerator=k("0"),
             command=lambda: pv.zoom("zoom_fit"),
         )
         view.add_command(
-            label="Actual size (100 %)",
-            underline=0,
+            **mnemonic(_("&Actual size (100 %)")),
             accelerator=k("1"),
             command=lambda: pv.zoom("zoom_actual"),
         )
         view.add_command(
-            label="Zoom in", underline=5, accelerator=k("+"), command=lambda: pv.zoom("zoom_in")
+            **mnemonic(_("Zoom &in")), accelerator=k("+"), command=lambda: pv.zoom("zoom_in")
         )
         view.add_command(
-            label="Zoom out", underline=5, accelerator=k("-"), command=lambda: pv.zoom("zoom_out")
+            **mnemonic(_("Zoom &out")), accelerator=k("-"), command=lambda: pv.zoom("zoom_out")
         )
         view.add_separator()
         view.add_command(
-            label="Next pane", underline=0, accelerator="F6", command=lambda: self.next_pane(+1)
+            **mnemonic(_("&Next pane")), accelerator="F6", command=lambda: self.next_pane(+1)
         )
         helpm = tk.Menu(bar, tearoff=False)
-        helpm.add_command(label="Keyboard shortcuts", underline=0, command=self.show_shortcuts)
-        helpm.add_command(label="Check for updates…", underline=10, command=c.check_updates)
-        helpm.add_command(label="Open log folder", underline=5, command=c.open_log_folder)
+        helpm.add_command(**mnemonic(_("&Keyboard shortcuts")), command=self.show_shortcuts)
+        helpm.add_command(**mnemonic(_("Check for &updates…")), command=c.check_updates)
+        helpm.add_command(**mnemonic(_("Open &log folder")), command=c.open_log_folder)
         helpm.add_separator()
-        helpm.add_command(label="About SHH Converter", underline=0, command=c.about)
-        bar.add_cascade(label="File", underline=0, menu=file)
-        bar.add_cascade(label="Edit", underline=0, menu=edit)
-        bar.add_cascade(label="View", underline=0, menu=view)
-        bar.add_cascade(label="Help", underline=0, menu=helpm)
+        helpm.add_command(**mnemonic(_("&About SHH Converter")), command=c.about)
+        bar.add_cascade(**mnemonic(_("&File")), menu=file)
+        bar.add_cascade(**mnemonic(_("&Edit")), menu=edit)
+        bar.add_cascade(**mnemonic(_("&View")), menu=view)
+        bar.add_cascade(**mnemonic(_("&Help")), menu=helpm)
         self.root.configure(menu=bar)
         self.menubar = bar
         self.menus = {"File": file, "Edit": edit, "View": view, "Help": helpm}
@@ -309,7 +302,7 @@ class MainWindow:
         """A window listing every shortcut (the same ones the menus show)."""
         from . import dialogs
 
-        d = dialogs.Dialog(self.root, "Keyboard shortcuts")
+        d = dialogs.Dialog(self.root, _("Keyboard shortcuts"))
         for menu in self.menus.values():
             last = menu.index("end")
             for i in range(0, (last if last is not None else -1) + 1):
@@ -317,9 +310,9 @@ class MainWindow:
                     accel = menu.entrycget(i, "accelerator")
                     if accel:
                         d.text(f"{accel:<14} {menu.entrycget(i, 'label')}")
-        d.text("Compare view: + / - zoom, 0 fit, 1 100 %, arrows pan, [ ] move the divider")
-        d.text("Tab / Shift+Tab: next / previous control; Alt + underlined letter: menus")
-        d.button("Close", d.destroy, accent=True)
+        d.text(_("Compare view: + / - zoom, 0 fit, 1 100 %, arrows pan, [ ] move the divider"))
+        d.text(_("Tab / Shift+Tab: next / previous control; Alt + underlined letter: menus"))
+        d.button(_("Close"), d.destroy, accent=True)
         self.c.extras.dialog = d
 
 

@@ -1,12 +1,17 @@
-"""Run by ``test_translated_window.py`` in a child process: the real window's dialogs
-(Preferences' two tabs, the download offer) in the language of
-``$SHH_CONVERTER_UI__LANGUAGE``, screenshots, and what is cut off, as JSON. The main
-window itself is checked by ``layout_probe.py``.
+"""Run by ``test_translated_window.py`` in a child process: the real window (three files
+added) and its dialogs (Preferences' tabs, the download offer) in the language of
+``$SHH_CONVERTER_UI__LANGUAGE``: screenshots, and what is cut off, as JSON.
+
+Cut off means: a text widget got less than it asks for or lies outside its window
+(``layout_probe.cut_off`` for the main window, which knows its scrolled column); a
+widget of fixed width (``width=N`` characters) whose text needs more than that (Tk
+then clips it silently, and its requested width does not show it); a combobox value
+or a table cell wider than its box or column.
 
 A child process because the window's modules translate their labels when they are
 imported: each language needs a fresh interpreter.
 
-    python tests/gui/dialog_probe.py --shots DIR
+    python tests/gui/translation_probe.py --shots DIR [FILE...]
 """
 
 from __future__ import annotations
@@ -15,13 +20,15 @@ import argparse
 import json
 import subprocess
 import sys
+import tkinter as tk
 from pathlib import Path
 from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from guikit import close_app, make_app, pump_for  # noqa: E402
+from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
+from layout_probe import cut_off as window_cut_off  # noqa: E402
 
 TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
 CJK_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP", "TakaoGothic")
@@ -66,6 +73,37 @@ def cut_off(top: Any) -> tuple[int, list[str]]:
     return checked, problems
 
 
+def natural_width(w: Any) -> int:
+    """The width ``w`` would ask for without its fixed ``width``: a twin's request."""
+    if isinstance(w, ttk.Widget):
+        twin = type(w)(w.master, text=w.cget("text"), style=w.cget("style"))
+    else:
+        twin = type(w)(w.master, text=w.cget("text"), font=w.cget("font"))
+    try:
+        return int(twin.winfo_reqwidth())
+    finally:
+        twin.destroy()
+
+
+def fixed_width_cut_off(top: Any) -> list[str]:
+    """Text widgets given ``width=N`` whose text needs more room than that."""
+    problems = []
+    for w in descendants(top):
+        if w.winfo_class() not in TEXT_CLASSES or not w.winfo_viewable():
+            continue
+        try:
+            fixed = int(str(w.cget("width")) or 0)
+        except (ValueError, tk.TclError):
+            continue
+        if fixed <= 0 or not str(w.cget("text")) or str(w.cget("image")):
+            continue
+        need, got = natural_width(w), w.winfo_width()
+        if need > got + 1:
+            problems.append(f"{w.winfo_class()} {str(w)[-40:]} {str(w.cget('text'))!r}: text "
+                            f"needs {need} px, fixed width gives {got}")  # fmt: skip
+    return problems
+
+
 def table_cut_off(tree: ttk.Treeview, font: tkfont.Font) -> list[str]:
     """Headings and cells wider than their column (Tk cuts them silently)."""
     problems = []
@@ -89,6 +127,8 @@ def shoot(top: Any, path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shots", type=Path, required=True)
+    parser.add_argument("--tag", default="")
+    parser.add_argument("files", nargs="*", type=Path)
     args = parser.parse_args()
     app = make_app()
     root = app.root
@@ -107,13 +147,21 @@ def main() -> int:
 
     def check(top: Any, what: str) -> None:
         pump_for(root, 0.2)
-        checked, problems = cut_off(top)
+        if top is root:
+            checked, problems = len(descendants(root)), window_cut_off(app)
+        else:
+            checked, problems = cut_off(top)
+        problems += fixed_width_cut_off(top)
         report["checked"] += checked
         report["problems"] += [f"{what}: {p}" for p in problems]
-        shot = args.shots / f"{lang}-{what}.png"
+        shot = args.shots / f"{lang}{args.tag}-{what}.png"
         shoot(top, shot)
         report["shots"].append(str(shot))
 
+    if args.files:
+        app.controller.add_paths(args.files)  # what a drop does
+        pump_until(root, lambda: len(app.window.files.files()) == len(args.files), what="rows")
+    check(root, "window")
     app.controller.extras.preferences()
     prefs = app.controller.extras.dialog
     check(prefs, "preferences-general")
