@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..core.errors import UsageError
+from ..i18n import _
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_PIPE_CLOSED = 141
@@ -89,10 +90,10 @@ def _run(argv: Sequence[str] | None) -> int:
     try:
         return int(args.func(args))
     except UsageError as exc:
-        print(f"shh-converter: error: {exc}", file=sys.stderr)
+        print(_("shh-converter: error: {reason}").format(reason=exc), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("shh-converter: interrupted", file=sys.stderr)
+        print(_("shh-converter: interrupted"), file=sys.stderr)
         return EXIT_INTERRUPTED
 
 
@@ -138,4 +139,6 @@ def _start_sidecars(args: argparse.Namespace) -> None:
         )
         i18n.setup_from_config(cfg)  # messages follow ui.language (help text: the system's)
     except Exception as exc:
-        print(f"shh-converter: warning: start-up failed: {exc}", file=sys.stderr)
+        print(
+            _("shh-converter: warning: start-up failed: {error}").format(error=exc), file=sys.stderr
+        )

@@ -37,6 +37,7 @@ from ..core.settings import (
     Settings,
     parse_color,
 )
+from ..i18n import _
 from . import encoder_flags, pipes, recipe_options, report
 from .output import Printer
 from .report import write_report
@@ -58,9 +59,11 @@ def register(subparsers: Any) -> None:
     """Add the ``convert`` sub-command."""
     parser = subparsers.add_parser(
         "convert",
-        help="convert images (files or folders) into DEST",
-        description="Convert images to WebP/JPEG/PNG/AVIF/ICO, one or several outputs per "
-        "input. Paths starting with '-': put them after '--' or write ./-name.",
+        help=_("convert images (files or folders) into DEST"),
+        description=_(
+            "Convert images to WebP/JPEG/PNG/AVIF/ICO, one or several outputs per "
+            "input. Paths starting with '-': put them after '--' or write ./-name."
+        ),
         epilog=recipe_options.EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -114,7 +117,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         nargs="+",
         metavar="INPUT",
         type=Path,
-        help="files and folders; '-' alone reads one image from stdin",
+        help=_("files and folders; '-' alone reads one image from stdin"),
     )
     p.add_argument(
         "-o",
@@ -123,131 +126,151 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         required=True,
         metavar="DEST",
-        help="destination folder (created if needed; may be inside a source folder); "
-        "'-' writes the one output to stdout",
+        help=_(
+            "destination folder (created if needed; may be inside a source folder); "
+            "'-' writes the one output to stdout"
+        ),
     )
     encoder_flags.add_arguments(p)  # --format and every encoder option, from the formats table
     p.add_argument(
         "--resize",
         choices=[m.value for m in ResizeMode],
-        help="fit: within WxH; fill: cover WxH and crop the centre; pad: fit, then pad to "
-        "exactly WxH; max-side: longest side N; percent: scale by P%%",
+        help=_(
+            "fit: within WxH; fill: cover WxH and crop the centre; pad: fit, then pad to "
+            "exactly WxH; max-side: longest side N; percent: scale by P%%"
+        ),
     )
-    p.add_argument("--width", type=_ranged(1, big), metavar="W", help="box width (px)")
-    p.add_argument("--height", type=_ranged(1, big), metavar="H", help="box height (px)")
-    p.add_argument("--size", type=_ranged(1, big), metavar="N", help="longest side (max-side)")
-    p.add_argument("--percent", type=_positive_float, metavar="P", help="scale (percent)")
-    p.add_argument("--no-upscale", action="store_true", help="never enlarge small images")
+    p.add_argument("--width", type=_ranged(1, big), metavar="W", help=_("box width (px)"))
+    p.add_argument("--height", type=_ranged(1, big), metavar="H", help=_("box height (px)"))
+    p.add_argument("--size", type=_ranged(1, big), metavar="N", help=_("longest side (max-side)"))
+    p.add_argument("--percent", type=_positive_float, metavar="P", help=_("scale (percent)"))
+    p.add_argument("--no-upscale", action="store_true", help=_("never enlarge small images"))
     encoder_flags.add_resize_arguments(p)  # --resample, --sharpen
     p.add_argument(
         "--background",
         type=_colour,
         metavar="COLOUR",
-        help="fill behind transparent parts and padding: transparent (default; JPEG gets "
-        "white), white, black or #RRGGBB",
+        help=_(
+            "fill behind transparent parts and padding: transparent (default; JPEG gets "
+            "white), white, black or #RRGGBB"
+        ),
     )
     p.add_argument(
         "--metadata",
         choices=[m.value for m in MetadataMode],
-        help="strip (default: no EXIF, no XMP, no GPS); keep-no-location (EXIF/XMP without GPS "
-        "and camera serials); keep (EXIF and XMP with orientation reset, DPI)",
+        help=_(
+            "strip (default: no EXIF, no XMP, no GPS); keep-no-location (EXIF/XMP without GPS "
+            "and camera serials); keep (EXIF and XMP with orientation reset, DPI)"
+        ),
     )
     p.add_argument(
         "--keep-icc",
         action="store_true",
         default=None,
-        help="embed the source colour profile instead of converting to sRGB",
+        help=_("embed the source colour profile instead of converting to sRGB"),
     )
     p.add_argument(
         "--animated",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="keep all frames of animations where the output holds them: WebP, PNG (APNG), "
-        "GIF, AVIF (default); --no-animated takes the first frame",
+        help=_(
+            "keep all frames of animations where the output holds them: WebP, PNG (APNG), "
+            "GIF, AVIF (default); --no-animated takes the first frame"
+        ),
     )
     p.add_argument(
         "--name-template",
         metavar="TEMPLATE",
-        help="output name: {stem} {ext} {name} {src_ext} {parent} {index} {format}; "
-        "'/' makes subfolders (default {stem}.{ext})",
+        help=_(
+            "output name: {stem} {ext} {name} {src_ext} {parent} {index} {format}; "
+            "'/' makes subfolders (default {stem}.{ext})"
+        ),
     )
     p.add_argument(
-        "--recursive", action="store_true", help="walk subfolders, mirroring them in DEST"
+        "--recursive", action="store_true", help=_("walk subfolders, mirroring them in DEST")
     )
     p.add_argument(
         "--on-conflict",
         choices=[c.value for c in ConflictPolicy],
-        help="when an output file already exists: rename to 'a (2).webp' (default), skip, "
-        "or overwrite",
+        help=_(
+            "when an output file already exists: rename to 'a (2).webp' (default), skip, "
+            "or overwrite"
+        ),
     )
     p.add_argument(
         "--jobs",
         type=_ranged(1, 256),
         metavar="N",
-        help="worker processes (default: one per core, fewer if memory is short)",
+        help=_("worker processes (default: one per core, fewer if memory is short)"),
     )
     p.add_argument(
-        "--report", type=Path, metavar="FILE.json", help="write a JSON report of every file"
+        "--report", type=Path, metavar="FILE.json", help=_("write a JSON report of every file")
     )
     p.add_argument(
         "--dry-run",
         action="store_true",
-        help="plan only: say what each input's outputs would be (convert, or skip and why) "
-        "and write nothing (--report works)",
+        help=_(
+            "plan only: say what each input's outputs would be (convert, or skip and why) "
+            "and write nothing (--report works)"
+        ),
     )
-    p.add_argument("--quiet", action="store_true", help="print only errors")
-    p.add_argument("--verbose", action="store_true", help="debug detail on the console and log")
+    p.add_argument("--quiet", action="store_true", help=_("print only errors"))
+    p.add_argument("--verbose", action="store_true", help=_("debug detail on the console and log"))
     bg = p.add_argument_group("background removal")
-    bg.add_argument("--remove-bg", action="store_true", help="cut out the subject")
+    bg.add_argument("--remove-bg", action="store_true", help=_("cut out the subject"))
     bg.add_argument(
         "--bg-mode",
         choices=[m.value for m in BackgroundMode],
-        help="ai: the model (default); flat: plain-colour backgrounds, no model, fast",
+        help=_("ai: the model (default); flat: plain-colour backgrounds, no model, fast"),
     )
     bg.add_argument(
         "--model",
         metavar="NAME",
-        help="AI model (default u2netp, bundled; see 'shh-converter models list')",
+        help=_("AI model (default u2netp, bundled; see 'shh-converter models list')"),
     )
-    bg.add_argument("--post-process", action="store_true", default=None, help="smoother mask edges")
+    bg.add_argument(
+        "--post-process", action="store_true", default=None, help=_("smoother mask edges")
+    )
     bg.add_argument(
         "--alpha-matting",
         action="store_true",
         default=None,
-        help="finer hair and fur edges (slow: seconds per image)",
+        help=_("finer hair and fur edges (slow: seconds per image)"),
     )
     bg.add_argument(
         "--mask-only",
         action="store_true",
         default=None,
-        help="write the mask (white = subject) instead of the cut-out",
+        help=_("write the mask (white = subject) instead of the cut-out"),
     )
     bg.add_argument(
-        "--trim", action="store_true", default=None, help="crop to the subject's bounding box"
+        "--trim", action="store_true", default=None, help=_("crop to the subject's bounding box")
     )
     bg.add_argument(
         "--trim-padding",
         type=_padding,
         metavar="N|N%",
-        help="space around the subject when trimming: pixels or percent",
+        help=_("space around the subject when trimming: pixels or percent"),
     )
     bg.add_argument(
         "--tolerance",
         type=_ranged(0, 255),
         metavar="N",
-        help="flat mode: colour distance still counted as background (24)",
+        help=_("flat mode: colour distance still counted as background (24)"),
     )
     bg.add_argument(
         "--continue-without-bg",
         action="store_true",
-        help="if the model cannot be used (missing, damaged), convert without removing "
-        "backgrounds instead of stopping",
+        help=_(
+            "if the model cannot be used (missing, damaged), convert without removing "
+            "backgrounds instead of stopping"
+        ),
     )
     bg.add_argument(
         "--fill-holes",
         action="store_true",
         default=None,
-        help="flat mode: also clear enclosed background (the inside of an 'O')",
+        help=_("flat mode: also clear enclosed background (the inside of an 'O')"),
     )
     recipe_options.add_recipe_arguments(p)
 
@@ -457,7 +480,7 @@ def _dry_run(request: Any, args: argparse.Namespace) -> int:
 
 
 def _warn(text: str) -> None:
-    print(f"shh-converter: warning: {text}", file=sys.stderr)
+    print(_("shh-converter: warning: {text}").format(text=text), file=sys.stderr)
 
 
 def preflight(recipe: Recipe, continue_without_bg: bool) -> Recipe:
@@ -501,7 +524,7 @@ def _ctrl_c_cancels(cancel: CancelToken) -> Iterator[None]:
         if cancel.cancelled:
             raise KeyboardInterrupt
         cancel.cancel()
-        print("shh-converter: cancelling (Ctrl-C again to stop at once)", file=sys.stderr)
+        print(_("shh-converter: cancelling (Ctrl-C again to stop at once)"), file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, handler)
     try:

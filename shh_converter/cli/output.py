@@ -14,6 +14,7 @@ from typing import Any
 
 from ..core import destination
 from ..core.events import BatchFinished, BatchPlanned, Event, FileFinished, Progress
+from ..i18n import _
 
 
 def _human(n: float) -> str:
@@ -46,7 +47,7 @@ class Printer:
     def _planned(self, event: BatchPlanned) -> None:
         """The planner has found the files: a progress bar on a terminal (none when empty)."""
         if not event.jobs:
-            self._err("shh-converter: no files found in the inputs")
+            self._err(_("shh-converter: no files found in the inputs"))
         elif not self.quiet and sys.stderr.isatty():
             from tqdm import tqdm
 
@@ -118,10 +119,19 @@ class Printer:
         if done.error:
             self._err(f"shh-converter: {done.error}")
         if done.cancelled:
-            why = destination.stopped_by_destination(done.results) or "cancelled"
+            why = destination.stopped_by_destination(done.results) or _("cancelled")
             self._err(f"shh-converter: {why}")
-        line = (
-            f"{done.converted} converted, {done.skipped} skipped, {done.failed} failed "
-            f"in {done.elapsed:.1f} s ({_human(done.bytes_in)} -> {_human(done.bytes_out)})"
+        # Per-file lines above stay English (scripts parse "failed: FILE: reason"); the
+        # summary is for people.
+        line = _(
+            "{converted} converted, {skipped} skipped, {failed} failed in {seconds} s"
+            " ({size_in} -> {size_out})"
+        ).format(
+            converted=done.converted,
+            skipped=done.skipped,
+            failed=done.failed,
+            seconds=f"{done.elapsed:.1f}",
+            size_in=_human(done.bytes_in),
+            size_out=_human(done.bytes_out),
         )
         self._out(line)

@@ -13,26 +13,27 @@ from pathlib import Path
 from typing import Any
 
 from ..core.errors import UsageError
+from ..i18n import _
 
 EXIT_OK = 0
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "presets", help="list, show, export and import presets (shared with the window)"
+        "presets", help=_("list, show, export and import presets (shared with the window)")
     )
     sub = parser.add_subparsers(dest="presets_command", metavar="ACTION", required=True)
-    sub.add_parser("list", help="preset names (built-in ones first)").set_defaults(func=_list)
-    show = sub.add_parser("show", help="a preset's outputs as JSON")
+    sub.add_parser("list", help=_("preset names (built-in ones first)")).set_defaults(func=_list)
+    show = sub.add_parser("show", help=_("a preset's outputs as JSON"))
     show.add_argument("name", metavar="NAME")
     show.set_defaults(func=_show)
-    export = sub.add_parser("export", help="write a preset to a JSON recipe file")
+    export = sub.add_parser("export", help=_("write a preset to a JSON recipe file"))
     export.add_argument("name", metavar="NAME")
     export.add_argument("file", metavar="FILE", type=Path)
     export.set_defaults(func=_export)
-    imp = sub.add_parser("import", help="add the preset in FILE to your presets")
+    imp = sub.add_parser("import", help=_("add the preset in FILE to your presets"))
     imp.add_argument("file", metavar="FILE", type=Path)
-    imp.add_argument("--name", help="store it under this name (default: the file's own)")
+    imp.add_argument("--name", help=_("store it under this name (default: the file's own)"))
     imp.set_defaults(func=_import)
 
 
@@ -45,7 +46,7 @@ def _book() -> Any:
 def _list(args: argparse.Namespace) -> int:
     book = _book()
     for name in book.names():
-        print(f"{name}\t({'built-in' if book.is_builtin(name) else 'yours'})")
+        print(f"{name}\t({_('built-in') if book.is_builtin(name) else _('yours')})")
     return EXIT_OK
 
 
@@ -59,11 +60,11 @@ def _export(args: argparse.Namespace) -> int:
         _book().export(args.name, args.file)
     except OSError as exc:
         raise UsageError(f"cannot write {args.file}: {exc.strerror or exc}") from None
-    print(f"exported {args.name!r} to {args.file}")
+    print(_("exported {name} to {file}").format(name=repr(args.name), file=args.file))
     return EXIT_OK
 
 
 def _import(args: argparse.Namespace) -> int:
     name = _book().import_file(args.file, args.name)
-    print(f"imported preset {name!r}")
+    print(_("imported preset {name}").format(name=repr(name)))
     return EXIT_OK

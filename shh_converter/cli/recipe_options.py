@@ -24,6 +24,7 @@ from ..core.recipe import (
     parse_spec,
 )
 from ..core.settings import IfBigger, Settings
+from ..i18n import _
 
 EPILOG = f"""\
 several outputs per input:
@@ -62,7 +63,7 @@ class _AddOutputs(argparse.Action):
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("several outputs per input, target size (see the end of --help)")
     g.add_argument(
-        "--variant", dest="outputs", action=_AddOutputs, metavar="SPEC", help="add an output"
+        "--variant", dest="outputs", action=_AddOutputs, metavar="SPEC", help=_("add an output")
     )
     g.add_argument(
         "--set",
@@ -76,33 +77,35 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
         dest="outputs",
         action=_AddOutputs,
         metavar="FILE",
-        help="add the outputs of a TOML or JSON recipe file",
+        help=_("add the outputs of a TOML or JSON recipe file"),
     )
-    g.add_argument("--preset", metavar="NAME", help="start from a preset ('presets list')")
+    g.add_argument("--preset", metavar="NAME", help=_("start from a preset ('presets list')"))
     g.add_argument(
         "--max-kb",
         type=_positive_int,
         metavar="N",
-        help="target size: the highest quality whose file is at most N KB",
+        help=_("target size: the highest quality whose file is at most N KB"),
     )
     g.add_argument(
         "--downscale-to-fit",
         action="store_true",
         default=None,
-        help="with --max-kb: make the image smaller when even the lowest quality is too big",
+        help=_("with --max-kb: make the image smaller when even the lowest quality is too big"),
     )
     g.add_argument(
         "--if-bigger",
         choices=[c.value for c in IfBigger],
-        help="when an output is not smaller than its source: write it anyway (default, "
-        "noted in the report), copy-source (the source unchanged, when already in that "
-        "format) or skip",
+        help=_(
+            "when an output is not smaller than its source: write it anyway (default, "
+            "noted in the report), copy-source (the source unchanged, when already in that "
+            "format) or skip"
+        ),
     )
     g.add_argument(
         "--keep-dates",
         action="store_true",
         default=None,
-        help="give each output its source's modification time",
+        help=_("give each output its source's modification time"),
     )
 
 

@@ -20,6 +20,7 @@ from ..core.atomic import atomic_write
 from ..core.events import BatchFinished
 from ..core.jobs import Job, JobResult, failed_result
 from ..core.recipe import Recipe
+from ..i18n import _
 
 
 def report_data(jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> dict[str, Any]:
@@ -111,4 +112,5 @@ def save(path: Path, data: dict[str, Any]) -> None:
         with atomic_write(path) as fh:
             fh.write(blob)
     except OSError as exc:
-        print(f"shh-converter: cannot write the report {path}: {exc}", file=sys.stderr)
+        text = _("shh-converter: cannot write the report {path}: {error}")
+        print(text.format(path=path, error=exc), file=sys.stderr)

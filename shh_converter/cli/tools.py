@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from .. import __version__
+from ..i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +27,24 @@ def register(subparsers: Any) -> None:
     """Add ``check-update`` and ``self-test`` to the CLI."""
     update = subparsers.add_parser(
         "check-update",
-        help="ask whether a newer version is out (JSON on stdout)",
+        help=_("ask whether a newer version is out (JSON on stdout)"),
         description="Ask the release server whether a newer version is out. Prints JSON; "
         "the answer is cached for a day unless --force. Exit code 0: answered; "
         f'{EXIT_NO_ANSWER}: could not check (the reason is in "error").',
     )
-    update.add_argument("--force", action="store_true", help="ask now, ignoring the cache")
+    update.add_argument("--force", action="store_true", help=_("ask now, ignoring the cache"))
     update.set_defaults(func=check_update)
 
     selftest = subparsers.add_parser(
         "self-test",
-        help="check this installation works (JSON on stdout)",
-        description="Check folders, image codecs, onnxruntime, the bundled model and Tk. "
-        "Exit code 0 only when every check passes.",
+        help=_("check this installation works (JSON on stdout)"),
+        description=_(
+            "Check folders, image codecs, onnxruntime, the bundled model and Tk. "
+            "Exit code 0 only when every check passes."
+        ),
     )
     selftest.add_argument(
-        "--only", action="append", metavar="CHECK", help="run only this check (repeatable)"
+        "--only", action="append", metavar="CHECK", help=_("run only this check (repeatable)")
     )
     selftest.set_defaults(func=self_test)
 

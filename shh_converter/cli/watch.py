@@ -33,6 +33,7 @@ from ..core.watch import (
     WatchStarted,
     WatchStopped,
 )
+from ..i18n import _
 from . import convert
 from .output import _human, _one_line
 
@@ -56,40 +57,44 @@ def register(subparsers: Any) -> None:
     """Add the ``watch`` sub-command."""
     parser = subparsers.add_parser(
         "watch",
-        help="convert images as they land in folders",
-        description="Watch folders (and their subfolders) and convert each image that "
-        "arrives or changes into DEST, with the same options as 'convert'.",
+        help=_("convert images as they land in folders"),
+        description=_(
+            "Watch folders (and their subfolders) and convert each image that "
+            "arrives or changes into DEST, with the same options as 'convert'."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     convert.add_arguments(parser)
-    _retitle(parser, "inputs", metavar="FOLDER", help="folders to watch (with subfolders)")
-    _retitle(parser, "recursive", help="(always on for watch)")
-    _retitle(parser, "report", metavar="FILE", help="append one JSON line per output ('-': stdout)")
+    _retitle(parser, "inputs", metavar="FOLDER", help=_("folders to watch (with subfolders)"))
+    _retitle(parser, "recursive", help=_("(always on for watch)"))
+    _retitle(
+        parser, "report", metavar="FILE", help=_("append one JSON line per output ('-': stdout)")
+    )
     group = parser.add_argument_group("watching")
     group.add_argument(
         "--settle",
         type=_seconds,
         default=WatchOptions.quiet_seconds,
         metavar="SECONDS",
-        help="convert a file once it has not changed for this long (%(default)s)",
+        help=_("convert a file once it has not changed for this long (%(default)s)"),
     )
     group.add_argument(
         "--rescan",
         type=_seconds,
         default=WatchOptions.rescan_seconds,
         metavar="SECONDS",
-        help="also walk the folders this often, for missed events (%(default)s)",
+        help=_("also walk the folders this often, for missed events (%(default)s)"),
     )
     group.add_argument(
         "--no-events",
         action="store_true",
-        help="do not use file-system events, only rescans (network drives that send none)",
+        help=_("do not use file-system events, only rescans (network drives that send none)"),
     )
     group.add_argument(
         "--remove-deleted",
         action="store_true",
-        help="when a source is deleted, delete the outputs made from it too",
+        help=_("when a source is deleted, delete the outputs made from it too"),
     )
     parser.set_defaults(func=run)
 
@@ -174,7 +179,9 @@ def _signals_stop(stop: Any) -> Iterator[None]:
             raise KeyboardInterrupt
         stopping = True
         stop()
-        print("shh-converter: stopping the watch (Ctrl-C again to stop at once)", file=sys.stderr)
+        print(
+            _("shh-converter: stopping the watch (Ctrl-C again to stop at once)"), file=sys.stderr
+        )
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
@@ -199,18 +206,27 @@ class WatchPrinter:
         if isinstance(event, FileFinished):
             self._file(event)
         elif isinstance(event, WatchStarted):
-            mode = "file-system events and rescans" if event.events else "rescans only"
+            mode = _("file-system events and rescans") if event.events else _("rescans only")
             folders = ", ".join(str(f) for f in event.folders)
-            self._err(f"shh-converter: watching {folders} -> {event.dest} ({mode}; Ctrl-C stops)")
+            text = _("shh-converter: watching {folders} -> {dest} ({mode}; Ctrl-C stops)")
+            self._err(text.format(folders=folders, dest=event.dest, mode=mode))
         elif isinstance(event, SourceDeleted):
             what = f"{len(event.removed)} output(s) removed" if event.removed else "outputs kept"
             self._out(f"deleted: {_one_line(event.source)} ({what})")
         elif isinstance(event, WatchProblem):
             self._problem(event)
         elif isinstance(event, WatchStopped):
+            text = _(
+                "shh-converter: watch stopped: {converted} converted, {skipped} skipped,"
+                " {failed} failed in {seconds} s"
+            )
             self._err(
-                f"shh-converter: watch stopped: {event.converted} converted, "
-                f"{event.skipped} skipped, {event.failed} failed in {event.elapsed:.0f} s"
+                text.format(
+                    converted=event.converted,
+                    skipped=event.skipped,
+                    failed=event.failed,
+                    seconds=f"{event.elapsed:.0f}",
+                )
             )
 
     def _file(self, event: FileFinished) -> None:
@@ -245,16 +261,18 @@ class WatchPrinter:
             with self.report.open("a", encoding="utf-8") as fh:
                 fh.write(lines)
         except OSError as exc:
-            self._err(f"shh-converter: cannot append to the report {self.report}: {exc}")
+            text = _("shh-converter: cannot append to the report {path}: {error}")
+            self._err(text.format(path=self.report, error=exc))
 
     def _problem(self, event: WatchProblem) -> None:
-        self._err(f"shh-converter: watch: {_one_line(event.message)} (the watch goes on)")
+        text = _("shh-converter: watch: {message} (the watch goes on)")
+        self._err(text.format(message=_one_line(event.message)))
         if event.error is not None:
             from ..sidecars import crash
 
             path = crash.write_report(event.error, {"where": "watch"})
             if path is not None:
-                self._err(f"shh-converter: crash report written to {path}")
+                self._err(_("shh-converter: crash report written to {path}").format(path=path))
 
     def _out(self, line: str) -> None:
         if not self.quiet and str(self.report) != "-":  # stdout belongs to the report then
