@@ -39,6 +39,7 @@ from ..core.settings import (
 )
 from ..i18n import _
 from . import encoder_flags, pipes, recipe_options, report
+from .argtypes import positive_float, ranged
 from .output import Printer
 from .report import write_report
 
@@ -69,29 +70,6 @@ def register(subparsers: Any) -> None:
     )
     add_arguments(parser)
     parser.set_defaults(func=run)
-
-
-def _ranged(lo: int, hi: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value} is not in {lo}-{hi}")
-        return value
-
-    return parse
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
 
 
 def _colour(text: str) -> str:
@@ -140,10 +118,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             "exactly WxH; max-side: longest side N; percent: scale by P%%"
         ),
     )
-    p.add_argument("--width", type=_ranged(1, big), metavar="W", help=_("box width (px)"))
-    p.add_argument("--height", type=_ranged(1, big), metavar="H", help=_("box height (px)"))
-    p.add_argument("--size", type=_ranged(1, big), metavar="N", help=_("longest side (max-side)"))
-    p.add_argument("--percent", type=_positive_float, metavar="P", help=_("scale (percent)"))
+    p.add_argument("--width", type=ranged(1, big), metavar="W", help=_("box width (px)"))
+    p.add_argument("--height", type=ranged(1, big), metavar="H", help=_("box height (px)"))
+    p.add_argument("--size", type=ranged(1, big), metavar="N", help=_("longest side (max-side)"))
+    p.add_argument("--percent", type=positive_float, metavar="P", help=_("scale (percent)"))
     p.add_argument("--no-upscale", action="store_true", help=_("never enlarge small images"))
     encoder_flags.add_resize_arguments(p)  # --resample, --sharpen
     p.add_argument(
@@ -199,7 +177,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--jobs",
-        type=_ranged(1, 256),
+        type=ranged(1, 256),
         metavar="N",
         help=_("worker processes (default: one per core, fewer if memory is short)"),
     )
@@ -254,7 +232,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     bg.add_argument(
         "--tolerance",
-        type=_ranged(0, 255),
+        type=ranged(0, 255),
         metavar="N",
         help=_("flat mode: colour distance still counted as background (24)"),
     )

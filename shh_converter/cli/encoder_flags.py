@@ -21,6 +21,7 @@ from typing import Any
 from ..core import formats
 from ..core.errors import UsageError
 from ..core.settings import EncodeOptions, OutputFormat, Resample
+from .argtypes import ranged
 
 # Old flags that read better than the field names (kept working).
 FLAG_NAMES: dict[str, str] = {}
@@ -29,19 +30,6 @@ FLAG_NAMES: dict[str, str] = {}
 def flag_of(field: str) -> str:
     """The command-line flag of an EncodeOptions field."""
     return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
-
-
-def _ranged(lo: int, hi: int) -> Any:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value} is not in {lo}-{hi}")
-        return value
-
-    return parse
 
 
 def _format_help() -> str:
@@ -82,7 +70,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             lo = min(o.low for _s, o in users if o.low is not None)
             hi = max(o.high for _s, o in users if o.high is not None)
             group.add_argument(
-                flag, type=_ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
+                flag, type=ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
             )
 
 
@@ -101,7 +89,7 @@ def add_resize_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--sharpen",
-        type=_ranged(0, 300),
+        type=ranged(0, 300),
         metavar="0-300",
         help="unsharp mask after a downscale, in percent (0 = off; ~50 is light)",
     )

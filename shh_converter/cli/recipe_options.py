@@ -25,6 +25,7 @@ from ..core.recipe import (
 )
 from ..core.settings import IfBigger, Settings
 from ..i18n import _
+from .argtypes import ranged
 
 EPILOG = f"""\
 several outputs per input:
@@ -82,7 +83,7 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--preset", metavar="NAME", help=_("start from a preset ('presets list')"))
     g.add_argument(
         "--max-kb",
-        type=_positive_int,
+        type=ranged(1, 10_000_000),
         metavar="N",
         help=_("target size: the highest quality whose file is at most N KB"),
     )
@@ -107,16 +108,6 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help=_("give each output its source's modification time"),
     )
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} must be 1 or more")
-    return value
 
 
 def output_overrides(args: argparse.Namespace) -> dict[str, Any]:
