@@ -153,9 +153,7 @@ def _between_steps(tried: dict[float, int], at: Callable[[float], None], target:
         at((lo + hi) / 2)
 
 
-def _next_guess(
-    tried: dict[float, int], lo: float | None, hi: float | None, target: int
-) -> int:
+def _next_guess(tried: dict[float, int], lo: float | None, hi: float | None, target: int) -> int:
     """Next quality: secant on log(size) between the bracket ends, or a typical slope."""
     aim = math.log(target * AIM)
     if lo is not None and hi is not None:
