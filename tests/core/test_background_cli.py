@@ -61,7 +61,9 @@ def logo(path: Path) -> Path:
 
 def alpha_of(path: Path) -> np.ndarray:
     with Image.open(path) as im:
-        assert im.mode in ("RGBA", "LA"), im.mode
+        # The PNG optimiser may store a palette with transparency: still alpha once read.
+        assert im.mode in ("RGBA", "LA") or "transparency" in im.info, im.mode
+        im = im if im.mode in ("RGBA", "LA") else im.convert("RGBA")
         return np.asarray(im.getchannel("A"))
 
 
