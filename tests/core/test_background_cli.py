@@ -60,11 +60,20 @@ def logo(path: Path) -> Path:
 
 
 def alpha_of(path: Path) -> np.ndarray:
+    """The alpha a PNG reader sees, also where the optimiser stored a palette or a
+    transparent colour key (tRNS) instead of an alpha channel: Pillow 11.3 (the lowest
+    version allowed) ignores a key on 1-bit images when converting."""
     with Image.open(path) as im:
-        # The PNG optimiser may store a palette with transparency: still alpha once read.
-        assert im.mode in ("RGBA", "LA") or "transparency" in im.info, im.mode
-        im = im if im.mode in ("RGBA", "LA") else im.convert("RGBA")
-        return np.asarray(im.getchannel("A"))
+        if im.mode in ("RGBA", "LA"):
+            return np.asarray(im.getchannel("A"))
+        key = im.info.get("transparency")
+        assert key is not None, f"no transparency in a {im.mode} PNG"
+        if im.mode == "P":
+            return np.asarray(im.convert("RGBA").getchannel("A"))
+        pixels = np.asarray(im.convert("L") if im.mode == "1" else im)
+        key = 255 if im.mode == "1" and key else key
+        clear = (pixels == key).all(axis=-1) if pixels.ndim == 3 else pixels == key
+        return np.where(clear, 0, 255).astype(np.uint8)
 
 
 def test_offline_ai_batch_to_transparent_webp(corpus: Path, tmp_path: Path, offline_env) -> None:  # type: ignore[no-untyped-def]
