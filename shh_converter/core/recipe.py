@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .checks import Checked, check_fields
 from .errors import UsageError
 from .settings import (
     EncodeOptions,
@@ -198,9 +199,10 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
         elif key == "bg":
             out["background"] = _colour(value, where)
         elif key in _ENCODE_FIELDS:
-            encode = dataclasses.replace(
-                encode, **{key: _typed(value, _ENCODE_FIELDS[key], where, key)}
-            )
+            typed = _typed(value, _ENCODE_FIELDS[key], where, key)
+            # Its range and choices (method 0-6, subsampling, ...) from the one table.
+            _refuse_problems(check_fields(EncodeOptions, {key: typed}, prefix="encode"), where)
+            encode = dataclasses.replace(encode, **{key: typed})
         else:
             known = ", ".join([*_SHORT_KEYS, "format", *sorted(_ENCODE_FIELDS)])
             raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
@@ -215,13 +217,17 @@ _ENCODE_FIELDS = {f.name: f.type for f in dataclasses.fields(EncodeOptions) if f
 
 
 def _settings_from(data: dict[str, Any], where: str) -> Settings:
-    """Whole Settings sections, strictly: a bad value is an error here, not a repair."""
-    from .checks import check_fields
-
+    """Settings from their dict form, strictly: a bad value is an error here, not a repair."""
     checked = check_fields(Settings, data)
-    if checked.problems:
-        raise UsageError(f"{where}: {checked.problems[0]}")
+    _refuse_problems(checked, where)
     return checked.value
+
+
+def _refuse_problems(checked: Checked[Any], where: str) -> None:
+    """A value the checker would replace by its default is an error in a recipe."""
+    if checked.problems:
+        bad = checked.problems[0]
+        raise UsageError(f"{where}: {bad.key} = {bad.value!r} {bad.reason}")
 
 
 def _format(value: Any, where: str) -> OutputFormat:

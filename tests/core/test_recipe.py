@@ -78,6 +78,8 @@ def test_spec_keeps_the_base_for_what_it_does_not_say() -> None:
         ("webp:bg=purple", "bg:"),
         ("webp:max_kb=0", "max_kb: 0"),
         ("webp:colour=red", "unknown key 'colour'"),
+        ("webp:method=99", "encode.method = 99 is not between 0 and 6"),
+        ("jpeg:subsampling=4:1:1", "encode.subsampling = '4:1:1' is not one of"),
     ],
 )
 def test_every_bad_spec_is_one_usage_error_naming_the_field(spec: str, names: str) -> None:
