@@ -77,11 +77,10 @@ def encode_output(
     for _round in range(MAX_ROUNDS):
         found = _search(processed, settings, target)
         encodes += found.encodes
-        found.encodes = encodes
-        if best is None or len(found.data) < len(best.data):
-            best = found
-        if len(found.data) <= target or not settings.downscale_to_fit:
-            best = found if len(found.data) <= target else best
+        fits = len(found.data) <= target
+        if fits or best is None or len(found.data) < len(best.data):
+            best = found  # the one that fits, else the smallest so far
+        if fits or not settings.downscale_to_fit:
             break
         factor *= max(0.1, min(0.9, math.sqrt(target * AIM / len(found.data))))
         processed = rerender(factor)

@@ -72,6 +72,15 @@ class BatchSession:
         self.finished_at: float | None = None
         self._paths: dict[int, Path] = {}
         self._files: list[Path] = []
+        # Each event type the engine sends and what shows it (a test checks it is complete).
+        self.handlers: dict[type, Callable[[Any], None]] = {
+            BatchPlanned: lambda e: self._map_jobs(e.jobs),
+            BatchStarted: lambda e: self.view.progress.start(e.total),
+            FileStarted: self._file_started,
+            FileFinished: self._file_finished,
+            Progress: lambda e: self.view.progress.update_progress(e),
+            BatchFinished: self._finish,
+        }
 
     @property
     def running(self) -> bool:
@@ -150,18 +159,6 @@ class BatchSession:
             )
 
     # -- Tk thread ---------------------------------------------------------------
-
-    @property
-    def handlers(self) -> dict[type, Callable[[Any], None]]:
-        """Each event type the engine sends and what shows it (a test checks it is complete)."""
-        return {
-            BatchPlanned: lambda e: self._map_jobs(e.jobs),
-            BatchStarted: lambda e: self.view.progress.start(e.total),
-            FileStarted: self._file_started,
-            FileFinished: self._file_finished,
-            Progress: self.view.progress.update_progress,
-            BatchFinished: self._finish,
-        }
 
     def handle(self, msg: Event) -> None:
         """Show one batch event in the window."""
