@@ -130,8 +130,6 @@ def check_folders(folders: list[Path], dest: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``watch`` command; returns the exit code once the watch is stopped."""
-    from ..core import batch
-    from ..core.errors import BackgroundRemovalError
     from ..core.watch import Watcher, hooked_run_jobs, warm_runner
     from ..sidecars import startup
 
@@ -143,15 +141,7 @@ def run(args: argparse.Namespace) -> int:
     check_folders(list(args.inputs), args.dest)
     if args.report is not None and str(args.report) != "-" and args.report.is_dir():
         raise UsageError(f"--report {args.report} is a folder; give a file name")
-    request = batch.Request(
-        args.inputs, args.dest, recipe, continue_without_bg=args.continue_without_bg
-    )
-    try:
-        recipe = batch.preflight(request, convert._warn)
-    except BackgroundRemovalError as exc:
-        raise UsageError(
-            f"background removal cannot start: {exc} (--continue-without-bg converts without it)"
-        ) from None
+    recipe = convert.preflight(recipe, args.continue_without_bg)  # exit 2, or one warning
     options = WatchOptions(
         quiet_seconds=args.settle,
         rescan_seconds=args.rescan,
