@@ -13,6 +13,7 @@ import logging
 import tkinter as tk
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from tkinter import font as tkfont
 from tkinter import ttk
 
 from ..core.jobs import OutputResult
@@ -34,6 +35,23 @@ proc shh_rows_values {tree rows} {
     foreach {id values} $rows { $tree item $id -values $values }
 }
 """
+
+
+# The widest text each fixed column must show whole (besides its heading).
+_SAMPLES = {"dims": "88888×88888", "size": "888.8 KB → 888.8 KB"}
+# What a narrow list gives up first: the preview's captions show the dimensions too.
+_DROP_FIRST = ("dims", "size")
+_NAME_MIN, _STATUS_MIN = 100, 80  # at Tk scaling 1 (96 dpi)
+_SIZE_HEADINGS = (_("Size before → after"), _("Size"))  # the short one on a narrow list
+_CELL_PAD = 20  # a cell's and a heading's padding, both sides together
+
+
+def _font(widget: tk.Misc, spec: object) -> tkfont.Font:
+    """A theme's font: a named font (sv-ttk's) or a description such as ``Arial 10``."""
+    try:
+        return tkfont.nametofont(str(spec), root=widget)
+    except tk.TclError:
+        return tkfont.Font(widget, font=str(spec))
 
 
 def human_bytes(n: int | None) -> str:
@@ -81,10 +99,11 @@ class FileList(ttk.Frame):
         self.tree.heading("dims", text=_("Dimensions"), anchor="w")
         self.tree.heading("size", text=_("Size before → after"), anchor="w")
         self.tree.heading("status", text=_("Status"), anchor="w")
-        self.tree.column("#0", width=230, minwidth=120, stretch=True)
-        self.tree.column("dims", width=100, minwidth=70, stretch=False)
-        self.tree.column("size", width=160, minwidth=100, stretch=False)
-        self.tree.column("status", width=220, minwidth=80, stretch=True)
+        for col in ("#0", "dims", "size", "status"):  # widths follow the list's (fit_columns)
+            self.tree.column(col, minwidth=20, stretch=False)
+        self.shown: tuple[str, ...] = ("dims", "size", "status")
+        self._width = 0
+        self.tree.bind("<Configure>", self.fit_columns, add=True)
         self.tree.tag_configure("failed", foreground="#d03a3a")
         self.tree.tag_configure("skipped", foreground="#9a7b16")
         self.tree.tag_configure("done", foreground="#2f8f46")
@@ -103,6 +122,50 @@ class FileList(ttk.Frame):
         self.rowconfigure(0, weight=1)
         self.columnconfigure(0, weight=1)
         self.tree.bind("<<TreeviewSelect>>", self._selected)
+
+    # -- columns ---------------------------------------------------------------
+
+    def needs(self) -> dict[str, int]:
+        """Pixels each column needs: its heading whole, and its widest usual value."""
+        style = ttk.Style(self)
+        heading = _font(self, style.lookup("Treeview.Heading", "font") or "TkHeadingFont")
+        cell = _font(self, style.lookup("Treeview", "font") or "TkDefaultFont")
+        scale = float(self.tk.call("tk", "scaling")) / (96 / 72)
+        out = {}
+        for col in ("#0", "dims", "size", "status"):
+            text = heading.measure(str(self.tree.heading(col, "text")))
+            sample = cell.measure(_SAMPLES[col]) if col in _SAMPLES else 0
+            out[col] = max(text, sample) + _CELL_PAD
+        out["#0"] = max(out["#0"], round(_NAME_MIN * scale))
+        out["status"] = max(out["status"], round(_STATUS_MIN * scale))
+        return out
+
+    def fit_columns(self, _event: object = None) -> None:
+        """Columns that fill the list's width exactly: never wider, so nothing is hidden
+        off to the right. A narrow list first shortens the sizes' heading, then leaves
+        out the dimensions, then the sizes, rather than cutting them. The name and the
+        status share what is left over."""
+        width = self.tree.winfo_width()
+        if width <= 1 or width == self._width:
+            return
+        self._width = width
+        for shown in (["dims", "size", "status"], ["size", "status"], ["status"]):
+            for heading in _SIZE_HEADINGS:
+                self.tree.heading("size", text=heading)
+                needs = self.needs()
+                spare = width - needs["#0"] - sum(needs[c] for c in shown)
+                if spare >= 0:
+                    break
+            if spare >= 0:
+                break
+        if tuple(shown) != self.shown:
+            self.shown = tuple(shown)
+            self.tree.configure(displaycolumns=shown)
+        spare = max(0, spare)
+        for col in shown:
+            self.tree.column(col, width=needs[col])
+        self.tree.column("#0", width=needs["#0"] + spare // 2)
+        self.tree.column("status", width=needs["status"] + spare - spare // 2)
 
     # -- rows ------------------------------------------------------------------
 

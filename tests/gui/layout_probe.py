@@ -65,6 +65,40 @@ def cut_off(app: Any) -> list[str]:
     return problems
 
 
+def table_cut_off(tree: Any) -> list[str]:
+    """A table's shown columns wider together than the table (the rest hidden off to
+    the right), and headings or cells wider than their column (Tk cuts them silently)."""
+    from tkinter import font as tkfont
+    from tkinter import ttk
+
+    style = ttk.Style(tree)
+    fonts = {}
+    for part, fallback in (("Treeview.Heading", "TkHeadingFont"), ("Treeview", "TkDefaultFont")):
+        spec = str(style.lookup(part, "font") or fallback)
+        try:
+            fonts[part] = tkfont.nametofont(spec, root=tree)
+        except tk.TclError:
+            fonts[part] = tkfont.Font(tree, font=spec)
+    shown = [str(c) for c in tree.cget("displaycolumns")]
+    columns = ["#0", *(tree.cget("columns") if shown in (["#all"], []) else shown)]
+    widths = {col: int(tree.column(col, "width")) for col in columns}
+    problems = []
+    room_all = tree.winfo_width()
+    if sum(widths.values()) > room_all + 1:
+        problems.append(f"table {str(tree)[-40:]}: columns {widths} wider than {room_all}")
+    for col in columns:
+        room = widths[col] - 8
+        texts = [("Treeview.Heading", str(tree.heading(col, "text")))]
+        for item in tree.get_children():
+            cell = tree.item(item, "text") if col == "#0" else tree.set(item, col)
+            texts.append(("Treeview", str(cell)))
+        for part, text in texts:
+            need = fonts[part].measure(text)
+            if need > room:
+                problems.append(f"table column {col}: {text!r} {need} px > {room}")
+    return problems
+
+
 def drop(app: Any, files: list[str]) -> None:
     """A drop on the drop zone through tkdnd's own handlers (enter, position, drop), as
     an XDND drop from a file manager arrives; a plain call when tkdnd is not loaded."""
@@ -119,7 +153,7 @@ def main() -> int:
 
     subprocess.run(["import", "-window", root.wm_frame(), str(args.shot)], check=True, timeout=30)
     column = app.window.settings_column
-    report["problems"] = cut_off(app)
+    report["problems"] = cut_off(app) + table_cut_off(app.window.files.tree)
     must_show = {
         "settings": app.window.settings,
         "convert": app.window.progress.convert_btn,
@@ -133,6 +167,13 @@ def main() -> int:
         must_show["compare view"] = app.window.preview.compare.area
         must_show["after caption"] = app.window.preview.compare.after_caption
     report["hidden"] = [name for name, w in must_show.items() if not w.winfo_viewable()]
+    files = app.window.files
+    report["file_columns"] = {
+        "tree": files.tree.winfo_width(),
+        "shown": ["#0", *files.shown],
+        "widths": [int(files.tree.column(c, "width")) for c in ("#0", *files.shown)],
+        "needs": files.needs(),
+    }
     report["scrolls"] = column.scrolls
     report["column_fits"] = column.inner.winfo_reqheight() <= column.canvas.winfo_height()
     if args.geometry:

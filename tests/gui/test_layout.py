@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from guikit import pump_until
 from support import run_python, start_xvfb
 
 pytestmark = pytest.mark.gui
@@ -68,6 +69,10 @@ def test_default_size_fits_and_nothing_is_cut_off(size, scale, view, three_files
     assert not report["problems"], f"cut off, see {shot}:\n" + "\n".join(report["problems"])
     assert not report["hidden"], f"not shown: {report['hidden']}, see {shot}"
     assert report["scrolls"] == (not report["column_fits"])  # what does not fit scrolls
+    shown = report["file_columns"]["shown"]
+    assert "#0" in shown and "status" in shown
+    if sw >= 1366:
+        assert shown == ["#0", "dims", "size", "status"]
 
 
 def test_size_is_remembered_per_screen_size(tmp_path):
@@ -81,3 +86,42 @@ def test_size_is_remembered_per_screen_size(tmp_path):
     assert other["size"] != [1000, 600] and other["size"][0] <= other["work_area"][2]
     again = probe("1366x768", tmp_path / "c.png")
     assert again["size"] == [1000, 600]
+
+
+@pytest.mark.parametrize(
+    ("width", "expected"),
+    [
+        (900, ("dims", "size", "status")),
+        (400, ("size", "status")),
+        (200, ("status",)),
+    ],
+)
+def test_file_list_columns_fill_its_width_and_give_up_whole_columns(app, width, expected):
+    """Nothing hidden off to the right: at any width the shown columns add up to the
+    list's width, every heading shows whole, and a narrow list leaves out the
+    dimensions, then the sizes, but never the name or the status."""
+    import tkinter as tk
+    from tkinter import ttk
+
+    from layout_probe import table_cut_off
+
+    from shh_converter.gui.filelist import FileList
+
+    top = tk.Toplevel(app.root)
+    box = ttk.Frame(top, width=width, height=240)
+    box.pack_propagate(False)
+    box.pack()
+    files = FileList(box, on_select=lambda _p: None, on_remove=lambda: None, on_clear=lambda: None)
+    files.pack(fill="both", expand=True)
+    files.add_rows([(Path("photo.jpg"), (6028, 3391), 12_345_678)])
+    pump_until(app.root, lambda: files.tree.winfo_width() > 1, what="the list shown")
+    app.root.update()
+    assert files.shown == expected
+    shown = tuple(str(c) for c in files.tree.cget("displaycolumns"))
+    assert (tuple(files.tree.cget("columns")) if shown == ("#all",) else shown) == expected
+    widths = [int(files.tree.column(c, "width")) for c in ("#0", *expected)]
+    assert sum(widths) == files.tree.winfo_width()
+    assert not table_cut_off(files.tree)
+    if width >= 900:
+        assert files.tree.heading("size", "text") == "Size before → after"
+    top.destroy()

@@ -29,6 +29,7 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
 from layout_probe import cut_off as window_cut_off  # noqa: E402
+from layout_probe import table_cut_off  # noqa: E402
 
 TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
 CJK_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP", "TakaoGothic")
@@ -69,7 +70,7 @@ def cut_off(top: Any) -> tuple[int, list[str]]:
                 problems.append(f"combobox {str(w)[-40:]}: text {longest} px > {width - 22} px")
         elif cls == "Treeview":
             checked += 1
-            problems += table_cut_off(w, default)
+            problems += table_cut_off(w)
     return checked, problems
 
 
@@ -101,21 +102,6 @@ def fixed_width_cut_off(top: Any) -> list[str]:
         if need > got + 1:
             problems.append(f"{w.winfo_class()} {str(w)[-40:]} {str(w.cget('text'))!r}: text "
                             f"needs {need} px, fixed width gives {got}")  # fmt: skip
-    return problems
-
-
-def table_cut_off(tree: ttk.Treeview, font: tkfont.Font) -> list[str]:
-    """Headings and cells wider than their column (Tk cuts them silently)."""
-    problems = []
-    columns = ["#0", *tree.cget("columns")]
-    for col in columns:
-        room = int(tree.column(col, "width")) - 8
-        texts = [str(tree.heading(col, "text"))]
-        for item in tree.get_children():
-            texts.append(str(tree.item(item, "text") if col == "#0" else tree.set(item, col)))
-        for text in texts:
-            if font.measure(text) > room:
-                problems.append(f"table column {col}: {text!r} {font.measure(text)} px > {room}")
     return problems
 
 
