@@ -106,10 +106,15 @@ class BatchShape:
     room_bytes: int | None = None  # AI: memory the files in flight may take together
     bytes_per_pixel: int = AI_BYTES_PER_PIXEL  # AI: peak memory of a file in flight
     inferences: int = 1  # AI: inferences at once in the process, each on ai_threads threads
+    # AI: what PNG's oxipng pass adds, on a file from a photo (formats.PHOTO_SOURCES) / another
+    oxipng_on_photos: int = 0
+    oxipng_on_others: int = 0
 
-    def cost(self, pixels: int, has_alpha: bool) -> int:
+    def cost(self, pixels: int, has_alpha: bool, source_format: str = "?") -> int:
         """Peak bytes of one file in flight (AI batches)."""
         extra = AI_ALPHA_BYTES_PER_PIXEL if has_alpha else 0
+        photo = formats.photo_source(source_format)
+        extra += self.oxipng_on_photos if photo else self.oxipng_on_others
         return pixels * (self.bytes_per_pixel + extra)
 
     def fits(self, in_flight: Sequence[int], cost: int) -> bool:
@@ -148,24 +153,27 @@ def batch_shape(
     )
     keeps_alpha = formats.spec_for(settings.encode.format).alpha and settings.background is None
     per_pixel = AI_BYTES_PER_PIXEL if keeps_alpha else AI_BYTES_PER_PIXEL_FLATTENED
-    if oxipng_pass(settings):
-        per_pixel += AI_OXIPNG_BYTES_PER_PIXEL
-    return BatchShape(1, slots, plan.threads, int(room * 2**20), per_pixel, plan.inferences)
+    # Whether the pass runs depends on each file's source: a photo's or another's.
+    on_photos = AI_OXIPNG_BYTES_PER_PIXEL if oxipng_pass(settings, "JPEG") else 0
+    on_others = AI_OXIPNG_BYTES_PER_PIXEL if oxipng_pass(settings, "PNG") else 0
+    room_bytes = int(room * 2**20)
+    return BatchShape(
+        1, slots, plan.threads, room_bytes, per_pixel, plan.inferences, on_photos, on_others
+    )
 
 
-# PNG's lossless oxipng pass (on by default) decodes the written PNG again and keeps
-# its trial filterings: measured on a 20 MP cut-out, ~350 MB above the worker's RSS
+# PNG's lossless oxipng pass (on by default, photographs aside) decodes the written PNG
+# again and keeps its trial filterings: measured on a 20 MP cut-out, ~350 MB above the worker's RSS
 # at its peak (ru_maxrss), ~17 bytes a pixel. Its Python binding holds the GIL for the
 # whole call, so nothing else in the AI worker moves meanwhile (docs/performance.md).
 AI_OXIPNG_BYTES_PER_PIXEL = 18
 
 
-def oxipng_pass(settings: Settings) -> bool:
-    """Whether PNG output from ``settings`` gets the oxipng pass (a recipe: its first output)."""
+def oxipng_pass(settings: Settings, source_format: str) -> bool:
+    """Whether PNG output from ``settings`` gets the oxipng pass (a recipe: its first output)
+    for a picture read from ``source_format`` (Pillow's name)."""
     encode = settings.encode
-    if encode.format != OutputFormat.PNG or not encode.png_optimise:
-        return False
-    return formats.module_available("oxipng")
+    return encode.format == OutputFormat.PNG and formats.oxipng_runs(encode, source_format)
 
 
 # More threads for one u2netp inference stop paying somewhere past a few cores (its
@@ -256,8 +264,9 @@ def job_pixels(job: Job) -> int:
     return job_header(job)[0]
 
 
-def job_header(job: Job) -> tuple[int, bool]:
-    """(pixels, has its own alpha) from ``job``'s header; a guess if it cannot be read."""
+def job_header(job: Job) -> tuple[int, bool, str]:
+    """(pixels, has its own alpha, Pillow's format) from ``job``'s header; a guess if it
+    cannot be read."""
     from PIL import Image
 
     try:
@@ -265,9 +274,9 @@ def job_header(job: Job) -> tuple[int, bool]:
             warnings.simplefilter("ignore")
             with Image.open(job.source) as im:
                 alpha = im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info
-                return int(im.width * im.height), alpha
+                return int(im.width * im.height), alpha, str(im.format)
     except Exception:  # HEIC without its plugin here, not an image: guess from the bytes
-        return file_size(job.source) * 4, True
+        return file_size(job.source) * 4, True, "?"
 
 
 class RssSampler:

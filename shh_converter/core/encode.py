@@ -125,17 +125,16 @@ def _write_png(processed: Processed, settings: Settings, spec: formats.FormatSpe
     options = formats.save_options(opts)
     options.update(_metadata_options(processed, spec))
     animated = len(frames) > 1
-    if animated and _oxipng_on(opts):
+    optimising = formats.oxipng_runs(opts, processed.source_format)
+    if animated and optimising:
         options.update(optimize=True)  # oxipng skips animations: Pillow's best zlib instead
+    elif optimising:
+        options.update(compress_level=1)  # zlib's effort would be wasted: oxipng recompresses
     data = _pillow_bytes(frames, processed, spec, options)
     # oxipng rewrites single images only: its APNG handling would drop frame timing.
-    if _oxipng_on(opts) and not animated:
+    if optimising and not animated:
         data = oxipng_pass(data, opts.png_effort, keep_hidden_colour=opts.exact)
     return data
-
-
-def _oxipng_on(opts: EncodeOptions) -> bool:
-    return opts.png_optimise and formats.module_available("oxipng")
 
 
 def oxipng_pass(data: bytes, effort: int, *, keep_hidden_colour: bool) -> bytes:

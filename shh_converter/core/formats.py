@@ -157,8 +157,25 @@ def _png_optimising(o: EncodeOptions) -> bool:
     return o.png_optimise and module_available("oxipng")
 
 
+# Sources whose pixels are a lossy codec's output: photographs, where a lossless PNG
+# optimiser finds little to take out (~7 % on the corpus cut-outs, for 3-5x the time of
+# the whole conversion). Lossless and ambiguous sources (PNG, GIF, BMP, TIFF, WebP, JPEG XL)
+# always get the pass: logos, screenshots and graphics are where it pays.
+PHOTO_SOURCES = frozenset({"JPEG", "MPO", "HEIF", "AVIF"})
+
+
+def photo_source(source_format: str) -> bool:
+    """Whether a picture read from ``source_format`` (Pillow's name) is a lossy photograph."""
+    return source_format in PHOTO_SOURCES
+
+
+def oxipng_runs(o: EncodeOptions, source_format: str) -> bool:
+    """Whether PNG output from a ``source_format`` picture gets the oxipng pass."""
+    return _png_optimising(o) and (o.png_optimise_photos or not photo_source(source_format))
+
+
 def _png_zlib(o: EncodeOptions) -> bool:
-    return not _png_optimising(o)
+    return not _png_optimising(o) or not o.png_optimise_photos  # photos are written with zlib
 
 
 def _palette_on(o: EncodeOptions) -> bool:
@@ -263,9 +280,20 @@ PNG_OPTIONS = (
     OptionSpec(
         "png_optimise",
         "Optimise (oxipng)",
-        "lossless oxipng pass (on)",
+        "lossless oxipng pass, on photographs decoded from JPEG, HEIC or AVIF only with "
+        "png-optimise-photos (on)",
         "bool",
         True,
+        needs="oxipng",
+    ),
+    OptionSpec(
+        "png_optimise_photos",
+        "Optimise photos too",
+        "the oxipng pass also on photographs decoded from JPEG, HEIC or AVIF: ~7% smaller "
+        "cut-outs for 3-5x the time (off)",
+        "bool",
+        False,
+        applies=_png_optimising,
         needs="oxipng",
     ),
     OptionSpec(
@@ -282,7 +310,7 @@ PNG_OPTIONS = (
     OptionSpec(
         "compress_level",
         "zlib level",
-        "zlib level 0-9 without oxipng (6)",
+        "zlib level 0-9 where the oxipng pass does not run (6)",
         "int",
         6,
         0,
@@ -571,9 +599,7 @@ def _jpeg_options(opts: EncodeOptions) -> dict[str, Any]:
 
 
 def _png_options(opts: EncodeOptions) -> dict[str, Any]:
-    # With the oxipng pass following, zlib's effort is wasted: write fast, oxipng recompresses.
-    level = 1 if _png_optimising(opts) else opts.compress_level
-    return {"compress_level": level}
+    return {"compress_level": opts.compress_level}  # encode._write_png: 1 before oxipng
 
 
 def _avif_options(opts: EncodeOptions) -> dict[str, Any]:

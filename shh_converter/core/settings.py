@@ -119,6 +119,9 @@ class EncodeOptions:
     jpeg_encoder: str = "pillow"
     mozjpeg_pass: bool = False  # JPEG: lossless MozJPEG re-optimisation of the file
     png_optimise: bool = True  # PNG/APNG: lossless oxipng pass
+    # ...also on photographs decoded from a lossy format (formats.PHOTO_SOURCES): there
+    # it saves ~7 % for 3-5x the time of the whole conversion (docs/performance.md)
+    png_optimise_photos: bool = False
     png_effort: int = 2  # PNG: oxipng level 1-6 (6 smallest, slowest)
     compress_level: int = 6  # PNG zlib level 0-9 (when the oxipng pass is off)
     palette: bool = False  # PNG: quantise to a palette of <= palette_colors (lossy)

@@ -31,7 +31,8 @@ UNAVAILABLE = _(" (unavailable here)")
 OPTION_LABELS = (
     N_("Alpha quality"), N_("Chroma"), N_("Colours"), N_("Dithering"), N_("Effort"),
     N_("Encoder"), N_("Exact"), N_("ICO (favicon)"), N_("Lossless"), N_("MozJPEG pass"),
-    N_("Near-lossless"), N_("Optimise (oxipng)"), N_("Optimised Huffman"),
+    N_("Near-lossless"), N_("Optimise (oxipng)"), N_("Optimise photos too"),
+    N_("Optimised Huffman"),
     N_("Palette (lossy)"), N_("Palette quality"), N_("Progressive"), N_("Quality"),
     N_("Quantiser"), N_("Recompress JPEG"), N_("Speed"), N_("zlib level"),
 )  # fmt: skip

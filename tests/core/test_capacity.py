@@ -121,19 +121,24 @@ def test_started_early_the_shape_is_per_core(monkeypatch: pytest.MonkeyPatch) ->
 def test_png_with_its_oxipng_pass_budgets_more_per_pixel(
     monkeypatch: pytest.MonkeyPatch, photos: list[Path], tmp_path: Path
 ) -> None:
-    """oxipng re-decodes the PNG and keeps its trials (~17 B/px): files in flight must see it."""
+    """oxipng re-decodes the PNG and keeps its trials (~17 B/px): files in flight must see it,
+    where it runs: not on photographs decoded from JPEG unless asked for."""
     pytest.importorskip("oxipng")
     simulate(monkeypatch, 2, 8 * GB)  # the measured machine: 450 MB target
     jobs = plan_batch(photos, tmp_path / "out", AI).jobs
     plain = dataclasses.replace(AI.encode, png_optimise=False)
-    optimised = capacity.batch_shape(jobs, AI)
+    photos_too = dataclasses.replace(AI.encode, png_optimise_photos=True)
+    default = capacity.batch_shape(jobs, AI)
     zlib_only = capacity.batch_shape(jobs, dataclasses.replace(AI, encode=plain))
-    assert zlib_only.bytes_per_pixel == capacity.AI_BYTES_PER_PIXEL
-    assert (
-        optimised.bytes_per_pixel
-        == capacity.AI_BYTES_PER_PIXEL + capacity.AI_OXIPNG_BYTES_PER_PIXEL
-    )
-    # A 20 MP cut-out now takes more than all the room: it runs with nothing beside it.
-    twenty_mp = optimised.cost(20_000_000, False)
-    assert not optimised.fits([twenty_mp], 300_000 * optimised.bytes_per_pixel)
-    assert zlib_only.fits([zlib_only.cost(20_000_000, False)], 300_000 * zlib_only.bytes_per_pixel)
+    everything = capacity.batch_shape(jobs, dataclasses.replace(AI, encode=photos_too))
+    oxipng = capacity.AI_OXIPNG_BYTES_PER_PIXEL
+    mp20 = 20_000_000
+    assert zlib_only.cost(mp20, False, "PNG") == zlib_only.cost(mp20, False, "JPEG")
+    assert default.cost(mp20, False, "JPEG") == zlib_only.cost(mp20, False, "JPEG")
+    assert default.cost(mp20, False, "PNG") == zlib_only.cost(mp20, False, "PNG") + mp20 * oxipng
+    assert everything.cost(mp20, False, "JPEG") == default.cost(mp20, False, "PNG")
+    # A 20 MP cut-out with the pass takes more than all the room: it runs with nothing beside it.
+    room = 300_000 * (capacity.AI_BYTES_PER_PIXEL + oxipng)
+    assert not everything.fits([everything.cost(mp20, False, "JPEG")], room)
+    assert default.fits([default.cost(mp20, False, "JPEG")], room)
+    assert all(capacity.job_header(job)[2] == "JPEG" for job in jobs if job.source.suffix == ".jpg")

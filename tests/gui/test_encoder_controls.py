@@ -59,10 +59,15 @@ def test_options_that_do_not_apply_are_disabled(app) -> None:  # type: ignore[no
     assert panel.quality_scale.instate(["disabled"]) and panel.lossless_check.instate(["disabled"])
     zlib = controls.key(OutputFormat.PNG, "compress_level")
     oxipng = controls.key(OutputFormat.PNG, "png_optimise")
-    assert not _widget_state(controls, zlib)
+    photos_too = controls.key(OutputFormat.PNG, "png_optimise_photos")
+    assert _widget_state(controls, zlib)  # photographs are written with zlib
+    assert _widget_state(controls, photos_too)
+    panel.v[photos_too].set(True)
+    app.root.update_idletasks()
+    assert not _widget_state(controls, zlib)  # everything goes through oxipng
     panel.v[oxipng].set(False)
     app.root.update_idletasks()
-    assert _widget_state(controls, zlib)
+    assert _widget_state(controls, zlib) and not _widget_state(controls, photos_too)
     assert not _widget_state(controls, controls.key(OutputFormat.PNG, "palette_colors"))
     panel.v[controls.key(OutputFormat.PNG, "palette")].set(True)
     assert _widget_state(controls, controls.key(OutputFormat.PNG, "palette_colors"))
