@@ -14,6 +14,7 @@ work, unless the request says to go on without it (then one warning).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Collection, Sequence
@@ -107,12 +108,19 @@ def run(
     on_event: EventCallback,
     cancel: CancelToken | None = None,
     hooks: Hooks | None = None,
+    warm: runner.BatchRunner | None = None,
 ) -> Outcome:
-    """Plan and run ``request``; blocking (the window calls it from a worker thread)."""
+    """Plan and run ``request``; blocking (the window calls it from a worker thread).
+
+    ``warm``: worker processes the caller keeps between its batches (the window's);
+    else this batch starts its own and stops them at the end.
+    """
     hooks = hooks or Hooks()
     recipe = preflight(request, hooks.warn)
     workers = request.workers or hooks.workers
-    with runner.BatchRunner() as warm:
+    with contextlib.ExitStack() as own:
+        if warm is None:
+            warm = own.enter_context(runner.BatchRunner())
         warm.start(recipe.shared, workers)  # the workers import the engine while we plan
         plan = planner.plan_batch(
             request.inputs, request.dest, recipe, recursive=request.recursive, only=request.only

@@ -81,20 +81,22 @@ def run_batch(
     *,
     cfg: Any,
     monitor: Any = None,
+    warm: Any = None,
 ) -> None:
     """Run a batch (blocking; call from a worker thread) through the engine's one door.
 
     ``roots``: what the user dropped or opened (folders as folders, so the planner
     mirrors their tree); ``files``: the rows still listed. The same sidecar hooks
     as the CLI (log file, performance details, memory screen and guard, configured
-    workers); every event is then posted to the window.
+    workers); every event is then posted to the window. ``warm``: the window's
+    ``runner.BatchRunner``, whose workers outlive the batch.
     """
     from ..core import batch
     from ..sidecars import startup
 
     request = batch.Request(roots, dest, recipe, recursive=True, only=files)
     with startup.batch_hooks(recipe.shared, cfg, monitor) as hooks, WorkerPriority():
-        batch.run(request, post, cancel, hooks)
+        batch.run(request, post, cancel, hooks, warm)
 
 
 class WorkerPriority:

@@ -71,6 +71,7 @@ class Controller:
     def attach(self, view: View) -> None:
         self.view = view
         self.batch = BatchSession(view, self.ui.post, self._batch_finished)
+        self.routine.register("stop the warm worker processes", self.batch.warm.release)
         self.ui.start()
 
     def start_services(self) -> None:

@@ -186,3 +186,35 @@ def test_damaged_model_stops_the_batch_with_one_message(app, corpus, tmp_path):
     assert "damaged" in summary
     assert not dest.exists() or not any(dest.iterdir()), "nothing saved with its background"
     assert all(app.window.files.status_of(src) != "done" for src in inputs)
+
+
+def test_second_batch_runs_on_the_first_ones_warm_workers(app, corpus, tmp_path):
+    """The window keeps its worker processes between batches (same pids), lets them go
+    after its idle time, and the batch after that starts fresh ones."""
+    import psutil
+
+    inputs = [corpus / f for f in GOOD[:3]]
+    _add(app, inputs)
+    warm = app.controller.batch.warm
+    assert warm.pids() == []  # nothing spawned before the first Convert
+    _start(app, tmp_path / "one")
+    _wait_done(app)
+    first = warm.pids()
+    assert first and all(psutil.pid_exists(pid) for pid in first)
+    app.window.presets.apply("Web 1600 WebP")  # other settings: sent to the same workers
+    _start(app, tmp_path / "two")
+    _wait_done(app)
+    assert app.controller.batch.last.converted == 3
+    assert all((tmp_path / "two" / f"{p.stem}.webp").is_file() for p in inputs)
+    assert warm.pids() == first
+    warm.idle_seconds = 0.2
+    _start(app, tmp_path / "three")  # its end starts the short idle clock
+    _wait_done(app)
+    pump_until(app.root, lambda: warm.pids() == [], 30, what="idle workers let go")
+    pump_until(app.root, lambda: not any(psutil.pid_exists(p) for p in first), 30, what="exit")
+    warm.idle_seconds = 120.0
+    _start(app, tmp_path / "four")
+    _wait_done(app)
+    assert app.controller.batch.last.converted == 3
+    fresh = warm.pids()
+    assert fresh and not set(fresh) & set(first)
