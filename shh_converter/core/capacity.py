@@ -163,9 +163,10 @@ def batch_shape(
 
 
 # PNG's lossless oxipng pass (on by default, photographs aside) decodes the written PNG
-# again and keeps its trial filterings: measured on a 20 MP cut-out, ~350 MB above the worker's RSS
-# at its peak (ru_maxrss), ~17 bytes a pixel. Its Python binding holds the GIL for the
-# whole call, so nothing else in the AI worker moves meanwhile (docs/performance.md).
+# again and keeps its trial filterings: measured on a 20 MP cut-out, ~350 MB above the
+# worker's RSS at its peak (ru_maxrss), ~17 bytes a pixel. Its Python binding holds the
+# GIL for the whole call, so nothing else in the AI worker moves meanwhile
+# (docs/performance.md).
 AI_OXIPNG_BYTES_PER_PIXEL = 18
 
 

@@ -123,7 +123,7 @@ class EncodeOptions:
     # it saves ~7 % for 3-5x the time of the whole conversion (docs/performance.md)
     png_optimise_photos: bool = False
     png_effort: int = 2  # PNG: oxipng level 1-6 (6 smallest, slowest)
-    compress_level: int = 6  # PNG zlib level 0-9 (when the oxipng pass is off)
+    compress_level: int = 6  # PNG zlib level 0-9 (where the oxipng pass does not run)
     palette: bool = False  # PNG: quantise to a palette of <= palette_colors (lossy)
     palette_colors: int = 256  # PNG palette/GIF: 2-256
     # PNG palette: pillow (measured smaller and closer on logos) or imagequant (libimagequant)
