@@ -437,19 +437,24 @@ def _dry_run(request: Any, args: argparse.Namespace) -> int:
         lines = []
         for entry in data["files"]:
             if entry["status"] == "would convert":
-                lines.append(f"would convert: {entry['source']} -> {entry['output']}")
+                text = _("would convert: {source} -> {output}")
+                lines.append(text.format(source=entry["source"], output=entry["output"]))
             elif entry["status"] == "skipped":
-                lines.append(f"would skip: {entry['output']}: {entry['error']}")
+                text = _("would skip: {output}: {reason}")
+                lines.append(text.format(output=entry["output"], reason=entry["error"]))
         if lines:
             out.write("\n".join(lines) + "\n")
     for entry in data["files"]:
         if entry["status"] == "failed":
-            print(f"failed: {entry['source']}: {entry['error']}", file=sys.stderr)
+            text = _("failed: {source}: {reason}").format(
+                source=entry["source"], reason=entry["error"]
+            )
+            print(text, file=sys.stderr)
     t = data["totals"]
-    summary = (
-        f"dry run: {t['files']} input(s), {t['would convert']} output(s) to make, "
-        f"{t['skipped']} to skip, {t['failed']} failed; nothing was written"
-    )
+    summary = _(
+        "dry run: {files} input(s), {convert} output(s) to make, {skip} to skip, "
+        "{failed} failed; nothing was written"
+    ).format(files=t["files"], convert=t["would convert"], skip=t["skipped"], failed=t["failed"])
     if not args.quiet:
         print(summary, file=out)
     if args.report is not None:
