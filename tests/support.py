@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
@@ -74,3 +75,23 @@ def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], st
     finally:
         os.close(read_end)
     return proc, ":" + number.decode().strip()
+
+
+def run_probe_on_screen(script: Path, screen: str, *args: str, **env: str) -> dict[str, Any]:
+    """Run the probe ``script`` with ``args`` in a child process on a fresh Xvfb of
+    ``screen`` (``"1024x640"``) with ``env`` added; its JSON report (stdout's last line).
+
+    A fresh X server and process per screen: a Tk interpreter keeps its display until
+    its process ends, and the window's labels are translated when its modules load.
+    """
+    import json
+
+    proc, display = start_xvfb(f"{screen}x24")
+    try:
+        done = run_python(str(script), *args, env={**os.environ, "DISPLAY": display, **env})
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return report

@@ -9,15 +9,13 @@ inside the window and the screen. Set ``SHH_GUI_SCREENSHOTS`` to keep the screen
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 from guikit import pump_until
-from support import run_python, start_xvfb
+from support import run_probe_on_screen
 
 pytestmark = pytest.mark.gui
 
@@ -33,16 +31,7 @@ CASES = [  # (screen, Tk scaling relative to what the display reports)
 
 def probe(size: str, shot: Path, *extra: str, scale: float = 1.0) -> dict[str, Any]:
     """Run the probe on a fresh Xvfb of ``size``; its JSON report."""
-    proc, display = start_xvfb(f"{size}x24")
-    try:
-        env = {**os.environ, "DISPLAY": display}
-        done = run_python(str(PROBE), "--scale", str(scale), "--shot", str(shot), *extra, env=env)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
+    return run_probe_on_screen(PROBE, size, "--scale", str(scale), "--shot", str(shot), *extra)
 
 
 @pytest.fixture

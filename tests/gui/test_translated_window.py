@@ -10,14 +10,12 @@ then Preferences (both tabs) and the download offer, on screens of 1024×640 and
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support import run_python, start_xvfb
+from support import run_probe_on_screen
 
 from shh_converter import i18n
 
@@ -30,17 +28,9 @@ SCREENS = ["1024x640", "1366x768"]
 
 def run_probe(language: str, screen: str, shots: Path, files: list[str]) -> dict[str, Any]:
     """``translation_probe.py`` on a fresh Xvfb of ``screen``; its JSON report."""
-    proc, display = start_xvfb(f"{screen}x24")
-    try:
-        env = {**os.environ, "DISPLAY": display, i18n.ENV: language}
-        args = ["--shots", str(shots), f"--tag=-{screen}", *files]
-        done = run_python(str(HERE / "translation_probe.py"), *args, env=env)
-    finally:
-        proc.terminate()
-        proc.wait(10)
-    assert done.returncode == 0, done.stderr[-3000:]
-    report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return report
+    args = ["--shots", str(shots), f"--tag=-{screen}", *files]
+    env = {i18n.ENV: language}
+    return run_probe_on_screen(HERE / "translation_probe.py", screen, *args, **env)
 
 
 @pytest.fixture

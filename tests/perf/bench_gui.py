@@ -72,7 +72,10 @@ def child_launch(mode: str, t0: float) -> None:
         root.bind("<Map>", lambda e: mark("map") if e.widget is root else None)
         root.bind("<Expose>", lambda e: mark("expose"), add="+")
         ttk.Label(root, text="hello").pack()
-    else:  # what run_app does, with the two bindings added before tkdnd maps the root
+    else:  # what gui_main and run_app do, with the two bindings added before tkdnd maps the root
+        from shh_converter import i18n
+
+        i18n.setup_from_config()  # before the window's modules: their labels translate on import
         from shh_converter.gui.app import App, load_config, make_root
         from shh_converter.sidecars import crash, logs
 

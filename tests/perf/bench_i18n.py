@@ -28,45 +28,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 MODES = ("bare", "en", "de", "ja")
 BUDGET_S = 0.5
-
-
-def child(mode: str, t0: float) -> None:
-    """In a fresh process: open the window, print seconds from ``t0`` to Map/Expose."""
-    import tkinter as tk
-
-    seen: dict[str, float] = {}
-
-    def mark(kind: str) -> None:
-        if kind not in seen:
-            seen[kind] = time.time() - t0
-        if "map" in seen and "expose" in seen:
-            print(json.dumps(seen), flush=True)
-            root.after(20, root.destroy)
-
-    if mode == "bare":
-        from tkinter import ttk
-
-        root = tk.Tk()
-        ttk.Label(root, text="hello").pack()
-    else:
-        from shh_converter import i18n
-
-        i18n.setup_from_config()  # as __main__.gui_main: before the window's modules
-        from shh_converter.gui.app import App, load_config, make_root
-        from shh_converter.sidecars import crash, logs
-
-        cfg = load_config()
-        logs.setup(kind="gui", cfg=cfg)
-        crash.install_hooks()
-        root, dnd = make_root()
-    root.bind("<Map>", lambda e: mark("map") if e.widget is root else None)
-    root.bind("<Expose>", lambda e: mark("expose"), add="+")
-    if mode != "bare":
-        App(root, dnd, cfg)
-    root.mainloop()
 
 
 def launch(mode: str) -> dict[str, float]:
@@ -107,7 +72,9 @@ def main() -> int:
     parser.add_argument("--child", nargs=2, metavar=("MODE", "T0"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child[0], float(args.child[1]))
+        from bench_gui import child_launch  # the same launch, in the language of the env
+
+        child_launch(args.child[0], float(args.child[1]))
         return 0
     from support import start_xvfb
 
