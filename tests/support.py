@@ -6,10 +6,12 @@ tree, ``import conftest`` would find whichever pytest loaded first.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -95,3 +97,20 @@ def run_probe_on_screen(script: Path, screen: str, *args: str, **env: str) -> di
     assert done.returncode == 0, done.stderr[-3000:]
     report: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return report
+
+
+@contextlib.contextmanager
+def as_display(proc: subprocess.Popen[bytes], display: str) -> Iterator[str]:
+    """``display`` (a started Xvfb, see :func:`start_xvfb`) as ``$DISPLAY`` while inside;
+    then the server stopped and the old ``$DISPLAY`` back."""
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = display
+    try:
+        yield display
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        if old is None:
+            os.environ.pop("DISPLAY", None)
+        else:
+            os.environ["DISPLAY"] = old

@@ -8,7 +8,6 @@ the end, like ``tests/gui``'s.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,18 +20,11 @@ sys.path.append(str(Path(__file__).resolve().parent.parent / "gui"))  # guikit
 
 @pytest.fixture(scope="session")
 def display() -> Iterator[str]:
-    from support import start_xvfb
+    from support import as_display, start_xvfb
 
     try:
         proc, number = start_xvfb()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = number
-    yield number
-    proc.terminate()
-    proc.wait(10)
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
+    with as_display(proc, number):
+        yield number

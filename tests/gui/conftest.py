@@ -18,7 +18,7 @@ import pytest
 # For `import guikit`; appended, so `conftest`/`support` still resolve to tests/ first.
 sys.path.append(str(Path(__file__).resolve().parent))
 from guikit import close_app, make_app
-from support import start_xvfb
+from support import as_display, start_xvfb
 
 SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to look at
 
@@ -36,15 +36,8 @@ def x_display() -> Iterator[str]:
         proc, display = start_xvfb()
     except RuntimeError as exc:
         pytest.fail(str(exc), pytrace=False)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = display
-    yield os.environ["DISPLAY"]
-    proc.terminate()
-    proc.wait(10)
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
+    with as_display(proc, display):
+        yield display
 
 
 @pytest.fixture
