@@ -38,10 +38,8 @@ def file_menu_labels(app: Any) -> list[str]:
     ]
 
 
-def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
-    app: Any, tmp_path: Path
-) -> None:
-    assert "Watch a folder…" in file_menu_labels(app)
+def start_watch(app: Any, tmp_path: Path) -> tuple[Path, Path, Any]:
+    """(inbox, dest, its entry): the window watching a fresh ``inbox`` into ``dest``."""
     inbox, dest = tmp_path / "inbox", tmp_path / "web"
     inbox.mkdir()
     app.window.progress.dest_var.set(str(dest))
@@ -50,6 +48,14 @@ def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
     entry = watching.watch_folder_dialog(watches, folder=inbox)
     assert entry is not None
     pump_until(app.root, lambda: entry.state == "watching", timeout=30, what="the watch to start")
+    return inbox, dest, entry
+
+
+def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
+    app: Any, tmp_path: Path
+) -> None:
+    assert "Watch a folder…" in file_menu_labels(app)
+    inbox, dest, entry = start_watch(app, tmp_path)
     drop_in(tmp_path, inbox, "a.png")
     pump_until(app.root, lambda: entry.converted == 1, timeout=60, what="the conversion")
     assert (dest / "a.webp").is_file()
@@ -74,14 +80,8 @@ def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
 def test_watched_folders_are_remembered_and_resumed_at_the_next_start(
     app: Any, tmp_path: Path
 ) -> None:
-    inbox, dest = tmp_path / "inbox", tmp_path / "web"
-    inbox.mkdir()
-    app.window.progress.dest_var.set(str(dest))
-    watches = watching.current()
-    assert watches is not None
-    entry = watching.watch_folder_dialog(watches, folder=inbox)
-    assert entry is not None
-    pump_until(app.root, lambda: entry.state == "watching", timeout=30, what="the watch to start")
+    inbox, dest, entry = start_watch(app, tmp_path)
+    watches = watching.current()  # this window's; the next start makes its own
     app.prefs.cfg.set(watching.RESUME_KEY, True)
     app.prefs.save()
     close_app(app)  # the window's close stops the watch
