@@ -13,11 +13,11 @@ import logging
 import tkinter as tk
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from tkinter import font as tkfont
 from tkinter import ttk
 
 from ..core.jobs import OutputResult
 from ..i18n import _, ngettext
+from . import fit
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +41,8 @@ proc shh_rows_values {tree rows} {
 _SAMPLES = {"dims": "88888×88888", "size": "888.8 KB → 888.8 KB"}
 # What a narrow list gives up first: the preview's captions show the dimensions too.
 _DROP_FIRST = ("dims", "size")
-_NAME_MIN, _STATUS_MIN = 100, 80  # at Tk scaling 1 (96 dpi)
+_NAME_MIN, _STATUS_MIN = 100, 80  # at Tk scaling 1 (96 dpi), the name's indent aside
 _SIZE_HEADINGS = (_("Size before → after"), _("Size"))  # the short one on a narrow list
-_CELL_PAD = 20  # a cell's and a heading's padding, both sides together
-
-
-def _font(widget: tk.Misc, spec: object) -> tkfont.Font:
-    """A theme's font: a named font (sv-ttk's) or a description such as ``Arial 10``."""
-    try:
-        return tkfont.nametofont(str(spec), root=widget)
-    except tk.TclError:
-        return tkfont.Font(widget, font=str(spec))
 
 
 def human_bytes(n: int | None) -> str:
@@ -125,47 +116,52 @@ class FileList(ttk.Frame):
 
     # -- columns ---------------------------------------------------------------
 
-    def needs(self) -> dict[str, int]:
-        """Pixels each column needs: its heading whole, and its widest usual value."""
-        style = ttk.Style(self)
-        heading = _font(self, style.lookup("Treeview.Heading", "font") or "TkHeadingFont")
-        cell = _font(self, style.lookup("Treeview", "font") or "TkDefaultFont")
+    def needs(self, size_heading: str | None = None) -> dict[str, int]:
+        """Pixels each column needs: its heading whole (``size_heading`` instead of the
+        sizes' current one, if given), and its widest usual value."""
+        measure = fit.TableMeasure(self.tree)
         scale = float(self.tk.call("tk", "scaling")) / (96 / 72)
         out = {}
         for col in ("#0", "dims", "size", "status"):
-            text = heading.measure(str(self.tree.heading(col, "text")))
-            sample = cell.measure(_SAMPLES[col]) if col in _SAMPLES else 0
-            out[col] = max(text, sample) + _CELL_PAD
-        out["#0"] = max(out["#0"], round(_NAME_MIN * scale))
+            title = str(self.tree.heading(col, "text"))
+            title = size_heading if col == "size" and size_heading else title
+            out[col] = measure.column(col, title, [_SAMPLES[col]] if col in _SAMPLES else [])
+        out["#0"] = max(out["#0"], measure.indent + round(_NAME_MIN * scale))
         out["status"] = max(out["status"], round(_STATUS_MIN * scale))
         return out
 
     def fit_columns(self, _event: object = None) -> None:
         """Columns that fill the list's width exactly: never wider, so nothing is hidden
         off to the right. A narrow list first shortens the sizes' heading, then leaves
-        out the dimensions, then the sizes, rather than cutting them. The name and the
-        status share what is left over."""
+        out the dimensions, then the sizes, rather than cutting them. What is left over
+        goes two thirds to the name, the rest to the status."""
         width = self.tree.winfo_width()
         if width <= 1 or width == self._width:
             return
         self._width = width
-        for shown in (["dims", "size", "status"], ["size", "status"], ["status"]):
-            for heading in _SIZE_HEADINGS:
-                self.tree.heading("size", text=heading)
-                needs = self.needs()
-                spare = width - needs["#0"] - sum(needs[c] for c in shown)
-                if spare >= 0:
-                    break
-            if spare >= 0:
-                break
-        if tuple(shown) != self.shown:
-            self.shown = tuple(shown)
+        measured = [(heading, self.needs(heading)) for heading in _SIZE_HEADINGS]
+        layouts = [  # in order of preference; the last one when none fits
+            (shown, heading, needs)
+            for shown in (("dims", "size", "status"), ("size", "status"), ("status",))
+            for heading, needs in measured
+        ]
+
+        def spare_of(layout: tuple[tuple[str, ...], str, dict[str, int]]) -> int:
+            shown, _heading, needs = layout
+            return width - needs["#0"] - sum(needs[c] for c in shown)
+
+        layout = next((x for x in layouts if spare_of(x) >= 0), layouts[-1])
+        shown, heading, needs = layout
+        self.tree.heading("size", text=heading)
+        if shown != self.shown:
+            self.shown = shown
             self.tree.configure(displaycolumns=shown)
-        spare = max(0, spare)
+        spare = max(0, spare_of(layout))
         for col in shown:
             self.tree.column(col, width=needs[col])
-        self.tree.column("#0", width=needs["#0"] + spare // 2)
-        self.tree.column("status", width=needs["status"] + spare - spare // 2)
+        to_name = spare * 2 // 3
+        self.tree.column("#0", width=needs["#0"] + to_name)
+        self.tree.column("status", width=needs["status"] + spare - to_name)
 
     # -- rows ------------------------------------------------------------------
 

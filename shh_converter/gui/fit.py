@@ -13,6 +13,7 @@ import logging
 import re
 import sys
 import tkinter as tk
+from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
@@ -206,3 +207,33 @@ class ScrollColumn(ttk.Frame):
             self.canvas.yview_scroll(-2, "units")
         else:
             self.canvas.yview_scroll(2, "units")
+
+
+# -- tables -------------------------------------------------------------------------
+
+CELL_PAD = 20  # a table cell's or heading's padding, both sides together
+TREE_INDENT = 20  # Treeview's default: an item's text starts this far into column #0
+
+
+class TableMeasure:
+    """Pixels a Treeview's texts need, in the theme's own fonts (sv-ttk's are not Tk's)."""
+
+    def __init__(self, tree: ttk.Treeview) -> None:
+        style = ttk.Style(tree)
+        self.heading = _font(tree, style.lookup("Treeview.Heading", "font") or "TkHeadingFont")
+        self.cell = _font(tree, style.lookup("Treeview", "font") or "TkDefaultFont")
+        self.indent = int(style.lookup("Treeview", "indent") or TREE_INDENT)
+
+    def column(self, col: str, heading: str, cells: list[str]) -> int:
+        """Width for column ``col`` showing ``heading`` and every one of ``cells`` whole."""
+        lead = self.indent if col == "#0" else 0
+        widest = max((self.cell.measure(t) for t in cells), default=0)
+        return max(self.heading.measure(heading), lead + widest) + CELL_PAD
+
+
+def _font(widget: tk.Misc, spec: object) -> tkfont.Font:
+    """A theme's font: a named font (sv-ttk's) or a description such as ``Arial 10``."""
+    try:
+        return tkfont.nametofont(str(spec), root=widget)
+    except tk.TclError:
+        return tkfont.Font(widget, font=str(spec))

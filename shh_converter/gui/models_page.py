@@ -18,13 +18,13 @@ import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
-from tkinter import font as tkfont
 from tkinter import ttk
 from typing import Any
 
 from ..core import models
 from ..core.events import CancelToken
 from ..i18n import _
+from . import fit
 from .dialogs import Dialog
 
 log = logging.getLogger(__name__)
@@ -178,16 +178,16 @@ class ModelsPage(ttk.Frame):
 
     def _fit_columns(self) -> None:
         """Columns as wide as their longest text, so no translation is cut off."""
-        font = tkfont.nametofont("TkDefaultFont")
+        measure = fit.TableMeasure(self.tree)
         sample = _("not installed ({size} MB downloaded)").format(size="000.0")
         for col in ("#0", *self.COLUMNS):
-            texts = [str(self.tree.heading(col, "text"))] + [
+            cells = [
                 str(self.tree.item(i, "text") if col == "#0" else self.tree.set(i, col))
                 for i in self.tree.get_children()
             ]
             if col == "status":
-                texts.append(sample)
-            width = max(font.measure(t) for t in texts) + 24  # cell padding, tree indent
+                cells.append(sample)
+            width = measure.column(col, str(self.tree.heading(col, "text")), cells)
             self.tree.column(col, width=width, minwidth=width, stretch=col == "purpose")
 
     def update_buttons(self) -> None:

@@ -86,13 +86,14 @@ def table_cut_off(tree: Any) -> list[str]:
     room_all = tree.winfo_width()
     if sum(widths.values()) > room_all + 1:
         problems.append(f"table {str(tree)[-40:]}: columns {widths} wider than {room_all}")
+    indent = int(style.lookup("Treeview", "indent") or 20)  # before a name's text
     for col in columns:
-        room = widths[col] - 8
-        texts = [("Treeview.Heading", str(tree.heading(col, "text")))]
+        texts = [("Treeview.Heading", str(tree.heading(col, "text")), widths[col] - 8)]
         for item in tree.get_children():
             cell = tree.item(item, "text") if col == "#0" else tree.set(item, col)
-            texts.append(("Treeview", str(cell)))
-        for part, text in texts:
+            lead = indent if col == "#0" else 0
+            texts.append(("Treeview", str(cell), widths[col] - 8 - lead))
+        for part, text, room in texts:
             need = fonts[part].measure(text)
             if need > room:
                 problems.append(f"table column {col}: {text!r} {need} px > {room}")

@@ -82,7 +82,7 @@ def test_size_is_remembered_per_screen_size(tmp_path):
     [
         (900, ("dims", "size", "status")),
         (400, ("size", "status")),
-        (200, ("status",)),
+        (220, ("status",)),
     ],
 )
 def test_file_list_columns_fill_its_width_and_give_up_whole_columns(app, width, expected):
