@@ -24,11 +24,11 @@ TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "B
 FRAME_CLASSES = {"TLabelframe"}
 
 
-def _descendants(widget: Any) -> list[Any]:
+def descendants(widget: Any) -> list[Any]:
     out = []
     for child in widget.winfo_children():
         out.append(child)
-        out.extend(_descendants(child))
+        out.extend(descendants(child))
     return out
 
 
@@ -44,7 +44,7 @@ def cut_off(app: Any) -> list[str]:
     sw, sh = root.winfo_screenwidth(), root.winfo_screenheight()
     scrolled = str(app.window.settings_column.inner)
     problems = []
-    for w in _descendants(root):
+    for w in descendants(root):
         cls = w.winfo_class()
         if not w.winfo_viewable() or cls not in TEXT_CLASSES | FRAME_CLASSES:
             continue

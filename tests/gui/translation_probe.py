@@ -28,19 +28,10 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
+from layout_probe import TEXT_CLASSES, descendants, table_cut_off  # noqa: E402
 from layout_probe import cut_off as window_cut_off  # noqa: E402
-from layout_probe import table_cut_off  # noqa: E402
 
-TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
 CJK_FONTS = ("IPAGothic", "IPAPGothic", "Noto Sans CJK JP", "Noto Sans JP", "TakaoGothic")
-
-
-def descendants(widget: Any) -> list[Any]:
-    out = []
-    for child in widget.winfo_children():
-        out.append(child)
-        out.extend(descendants(child))
-    return out
 
 
 def cut_off(top: Any) -> tuple[int, list[str]]:
