@@ -1,10 +1,10 @@
 """The lock: the exact version of every distribution, for every platform the project installs on.
 
-    python build_scripts/lock.py              # after pyproject.toml changed: keeps today's pins where they fit
+    python build_scripts/lock.py              # after pyproject.toml changed; keeps today's pins
     python build_scripts/lock.py --upgrade    # the newest versions everywhere (then run the suite)
-    python build_scripts/lock.py --check      # what is newer upstream; does the lock still resolve,
-                                              # and has every pin a wheel for every target? Writes nothing
-    python build_scripts/lock.py --platforms  # the wheel check alone (a CI step; standard library only)
+    python build_scripts/lock.py --check      # what is newer upstream; does the lock still resolve
+                                              # and has every pin a wheel everywhere? Writes nothing
+    python build_scripts/lock.py --platforms  # the wheel check alone (a CI step)
 
 Two files, both written here and nowhere else:
 
@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -97,7 +96,8 @@ def _environment(sys_platform: str, system: str, os_name: str, machine: str) -> 
     }
 
 
-_MANYLINUX = tuple(f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)) + (
+_MANYLINUX = (
+    *(f"manylinux_2_{minor}_x86_64" for minor in range(28, 4, -1)),
     "manylinux2014_x86_64",
     "manylinux2010_x86_64",
     "manylinux1_x86_64",
@@ -176,7 +176,9 @@ def lock_lines(by_target: Mapping[Target, Pins]) -> list[str]:
             if len(targets) == len(by_target):
                 lines.append(f"{name}=={version}")
             else:
-                either = " or ".join(f"({t.marker})" if " and " in t.marker else t.marker for t in targets)
+                either = " or ".join(
+                    f"({t.marker})" if " and " in t.marker else t.marker for t in targets
+                )
                 lines.append(f"{name}=={version} ; {either}")
     return lines
 
@@ -184,9 +186,10 @@ def lock_lines(by_target: Mapping[Target, Pins]) -> list[str]:
 def _header(what: str, targets: Iterable[Target]) -> str:
     names = ", ".join(t.name for t in targets)
     python = f"{PYTHON[0]}.{PYTHON[1]}"
+    macos = f" (macOS {MACOS[0]}+)" if "macos" in names else ""
     return (
-        f"# {what}\n# Written by build_scripts/lock.py for CPython {python} on {names} "
-        f"(macOS {MACOS[0]}+); do not edit by hand.\n"
+        f"# {what}\n# Written by build_scripts/lock.py for CPython {python} on {names}"
+        f"{macos}; do not edit by hand.\n"
     )
 
 
@@ -201,7 +204,7 @@ def project() -> dict[str, object]:
 
 
 def requirements(extras: Iterable[str] = EXTRAS) -> list[tuple[Requirement, str]]:
-    """The app's dependencies and those of ``extras``: each requirement with its extra ("" for none)."""
+    """The app's dependencies and those of ``extras``, each with its extra ("" for none)."""
     data = project()
     found = [(Requirement(text), "") for text in data["dependencies"]]  # type: ignore[attr-defined]
     optional = data["optional-dependencies"]
@@ -239,7 +242,7 @@ def resolve(
     extras: Iterable[str] = EXTRAS,
     constraints: Iterable[str] = (),
 ) -> Pins:
-    """uv's resolution for ``target``: wheels only, no pre-releases, ``preferred`` kept where it fits."""
+    """uv's resolution for ``target``: wheels only, no pre-releases, ``preferred`` where it fits."""
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         out = work / "out.txt"
@@ -259,7 +262,7 @@ def resolve(
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
             raise SystemExit(f"uv could not resolve for {target.name}:\n{done.stderr}")
-        pins = {}
+        pins: Pins = {}
         for line in out.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):
                 name, _, version = line.partition("==")
@@ -303,7 +306,7 @@ def differences(old: Pins, new: Pins) -> list[str]:
     ]
 
 
-# -- every pin has a wheel for every target ---------------------------------------------------------
+# -- every pin has a wheel for every target -----------------------------------------------------
 
 
 def index_files(name: str, index: str = INDEX) -> list[str]:
@@ -332,7 +335,7 @@ def missing_wheels(
     """``(name, version, target name)`` for each pin that has no wheel for its target."""
     names = sorted({name for pins in by_target.values() for name in pins})
     with ThreadPoolExecutor(8) as pool:
-        files = dict(zip(names, pool.map(lambda n: index_files(n, index), names)))
+        files = dict(zip(names, pool.map(lambda n: index_files(n, index), names), strict=True))
     missing = []
     for target, pins in by_target.items():
         accepted = target.wheel_tags()

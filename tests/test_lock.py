@@ -9,6 +9,7 @@ is ``build_scripts/lock.py --platforms`` (a step of ``scripts/test.sh``) and ``-
 from __future__ import annotations
 
 import http.server
+import importlib.metadata as md
 import json
 import sys
 import threading
@@ -17,13 +18,148 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 from support import REPO
 
 sys.path.insert(0, str(REPO / "build_scripts"))
 import lock
 
-WINDOWS, MAC_ARM, MAC_INTEL = (next(t for t in lock.TARGETS if t.name == n) for n in (
-    "windows-amd64", "macos-arm64", "macos-x86_64"))
+WINDOWS, MAC_ARM, MAC_INTEL = (
+    next(t for t in lock.TARGETS if t.name == n)
+    for n in ("windows-amd64", "macos-arm64", "macos-x86_64")
+)
+
+
+# -- the files as written ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("target", lock.TARGETS, ids=lambda t: t.name)
+def test_each_target_has_one_exact_pin_per_distribution(target: lock.Target) -> None:
+    pins = lock.read_lock(lock.LOCK, target)  # raises on a second pin or a loose one
+    assert "onnxruntime" in pins and "pip" in pins and "pytest" in pins and "pyinstaller" in pins
+
+
+@pytest.mark.parametrize("target", lock.TARGETS, ids=lambda t: t.name)
+def test_every_requirement_is_pinned_within_pyproject_ranges(target: lock.Target) -> None:
+    pins = lock.read_lock(lock.LOCK, target)
+    for req, extra in lock.requirements():
+        if target.takes(req.marker, extra):
+            name = canonicalize_name(req.name)
+            assert name in pins, f"{name} ({extra or 'app'}) has no pin on {target.name}"
+            assert req.specifier.contains(pins[name], prereleases=True), (req, pins[name])
+
+
+def test_the_lowest_lock_pins_the_floors_and_stays_in_range() -> None:
+    pins = lock.read_lock(lock.LOWEST, lock.LINUX)
+    floors = lock.floors(lock.project()["dependencies"])  # type: ignore[arg-type]
+    assert len(floors) >= 15
+    for floor in floors:
+        req = Requirement(floor)
+        if lock.LINUX.takes(req.marker):
+            floor_version = Version(next(iter(req.specifier)).version)
+            assert Version(pins[canonicalize_name(req.name)]) == floor_version, floor
+    for req, extra in lock.requirements(extras=("test",)):
+        if lock.LINUX.takes(req.marker, extra):
+            assert req.specifier.contains(pins[canonicalize_name(req.name)], prereleases=True)
+
+
+def test_intel_macs_get_the_last_onnxruntime_built_for_them() -> None:
+    """onnxruntime has no macOS x86_64 wheel after 1.23.2 (build_scripts/lock.py --platforms)."""
+    intel = lock.read_lock(lock.LOCK, MAC_INTEL)["onnxruntime"]
+    assert intel == "1.23.2"
+    assert lock.read_lock(lock.LOCK, MAC_ARM)["onnxruntime"] != intel
+
+
+# -- this environment is the lock (scripts/test.sh installs it with -c) ------------------------
+
+
+def _installed_closure(roots: list[tuple[Requirement, str]]) -> dict[str, md.Distribution]:
+    """Every installed distribution the requirements need here, extras followed."""
+    found: dict[str, md.Distribution] = {}
+    todo = [(req, extra) for req, extra in roots if lock.LINUX.takes(req.marker, extra)]
+    while todo:
+        req, _ = todo.pop()
+        name = canonicalize_name(req.name)
+        if name in found:
+            continue
+        found[name] = dist = md.distribution(req.name)
+        for text in dist.requires or []:
+            child = Requirement(text)
+            wanted = ["", *sorted(req.extras)]
+            if any(_applies_here(child, extra) for extra in wanted):
+                todo.append((child, ""))
+    return found
+
+
+def _applies_here(req: Requirement, extra: str) -> bool:
+    return req.marker is None or req.marker.evaluate({"extra": extra})
+
+
+def test_this_environment_was_installed_from_the_lock() -> None:
+    pins = lock.read_lock(lock.LOCK, lock.LINUX)
+    installed = _installed_closure(lock.requirements(extras=("build", "test")))
+    assert len(installed) >= 40
+    differ = {n: (d.version, pins.get(n)) for n, d in installed.items() if pins.get(n) != d.version}
+    assert not differ, f"installed, pinned (pip install -c build_scripts/constraints.txt): {differ}"
+
+
+def test_what_the_installed_packages_need_elsewhere_is_pinned_there() -> None:
+    """One level down on Windows and macOS: requirements whose markers are false here."""
+    installed = _installed_closure(lock.requirements(extras=("build", "test")))
+    checked = 0
+    for target in (WINDOWS, MAC_ARM, MAC_INTEL):
+        pins = lock.read_lock(lock.LOCK, target)
+        for dist in installed.values():
+            for text in dist.requires or []:
+                req = Requirement(text)
+                if req.marker and not _applies_here(req, "") and target.takes(req.marker):
+                    checked += 1
+                    assert canonicalize_name(req.name) in pins, (dist.name, text, target.name)
+    assert checked >= 5  # colorama, pywin32-ctypes, macholib, ... are found this way
+
+
+def test_the_bundle_tree_leaves_the_reference_tools_out() -> None:
+    bundle = _installed_closure(lock.requirements(extras=("build",)))
+    assert "onnxruntime" in bundle and "pyinstaller" in bundle
+    assert "rembg" not in bundle and "pymatting" not in bundle
+
+
+# -- the lock's own logic -------------------------------------------------------------------------
+
+
+def test_floors_keep_markers_and_skip_requirements_without_one() -> None:
+    floors = lock.floors(["a>=1.2,<2", "b[x]>=3; sys_platform == 'win32'", "c", "d<5", "e >= 0.4"])
+    assert floors == ["a==1.2", 'b==3 ; sys_platform == "win32"', "e==0.4"]
+
+
+def test_lock_lines_read_back_the_same_on_every_target(tmp_path: Path) -> None:
+    linux, windows = lock.LINUX, WINDOWS
+    by_target = {
+        linux: {"numpy": "2.4.6", "dbus-fast": "5.2.0", "pip": "25.3"},
+        windows: {"numpy": "2.4.6", "colorama": "0.4.6", "pip": "25.3"},
+        MAC_ARM: {"numpy": "2.4.6", "onnxruntime": "1.32.0", "pip": "25.3"},
+        MAC_INTEL: {"numpy": "2.3.5", "onnxruntime": "1.23.2", "pip": "25.3"},
+    }
+    lines = lock.lock_lines(by_target)
+    assert "pip==25.3" in lines  # the same everywhere: one plain pin
+    assert 'dbus-fast==5.2.0 ; sys_platform == "linux"' in lines
+    path = tmp_path / "constraints.txt"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    for target, pins in by_target.items():
+        assert lock.read_lock(path, target) == pins
+
+
+def test_a_second_pin_or_a_loose_one_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "constraints.txt"
+    path.write_text('numpy==2.4.6\nnumpy==2.3.5 ; sys_platform == "darwin"\n', encoding="utf-8")
+    lock.read_lock(path, lock.LINUX)  # one pin on Linux: fine
+    with pytest.raises(lock.LockError, match="a second pin of numpy on macos-arm64"):
+        lock.read_lock(path, MAC_ARM)
+    path.write_text("numpy>=2\n", encoding="utf-8")
+    with pytest.raises(lock.LockError, match="not one exact pin"):
+        lock.read_lock(path, lock.LINUX)
 
 
 class _Index(http.server.BaseHTTPRequestHandler):
@@ -36,7 +172,9 @@ class _Index(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         name = self.path.strip("/").rpartition("/")[2]
-        body = json.dumps({"name": name, "files": [{"filename": f} for f in self.server.files[name]]})
+        body = json.dumps(
+            {"name": name, "files": [{"filename": f} for f in self.server.files[name]]}
+        )
         self.send_response(200)
         self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
         self.end_headers()
