@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image
-from support import run_python
+from support import run_cli, run_python
 
 from shh_converter import paths
 from shh_converter.core import background, bg_ai, providers
@@ -224,3 +224,40 @@ def test_onnxruntime_telemetry_is_turned_off_before_it_loads() -> None:
     done = run_python("-c", code, timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "1"
+
+
+def test_a_batch_on_the_cpu_against_the_setting_says_so(app_home: Any, tmp_path: Any) -> None:
+    """Config file -> start-up -> spawned AI worker -> the batch summary and the log."""
+    folder = paths.ensure(app_home / "config")
+    (folder / "config.json").write_text('{"performance": {"ai_provider": "coreml"}}', "utf-8")
+    src = tmp_path / "in.png"
+    Image.new("RGB", (120, 80), (30, 90, 200)).save(src)
+    env = {k: v for k, v in os.environ.items() if k != providers.PREFERENCE_ENV}
+    done = run_cli("convert", str(src), "-o", str(tmp_path / "out"), "--remove-bg", env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    notes = [line for line in lines if line.startswith("note: ") and "asked for" in line]
+    assert len(notes) == 1 and "CoreMLExecutionProvider was asked for" in notes[0]
+    assert "running on CPU" in notes[0] and lines[-1] == notes[0]  # the last line on stderr
+    log_text = (app_home / "logs" / "shh-converter.log").read_text("utf-8")
+    assert "model u2netp loaded on CPUExecutionProvider" in log_text
+    assert "CoreMLExecutionProvider was asked for" in log_text
+    plain = run_cli("convert", str(src), "-o", str(tmp_path / "out2"), "--remove-bg",
+                    env={**env, providers.PREFERENCE_ENV: "auto"})  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert "asked for" not in plain.stderr
+
+
+def test_the_windows_summary_line_carries_the_note() -> None:
+    from shh_converter.core.events import BatchFinished
+    from shh_converter.core.jobs import JobResult
+    from shh_converter.gui.progress import summary_text
+
+    note = "CUDAExecutionProvider could not load the model (out of memory); running on CPU"
+    results = tuple(
+        JobResult(paths.cache_dir / f"{i}.jpg", None, "converted", ai_note=note) for i in range(3)
+    )
+    text = summary_text(BatchFinished("b", results, False, 1.0))
+    assert text.count(note) == 1 and text.startswith("Done: 3 converted")
+    plain = (JobResult(paths.cache_dir / "a.jpg", None, "converted"),)
+    assert " · " not in summary_text(BatchFinished("b", plain, False, 1.0))
