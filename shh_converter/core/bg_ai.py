@@ -239,6 +239,7 @@ def probe(name: str) -> providers.Outcome:
     """
     _create_session(name)
     gc.collect()
+    trim_heap()
     return _outcomes[name]
 
 

@@ -46,12 +46,6 @@ PROVIDER_NAMES = {
 # ``auto``'s order per platform. Windows: CUDA first, because onnxruntime-gpu is
 # only there when someone installed it on purpose, and it outruns DirectML on NVIDIA.
 AUTO_ORDER = {"darwin": ("coreml",), "win32": ("cuda", "directml"), "linux": ("cuda",)}
-LABELS = {
-    "CoreMLExecutionProvider": "CoreML (Apple GPU / Neural Engine)",
-    "DmlExecutionProvider": "DirectML (GPU)",
-    "CUDAExecutionProvider": "CUDA (NVIDIA GPU)",
-    CPU: "CPU",
-}
 # CoreML compiles the model on first use; with this option it keeps the compiled
 # model for the next session (option name: onnxruntime's CoreML provider options,
 # present in the pinned 1.32.0 macOS arm64 wheel).
@@ -77,11 +71,6 @@ class Outcome:
     def provider(self) -> str:
         """The provider that runs the model (the rest of the graph runs on the others)."""
         return self.providers[0] if self.providers else CPU
-
-    @property
-    def label(self) -> str:
-        """For people: ``CoreML (Apple GPU / Neural Engine)``, ``CPU``."""
-        return LABELS.get(self.provider, self.provider)
 
 
 def preference(environ: Mapping[str, str] | None = None) -> str:
