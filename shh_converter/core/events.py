@@ -85,8 +85,8 @@ class BatchFinished:
         return sum(r.bytes_in for r in self.results if r.status == "converted")
 
     @property
-    def notes(self) -> tuple[str, ...]:
-        """Each distinct note about the whole batch (AI on the CPU against the setting)."""
+    def ai_notes(self) -> tuple[str, ...]:
+        """Each distinct reason why AI cut-outs ran on the CPU against the setting."""
         return tuple(dict.fromkeys(r.ai_note for r in self.results if r.ai_note))
 
     @property

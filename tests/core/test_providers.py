@@ -248,7 +248,7 @@ def test_a_batch_on_the_cpu_against_the_setting_says_so(app_home: Any, tmp_path:
     assert "asked for" not in plain.stderr
 
 
-def test_the_windows_summary_line_carries_the_note() -> None:
+def test_the_windows_summary_line_points_to_the_note() -> None:
     from shh_converter.core.events import BatchFinished
     from shh_converter.core.jobs import JobResult
     from shh_converter.gui.progress import summary_text
@@ -258,6 +258,7 @@ def test_the_windows_summary_line_carries_the_note() -> None:
         JobResult(paths.cache_dir / f"{i}.jpg", None, "converted", ai_note=note) for i in range(3)
     )
     text = summary_text(BatchFinished("b", results, False, 1.0))
-    assert text.count(note) == 1 and text.startswith("Done: 3 converted")
+    assert text.startswith("Done: 3 converted")
+    assert text.endswith(" · AI ran on the CPU, not on the GPU asked for (see the log)")
     plain = (JobResult(paths.cache_dir / "a.jpg", None, "converted"),)
     assert " · " not in summary_text(BatchFinished("b", plain, False, 1.0))
