@@ -44,7 +44,7 @@ PROVIDER_NAMES = {
     "cuda": "CUDAExecutionProvider",
 }
 # ``auto``'s order per platform. Windows: CUDA first, because onnxruntime-gpu is
-# only there when someone installed it on purpose, and it outruns DirectML on NVIDIA.
+# only there when someone installed it on purpose, for their NVIDIA card.
 AUTO_ORDER = {"darwin": ("coreml",), "win32": ("cuda", "directml"), "linux": ("cuda",)}
 # CoreML compiles the model on first use; with this option it keeps the compiled
 # model for the next session (option name: onnxruntime's CoreML provider options,

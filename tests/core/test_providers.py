@@ -168,7 +168,7 @@ def test_a_listed_provider_that_the_session_drops_is_noted(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="shh_converter"):
-        got = _open(monkeypatch, "auto", CUDA)  # Linux: auto asks for CUDA
+        got = _open(monkeypatch, "cuda", CUDA)
     assert got.providers == (CPU,)
     assert got.note is not None and CUDA in got.note and "running on CPU" in got.note
     assert got.note in caplog.text
