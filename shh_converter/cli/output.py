@@ -121,6 +121,8 @@ class Printer:
         if done.cancelled:
             why = destination.stopped_by_destination(done.results) or _("cancelled")
             self._err(f"shh-converter: {why}")
+        for note in done.ai_notes if not self.quiet else ():  # AI on the CPU, and why
+            self._err(f"note: {_one_line(note)}")
         # Per-file lines above stay English (scripts parse "failed: FILE: reason"); the
         # summary is for people.
         line = _(

@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops
 
-from . import models
+from . import models, providers
 from .errors import BackgroundRemovalError
+from .providers import one_line as _one_line
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ PARALLEL_MIN_PIXELS = 2_000_000  # below this, threads cost more than they save
 REDUCING_GAP = 3.0  # see _network_input
 
 _sessions: dict[str, Any] = {}
+_outcomes: dict[str, providers.Outcome] = {}  # what each model's latest session got
 _lock = threading.Lock()  # guards _sessions (held while a session is made)
 _pool_lock = threading.Lock()  # guards _pool, so resizing need not wait for a session
 _threads: int | None = None
@@ -126,6 +128,9 @@ def _inference_slot(name: str, first: Any) -> Iterator[Any]:
 
 def import_onnxruntime() -> Any:
     """onnxruntime, or a one-line :class:`BackgroundRemovalError` saying why it will not load."""
+    # Official onnxruntime builds send usage telemetry over HTTPS unless this is set
+    # before onnxruntime starts (its Privacy.md); this app sends nothing.
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
     try:
         import onnxruntime
     except (ImportError, SystemExit, OSError) as exc:  # a broken install may sys.exit
@@ -133,6 +138,7 @@ def import_onnxruntime() -> Any:
             f"AI background removal is unavailable: onnxruntime could not be loaded ({exc})"
         ) from None
     onnxruntime.set_default_logger_severity(3)
+    onnxruntime.disable_telemetry_events()  # builds whose telemetry ignores the variable
     return onnxruntime
 
 
@@ -211,19 +217,30 @@ def _create_session(name: str) -> Any:
     # onnxruntime's threads otherwise busy-wait after each run, stealing the cores
     # that the mask upscale, cut-out and encoding need next (12 MP: ~20 ms per image).
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    cache_name = f"{name}-{models.get_info(name).checksum.partition(':')[2][:12]}"
     try:
-        made = ort.InferenceSession(
-            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
-        )
+        made, got = providers.open_session(ort, path, opts, cache_name)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
         raise BackgroundRemovalError(f"could not load model {name}: {_one_line(exc)}") from exc
-    log.info("model %s loaded (%d threads)", name, opts.intra_op_num_threads)
+    _outcomes[name] = got
+    log.info("model %s loaded on %s (%d threads)", name, got.provider, opts.intra_op_num_threads)
     return made
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+def outcome(name: str) -> providers.Outcome | None:
+    """Where ``name``'s session in this process runs (None before one was made)."""
+    return _outcomes.get(name)
+
+
+def probe(name: str) -> providers.Outcome:
+    """Make a session for ``name`` as a batch would, only to read back where it runs.
+
+    For the Models page; the session is dropped at once (not kept as :func:`session`).
+    """
+    _create_session(name)
+    gc.collect()
+    trim_heap()
+    return _outcomes[name]
 
 
 def _network_input(img: Image.Image, info: models.ModelInfo) -> np.ndarray:

@@ -45,7 +45,7 @@ from .jobs import (
     summarise,
 )
 from .resize import Geometry, apply_geometry, plan_geometry
-from .settings import Color, IfBigger, Settings
+from .settings import BackgroundMode, Color, IfBigger, Settings
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +222,17 @@ def _remove_background(img: Image.Image, settings: Settings, *, in_place: bool) 
     return background.remove_background(img, settings.background_removal, in_place=in_place)
 
 
+def _ai_note(targets: Sequence[Target]) -> str | None:
+    """Why this input's AI cut-out ran on the CPU against the setting (None: it did not)."""
+    options = targets[0].settings.background_removal if targets else None
+    if options is None or not options.enabled or options.mode != BackgroundMode.AI:
+        return None
+    from .bg_ai import outcome  # loaded already: the cut-out was made
+
+    got = outcome(options.model)
+    return got.note if got else None
+
+
 def _pad_fill(settings: Settings, spec: formats.FormatSpec) -> Color | None:
     if settings.background is not None or spec.alpha:
         return settings.background
@@ -283,7 +294,7 @@ def _run(job: Job, base: JobResult) -> JobResult:
     images = [t for t in job.to_make if t.kind == "image"]
     prepared = prepare(job.source, [t.settings for t in images]) if images else None
     if prepared is not None:
-        base = base.replace(input_size=prepared.src.input_size)
+        base = base.replace(input_size=prepared.src.input_size, ai_note=_ai_note(images))
     results: list[OutputResult] = []
     warnings: list[str] = []
     tracebacks: list[str] = []

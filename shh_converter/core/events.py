@@ -85,6 +85,11 @@ class BatchFinished:
         return sum(r.bytes_in for r in self.results if r.status == "converted")
 
     @property
+    def ai_notes(self) -> tuple[str, ...]:
+        """Each distinct reason why AI cut-outs ran on the CPU against the setting."""
+        return tuple(dict.fromkeys(r.ai_note for r in self.results if r.ai_note))
+
+    @property
     def bytes_out(self) -> int:
         return sum(r.bytes_out for r in self.results if r.status == "converted")
 

@@ -122,6 +122,8 @@ class JobResult:
     input_size: tuple[int, int] | None = None  # (w, h) of the decoded source
     output_size: tuple[int, int] | None = None  # (w, h) of the first output
     outputs: tuple[OutputResult, ...] = ()
+    # Set when its cut-out ran on the CPU although an accelerator was asked for (why).
+    ai_note: str | None = None
 
     def to_report(self) -> list[dict[str, Any]]:
         """The ``--report`` entries of this input: one per output."""

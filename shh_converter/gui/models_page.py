@@ -26,6 +26,7 @@ from ..core.events import CancelToken
 from ..i18n import _
 from . import fit
 from .dialogs import Dialog
+from .provider_line import ProviderLine
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +162,7 @@ class ModelsPage(ttk.Frame):
         self.bar.pack(side="left", padx=(12, 6), fill="x", expand=True)
         self.message = ttk.Label(self, text="", anchor="w", justify="left", wraplength=640)
         self.message.pack(fill="x", pady=(6, 0))
+        ProviderLine(self, post).pack(fill="x", pady=(6, 0))
         self.refresh()
         self.tree.selection_set(next(iter(models.MODELS)))
 

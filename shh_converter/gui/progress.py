@@ -45,6 +45,8 @@ def summary_text(done: BatchFinished) -> str:
         text += " · " + change.format(size=human_bytes(abs(saved)), percent=percent)
     if done.error:
         text += " · " + _("stopped by an error: {error}").format(error=done.error)
+    if done.ai_notes:  # the reasons (long, the engine's English) are in the log
+        text += " · " + _("AI ran on the CPU, not on the GPU asked for (see the log)")
     return text
 
 

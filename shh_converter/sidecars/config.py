@@ -37,6 +37,7 @@ from typing import Any
 
 from .. import paths
 from ..core.atomic import atomic_write
+from ..core.providers import PREFERENCES as AI_PROVIDERS
 from ..core.settings import Limits
 from ..i18n import LANGUAGES
 
@@ -132,6 +133,15 @@ OPTIONS: tuple[Option, ...] = (
         "Memory an AI background-removal batch's processes aim to stay under: files wait"
         " for each other rather than overlap beyond it (0 = automatic: 450 MB on 2 cores,"
         " 150 MB more per further core; raise it to overlap big photos)",
+    ),
+    Option(
+        "performance.ai_provider",
+        str,
+        "auto",
+        lambda v: v in AI_PROVIDERS,
+        "Where AI background removal runs: auto (a GPU where onnxruntime has one: CoreML on"
+        " macOS, CUDA or DirectML on Windows, CUDA on Linux; else the CPU), cpu, or one of"
+        " coreml, directml, cuda (the CPU, with a note, where it is missing or fails)",
     ),
     Option(
         "performance.enable_performance_logging",

@@ -1,9 +1,11 @@
 """Self-test: does this installation work? (``shh-converter self-test``)
 
 Checks the per-user folders are writable, the Pillow codecs (WebP, AVIF and HEIC
-through pillow-heif) round-trip a generated image, onnxruntime imports, the
-bundled model has the right checksum and runs one real inference on a generated
-image, and Tk can open a window (skipped without a display on Linux). The
+through pillow-heif) round-trip a generated image, onnxruntime imports (and which
+execution provider ``performance.ai_provider`` asks for), the bundled model has
+the right checksum and runs one real inference on a generated image on the
+provider a batch would get (read back from the session, with a note when it fell
+back to the CPU), and Tk can open a window (skipped without a display on Linux). The
 packaging scripts run it on the frozen app, so it uses nothing from the source
 tree. Every check reports ``pass``, ``fail`` or ``skip``; the run passes when no
 check fails.
@@ -88,19 +90,24 @@ def check_codecs() -> tuple[str, str]:
 
 
 def check_onnxruntime() -> tuple[str, str]:
-    """onnxruntime imports and has a CPU provider."""
-    import onnxruntime as ort
+    """onnxruntime imports and has a CPU provider; which provider the setting asks for."""
+    from ..core import bg_ai, providers
 
-    providers = ort.get_available_providers()
-    if "CPUExecutionProvider" not in providers:
-        return "fail", f"no CPU provider in {providers}"
-    return _pass(f"onnxruntime {ort.__version__} ({', '.join(providers)})")
+    ort = bg_ai.import_onnxruntime()
+    available = ort.get_available_providers()
+    if providers.CPU not in available:
+        return "fail", f"no CPU provider in {available}"
+    wish = providers.preference()
+    choice = providers.choose(wish, available)
+    detail = f"onnxruntime {ort.__version__} ({', '.join(available)}); {wish}: {choice.wanted[0]}"
+    return _pass(detail + (f"; note: {choice.note}" if choice.note else ""))
 
 
 def check_model(name: str = "u2netp") -> tuple[str, str]:
     """The bundled model's checksum, then one real inference on a generated image."""
     import numpy as np
-    import onnxruntime as ort
+
+    from ..core import bg_ai
 
     model = paths.bundled_model_path(name)
     if not model.is_file():
@@ -111,14 +118,17 @@ def check_model(name: str = "u2netp") -> tuple[str, str]:
     img = _sample_image().resize((MODEL_SIDE, MODEL_SIDE))
     data = np.asarray(img, dtype=np.float32) / 255.0
     tensor = ((data - 0.5) / 0.25).transpose(2, 0, 1)[None].astype(np.float32)
-    session = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    session = bg_ai.session(name)  # on the provider a batch gets (providers.py)
+    got = bg_ai.outcome(name)
     started = time.perf_counter()
     mask = session.run(None, {session.get_inputs()[0].name: tensor})[0]
     seconds = time.perf_counter() - started
     if mask.shape != (1, 1, MODEL_SIDE, MODEL_SIDE) or not np.isfinite(mask).all():
         return "fail", f"inference gave an unusable mask (shape {mask.shape})"
     low, high = float(mask.min()), float(mask.max())
-    return _pass(f"{name} md5 ok, inference {seconds:.2f}s, mask {low:.2f}..{high:.2f}")
+    where = f"on {got.provider}" if got else "on an unknown provider"
+    detail = f"{name} md5 ok, {where}, inference {seconds:.2f}s, mask {low:.2f}..{high:.2f}"
+    return _pass(detail + (f"; note: {got.note}" if got and got.note else ""))
 
 
 def _md5(path: Path) -> str:

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..core import providers
 from ..core.events import Event, EventCallback
 from ..core.settings import Settings
 from . import config, crash, logs, shutdown
@@ -42,6 +43,8 @@ def startup(kind: str = "cli", verbose: bool = False, quiet: bool = False) -> co
     cfg = config.load()
     logs.setup(kind, verbose=verbose, cfg=cfg, quiet=quiet)
     crash.install_hooks()
+    # The worker processes read it from the environment (spawned: they inherit it).
+    providers.set_preference(cfg.get("performance.ai_provider"))
     if kind == "cli":  # the window installs its own graceful-close handlers
         shutdown.forward_terminate_to_interrupt()
         # The window shows the notice itself, once it is on screen.
