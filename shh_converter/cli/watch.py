@@ -119,7 +119,7 @@ def _seconds(text: str) -> float:
 
 def check_folders(folders: list[Path], dest: Path) -> None:
     """Every FOLDER must be a folder, and not inside DEST (its files would be outputs)."""
-    from ..core.watch import inside
+    from ..core.discover import inside
 
     for folder in folders:
         if not folder.is_dir():

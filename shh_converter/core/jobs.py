@@ -41,6 +41,7 @@ class Target:
     skip_reason: str | None = None
     kind: Literal["image", "manifest"] = "image"
     fingerprint: str = ""  # what the ledger records for this output
+    note: str | None = None  # the planner's word on it ("named a (2).webp: a.webp is ...")
 
 
 @dataclass(frozen=True)

@@ -42,12 +42,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .discover import JUNK_NAMES, discover, key
+from .discover import JUNK_NAMES, discover_within, inside, key, our_outputs
 from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
 from .jobs import Job, JobResult
 from .recipe import Recipe
 from .settings import Settings
-from .state import Ledger
+from .state import Ledger, LedgerBook
 from .watch_ready import ArrivalTracker, Signature
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,8 @@ class Watcher:
     def _scan(self, folder: Path, now: float) -> set[str]:
         """Touch every file under ``folder`` that is new or changed; returns their keys."""
         seen: set[str] = set()
-        for found in discover([folder], self.dest, True):
+        root = self._root_of(folder) or folder
+        for found in discover_within(folder, root, self.dest):
             if found.error or not self._wanted(found.source):
                 continue  # e.g. "photo.jpg.part", still being downloaded
             k = key(found.source)
@@ -413,13 +414,22 @@ class Watcher:
         for path in files:
             by_folder.setdefault(self._out_folder(path), []).append(path)
         jobs: list[Job] = []
+        book = LedgerBook()
         for out_folder, paths in by_folder.items():
-            # Destination == source folder: our outputs sit beside the sources.
-            ours = Ledger.load(out_folder).outputs() if out_folder == paths[0].parent else set()
-            paths = [p for p in paths if p.name not in ours]
+            paths = [p for p in paths if not self._ours(p, book)]
             if paths:
                 jobs.extend(plan_batch(paths, out_folder, self.recipe).jobs)
         return [dataclasses.replace(job, index=i) for i, job in enumerate(jobs)]
+
+    def _ours(self, path: Path, book: LedgerBook) -> bool:
+        """True for one of our outputs (a batch of the watched folder would not take it)."""
+        folder = path.parent
+        root = self._root_of(path) or folder
+        try:
+            names = set(os.listdir(folder))
+        except OSError:
+            return False
+        return path.name in our_outputs(folder, names, root, self.dest, book)
 
     def _relay(self, event: Event) -> None:
         """Runner events to the front end, except files a stop cut short (redone next time)."""
@@ -432,6 +442,8 @@ class Watcher:
         """The destination folder mirroring ``source``'s folder, as a batch would name it."""
         from .plan import sanitise_part
 
+        # A watch maps its folder onto DEST (unlike convert, where a folder given keeps
+        # its name under DEST): what lands in the folder lands in DEST.
         root = self._root_of(source) or source.parent
         parts = source.parent.relative_to(root).parts
         return self.dest.joinpath(*(sanitise_part(p) for p in parts))
@@ -470,12 +482,6 @@ def _signature(path: Path) -> Signature | None:
     from .watch_ready import signature
 
     return signature(path)
-
-
-def inside(path: Path, folder: Path) -> bool:
-    """True when ``path`` is ``folder`` or anything under it (compared like the planner does)."""
-    inner, outer = key(path), key(folder)
-    return inner == outer or inner.startswith(outer.rstrip(os.sep) + os.sep)
 
 
 def _hidden_attribute(path: Path) -> bool:

@@ -74,7 +74,7 @@ def test_recursive_mirrors_tree(tmp_path: Path) -> None:
     touch(src / ".git" / "c.jpg")
     plan = plan_batch([src], tmp_path / "out", Settings(), recursive=True)
     rel = sorted(j.output.relative_to(tmp_path / "out").as_posix() for j in plan.jobs)
-    assert rel == ["a.webp", "x/y/b.webp"]
+    assert rel == ["src/a.webp", "src/x/y/b.webp"]  # the folder keeps its name
 
 
 def test_same_source_given_twice_is_one_job(tmp_path: Path) -> None:
