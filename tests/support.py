@@ -154,3 +154,20 @@ def image_files(folder: Path) -> list[str]:
         for p in folder.rglob("*")
         if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
     )
+
+
+def sidecar_folder(folder: Path) -> tuple[Path, Path, list[Path]]:
+    """A photo, a JPEG named ``.txt`` and three non-images beside them (xmp, json, txt).
+
+    Returns (the photo, the disguised JPEG, the non-images).
+    """
+    import shutil
+
+    photo = copy_photos(folder, ("mpl_grace_hopper.jpg",))[0]
+    disguised = folder / "scan.txt"
+    shutil.copy2(photo, disguised)
+    others = [folder / "mpl_grace_hopper.xmp", folder / "album.json", folder / "notes.txt"]
+    others[0].write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>\n', encoding="utf-8")
+    others[1].write_text('{"title": "holiday"}\n', encoding="utf-8")
+    others[2].write_text("printed on matte paper\n", encoding="utf-8")
+    return photo, disguised, others

@@ -6,6 +6,8 @@
   explicitly re-encodes it.
 * Each folder given keeps its name under the destination (``cp -r a b dest/``);
   loose files go directly into it; a clash that remains is noted on the output.
+* A non-image found by walking a folder (a sidecar) is skipped, not a failure; one
+  named explicitly still fails; content, not the name, says what is an image.
 
 The CLI cases run as real processes (exit codes, files on disk, --report); the
 discovery rules are checked in-process where the helper is the unit.
@@ -13,13 +15,21 @@ discovery rules are checked in-process where the helper is the unit.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
 from pathlib import Path
 
 import pytest
-from support import convert_into, copy_photos, image_files, run_cli
+from support import (
+    convert_into,
+    copy_photos,
+    image_files,
+    manifest_rows,
+    run_cli,
+    sidecar_folder,
+)
 
 from shh_converter.core.discover import discover
 from shh_converter.core.events import FileFinished
@@ -201,3 +211,54 @@ def test_a_clash_that_remains_is_said_in_the_report(tmp_path: Path) -> None:
     printed = run_cli("convert", str(first.parent), str(second.parent), "-o", str(out))
     assert printed.returncode == 0, printed.stderr  # up to date: the layout is stable
     assert image_files(out) == ["pics/mpl_grace_hopper (2).webp", "pics/mpl_grace_hopper.webp"]
+
+
+# -- item 12: what walking a folder finds that is not an image -----------------------------
+
+
+def test_non_images_in_a_folder_are_skipped_and_do_not_fail_the_batch(tmp_path: Path) -> None:
+    photo, disguised, others = sidecar_folder(tmp_path / "shoot")
+    out = tmp_path / "out"
+    report = convert_into([photo.parent], out)  # asserts exit 0
+    status = {Path(f["source"]).name: (f["status"], f["error"]) for f in report["files"]}
+    assert status == {
+        photo.name: ("converted", None),
+        disguised.name: ("converted", None),  # content decides: a JPEG named .txt
+        **{p.name: ("skipped", "not an image") for p in others},
+    }
+    assert all(f["output"] is None for f in report["files"] if f["status"] == "skipped")
+    assert report["totals"]["failed"] == 0
+    assert image_files(out) == ["shoot/mpl_grace_hopper.webp", "shoot/scan.webp"]
+    again = run_cli("convert", str(photo.parent), "-o", str(out))
+    assert again.returncode == 0, again.stderr
+    for p in others:
+        assert f"skipped: {p}: not an image" in again.stdout
+
+
+def test_a_non_image_named_explicitly_still_fails(tmp_path: Path) -> None:
+    _photo, _disguised, others = sidecar_folder(tmp_path / "shoot")
+    done = run_cli("convert", str(others[2]), "-o", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert done.stderr.startswith(f"failed: {others[2]}: "), done.stderr
+
+
+def test_walking_the_corpus_ext_lies_keeps_content_sniffing_the_rule(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """MANIFEST: a lying extension converts by content; a non-image named like an image
+    (a PDF named ``.png``) is still rejected with its reason, even found by walking."""
+    rows = [r for r in manifest_rows() if r["file"].startswith("ext_lies/")]
+    assert len(rows) == len(list((corpus / "ext_lies").iterdir())) >= 6
+    folder = shutil.copytree(corpus / "ext_lies", tmp_path / "ext_lies")
+    report = tmp_path / "report.json"
+    done = run_cli("convert", str(folder), "-o", str(tmp_path / "out"), "--report", str(report))
+    assert done.returncode == 1, done.stderr  # the rejected ones are failures
+    files = json.loads(report.read_text(encoding="utf-8"))["files"]
+    status = {Path(f["source"]).name: f for f in files}
+    for row in rows:
+        entry = status[Path(row["file"]).name]
+        if row["expected"].startswith("convert"):
+            assert entry["status"] == "converted", (row["file"], entry)
+        else:
+            assert row["expected"].startswith("reject"), row
+            assert entry["status"] == "failed" and entry["error"].startswith("not an image")

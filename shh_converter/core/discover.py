@@ -6,6 +6,12 @@ The one walk both front ends use (the CLI's arguments, the window's drops and
 * A file named explicitly (argument, drop) is always taken, whatever its
   extension: the format is detected from the content later, so a non-image gets
   a clear per-file "not an image" failure.
+* A file found by walking a folder whose name is not an image's
+  (:data:`READABLE_EXTENSIONS`: ``.xmp`` and ``.json`` sidecars, ``.txt``) is
+  sniffed: unless its first bytes are an image's (a JPEG named ``.txt`` is still
+  converted), it is :data:`~.jobs.NOT_AN_IMAGE` (``Found.skip``): listed as
+  skipped, never a failure. A file whose name says image but whose content is not
+  (a PDF named ``.png``) still fails with its reason: something is wrong with it.
 * A folder contributes every regular file in it (``recursive``: in its
   subfolders too) except hidden and system files (``.*``, ``Thumbs.db``,
   ``desktop.ini``, Windows hidden/system attributes) -- which also covers our own
@@ -45,6 +51,8 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from .jobs import NOT_AN_IMAGE
+from .sniff import looks_like_image
 from .state import JOURNAL_NAME, STATE_NAME, Ledger, LedgerBook
 
 log = logging.getLogger(__name__)
@@ -106,6 +114,7 @@ class Found:
     source: Path
     subdir: tuple[str, ...] = ()  # the folder under the destination (see folder_base)
     error: str | None = None
+    skip: str | None = None  # a walked file that is not an image (NOT_AN_IMAGE)
 
 
 def key(path: Path | str) -> str:
@@ -297,7 +306,23 @@ def _look_at(
     if not stat.S_ISREG(info.st_mode):
         bad = Found(path, subdir, error="not a regular file (a pipe, socket or device)")
         return bad, False, info
+    if not _named_like_image(entry.name) and not _starts_like_image(path):
+        return Found(path, subdir, skip=NOT_AN_IMAGE), False, info
     return Found(path, subdir), False, info
+
+
+def _named_like_image(name: str) -> bool:
+    return os.path.splitext(name)[1].casefold() in READABLE_EXTENSIONS
+
+
+def _starts_like_image(path: Path) -> bool:
+    """The content decides (a JPEG named ``.txt`` is an image); unreadable: let it fail."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(32)
+    except OSError:
+        return True  # converting it says why it cannot be read
+    return looks_like_image(head)
 
 
 def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:

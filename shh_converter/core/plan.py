@@ -163,8 +163,8 @@ class _Namer:
         if len(names) > 1:
             _check_distinct(names)
         pairs = list(zip(names, self.kinds, strict=True))
-        if found.error:
-            targets = tuple(Target(folder / n, s, None, k, fp) for n, (s, fp, k) in pairs)
+        if found.error or found.skip:  # no output will be made: no name is claimed
+            targets = tuple(Target(folder / n, s, found.skip, k, fp) for n, (s, fp, k) in pairs)
             return Job(index=index, source=found.source, targets=targets, error=found.error)
         made = []
         for name, (settings, fp, kind) in pairs:

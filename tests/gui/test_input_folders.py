@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from guikit import pump_until
-from support import convert_into, copy_photos, image_files
+from support import convert_into, copy_photos, image_files, sidecar_folder
 
 pytestmark = pytest.mark.gui
 
@@ -67,3 +67,18 @@ def test_dropped_folders_keep_their_names_and_a_clash_is_said_on_the_row(
     convert_and_wait(app, default)  # again: everything up to date, nothing new
     assert {files.status_of(p) for p in (first, other, twin)} == {"skipped: up to date"}
     assert len(image_files(default)) == 3
+
+
+def test_non_images_in_an_added_folder_are_listed_as_skipped(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    photo, disguised, others = sidecar_folder(tmp_path / "shoot")
+    add_and_wait(app, [photo.parent])
+    files = app.window.files
+    assert sorted(files.files()) == sorted([photo, disguised, *others])
+    for path in others:
+        assert files.status_of(path) == "not an image, skipped"
+    convert_and_wait(app, tmp_path / "out")
+    assert app.controller.batch.last.failed == 0
+    assert files.status_of(photo) == files.status_of(disguised) == "done"
+    for path in others:
+        assert files.status_of(path) == "not an image, skipped"
+    assert app.window.failures_dialog is None
