@@ -235,6 +235,15 @@ def test_non_images_in_a_folder_are_skipped_and_do_not_fail_the_batch(tmp_path: 
         assert f"skipped: {p}: not an image" in again.stdout
 
 
+def test_a_dry_run_says_the_same_of_non_images(tmp_path: Path) -> None:
+    photo, _disguised, others = sidecar_folder(tmp_path / "shoot")
+    done = run_cli("convert", str(photo.parent), "-o", str(tmp_path / "out"), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    skipped = sorted(line for line in done.stdout.splitlines() if line.startswith("would skip"))
+    assert skipped == sorted(f"would skip: {p}: not an image" for p in others)
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_non_image_named_explicitly_still_fails(tmp_path: Path) -> None:
     _photo, _disguised, others = sidecar_folder(tmp_path / "shoot")
     done = run_cli("convert", str(others[2]), "-o", str(tmp_path / "out"))

@@ -447,7 +447,8 @@ def _dry_run(request: Any, args: argparse.Namespace) -> int:
                 lines.append(text.format(source=entry["source"], output=entry["output"]))
             elif entry["status"] == "skipped":
                 text = _("would skip: {output}: {reason}")
-                lines.append(text.format(output=entry["output"], reason=entry["error"]))
+                where = entry["output"] or entry["source"]  # a non-image has no output
+                lines.append(text.format(output=where, reason=entry["error"]))
         if lines:
             out.write("\n".join(lines) + "\n")
     for entry in data["files"]:
