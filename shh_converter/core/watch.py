@@ -415,21 +415,23 @@ class Watcher:
             by_folder.setdefault(self._out_folder(path), []).append(path)
         jobs: list[Job] = []
         book = LedgerBook()
+        ours: dict[Path, set[str]] = {}  # source folder -> our outputs in it (looked at once)
         for out_folder, paths in by_folder.items():
-            paths = [p for p in paths if not self._ours(p, book)]
+            paths = [p for p in paths if p.name not in self._ours(p.parent, book, ours)]
             if paths:
                 jobs.extend(plan_batch(paths, out_folder, self.recipe).jobs)
         return [dataclasses.replace(job, index=i) for i, job in enumerate(jobs)]
 
-    def _ours(self, path: Path, book: LedgerBook) -> bool:
-        """True for one of our outputs (a batch of the watched folder would not take it)."""
-        folder = path.parent
-        root = self._root_of(path) or folder
-        try:
-            names = set(os.listdir(folder))
-        except OSError:
-            return False
-        return path.name in our_outputs(folder, names, root, self.dest, book)
+    def _ours(self, folder: Path, book: LedgerBook, seen: dict[Path, set[str]]) -> set[str]:
+        """Our outputs in ``folder``: what a batch of the watched folder would leave out."""
+        if folder not in seen:
+            root = self._root_of(folder) or folder
+            try:
+                names = set(os.listdir(folder))
+            except OSError:
+                names = set()
+            seen[folder] = our_outputs(folder, names, root, self.dest, book)
+        return seen[folder]
 
     def _relay(self, event: Event) -> None:
         """Runner events to the front end, except files a stop cut short (redone next time)."""
