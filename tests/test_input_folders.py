@@ -162,25 +162,20 @@ def test_each_folder_given_keeps_its_name_and_a_rerun_converts_nothing(
     loose = copy_photos(tmp_path / "loose", ("mpl_grace_hopper.jpg",))[0]
     out = tmp_path / "out"
     first = convert_into([gif, apng, loose], out, "--recursive")
-    assert image_files(out) == [
+    layout = [
         "apng/deeper/delay.webp",
         "apng/iss634.webp",
         "gif/chi.webp",
         "gif/iss634.webp",
         "mpl_grace_hopper.webp",
     ]
+    assert image_files(out) == layout
     assert first["totals"]["converted"] == 5
     assert all(f["note"] is None or "named" not in f["note"] for f in first["files"])
     again = convert_into([gif, apng, loose], out, "--recursive")
     assert {f["status"] for f in again["files"]} == {"skipped"}
     assert {f["error"] for f in again["files"]} == {"up to date"}
-    assert image_files(out) == [
-        "apng/deeper/delay.webp",
-        "apng/iss634.webp",
-        "gif/chi.webp",
-        "gif/iss634.webp",
-        "mpl_grace_hopper.webp",
-    ]
+    assert image_files(out) == layout
 
 
 def test_a_folder_holding_the_destination_maps_directly_into_it(tmp_path: Path) -> None:

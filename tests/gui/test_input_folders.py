@@ -10,23 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from guikit import pump_until
+from guikit import add_and_wait, convert_and_wait
 from support import convert_into, copy_photos, image_files, sidecar_folder
 
 pytestmark = pytest.mark.gui
-
-
-def add_and_wait(app, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
-    app.controller.add_paths(paths)
-    pump_until(app.root, lambda: app.controller.pending_adds == 0, what="files listed")
-
-
-def convert_and_wait(app, dest: Path) -> None:  # type: ignore[no-untyped-def]
-    app.window.progress.dest_var.set(str(dest))
-    app.window.progress.convert_btn.invoke()
-    assert app.controller.batch.running
-    pump_until(app.root, lambda: not app.controller.batch.running, 120, what="batch end")
-    app.root.update()
 
 
 def test_a_folder_added_again_with_save_to_elsewhere_lists_only_its_sources(
