@@ -135,8 +135,8 @@ def test_a_watch_never_takes_earlier_outputs(
     assert not thread.is_alive()
     names = sorted(e.result.source.name for e in finished)
     assert names == sorted([*(s.name for s in sources), "skimage_camera.png"]), names
-    assert image_files(dest) == sorted(
-        [*(f"{s.stem}.webp" for s in sources), "skimage_camera.webp"]
+    assert image_files(dest) == sorted(  # the watched folder keeps its name, as in convert
+        [*(f"photos/{s.stem}.webp" for s in sources), "photos/skimage_camera.webp"]
     )
 
 

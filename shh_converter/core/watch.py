@@ -11,7 +11,8 @@ or a thread of the window) that
 * converts a file only once it is ready (:mod:`.watch_ready`: size and mtime
   stable for a quiet period, and it looks like a whole image);
 * plans ready files with :func:`.plan.plan_batch` into the mirrored folder under
-  the destination (so up-to-date outputs are skipped through the resume ledger,
+  the destination, where a batch of the watched folder would put them
+  (:func:`.discover.folder_base`; so up-to-date outputs are skipped through the resume ledger,
   a changed source is redone in place, and a stopped-and-restarted watch redoes
   nothing) and runs them as one batch (``run_jobs``, by default
   :func:`.runner.run_batch`);
@@ -42,7 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .discover import JUNK_NAMES, discover_within, inside, key, our_outputs
+from .discover import JUNK_NAMES, discover_within, folder_base, inside, key, our_outputs
 from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
 from .jobs import Job, JobResult
 from .recipe import Recipe
@@ -444,10 +445,8 @@ class Watcher:
         """The destination folder mirroring ``source``'s folder, as a batch would name it."""
         from .plan import sanitise_part
 
-        # A watch maps its folder onto DEST (unlike convert, where a folder given keeps
-        # its name under DEST): what lands in the folder lands in DEST.
         root = self._root_of(source) or source.parent
-        parts = source.parent.relative_to(root).parts
+        parts = (*folder_base(root, self.dest), *source.parent.relative_to(root).parts)
         return self.dest.joinpath(*(sanitise_part(p) for p in parts))
 
     def _problem(self, message: str, exc: BaseException) -> None:
