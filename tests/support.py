@@ -114,3 +114,60 @@ def as_display(proc: subprocess.Popen[bytes], display: str) -> Iterator[str]:
             os.environ.pop("DISPLAY", None)
         else:
             os.environ["DISPLAY"] = old
+
+
+# -- inputs and their outputs (issue 20: earlier outputs, folder layout) ----------------
+
+SAMPLE_PHOTOS = ("mpl_grace_hopper.jpg", "debian_emblem-debian_256.png", "arrow.heic")
+
+
+def copy_photos(folder: Path, names: tuple[str, ...] = SAMPLE_PHOTOS) -> list[Path]:
+    """Copies of a few corpus photos in ``folder`` (created); the copies, in order."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return [Path(shutil.copy2(CORPUS / "photos" / name, folder / name)) for name in names]
+
+
+def convert_into(inputs: list[Path], dest: Path, *options: str) -> dict[str, Any]:
+    """``shh-converter convert INPUTS -o DEST --report`` as a real process; the report.
+
+    Fails the test unless the process exits 0 (the inputs are meant to convert).
+    """
+    import json
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        done = run_cli(
+            "convert", *map(str, inputs), "-o", str(dest), "--report", str(report), *options
+        )
+        assert done.returncode == 0, done.stderr
+        data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    return data
+
+
+def image_files(folder: Path) -> list[str]:
+    """Every non-hidden file under ``folder``, as sorted ``/``-separated relative paths."""
+    return sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
+
+
+def sidecar_folder(folder: Path) -> tuple[Path, Path, list[Path]]:
+    """A photo, a JPEG named ``.txt`` and three non-images beside them (xmp, json, txt).
+
+    Returns (the photo, the disguised JPEG, the non-images).
+    """
+    import shutil
+
+    photo = copy_photos(folder, ("mpl_grace_hopper.jpg",))[0]
+    disguised = folder / "scan.txt"
+    shutil.copy2(photo, disguised)
+    others = [folder / "mpl_grace_hopper.xmp", folder / "album.json", folder / "notes.txt"]
+    others[0].write_text('<x:xmpmeta xmlns:x="adobe:ns:meta/"></x:xmpmeta>\n', encoding="utf-8")
+    others[1].write_text('{"title": "holiday"}\n', encoding="utf-8")
+    others[2].write_text("printed on matte paper\n", encoding="utf-8")
+    return photo, disguised, others

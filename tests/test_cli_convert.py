@@ -163,7 +163,7 @@ def test_bad_files_fail_with_one_line_each_and_exit_1(tmp_path: Path) -> None:
     assert len(data["files"]) == 5
     assert data["totals"]["failed"] == 4 and data["totals"]["converted"] == 1
     assert not partials(tmp_path / "out")
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.webp")) == ["good.webp"]
+    assert sorted(p.name for p in (tmp_path / "out" / "src").glob("*.webp")) == ["good.webp"]
 
 
 def test_quiet_prints_only_errors(tmp_path: Path) -> None:
@@ -282,7 +282,7 @@ def test_ctrl_c_exits_130_and_leaves_only_whole_files(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert not partials(out)
-    written = sorted(out.glob("*.webp"))
+    written = sorted((out / "src").glob("*.webp"))  # the folder given keeps its name
     assert 1 <= len(written) < 16
     for path in written:
         with Image.open(path) as im:
@@ -352,7 +352,7 @@ def test_rerun_after_a_hard_kill_finishes_only_the_rest(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    done_before = {p.name for p in out.glob("*.webp")}
+    done_before = {p.name for p in (out / "src").glob("*.webp")}
     assert 1 <= len(done_before) < 12
     old = time.time() - 3600  # as if the re-run came later: the killed run's temps are stale
     for temp in partials(out):
@@ -367,7 +367,7 @@ def test_rerun_after_a_hard_kill_finishes_only_the_rest(tmp_path: Path) -> None:
     for name in set(status) - done_before:
         assert status[name] == "converted"
     assert not partials(out)
-    assert sorted(p.name for p in out.glob("*.webp")) == sorted(status)
+    assert sorted(p.name for p in (out / "src").glob("*.webp")) == sorted(status)
 
 
 def test_quiet_hides_native_library_noise(tmp_path: Path, corpus: Path) -> None:

@@ -56,6 +56,7 @@ def test_dry_run_says_what_it_would_do_per_output_and_writes_nothing(
 ) -> None:
     src, dest = tree
     before_src, before_dest = snapshot(src), snapshot(dest)
+    mirror = dest / src.name  # the folder given keeps its name under DEST
     report = tmp_path / "report.json"
     done = run_cli(
         "convert", str(src), "-o", str(dest), "--recursive", "--format", "webp",
@@ -72,9 +73,9 @@ def test_dry_run_says_what_it_would_do_per_output_and_writes_nothing(
         (os.path.join("sub", "deeper.png"), os.path.join("sub", "deeper-32.webp")),
         (os.path.join("sub", "deeper.png"), os.path.join("sub", "deeper.webp")),
     ]
-    assert would == sorted(f"would convert: {src / a} -> {dest / b}" for a, b in expected)
+    assert would == sorted(f"would convert: {src / a} -> {mirror / b}" for a, b in expected)
     skipped = [line for line in lines if line.startswith("would skip: ")]
-    assert skipped == [f"would skip: {dest / 'done.webp'}: up to date"], lines
+    assert skipped == [f"would skip: {mirror / 'done.webp'}: up to date"], lines
     assert lines[-1] == (
         "dry run: 3 input(s), 5 output(s) to make, 1 to skip, 0 failed; nothing was written"
     )
@@ -88,25 +89,26 @@ def test_dry_run_says_what_it_would_do_per_output_and_writes_nothing(
     assert by_output["done.webp"]["error"] == "up to date"
     assert by_output["deeper-32.webp"] == {
         "source": str(src / "sub" / "deeper.png"),
-        "output": str(dest / "sub" / "deeper-32.webp"),
+        "output": str(mirror / "sub" / "deeper-32.webp"),
         "status": "would convert",
         "error": None,
     }
     assert [o["name_template"] for o in data["recipe"]["outputs"]][1].endswith("-32.{ext}")
     assert snapshot(src) == before_src
     assert snapshot(dest) == before_dest  # no output, no ledger update, no temp, no folder
-    assert not (dest / "sub").exists()
+    assert not (mirror / "sub").exists()
 
 
 def test_dry_run_reports_an_existing_file_it_would_leave_and_an_unreadable_input(
     tree: tuple[Path, Path],
 ) -> None:
-    src, dest = tree
+    src, out = tree
+    dest = out / src.name  # the folder given keeps its name under DEST
     (dest / "new.webp").write_bytes(b"someone else's file")
     if sys.platform != "win32":
         os.mkfifo(src / "pipe.jpg")
     done = run_cli(
-        "convert", str(src), "-o", str(dest), "--format", "webp",
+        "convert", str(src), "-o", str(out), "--format", "webp",
         "--on-conflict", "skip", "--dry-run",
     )  # fmt: skip
     lines = done.stdout.strip().splitlines()

@@ -133,7 +133,7 @@ def test_screen_refuses_an_image_that_would_not_fit(tmp_path: Path) -> None:
     assert by_name["small.png"].status == "converted"
     assert by_name["big.png"].status == "failed"
     assert by_name["big.png"].error == errors["big.png"]
-    assert sorted(p.name for p in (tmp_path / "out").glob("*.webp")) == ["small.webp"]
+    assert sorted(p.name for p in (tmp_path / "out" / "in").glob("*.webp")) == ["small.webp"]
 
 
 def test_screen_leaves_oversized_and_unreadable_files_to_the_engine(tmp_path: Path) -> None:

@@ -159,7 +159,8 @@ def test_a_file_renamed_into_place_is_converted_and_its_temp_name_never(tmp_path
         time.sleep(3 * QUIET)  # room for a wrong extra conversion to show up
     names = sorted(r.source.name for r in s.results())
     assert names == ["shot.jpg", "shot2.jpg"]
-    assert sorted(p.name for p in dest.iterdir() if not p.name.startswith(".")) == [
+    mirror = dest / inbox.name  # the watched folder keeps its name under DEST
+    assert sorted(p.name for p in mirror.iterdir() if not p.name.startswith(".")) == [
         "shot.webp",
         "shot2.webp",
     ]
@@ -176,7 +177,7 @@ def test_a_replaced_source_is_redone_in_place(tmp_path: Path) -> None:
         os.replace(new, inbox / "a.png")
         s.wait(lambda: len(s.results("a.png")) == 2, what="the redo")
     second = s.results("a.png")[1]
-    assert second.status == "converted" and second.output == first == dest / "a.webp"
+    assert second.status == "converted" and second.output == first == dest / "in" / "a.webp"
     with Image.open(second.output) as im:
         r, g, _b = im.convert("RGB").getpixel((2, 2))
     assert g > 150 and r < 100, "the output still shows the old source"
@@ -189,7 +190,7 @@ def test_a_deleted_source_keeps_its_outputs_unless_asked(tmp_path: Path, remove:
     with watching(inbox, dest, remove_outputs_of_deleted=remove) as s:
         s.wait(lambda: s.results("a.png"), what="the conversion")
         output = s.results("a.png")[0].output
-        assert output == dest / "sub" / "a.webp" and output.is_file()
+        assert output == dest / "in" / "sub" / "a.webp" and output.is_file()
         (inbox / "sub" / "a.png").unlink()
         s.wait(lambda: s.of(SourceDeleted), what="the deletion")
     deleted = s.of(SourceDeleted)[0]
@@ -209,7 +210,7 @@ def test_a_folder_added_under_the_watched_one_is_picked_up(tmp_path: Path) -> No
         striped(inbox / "new" / "c.png")
         os.replace(ready.parent, inbox / "moved")
         s.wait(lambda: len(s.results()) >= 3, what="three conversions")
-    outputs = sorted(str(r.output.relative_to(dest)) for r in s.results())
+    outputs = sorted(str(r.output.relative_to(dest / inbox.name)) for r in s.results())
     assert outputs == [
         os.path.join("moved", "a.webp"),
         os.path.join("moved", "deep", "b.webp"),

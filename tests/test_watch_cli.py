@@ -94,8 +94,9 @@ def test_watch_prints_a_line_per_file_reports_json_lines_and_stops_cleanly(
         ("a.png", "converted"),
         ("bad.jpg", "failed"),
     ]
-    assert entries[0]["output"] == str(dest / "a.webp") and entries[0]["time"]
-    assert (dest / "a.webp").is_file()
+    mirror = dest / inbox.name  # the watched folder keeps its name under DEST
+    assert entries[0]["output"] == str(mirror / "a.webp") and entries[0]["time"]
+    assert (mirror / "a.webp").is_file()
 
 
 def test_stopping_during_a_batch_leaves_nothing_partial(tmp_path: Path) -> None:
@@ -112,7 +113,7 @@ def test_stopping_during_a_batch_leaves_nothing_partial(tmp_path: Path) -> None:
     finally:
         code = w.stop(signal.SIGTERM)
     assert code == 0, w.err
-    outputs = list((dest / "batch").glob("*.webp"))
+    outputs = list((dest / "in" / "batch").glob("*.webp"))
     assert 0 < len(outputs) < 20, "stopped mid-batch"
     assert not [p for p in dest.rglob("*") if p.name.startswith(TEMP_PREFIX)]
     for output in outputs:  # every output left is whole
@@ -122,7 +123,7 @@ def test_stopping_during_a_batch_leaves_nothing_partial(tmp_path: Path) -> None:
     w = WatchProcess(str(inbox), "-o", str(dest), "--settle", "0.3")
     try:
         deadline = time.monotonic() + 120
-        while len(list((dest / "batch").glob("*.webp"))) < 20:
+        while len(list((dest / "in" / "batch").glob("*.webp"))) < 20:
             assert time.monotonic() < deadline, "the restarted watch did not finish"
             w._read(0.2)
         w.wait_for("converted: ")
@@ -166,7 +167,8 @@ def test_a_recipe_of_several_outputs_gets_a_report_line_per_output(tmp_path: Pat
     finally:
         w.stop()
     line = next(x for x in w.out if "converted: " in x)
-    assert str(dest / "a-200.webp") in line and str(dest / "a.jpg") in line
+    mirror = dest / inbox.name  # the watched folder keeps its name under DEST
+    assert str(mirror / "a-200.webp") in line and str(mirror / "a.jpg") in line
     entries = [json.loads(x) for x in report.read_text().splitlines()]
     assert [(Path(e["output"]).name, e["width"]) for e in entries] == [
         ("a-200.webp", 200),

@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import signal
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 from ..core import destination
 from ..core.errors import UsageError
 from ..core.events import BatchFinished, CancelToken
+from ..core.plan import TEMPLATE_FIELDS
 from ..core.presets import PresetBook
 from ..core.recipe import Recipe
 from ..core.settings import (
@@ -61,9 +63,12 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "convert",
         help=_("convert images (files or folders) into DEST"),
-        description=_(
-            "Convert images to WebP/JPEG/PNG/AVIF/ICO, one or several outputs per "
-            "input. Paths starting with '-': put them after '--' or write ./-name."
+        description=textwrap.fill(
+            _(
+                "Convert images to {formats}, one or several outputs per input. "
+                "Paths starting with '-': put them after '--' or write ./-name."
+            ).format(formats=encoder_flags.format_names()),
+            79,
         ),
         epilog=recipe_options.EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -159,13 +164,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--name-template",
         metavar="TEMPLATE",
-        help=_(
-            "output name: {stem} {ext} {name} {src_ext} {parent} {index} {format}; "
-            "'/' makes subfolders (default {stem}.{ext})"
-        ),
+        help=_("output name from the fields {fields}; '/' makes subfolders (default {default})")
+        .format(fields=" ".join("{" + f + "}" for f in TEMPLATE_FIELDS), default="{stem}.{ext}")
+        .replace("%", "%%"),
     )
     p.add_argument(
-        "--recursive", action="store_true", help=_("walk subfolders, mirroring them in DEST")
+        "-r", "--recursive", action="store_true", help=_("walk subfolders, mirroring them in DEST")
     )
     p.add_argument(
         "--on-conflict",
@@ -192,8 +196,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             "and write nothing (--report works)"
         ),
     )
-    p.add_argument("--quiet", action="store_true", help=_("print only errors"))
-    p.add_argument("--verbose", action="store_true", help=_("debug detail on the console and log"))
+    p.add_argument("-q", "--quiet", action="store_true", help=_("print only errors"))
+    p.add_argument(
+        "-v", "--verbose", action="store_true", help=_("debug detail on the console and log")
+    )
     bg = p.add_argument_group("background removal")
     bg.add_argument("--remove-bg", action="store_true", help=_("cut out the subject"))
     bg.add_argument(
@@ -441,7 +447,8 @@ def _dry_run(request: Any, args: argparse.Namespace) -> int:
                 lines.append(text.format(source=entry["source"], output=entry["output"]))
             elif entry["status"] == "skipped":
                 text = _("would skip: {output}: {reason}")
-                lines.append(text.format(output=entry["output"], reason=entry["error"]))
+                where = entry["output"] or entry["source"]  # a non-image has no output
+                lines.append(text.format(output=where, reason=entry["error"]))
         if lines:
             out.write("\n".join(lines) + "\n")
     for entry in data["files"]:

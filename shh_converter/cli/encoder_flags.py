@@ -23,13 +23,25 @@ from ..core.errors import UsageError
 from ..core.settings import EncodeOptions, OutputFormat, Resample
 from .argtypes import ranged
 
-# Old flags that read better than the field names (kept working).
-FLAG_NAMES: dict[str, str] = {}
+# Flags that differ from their field's name: the project spells "optimise" one way
+# (the field keeps its name: recipe files and presets use it).
+FLAG_NAMES: dict[str, str] = {"optimize_huffman": "--optimise-huffman"}
 
 
 def flag_of(field: str) -> str:
     """The command-line flag of an EncodeOptions field."""
     return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def hidden_alias(flag: str) -> str | None:
+    """The other spelling of a flag with "optimise" in it (accepted, never shown), else None."""
+    other = flag.replace("optimise", "optimize")
+    return other if other != flag else None
+
+
+def format_names() -> str:
+    """Every output format of the table, as people call them ("WebP, JPEG, ... ICO")."""
+    return ", ".join(spec.label for spec in formats.SPECS.values())
 
 
 def _format_help() -> str:
@@ -63,14 +75,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         text = f"{where}: {text}{unavailable}".replace("%", "%%")
         flag = flag_of(field)
         if option.kind == "bool":
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+            group.add_argument(
+                flag, dest=field, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
+            alias = hidden_alias(flag)
+            if alias is not None:
+                group.add_argument(
+                    alias,
+                    dest=field,
+                    action=argparse.BooleanOptionalAction,
+                    default=None,
+                    help=argparse.SUPPRESS,
+                )
         elif option.kind == "choice":
-            group.add_argument(flag, choices=list(option.choices), default=None, help=text)
+            group.add_argument(
+                flag, dest=field, choices=list(option.choices), default=None, help=text
+            )
         else:
             lo = min(o.low for _s, o in users if o.low is not None)
             hi = max(o.high for _s, o in users if o.high is not None)
             group.add_argument(
-                flag, type=ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
+                flag, dest=field, type=ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
             )
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from .. import __version__
 from ..core.atomic import atomic_write
 from ..core.events import BatchFinished
-from ..core.jobs import Job, JobResult, failed_result
+from ..core.jobs import NOT_AN_IMAGE, Job, JobResult, failed_result
 from ..core.recipe import Recipe
 from ..i18n import _
 
@@ -76,7 +76,8 @@ def dry_run_data(jobs: list[Job], recipe: Recipe) -> dict[str, Any]:
             files.append(
                 {
                     "source": str(job.source),
-                    "output": str(target.path),
+                    # A non-image found in a folder has no output, not even a planned one.
+                    "output": None if target.skip_reason == NOT_AN_IMAGE else str(target.path),
                     "status": status,
                     "error": job.error or target.skip_reason,
                 }

@@ -2,8 +2,9 @@
 
 The recipe options are exactly ``convert``'s (:func:`.convert.add_arguments`,
 :func:`.convert.settings_from_args`), so a watch makes the same outputs as a
-batch over the same files. Folders are always watched with their subfolders
-(mirrored under DEST). One line per file on stdout (failures on stderr as
+batch over the same files, in the same places (each folder under its own name in
+DEST, as ``convert`` puts it). Folders are always watched with their subfolders
+(mirrored). One line per file on stdout (failures on stderr as
 ``failed: FILE: reason``, like ``convert``); ``--report FILE`` appends one JSON
 line per output (``-`` = stdout). Ctrl-C or SIGTERM stops the watch cleanly:
 files in flight finish or are discarded whole. Exit code after a stop: 0, or 1
@@ -119,7 +120,7 @@ def _seconds(text: str) -> float:
 
 def check_folders(folders: list[Path], dest: Path) -> None:
     """Every FOLDER must be a folder, and not inside DEST (its files would be outputs)."""
-    from ..core.watch import inside
+    from ..core.discover import inside
 
     for folder in folders:
         if not folder.is_dir():

@@ -323,7 +323,9 @@ def _output(
     """One output; a failure here (even a bug) fails this output alone."""
     name = target.path.name
     try:
-        return dataclasses.replace(_make(source, prepared, target, warnings), name=name)
+        made = _make(source, prepared, target, warnings)
+        note = "; ".join(n for n in (target.note, made.note) if n) or None
+        return dataclasses.replace(made, name=name, note=note)
     except ConversionError as exc:
         return OutputResult(None, "failed", str(exc), name=name)
     except MemoryError:

@@ -6,14 +6,32 @@ The one walk both front ends use (the CLI's arguments, the window's drops and
 * A file named explicitly (argument, drop) is always taken, whatever its
   extension: the format is detected from the content later, so a non-image gets
   a clear per-file "not an image" failure.
+* A file found by walking a folder whose name is not an image's
+  (:data:`READABLE_EXTENSIONS`: ``.xmp`` and ``.json`` sidecars, ``.txt``) is
+  sniffed: unless its first bytes are an image's (a JPEG named ``.txt`` is still
+  converted), it is :data:`~.jobs.NOT_AN_IMAGE` (``Found.skip``): listed as
+  skipped, never a failure. A file whose name says image but whose content is not
+  (a PDF named ``.png``) still fails with its reason: something is wrong with it.
 * A folder contributes every regular file in it (``recursive``: in its
-  subfolders too; the subfolder is kept so the planner mirrors it under the
-  destination) except hidden and system files (``.*``, ``Thumbs.db``,
+  subfolders too) except hidden and system files (``.*``, ``Thumbs.db``,
   ``desktop.ini``, Windows hidden/system attributes) -- which also covers our own
-  ``.shh-partial-*`` temps and the resume ledger -- and except files the ledger of
-  that folder lists as our outputs. The destination (and anything under it) is
-  never walked, so outputs are never read back in as inputs. Links to folders
-  are not followed (no loops, no walking out of the tree).
+  ``.shh-partial-*`` temps and the resume ledger. Links to folders are not
+  followed (no loops, no walking out of the tree).
+* **Where its outputs go** (:func:`folder_base`): a folder given keeps its own
+  name under the destination, its tree mirrored (``cp -r a b dest/``): ``a/x.jpg``
+  -> ``dest/a/x.webp``, ``a/sub/y.png`` -> ``dest/a/sub/y.webp``. Only when the
+  destination is that folder or inside it (the window's default, ``a/converted``)
+  do its files go directly into the destination (``a/converted/x.webp``), as a
+  folder converted in place always did. Loose files go directly into the
+  destination. :attr:`Found.subdir` is the folder under the destination.
+* **Our outputs are never inputs**, wherever the destination is. A folder that
+  holds a ledger (:mod:`.state`) is an output folder: the files it lists are left
+  out, in every folder the walk meets. The exception is the folder the user names
+  itself (the argument, the dropped or chosen folder): there only the outputs made
+  from files inside that folder (converted in place, beside their sources) are
+  left out, so naming an output folder such as ``photos/converted`` explicitly
+  re-encodes what is in it. The destination (and anything under it) is never
+  walked.
 * Nothing the walk meets stops it. An entry that cannot be read -- a symbolic
   link loop, a dangling link, a folder or file without permission, a name the
   file system cannot decode, a pipe or device -- becomes one :class:`Found` with
@@ -29,11 +47,13 @@ import logging
 import os
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .state import LedgerBook
+from .jobs import NOT_AN_IMAGE
+from .sniff import looks_like_image
+from .state import JOURNAL_NAME, STATE_NAME, Ledger, LedgerBook
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +112,9 @@ class Found:
     """One input file found, and where it sits relative to the folder it was found in."""
 
     source: Path
-    subdir: tuple[str, ...] = ()  # folder relative to the input folder (mirrored under dest)
+    subdir: tuple[str, ...] = ()  # the folder under the destination (see folder_base)
     error: str | None = None
+    skip: str | None = None  # a walked file that is not an image (NOT_AN_IMAGE)
 
 
 def key(path: Path | str) -> str:
@@ -125,13 +146,14 @@ def discover(
 ) -> list[Found]:
     """Every input file under ``inputs``, each once, in the order given (folders sorted)."""
     book = book if book is not None else LedgerBook()
+    dest = Path(os.path.abspath(dest))
     seen: set[object] = set()
     found: list[Found] = []
     for raw in inputs:
         path = Path(os.path.abspath(raw))
         kind, error = _classify(path)
         if kind == "dir":
-            items = list(_walk(path, dest, recursive, book))
+            items = list(_walk(path, path, dest, recursive, book))
         else:
             items = [(Found(path, error=error), _identity(path))]
         for item, identity in items:
@@ -139,6 +161,60 @@ def discover(
                 seen.add(identity)
                 found.append(item)
     return found
+
+
+def discover_within(
+    folder: Path, root: Path, dest: Path, book: LedgerBook | None = None
+) -> list[Found]:
+    """The files under ``folder``, a folder inside the given folder ``root`` (recursive).
+
+    What :func:`discover` of ``root`` would find there (a watch looks again at a
+    folder that appeared, without walking the whole tree): ``folder`` is not one the
+    user named, so every ledger in it counts.
+    """
+    folder, root = Path(os.path.abspath(folder)), Path(os.path.abspath(root))
+    dest = Path(os.path.abspath(dest))
+    book = book if book is not None else LedgerBook()
+    return [item for item, _identity in _walk(folder, root, dest, True, book)]
+
+
+def folder_base(root: Path, dest: Path) -> tuple[str, ...]:
+    """The folder under ``dest`` that mirrors the given folder ``root`` (see the module doc).
+
+    ``(root's name,)``; ``()`` when ``dest`` is ``root`` or inside it (and for a
+    drive's root, which has no name).
+    """
+    if inside(dest, root) or not root.name:
+        return ()
+    return (root.name,)
+
+
+def inside(path: Path | str, folder: Path | str) -> bool:
+    """True when ``path`` is ``folder`` or anything under it (compared as :func:`key` does)."""
+    inner, outer = key(path), key(folder)
+    return inner == outer or inner.startswith(outer.rstrip(os.sep) + os.sep)
+
+
+def our_outputs(
+    folder: Path, names: Collection[str], root: Path, dest: Path, book: LedgerBook
+) -> set[str]:
+    """The names in ``folder`` that this program made there: never inputs.
+
+    ``names``: what ``folder`` holds (its ledger is only read when it has one);
+    ``root``: the folder the user gave, which ``folder`` is or lies in. In ``root``
+    itself only outputs made from files inside ``root`` count (see the module doc),
+    unless ``root`` is also the destination.
+    """
+    if STATE_NAME not in names and JOURNAL_NAME not in names:
+        return set()
+    ledger = book.for_folder(folder)
+    if folder != root or folder == dest:
+        return ledger.outputs()
+    return _made_inside(ledger, root)
+
+
+def _made_inside(ledger: Ledger, root: Path) -> set[str]:
+    return {name for name, entry in ledger.entries.items() if inside(entry.source, root)}
 
 
 def _identity(path: Path, info: os.stat_result | None = None) -> object:
@@ -175,13 +251,15 @@ def _classify(path: Path) -> tuple[str, str | None]:
 
 
 def _walk(
-    root: Path, dest: Path, recursive: bool, book: LedgerBook
+    folder: Path, root: Path, dest: Path, recursive: bool, book: LedgerBook
 ) -> Iterator[tuple[Found, object]]:
-    """Regular, non-hidden files under ``root`` with their identity, sorted, skipping ``dest``.
+    """Regular, non-hidden files under ``folder`` (``root`` or in it) with their identity.
 
-    Folders are walked breadth first, each folder's files before its subfolders.
+    Sorted; folders are walked breadth first, each folder's files before its
+    subfolders; ``dest`` and our outputs are left out.
     """
-    queue: list[tuple[Path, tuple[str, ...]]] = [(root, ())]
+    base = (*folder_base(root, dest), *folder.relative_to(root).parts)
+    queue: list[tuple[Path, tuple[str, ...]]] = [(folder, base)]
     while queue:
         folder, subdir = queue.pop(0)
         try:
@@ -192,8 +270,7 @@ def _walk(
             bad = Found(folder, subdir[:-1], error=f"cannot open this folder: {reason}")
             yield bad, _identity(folder)
             continue
-        # Destination == source folder: outputs of earlier runs sit beside the sources.
-        ours = book.for_folder(folder).outputs() if folder == dest.joinpath(*subdir) else set()
+        ours = our_outputs(folder, {e.name for e in entries}, root, dest, book)
         subfolders: list[tuple[Path, tuple[str, ...]]] = []
         for entry in entries:
             if _hidden_by_name(entry.name) or entry.name in ours:
@@ -229,7 +306,23 @@ def _look_at(
     if not stat.S_ISREG(info.st_mode):
         bad = Found(path, subdir, error="not a regular file (a pipe, socket or device)")
         return bad, False, info
+    if not _named_like_image(entry.name) and not _starts_like_image(path):
+        return Found(path, subdir, skip=NOT_AN_IMAGE), False, info
     return Found(path, subdir), False, info
+
+
+def _named_like_image(name: str) -> bool:
+    return os.path.splitext(name)[1].casefold() in READABLE_EXTENSIONS
+
+
+def _starts_like_image(path: Path) -> bool:
+    """The content decides (a JPEG named ``.txt`` is an image); unreadable: let it fail."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(32)
+    except OSError:
+        return True  # converting it says why it cannot be read
+    return looks_like_image(head)
 
 
 def _sorted_entries(folder: Path) -> list[os.DirEntry[str]]:

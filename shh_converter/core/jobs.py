@@ -16,6 +16,8 @@ from typing import Any, Literal
 from .settings import Settings
 
 Status = Literal["converted", "skipped", "failed"]
+# Why a file found by walking a folder is skipped: neither its name nor its content is an image.
+NOT_AN_IMAGE = "not an image"
 
 
 def file_size(path: Path) -> int:
@@ -41,6 +43,7 @@ class Target:
     skip_reason: str | None = None
     kind: Literal["image", "manifest"] = "image"
     fingerprint: str = ""  # what the ledger records for this output
+    note: str | None = None  # the planner's word on it ("named a (2).webp: a.webp is ...")
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,8 @@ def failed_result(job: Job, message: str) -> JobResult:
 
 def skipped_output(target: Target) -> OutputResult:
     """An output the planner found needs no work (up to date, or kept by the conflict rule)."""
+    if target.skip_reason == NOT_AN_IMAGE:  # nothing is or will be there
+        return OutputResult(None, "skipped", NOT_AN_IMAGE, kind=target.kind)
     size = file_size(target.path)
     return OutputResult(
         target.path, "skipped", target.skip_reason, bytes_out=size, kind=target.kind

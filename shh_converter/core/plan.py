@@ -8,7 +8,8 @@ Rules (the tests hold us to them):
   the result can never leave the destination (``..``, absolute paths, drive letters
   are neutralised). A template without ``{ext}`` gets the extension appended.
 * **Conflicts.** Two inputs never share an output (the later one, in input order,
-  becomes ``a (2).webp``); a source is never an output target, whatever the policy;
+  becomes ``a (2).webp``, with a note saying why on that output: the report and
+  the window's row show it); a source is never an output target, whatever the policy;
   an output we made earlier from the same source is skipped when up to date and
   redone in place otherwise; any other existing file follows ``settings.on_conflict``.
 """
@@ -141,7 +142,7 @@ class _Namer:
         self.recipe = recipe
         self.book = book
         self.sources = sources
-        self.taken: set[str] = set()
+        self.taken: dict[str, Path] = {}  # collision key of an output -> its source
         # Each output's settings, ledger fingerprint and kind (the same for every job).
         self.kinds: list[tuple[Settings, str, Literal["image", "manifest"]]] = [
             (out, out.fingerprint(), "image") for out in recipe.outputs
@@ -162,13 +163,13 @@ class _Namer:
         if len(names) > 1:
             _check_distinct(names)
         pairs = list(zip(names, self.kinds, strict=True))
-        if found.error:
-            targets = tuple(Target(folder / n, s, None, k, fp) for n, (s, fp, k) in pairs)
+        if found.error or found.skip:  # no output will be made: no name is claimed
+            targets = tuple(Target(folder / n, s, found.skip, k, fp) for n, (s, fp, k) in pairs)
             return Job(index=index, source=found.source, targets=targets, error=found.error)
         made = []
         for name, (settings, fp, kind) in pairs:
-            output, skip = self._resolve(folder, name, found.source, fp)
-            made.append(Target(output, settings, skip, kind, fp))
+            output, skip, note = self._resolve(folder, name, found.source, fp)
+            made.append(Target(output, settings, skip, kind, fp, note))
         return Job(index=index, source=found.source, targets=tuple(made))
 
     def _folder(self, subdir: tuple[str, ...]) -> Path:
@@ -196,30 +197,40 @@ class _Namer:
 
     def _resolve(
         self, folder: Path, wanted: str, source: Path, fingerprint: str
-    ) -> tuple[Path, str | None]:
-        """Where this output goes, and whether it needs no work (see the module docstring)."""
+    ) -> tuple[Path, str | None, str | None]:
+        """Where this output goes, whether it needs no work, and why it was renamed.
+
+        See the module docstring; a name taken by another input of this batch or by
+        someone else's file gives the next free ``a (2).webp`` and says so (the note).
+        """
         policy = self.policy
+        why: str | None = None
         for n, name in enumerate(_numbered(wanted)):
             claim = key(os.path.join(folder, name))
-            if claim in self.taken or claim in self.sources:
-                continue  # claimed by this batch, or a source: never a target
+            if claim in self.sources:
+                continue  # a source: never a target
+            if claim in self.taken:
+                why = why or f"{name} is the output of {self.taken[claim]}"
+                continue
+            note = f"named {Path(name).name}: {why}" if n and why else None
             there = self._on_disk(folder, name)
             if there is None:
-                self.taken.add(claim)
-                return folder / name, None
+                self.taken[claim] = source
+                return folder / name, None, note
             if there[1]:
                 continue  # a folder of that name
             candidate = folder / there[0]  # the spelling on disk (case, NFC/NFD)
-            self.taken.add(claim)
+            self.taken[claim] = source
             ledger = self.book.for_folder(folder)
             if ledger.made_from(candidate, source):
                 fresh = ledger.is_up_to_date(candidate, source, fingerprint)
-                return candidate, ("up to date" if fresh else None)
+                return candidate, ("up to date" if fresh else None), note
             if policy == ConflictPolicy.OVERWRITE:
-                return candidate, None
+                return candidate, None, note
             if policy == ConflictPolicy.SKIP and n == 0:
-                return candidate, "already exists"
-            self.taken.discard(claim)
+                return candidate, "already exists", None
+            del self.taken[claim]
+            why = why or f"{there[0]} already exists (not made from this source)"
         raise AssertionError("unreachable: _numbered is endless")
 
 

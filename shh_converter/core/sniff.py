@@ -38,6 +38,26 @@ def bomb_message(exc: Exception) -> str:
     )
 
 
+# Signatures guess_format does not name (formats read by content that have a magic number).
+OTHER_IMAGE_MAGIC = (
+    b"8BPS",  # PSD
+    b"qoif",  # QOI
+    b"\x00\x00\x01\x00",  # ICO
+    b"\x00\x00\x02\x00",  # CUR
+    b"icns",  # Apple icon
+    b"\xff\x0a",  # JPEG XL codestream
+    b"\x00\x00\x00\x0cJXL ",  # JPEG XL container
+)
+
+
+def looks_like_image(head: bytes) -> bool:
+    """True when the first bytes are those of an image format we read (whatever the name).
+
+    TGA has no signature: only its extension says so (discovery takes ``.tga`` files).
+    """
+    return guess_format(head) != "?" or head.startswith(OTHER_IMAGE_MAGIC)
+
+
 def guess_format(head: bytes) -> str:
     """What the first bytes say the file is (for messages only; Pillow decides)."""
     signatures = (

@@ -11,7 +11,8 @@ or a thread of the window) that
 * converts a file only once it is ready (:mod:`.watch_ready`: size and mtime
   stable for a quiet period, and it looks like a whole image);
 * plans ready files with :func:`.plan.plan_batch` into the mirrored folder under
-  the destination (so up-to-date outputs are skipped through the resume ledger,
+  the destination, where a batch of the watched folder would put them
+  (:func:`.discover.folder_base`; so up-to-date outputs are skipped through the resume ledger,
   a changed source is redone in place, and a stopped-and-restarted watch redoes
   nothing) and runs them as one batch (``run_jobs``, by default
   :func:`.runner.run_batch`);
@@ -42,12 +43,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .discover import JUNK_NAMES, discover, key
+from .discover import JUNK_NAMES, discover_within, folder_base, inside, key, our_outputs
 from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
 from .jobs import Job, JobResult
 from .recipe import Recipe
 from .settings import Settings
-from .state import Ledger
+from .state import Ledger, LedgerBook
 from .watch_ready import ArrivalTracker, Signature
 
 log = logging.getLogger(__name__)
@@ -297,7 +298,8 @@ class Watcher:
     def _scan(self, folder: Path, now: float) -> set[str]:
         """Touch every file under ``folder`` that is new or changed; returns their keys."""
         seen: set[str] = set()
-        for found in discover([folder], self.dest, True):
+        root = self._root_of(folder) or folder
+        for found in discover_within(folder, root, self.dest):
             if found.error or not self._wanted(found.source):
                 continue  # e.g. "photo.jpg.part", still being downloaded
             k = key(found.source)
@@ -413,13 +415,24 @@ class Watcher:
         for path in files:
             by_folder.setdefault(self._out_folder(path), []).append(path)
         jobs: list[Job] = []
+        book = LedgerBook()
+        ours: dict[Path, set[str]] = {}  # source folder -> our outputs in it (looked at once)
         for out_folder, paths in by_folder.items():
-            # Destination == source folder: our outputs sit beside the sources.
-            ours = Ledger.load(out_folder).outputs() if out_folder == paths[0].parent else set()
-            paths = [p for p in paths if p.name not in ours]
+            paths = [p for p in paths if p.name not in self._ours(p.parent, book, ours)]
             if paths:
                 jobs.extend(plan_batch(paths, out_folder, self.recipe).jobs)
         return [dataclasses.replace(job, index=i) for i, job in enumerate(jobs)]
+
+    def _ours(self, folder: Path, book: LedgerBook, seen: dict[Path, set[str]]) -> set[str]:
+        """Our outputs in ``folder``: what a batch of the watched folder would leave out."""
+        if folder not in seen:
+            root = self._root_of(folder) or folder
+            try:
+                names = set(os.listdir(folder))
+            except OSError:
+                names = set()
+            seen[folder] = our_outputs(folder, names, root, self.dest, book)
+        return seen[folder]
 
     def _relay(self, event: Event) -> None:
         """Runner events to the front end, except files a stop cut short (redone next time)."""
@@ -433,7 +446,7 @@ class Watcher:
         from .plan import sanitise_part
 
         root = self._root_of(source) or source.parent
-        parts = source.parent.relative_to(root).parts
+        parts = (*folder_base(root, self.dest), *source.parent.relative_to(root).parts)
         return self.dest.joinpath(*(sanitise_part(p) for p in parts))
 
     def _problem(self, message: str, exc: BaseException) -> None:
@@ -470,12 +483,6 @@ def _signature(path: Path) -> Signature | None:
     from .watch_ready import signature
 
     return signature(path)
-
-
-def inside(path: Path, folder: Path) -> bool:
-    """True when ``path`` is ``folder`` or anything under it (compared like the planner does)."""
-    inner, outer = key(path), key(folder)
-    return inner == outer or inner.startswith(outer.rstrip(os.sep) + os.sep)
 
 
 def _hidden_attribute(path: Path) -> bool:

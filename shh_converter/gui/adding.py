@@ -32,9 +32,9 @@ IMAGE_TYPES = [
 
 @dataclass(frozen=True)
 class FilesProbed:
-    """Rows in discovery order: (path, pixel size, bytes, why it cannot be read or None)."""
+    """Rows in discovery order: (path, pixel size, bytes, why it cannot be read, why skipped)."""
 
-    rows: tuple[tuple[Path, tuple[int, int] | None, int, str | None], ...]
+    rows: tuple[tuple[Path, tuple[int, int] | None, int, str | None, str | None], ...]
 
 
 @dataclass(frozen=True)
@@ -101,9 +101,9 @@ class FileAdder:
             files = [f.source for f in found]
             for start in range(0, len(found), PROBE_CHUNK):
                 chunk = found[start : start + PROBE_CHUNK]
-                rows = tuple((f.source, None, _size(f.source), f.error) for f in chunk)
+                rows = tuple((f.source, None, _size(f.source), f.error, f.skip) for f in chunk)
                 self._post(FilesProbed(rows))
-            readable = [f.source for f in found if not f.error]
+            readable = [f.source for f in found if not (f.error or f.skip)]
             for start in range(0, len(readable), PROBE_CHUNK):
                 batch = readable[start : start + PROBE_CHUNK]
                 self._post(FilesMeasured(tuple((p, backend.probe(p)[0]) for p in batch)))
@@ -117,10 +117,12 @@ class FileAdder:
             files.set_dims(msg.rows)
         elif isinstance(msg, FilesProbed):
             was_empty = not files.iids
-            files.add_rows((path, dims, size) for path, dims, size, _why in msg.rows)
-            for path, _dims, _size, why in msg.rows:
+            files.add_rows((path, dims, size) for path, dims, size, _why, _skip in msg.rows)
+            for path, _dims, _size, why, skip in msg.rows:
                 if why:  # a broken link, no permission, gone: its reason, the rest goes on
                     files.set_status(path, "failed", text=_("failed: {reason}").format(reason=why))
+                elif skip:  # a sidecar or a note beside the photos: listed, never converted
+                    files.set_status(path, "skipped", text=_("not an image, skipped"))
             if was_empty and files.iids:
                 files.select_first()
         else:

@@ -29,7 +29,7 @@ from ..core.events import (
     FileStarted,
     Progress,
 )
-from ..core.jobs import Job, JobResult
+from ..core.jobs import NOT_AN_IMAGE, Job, JobResult
 from ..core.recipe import Recipe
 from ..i18n import _
 from . import backend
@@ -47,6 +47,8 @@ def row_status(result: JobResult) -> tuple[str, str]:
         note = next((o.note for o in result.outputs if o.note), None)
         return "done", f"{text} ({note})" if note else text
     if result.status == "skipped":
+        if result.error == NOT_AN_IMAGE:  # as listed when the folder was added
+            return "skipped", _("not an image, skipped")
         if result.error:
             return "skipped", _("skipped: {reason}").format(reason=result.error)
         return "skipped", _("skipped")

@@ -83,7 +83,7 @@ def test_offline_ai_batch_to_transparent_webp(corpus: Path, tmp_path: Path, offl
     done = run_cli("convert", str(src), "-o", str(out), "--remove-bg", "--format", "webp",
                    "--model", "u2netp", env=offline_env)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
-    outputs = sorted(out.glob("*.webp"))
+    outputs = sorted((out / "in").glob("*.webp"))  # the folder given keeps its name
     assert [p.stem for p in outputs] == ["anime-girl-1", "car-1", "cloth-1", "plants-1"]
     for path in outputs:  # really transparent, and the same cut-out as rembg's
         got = alpha_of(path) > 127

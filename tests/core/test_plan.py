@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from shh_converter.core.atomic import TEMP_PREFIX
 from shh_converter.core.discover import JUNK_NAMES as JUNK
 from shh_converter.core.errors import UsageError
+from shh_converter.core.jobs import NOT_AN_IMAGE
 from shh_converter.core.plan import (
     BatchTooLargeError,
     output_name,
@@ -49,7 +50,16 @@ def test_folder_lists_every_regular_file_but_hidden_and_junk(tmp_path: Path) -> 
     touch(src / "sub" / "deep.jpg")
     plan = plan_batch([src], tmp_path / "out", Settings())
     assert [j.source.name for j in plan.jobs] == ["a.png", "b.jpg", "noext", "notes.txt"]
-    assert all(j.error is None and j.skip_reason is None for j in plan.jobs)
+    assert all(j.error is None for j in plan.jobs)
+    # Empty files: named like images they are converted (and fail, saying why); others
+    # are not images by name or content, so they are skipped (issue 20, item 12).
+    reasons = {j.source.name: j.skip_reason for j in plan.jobs}
+    assert reasons == {
+        "a.png": None,
+        "b.jpg": None,
+        "noext": NOT_AN_IMAGE,
+        "notes.txt": NOT_AN_IMAGE,
+    }
 
 
 def test_explicit_files_are_taken_whatever_their_name(tmp_path: Path) -> None:
@@ -74,7 +84,7 @@ def test_recursive_mirrors_tree(tmp_path: Path) -> None:
     touch(src / ".git" / "c.jpg")
     plan = plan_batch([src], tmp_path / "out", Settings(), recursive=True)
     rel = sorted(j.output.relative_to(tmp_path / "out").as_posix() for j in plan.jobs)
-    assert rel == ["a.webp", "x/y/b.webp"]
+    assert rel == ["src/a.webp", "src/x/y/b.webp"]  # the folder keeps its name
 
 
 def test_same_source_given_twice_is_one_job(tmp_path: Path) -> None:

@@ -191,8 +191,8 @@ def test_each_input_gets_every_output_named_apart(tmp_path: Path) -> None:
         [t.path.relative_to(tmp_path / "out").as_posix() for t in j.targets] for j in plan.jobs
     ]
     assert names == [
-        ["a-480.webp", "a-960.webp", "a-1600.webp", "a-1600.jpg"],
-        ["sub/a-480.webp", "sub/a-960.webp", "sub/a-1600.webp", "sub/a-1600.jpg"],
+        ["in/a-480.webp", "in/a-960.webp", "in/a-1600.webp", "in/a-1600.jpg"],
+        ["in/sub/a-480.webp", "in/sub/a-960.webp", "in/sub/a-1600.webp", "in/sub/a-1600.jpg"],
     ]
     assert len({t.fingerprint for t in plan.jobs[0].targets}) == 4  # each output its own
 

@@ -92,9 +92,9 @@ def test_events_in_order_and_results_complete(tmp_path: Path) -> None:
         if r.status == "converted":
             with Image.open(r.output) as im:
                 assert im.size == (48, 32)
-    ledger = Ledger.load(tmp_path / "out")
+    ledger = Ledger.load(tmp_path / "out" / "src")  # the folder given keeps its name
     assert all(
-        ledger.is_up_to_date(tmp_path / "out" / f"{i}.webp", s, settings.fingerprint())
+        ledger.is_up_to_date(tmp_path / "out" / "src" / f"{i}.webp", s, settings.fingerprint())
         for i, s in enumerate(sources)
     )
     assert final.peak_rss_mb and final.peak_rss_mb > 10

@@ -76,3 +76,18 @@ def screenshot(app: Any, folder: Path, name: str, whole_screen: bool = False) ->
     assert any(lo != hi for lo, hi in img.getextrema()), f"blank screenshot {out}"
     assert colors is None or len(colors) > 5, f"blank screenshot {out}"
     return out
+
+
+def add_and_wait(app: Any, paths: list[Path]) -> None:
+    """Add files and folders as a drop does; return once every row is listed."""
+    app.controller.add_paths(paths)
+    pump_until(app.root, lambda: app.controller.pending_adds == 0, what="files listed")
+
+
+def convert_and_wait(app: Any, dest: Path, timeout: float = 120) -> None:
+    """Set *Save to*, press Convert, and return once the batch has ended."""
+    app.window.progress.dest_var.set(str(dest))
+    app.window.progress.convert_btn.invoke()
+    assert app.controller.batch.running
+    pump_until(app.root, lambda: not app.controller.batch.running, timeout, what="batch end")
+    app.root.update()

@@ -58,7 +58,7 @@ def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
     inbox, dest, entry = start_watch(app, tmp_path)
     drop_in(tmp_path, inbox, "a.png")
     pump_until(app.root, lambda: entry.converted == 1, timeout=60, what="the conversion")
-    assert (dest / "a.webp").is_file()
+    assert (dest / inbox.name / "a.webp").is_file()  # the folder keeps its name
     assert "converted a.png" in entry.last
 
     app.controller.extras.preferences()
@@ -95,7 +95,7 @@ def test_watched_folders_are_remembered_and_resumed_at_the_next_start(
         assert [(w.folder, w.dest) for w in resumed.watches] == [(inbox, dest)]
         w = resumed.watches[0]
         pump_until(again.root, lambda: w.converted == 1, timeout=60, what="the catch-up")
-        assert (dest / "while-closed.webp").is_file()
+        assert (dest / inbox.name / "while-closed.webp").is_file()
         drop_in(tmp_path, inbox, "later.png")
         pump_until(again.root, lambda: w.converted == 2, timeout=60, what="a new arrival")
     finally:

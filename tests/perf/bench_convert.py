@@ -162,7 +162,8 @@ def run_cli(inputs: list[Path], out: Path, fit: bool) -> tuple[float, int]:
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"shh-converter convert failed: {done.stderr[-2000:]}")
-    outputs = [p for p in out.iterdir() if p.suffix == ".webp"]
+    made = out / inputs[0].parent.name  # the folder given keeps its name under DEST
+    outputs = [p for p in made.iterdir() if p.suffix == ".webp"]
     if len(outputs) != len(inputs):
         raise SystemExit(f"shh-converter convert made {len(outputs)} of {len(inputs)} files")
     return elapsed, sum(p.stat().st_size for p in outputs)

@@ -75,7 +75,8 @@ def bench_widths(inputs: Path, work: Path, repeats: int) -> tuple[float, float, 
                 three.append(
                     sum(cli(str(inputs), "-o", str(out), *variant(w), home=home) for w in WIDTHS)
                 )
-    return statistics.median(one), statistics.median(three), compare(work / "one0", work / "three0")
+    together, apart = work / "one0" / inputs.name, work / "three0" / inputs.name  # DEST/<folder>
+    return statistics.median(one), statistics.median(three), compare(together, apart)
 
 
 def compare(together: Path, apart: Path) -> dict[str, float]:

@@ -71,7 +71,9 @@ def wait_for(paths: list[Path], timeout: float = 600) -> float:
 
 
 class Watch:
-    """A ``shh-converter watch`` process on ``inbox``; stopped with SIGINT like Ctrl-C."""
+    """A ``shh-converter watch`` process on ``inbox`` (outputs in ``dest/<inbox name>``).
+
+    Stopped with SIGINT like Ctrl-C."""
 
     def __init__(self, inbox: Path, dest: Path, *extra: str) -> None:
         inbox.mkdir(parents=True, exist_ok=True)
@@ -129,7 +131,7 @@ def bench_latency(work: Path, copies: int) -> None:
     try:
         for i in range(copies):
             shutil.copyfile(src, inbox / f"p{i}.jpg")
-            watch_times.append(wait_for([dest / f"p{i}.webp"]))
+            watch_times.append(wait_for([dest / inbox.name / f"p{i}.webp"]))
             time.sleep(0.5)
     finally:
         watch.stop()
@@ -176,7 +178,7 @@ def bench_throughput(work: Path, files: int, pairs: int) -> None:
                 start = time.monotonic()
                 for path in sources:
                     shutil.copyfile(path, inbox / path.name)
-                wait_for([dest / f"{p.stem}.webp" for p in sources])
+                wait_for([dest / inbox.name / f"{p.stem}.webp" for p in sources])
                 watch_s.append(time.monotonic() - start)
             finally:
                 watch.stop()
@@ -214,7 +216,8 @@ def bench_memory(work: Path, total: int, per_round: int = 250, delete: bool = Fa
             for i, name in enumerate(names):
                 Image.new("RGB", (160, 120), ((n + i) % 256, 90, 30)).save(folder / name)
             os.replace(folder, inbox / folder.name)
-            wait_for([dest / folder.name / f"{Path(name).stem}.webp" for name in names])
+            mirror = dest / inbox.name / folder.name  # the watched folder keeps its name
+            wait_for([mirror / f"{Path(name).stem}.webp" for name in names])
             if delete:
                 shutil.rmtree(inbox / folder.name)
             own, tree = watch.rss_mb()
