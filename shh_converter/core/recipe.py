@@ -1,7 +1,7 @@
 """Recipes: the ordered outputs made from each input, and the ways people write them.
 
 A :class:`Recipe` is a tuple of output :class:`~.settings.Settings` -- each one
-complete (format and encoder options, resize, fill colour, name, target size) --
+complete (format and encoder options, resize, fill colour, name, size cap) --
 plus an optional web manifest (the favicon set's ``site.webmanifest``). What is
 done once per input and shared by all its outputs (orientation, colour, metadata,
 background removal, animation, limits, conflict policy) must be the same in every
@@ -70,8 +70,8 @@ _SHORT_KEYS = {
     "q": "quality 0-100",
     "suffix": "appended to the file name's stem",
     "name": "name template, e.g. {stem}-{width}w.{ext}",
-    "max_kb": "target size in KB",
-    "downscale": "target size may shrink the image (true/false)",
+    "max_kb": "size cap in KB (the quality is lowered only when over it)",
+    "downscale": "the size cap may shrink the image (true/false)",
     "if_bigger": "write, copy-source or skip",
     "bg": "fill colour: transparent, white, black or #RRGGBB",
     "upscale": "may enlarge small images (true/false)",

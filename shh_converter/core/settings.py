@@ -187,9 +187,10 @@ class Settings:
     metadata: MetadataMode = MetadataMode.STRIP
     keep_icc: bool = False  # True: embed the source profile instead of converting to sRGB
     name_template: str = "{stem}.{ext}"
-    # Target size: the highest quality whose file is at most this many KB (1 KB = 1000 bytes).
+    # Size cap (1 KB = 1000 bytes): an output over it gets its quality lowered until it fits
+    # (core/sizing.py); one within it is left at its own quality.
     max_kb: int | None = None
-    downscale_to_fit: bool = False  # target size: may shrink when the lowest quality is too big
+    downscale_to_fit: bool = False  # size cap: may shrink when the lowest quality is too big
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time
     on_conflict: ConflictPolicy = ConflictPolicy.RENAME
