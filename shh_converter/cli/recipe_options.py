@@ -23,7 +23,7 @@ from ..core.recipe import (
     load_recipe_file,
     parse_spec,
 )
-from ..core.settings import IfBigger, Settings
+from ..core.settings import DEFAULT_SETTINGS, IfBigger, Settings
 from ..i18n import _
 from .argtypes import ranged
 
@@ -137,7 +137,7 @@ def recipe_from_args(
     ``one_output(base)``: today's flags applied over ``base`` (the flags given
     explicitly change it, the rest keeps ``base``'s values).
     """
-    base = one_output(Settings())
+    base = one_output(DEFAULT_SETTINGS)
     parts: list[Recipe] = []
     if args.preset:
         preset = presets().get(args.preset)

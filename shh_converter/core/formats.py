@@ -211,7 +211,7 @@ def _quality(default: int, applies: Applies = _always, what: str = "") -> Option
 SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
 
 WEBP_OPTIONS = (
-    _quality(85, _webp_lossy),
+    _quality(82, _webp_lossy),  # the default recipe's (settings.DEFAULT_SETTINGS)
     OptionSpec("lossless", "Lossless", "lossless WebP", "bool", False),
     OptionSpec(
         "near_lossless",

@@ -143,7 +143,7 @@ class ResizeOptions:
     height: int | None = None  # fit/fill/pad
     size: int | None = None  # max-side
     percent: float | None = None  # percent
-    upscale: bool = True  # False = never enlarge (--no-upscale)
+    upscale: bool = False  # True: enlarge a smaller image to the size asked (--upscale)
     resample: Resample = Resample.LANCZOS  # nearest for pixel art
     sharpen: int = 0  # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
 
@@ -233,6 +233,17 @@ class Settings:
     @property
     def extension(self) -> str:
         return {"jpeg": "jpg"}.get(self.encode.format.value, self.encode.format.value)
+
+
+# The one default recipe of both front ends: what `shh-converter convert` does without
+# options and what the window starts with. Web-ready WebP, longest side 1600 px, never
+# enlarged (a resize only shrinks unless --upscale / "Enlarge small images" is asked).
+# The built-in preset "Web 1600 WebP" is this (core/presets.py); a saved window setting
+# is loaded as it was saved, whatever this says.
+DEFAULT_SETTINGS = Settings(
+    encode=EncodeOptions(format=OutputFormat.WEBP, quality=82),
+    resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1600, upscale=False),
+)
 
 
 def _plain(value: Any) -> Any:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from ..core.recipe import SETS, SHARED_FIELDS, Recipe, builtin_set
-from ..core.settings import ResizeMode, Settings
+from ..core.settings import DEFAULT_SETTINGS, ResizeMode, Settings
 from ..i18n import N_, _, text_columns
 
 NEW_OUTPUT_SUFFIX = "-{n}"
@@ -52,7 +52,7 @@ class OutputsPanel(ttk.LabelFrame):
     ) -> None:
         super().__init__(master, text=_("Outputs of each image"), padding=6)
         self._on_select, self._on_change = on_select, on_change
-        self.outputs: list[Settings] = [Settings()]
+        self.outputs: list[Settings] = [DEFAULT_SETTINGS]
         self.manifest: str | None = None
         self.index = 0
         self.listbox = tk.Listbox(self, height=3, exportselection=False, activestyle="none")
@@ -140,7 +140,7 @@ class OutputsPanel(ttk.LabelFrame):
     def add_set(self, name: str) -> None:
         """Append a built-in set (keeping what the selected output shares with all)."""
         extra = builtin_set(name, self.selected)
-        if len(self.outputs) == 1 and self.outputs[0] == Settings():
+        if len(self.outputs) == 1 and self.outputs[0] == DEFAULT_SETTINGS:
             self.outputs = []  # the untouched default output gives way to the set
         self.outputs.extend(extra.outputs)
         self.manifest = self.manifest or extra.manifest

@@ -179,3 +179,37 @@ def test_the_window_batch_has_the_cli_sidecars(x_display, tmp_path, perf) -> Non
     text = (paths.log_dir / "shh-converter.log").read_text(encoding="utf-8")
     assert "file a.jpg: converted" in text
     assert ("file a.jpg: converted in " in text) is perf
+
+
+def test_the_window_starts_from_the_default_recipe_and_keeps_saved_settings(x_display) -> None:  # type: ignore[no-untyped-def]
+    """First start: the one default recipe (the CLI's too). A later start: the saved settings
+    exactly as saved, also where they differ from today's default (quality 85, no resize,
+    enlarging on: what an earlier version's window could have saved)."""
+    from shh_converter.core.settings import DEFAULT_SETTINGS, ResizeMode, Settings
+    from shh_converter.sidecars import config
+
+    app = make_app()
+    try:
+        shown = app.window.settings.get_settings()
+        assert (shown.encode, shown.resize) == (DEFAULT_SETTINGS.encode, DEFAULT_SETTINGS.resize)
+        assert app.controller.current_recipe().outputs[0].resize == DEFAULT_SETTINGS.resize
+    finally:
+        close_app(app)
+    saved = Settings().to_dict()
+    saved["encode"]["quality"] = 85
+    saved["resize"].update(mode=ResizeMode.FIT.value, width=900, height=700, upscale=True)
+    cfg = config.load()
+    cfg.set("ui.settings", saved)
+    cfg.set("ui.recipe", {"outputs": [saved]})
+    cfg.save()
+    app = make_app()
+    try:
+        shown = app.window.settings.get_settings()
+        assert shown.encode.quality == 85 and shown.resize.upscale is True
+        assert (shown.resize.mode, shown.resize.width, shown.resize.height) == (
+            ResizeMode.FIT,
+            900,
+            700,
+        )
+    finally:
+        close_app(app)
