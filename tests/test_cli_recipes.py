@@ -241,3 +241,39 @@ def test_a_killed_recipe_run_resumes_output_by_output(tmp_path: Path) -> None:
     for name in expected:
         with Image.open(out / name) as im:
             im.load()  # every output decodes: nothing half-written under a final name
+
+
+def test_names_say_real_widths_and_the_report_has_the_picture_html(tmp_path: Path) -> None:
+    small = photo(tmp_path / "in" / "small.jpg", (640, 427))
+    big = photo(tmp_path / "in" / "big.jpg", (2000, 1000), seed=2)
+    report = tmp_path / "r.json"
+    proc = run_cli(
+        "convert", str(small), str(big), "-o", str(tmp_path / "web"), "--set", "responsive",
+        "--report", str(report),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = report_of(report)
+    written = {
+        Path(e["output"]).name: (e["width"], e["height"]) for e in data["files"] if e["output"]
+    }
+    for name, size in written.items():
+        with Image.open(tmp_path / "web" / name) as im:
+            assert im.size == size and name.rsplit("-", 1)[1].split(".")[0] == str(size[0])
+    assert sorted(written) == [
+        "big-1600.jpg", "big-1600.webp", "big-480.webp", "big-960.webp",
+        "small-480.webp", "small-640.jpg", "small-640.webp",
+    ]  # fmt: skip
+    html = {Path(i["source"]).name: i["html"] for i in data["inputs"]}
+    assert 'srcset="small-480.webp 480w, small-640.webp 640w"' in html["small.jpg"]
+    assert '<img src="small-640.jpg"' in html["small.jpg"] and 'width="640"' in html["small.jpg"]
+    assert "big-960.webp 960w" in html["big.jpg"] and "1600w" in html["big.jpg"]
+    # A hand-written variant agrees with the set (no enlarging), a {width} name is real.
+    proc = run_cli(
+        "convert", str(small), "-o", str(tmp_path / "v"), "--variant", "webp:w=960",
+        "--variant", "png:name={stem}-{width}w.{ext}", "--resize", "none",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(tmp_path / "v" / "small.webp") as im:
+        assert im.size == (640, 427)
+    with Image.open(tmp_path / "v" / "small-640w.png") as im:
+        assert im.size == (640, 427)

@@ -428,7 +428,9 @@ def run(args: argparse.Namespace) -> int:
         if pipes.is_pipe(args.dest):
             pipes.send(outcome.plan.jobs)
     if args.report is not None:
-        write_report(args.report, outcome.plan.jobs, outcome.finished, outcome.recipe)
+        write_report(
+            args.report, outcome.plan.jobs, outcome.finished, outcome.recipe, outcome.plan.dest
+        )
     return exit_code(outcome.finished)
 
 

@@ -114,6 +114,27 @@ def open_image(
         raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
 
 
+def upright_size(path: Path) -> tuple[int, int] | None:
+    """The upright size of ``path`` from its header alone, or None when it cannot be read.
+
+    For the planner's ``{width}``/``{height}`` (names are chosen before any pixel is
+    decoded); a file that cannot be read gets its clear error when converted.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64)
+            fh.seek(0)
+            if head.startswith(JXL_MAGICS):  # its plugin decodes on open: read the header
+                from . import jxlheader
+
+                return jxlheader.image_size(fh.read(JXL_HEADER_BYTES))
+            _sniff(head)
+            with Image.open(fh) as im:
+                return metadata.upright_size(im.size, metadata.header_orientation(im))
+    except (ConversionError, Image.DecompressionBombError, *DECODE_ERRORS):
+        return None
+
+
 def _check_file(path: Path, settings: Settings) -> bytes:
     try:
         size = path.stat().st_size

@@ -41,6 +41,9 @@ class Target:
     skip_reason: str | None = None
     kind: Literal["image", "manifest"] = "image"
     fingerprint: str = ""  # what the ledger records for this output
+    # The same file as an earlier output of the job would be (a size the source cannot
+    # fill): nothing is written for it and it counts no bytes of its own.
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,6 +192,8 @@ def failed_result(job: Job, message: str) -> JobResult:
 
 def skipped_output(target: Target) -> OutputResult:
     """An output the planner found needs no work (up to date, or kept by the conflict rule)."""
+    if target.duplicate:
+        return OutputResult(None, "skipped", target.skip_reason, kind=target.kind)
     size = file_size(target.path)
     return OutputResult(
         target.path, "skipped", target.skip_reason, bytes_out=size, kind=target.kind

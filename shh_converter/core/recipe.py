@@ -382,8 +382,10 @@ def _list(value: Any, where: str, key: str) -> Sequence[Any]:
 
 
 def _responsive(base: Settings) -> Recipe:
-    specs = ["webp:w=480,suffix=-480", "webp:w=960,suffix=-960", "webp:w=1600,suffix=-1600"]
-    specs.append("jpeg:w=1600,suffix=-1600")
+    # Named by the real width: a source narrower than a width gives a file of its own
+    # width, once (the planner skips a second one of the same size and says so).
+    named = "name={stem}-{width}.{ext}"
+    specs = [f"webp:w={w},{named}" for w in (480, 960, 1600)] + [f"jpeg:w=1600,{named}"]
     no_up = dataclasses.replace(base, resize=dataclasses.replace(base.resize, upscale=False))
     return Recipe(tuple(parse_spec(s, no_up, "set responsive") for s in specs))
 
