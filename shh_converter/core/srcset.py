@@ -2,7 +2,8 @@
 
 Made from what was really written (each file's real width, its path relative to
 the destination folder), so the snippet never names a width a file does not have.
-An input gets one when at least two of its image outputs differ in width; the
+An input gets one when at least two of its image outputs of one format differ in
+width (a favicon set, which has a web manifest instead, gets none); the
 widest of the formats a browser may not take (JPEG, then PNG) is the ``<img>``
 fallback, the others are ``<source>`` elements, the most modern first.
 """
@@ -33,16 +34,16 @@ class Made:
 
 
 def picture(made: Sequence[Made], root: Path, sizes: str = "100vw") -> str | None:
-    """The ``<picture>`` for one input's outputs (None unless two widths were made).
+    """The ``<picture>`` for one input's outputs (None unless one format has two widths).
 
     ``root``: the folder the paths are written relative to (the destination).
     """
     images = [m for m in made if m.path.suffix.lower() in (*SOURCE_TYPES, *FALLBACKS)]
-    if len({m.size[0] for m in images}) < 2:
-        return None
     by_ext: dict[str, list[Made]] = {}
     for m in sorted(images, key=lambda m: m.size[0]):
         by_ext.setdefault(m.path.suffix.lower(), []).append(m)
+    if all(len({m.size[0] for m in group}) < 2 for group in by_ext.values()):
+        return None
     modern = [e for e in SOURCE_TYPES if e in by_ext]
     # The <img>: the most widely shown format made (else the least modern one).
     fallback = next((e for e in FALLBACKS if e in by_ext), None) or modern.pop()
@@ -63,6 +64,8 @@ def picture(made: Sequence[Made], root: Path, sizes: str = "100vw") -> str | Non
 
 def for_result(result: JobResult, root: Path) -> str | None:
     """The ``<picture>`` of one input's outputs on disk (written now, or up to date)."""
+    if any(out.kind == "manifest" for out in result.outputs):
+        return None  # a favicon set: its icons are listed by the web manifest
     made = []
     for out in result.outputs:
         if out.kind != "image" or out.output is None or out.status == "failed":

@@ -77,6 +77,13 @@ class OutputsPanel(ttk.LabelFrame):
             menu.add_command(label=f"{name}: {what}", command=self._set_adder(name))
         self.set_button.configure(menu=menu)
         self.set_button.grid(row=1, column=5, sticky="e", pady=(4, 0))
+        # The <picture> HTML of the last batch's responsive sets (core/srcset.py), made
+        # when asked: it may read the sizes of outputs that were already up to date.
+        self._html: Callable[[], str] | None = None
+        self.copy_html_button = ttk.Button(
+            self, text=_("Copy HTML"), command=self.copy_html, state="disabled"
+        )
+        self.copy_html_button.grid(row=2, column=0, columnspan=6, sticky="w", pady=(4, 0))
         self.columnconfigure(5, weight=1)
         self._refresh()
 
@@ -104,6 +111,21 @@ class OutputsPanel(ttk.LabelFrame):
         if out != self.outputs[self.index]:
             self.outputs[self.index] = out
             self._refresh()
+
+    # -- the last batch's HTML -----------------------------------------------------
+
+    def offer_html(self, make: Callable[[], str] | None) -> None:
+        """Enable *Copy HTML* with ``make`` giving the text (None: nothing to copy)."""
+        self._html = make
+        self.copy_html_button.state(["!disabled"] if make else ["disabled"])
+
+    def copy_html(self) -> str:
+        """Put the ``<picture>`` HTML on the system clipboard; returns it."""
+        text = self._html() if self._html else ""
+        if text:
+            self.clipboard_clear()
+            self.clipboard_append(text)
+        return text
 
     # -- buttons -------------------------------------------------------------------
 
