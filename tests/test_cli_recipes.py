@@ -106,12 +106,15 @@ def test_set_and_recipe_file_add_outputs_in_order(tmp_path: Path) -> None:
         "--recipe", str(recipe), "--report", str(report),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    names = [Path(e["output"]).name for e in report_of(report)["files"]]
+    names = [
+        Path(e["output"]).relative_to(tmp_path / "site").as_posix()
+        for e in report_of(report)["files"]
+    ]
     assert names == [
-        "favicon.ico", "apple-touch-icon.png", "icon-192.png", "icon-512.png", "tiny.webp",
-        "site.webmanifest",
+        "logo/favicon.ico", "logo/apple-touch-icon.png", "logo/icon-192.png",
+        "logo/icon-512.png", "tiny.webp", "logo/site.webmanifest",
     ]  # fmt: skip
-    with Image.open(tmp_path / "site" / "favicon.ico") as ico:
+    with Image.open(tmp_path / "site" / "logo" / "favicon.ico") as ico:
         assert sorted(ico.info["sizes"]) == [(16, 16), (32, 32), (48, 48)]
 
 

@@ -123,6 +123,8 @@ def plan_batch(
     recipe.check()
     for out in recipe.outputs:
         validate_template(out.name_template)
+    if recipe.manifest:
+        validate_template(recipe.manifest)
     dest = Path(os.path.abspath(dest))
     book = LedgerBook()
     found = discover([Path(p) for p in inputs], dest, recursive, book)
@@ -169,7 +171,8 @@ class _Namer:
         folder = self._folder(found.subdir)
         names = [output_name(out, found.source, index) for out in self.recipe.outputs]
         if self.recipe.manifest:
-            names.append(sanitise_part(self.recipe.manifest))
+            manifest = _render(self.recipe.manifest, found.source, index + 1, self.recipe.shared)
+            names.append(_safe_path(manifest) or "site.webmanifest")
         if len(names) > 1:
             _check_distinct(names)  # the recipe's own names: a mistake in it is an error
         if self.sized and not found.error:
@@ -296,14 +299,16 @@ def output_name(
     rendered = _render(template, source, index + 1, settings, size)
     if "{ext}" not in template and not rendered.endswith("." + settings.extension):
         rendered = f"{rendered}.{settings.extension}"
+    return _safe_path(rendered) or sanitise_part(f"{source.stem}.{settings.extension}")
+
+
+def _safe_path(rendered: str) -> str:
+    """A rendered name as safe ``/``-separated parts inside the destination ("" if none)."""
     if "/" not in rendered and "\\" not in rendered:  # the usual case: one name, no folders
         parts = [rendered] if rendered not in ("", ".", "..") else []
     else:
         parts = [p for p in re.split(r"[/\\]", rendered) if p not in ("", ".", "..")]
-    parts = [sanitise_part(p) for p in parts]
-    if not parts:
-        parts = [sanitise_part(f"{source.stem}.{settings.extension}")]
-    return "/".join(parts)
+    return "/".join(sanitise_part(p) for p in parts)
 
 
 @functools.lru_cache(maxsize=64)

@@ -2,7 +2,7 @@
 
 A :class:`Recipe` is a tuple of output :class:`~.settings.Settings` -- each one
 complete (format and encoder options, resize, fill colour, name, size cap) --
-plus an optional web manifest (the favicon set's ``site.webmanifest``). What is
+plus an optional web manifest (the favicon set's ``{stem}/site.webmanifest``). What is
 done once per input and shared by all its outputs (orientation, colour, metadata,
 background removal, animation, limits, conflict policy) must be the same in every
 output: :meth:`Recipe.check` enforces it, so the engine may read it from any one.
@@ -34,6 +34,7 @@ from .settings import (
     ResizeMode,
     ResizeOptions,
     Settings,
+    format_color,
     parse_color,
 )
 
@@ -45,6 +46,7 @@ A recipe file (TOML or JSON) lists the outputs made from each input, in order:
 
     # recipe.toml
     manifest = "site.webmanifest"      # optional: a web manifest listing the PNG icons
+                                       # (a name template: "{stem}/site.webmanifest")
     [defaults]                         # optional: keys applied to every output first
     q = 80
     [[outputs]]
@@ -391,18 +393,23 @@ def _responsive(base: Settings) -> Recipe:
 
 
 def _favicon(base: Settings) -> Recipe:
-    # A square canvas: a non-square logo is padded with transparency (pad mode).
+    # A square canvas: a non-square logo is padded with transparency (pad mode), except
+    # the Apple icon: iOS shows transparency as black, so it gets the fill colour (white
+    # unless one is set). Each logo's set goes into a folder of its own name, so several
+    # logos in one batch never give "favicon (2).ico" or a second manifest's "(2)" URLs.
     clear = dataclasses.replace(
         base, background=None, resize=ResizeOptions(mode=ResizeMode.PAD, upscale=True)
     )
+    opaque = format_color(base.background or (255, 255, 255))
     specs = [
-        "ico:w=48,h=48,fit=pad,name=favicon.ico,ico_sizes=16/32/48",
-        "png:w=180,h=180,fit=pad,name=apple-touch-icon.png",
-        "png:w=192,h=192,fit=pad,name=icon-192.png",
-        "png:w=512,h=512,fit=pad,name=icon-512.png",
+        "ico:w=48,h=48,fit=pad,name={stem}/favicon.ico,ico_sizes=16/32/48",
+        f"png:w=180,h=180,fit=pad,name={{stem}}/apple-touch-icon.png,bg={opaque}",
+        "png:w=192,h=192,fit=pad,name={stem}/icon-192.png",
+        "png:w=512,h=512,fit=pad,name={stem}/icon-512.png",
     ]
     return Recipe(
-        tuple(parse_spec(s, clear, "set favicon") for s in specs), manifest="site.webmanifest"
+        tuple(parse_spec(s, clear, "set favicon") for s in specs),
+        manifest="{stem}/site.webmanifest",
     )
 
 
@@ -420,7 +427,8 @@ def _social(base: Settings) -> Recipe:
 SETS: dict[str, tuple[str, Callable[[Settings], Recipe]]] = {
     "responsive": ("480, 960 and 1600 px wide WebP plus a 1600 px JPEG fallback", _responsive),
     "favicon": (
-        "favicon.ico (16/32/48), apple-touch-icon.png 180, 192 and 512 px PNGs, site.webmanifest",
+        "a folder per logo: favicon.ico (16/32/48), apple-touch-icon.png 180 (opaque), 192 "
+        "and 512 px PNGs, site.webmanifest",
         _favicon,
     ),
     "social": ("Open Graph 1200x630, square 1080x1080, story 1080x1920 (JPEG)", _social),

@@ -175,28 +175,64 @@ def test_keep_dates_gives_outputs_the_source_time(tmp_path: Path) -> None:
     assert Path(out.output or "").stat().st_mtime_ns == src.stat().st_mtime_ns
 
 
-def test_favicon_set_from_a_wide_logo(tmp_path: Path) -> None:
-    logo = tmp_path / "logo.png"
-    img = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
-    img.paste((220, 40, 40, 255), (50, 50, 350, 150))
-    img.save(logo)
+def test_favicon_sets_of_several_logos_each_in_a_folder(tmp_path: Path) -> None:
+    """Two wide logos (one name with a space): a folder each, transparent padding except
+    the Apple icon's (opaque white: iOS shows transparency black), manifests without "(2)"."""
+    logos = []
+    for name, colour in (("my logo.png", (220, 40, 40, 255)), ("site.png", (40, 40, 220, 255))):
+        img = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
+        img.paste(colour, (50, 50, 350, 150))
+        img.save(tmp_path / name)
+        logos.append(tmp_path / name)
     r = builtin_set("favicon", BASE)
-    finished = run([logo], tmp_path / "site", r)
-    assert finished.converted == 1, finished.results
-    site = tmp_path / "site"
-    with Image.open(site / "favicon.ico") as ico:
-        assert sorted(ico.info["sizes"]) == [(16, 16), (32, 32), (48, 48)]
-    for name, side in (("apple-touch-icon.png", 180), ("icon-192.png", 192), ("icon-512.png", 512)):
-        with Image.open(site / name) as icon:
-            assert icon.size == (side, side)
-            rgba = icon.convert("RGBA")  # the PNG optimiser may store a palette
-            assert rgba.getpixel((0, 0))[3] == 0  # padded with transparency above the logo
-            assert rgba.getpixel((side // 2, side // 2))[3] == 255
-    manifest = json.loads((site / "site.webmanifest").read_text(encoding="utf-8"))
-    assert [(i["src"], i["sizes"]) for i in manifest["icons"]] == [
-        ("icon-192.png", "192x192"),
-        ("icon-512.png", "512x512"),
-    ]
+    finished = run(logos, tmp_path / "site", r)
+    assert finished.converted == 2, finished.results
+    made = sorted(
+        p.relative_to(tmp_path / "site").as_posix()
+        for p in (tmp_path / "site").rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
+    assert made == [
+        f"{logo}/{name}"
+        for logo in ("my logo", "site")
+        for name in (
+            "apple-touch-icon.png", "favicon.ico", "icon-192.png", "icon-512.png",
+            "site.webmanifest",
+        )
+    ]  # fmt: skip
+    for logo in ("my logo", "site"):
+        site = tmp_path / "site" / logo
+        with Image.open(site / "favicon.ico") as ico:
+            assert sorted(ico.info["sizes"]) == [(16, 16), (32, 32), (48, 48)]
+        for name, side in (
+            ("apple-touch-icon.png", 180), ("icon-192.png", 192), ("icon-512.png", 512)
+        ):  # fmt: skip
+            with Image.open(site / name) as icon:
+                assert icon.size == (side, side)
+                rgba = icon.convert("RGBA")  # the PNG optimiser may store a palette
+                assert rgba.getpixel((side // 2, side // 2))[3] == 255
+                corner = rgba.getpixel((0, 0))
+                if name.startswith("apple"):
+                    assert rgba.getextrema()[3] == (255, 255) and corner == (255, 255, 255, 255)
+                else:
+                    assert corner[3] == 0  # padded with transparency above the logo
+        manifest = json.loads((site / "site.webmanifest").read_text(encoding="utf-8"))
+        assert manifest["name"] == logo
+        assert [(i["src"], i["sizes"]) for i in manifest["icons"]] == [
+            ("icon-192.png", "192x192"),
+            ("icon-512.png", "512x512"),
+        ]
+
+
+def test_the_apple_icon_takes_the_fill_colour(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (300, 100), (0, 0, 0, 0)).save(logo)
+    r = builtin_set("favicon", Settings(background=(16, 32, 48)))
+    assert run([logo], tmp_path / "site", r).converted == 1
+    with Image.open(tmp_path / "site" / "logo" / "apple-touch-icon.png") as icon:
+        assert icon.convert("RGBA").getpixel((0, 0)) == (16, 32, 48, 255)
+    with Image.open(tmp_path / "site" / "logo" / "icon-192.png") as icon:
+        assert icon.convert("RGBA").getpixel((0, 0))[3] == 0
 
 
 def test_social_sizes_crop_or_pad(tmp_path: Path) -> None:

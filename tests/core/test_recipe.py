@@ -152,15 +152,16 @@ def test_built_in_sets() -> None:
         (OutputFormat.JPEG, 1600, False),
     ]
     favicon = builtin_set("favicon", BASE)
-    assert favicon.manifest == "site.webmanifest"
+    assert favicon.manifest == "{stem}/site.webmanifest"
     assert [o.name_template for o in favicon.outputs] == [
-        "favicon.ico",
-        "apple-touch-icon.png",
-        "icon-192.png",
-        "icon-512.png",
+        "{stem}/favicon.ico",
+        "{stem}/apple-touch-icon.png",
+        "{stem}/icon-192.png",
+        "{stem}/icon-512.png",
     ]
     assert favicon.outputs[0].encode.ico_sizes == (16, 32, 48)
-    assert all(o.resize.mode == ResizeMode.PAD and o.background is None for o in favicon.outputs)
+    assert all(o.resize.mode == ResizeMode.PAD for o in favicon.outputs)
+    assert [o.background for o in favicon.outputs] == [None, (255, 255, 255), None, None]
     social = builtin_set("social", BASE)
     boxes = [(o.resize.width, o.resize.height, o.resize.mode) for o in social.outputs]
     assert boxes == [

@@ -89,7 +89,7 @@ def bench_favicon(work: Path) -> list[tuple[int, int]]:
     logo = REPO.parent / "shared" / "corpus" / "photos" / "mpl_logo2.png"
     home = work / "home"
     cli(str(logo), "-o", str(work / "fav"), "--set", "favicon", home=home)
-    with Image.open(work / "fav" / "favicon.ico") as ico:
+    with Image.open(work / "fav" / logo.stem / "favicon.ico") as ico:
         return sorted(ico.info["sizes"])
 
 
