@@ -22,7 +22,7 @@ from shh_converter.core import formats, presets
 from shh_converter.core.atomic import TEMP_PREFIX
 from shh_converter.core.errors import UsageError
 from shh_converter.core.presets import PresetBook
-from shh_converter.core.settings import DEFAULT_SETTINGS, OutputFormat, ResizeMode
+from shh_converter.core.settings import DEFAULT_SETTINGS, OutputFormat, ResizeMode, Settings
 
 pytestmark = pytest.mark.timeout(300)
 REPORT_KEYS = ("source", "output", "status", "error", "bytes_in", "bytes_out", "seconds")
@@ -83,6 +83,7 @@ def test_defaults_come_from_the_one_default_recipe() -> None:
     assert PresetBook(dict, lambda d: None).get(presets.DEFAULT).outputs == (DEFAULT_SETTINGS,)
     # The format table's WebP defaults are the same (--quality's help says so).
     assert formats.default_options(OutputFormat.WEBP) == DEFAULT_SETTINGS.encode
+    assert Settings().encode == DEFAULT_SETTINGS.encode  # a bad saved value repairs to it
     assert not DEFAULT_SETTINGS.resize.upscale
     assert (
         settings_from_args(parse("in", "-o", "o", "--size", "500")).resize.mode.value == "max-side"

@@ -105,7 +105,7 @@ class EncodeOptions:
     """
 
     format: OutputFormat = OutputFormat.WEBP
-    quality: int = 85  # WebP/JPEG/AVIF/JXL, 0-100
+    quality: int = 82  # WebP/JPEG/AVIF/JXL, 0-100 (the default recipe's: DEFAULT_SETTINGS)
     lossless: bool = False  # WebP, JXL
     near_lossless: int | None = None  # WebP, 0-100 (implies lossless); None = off
     alpha_quality: int = 100  # WebP, 0-100
