@@ -139,7 +139,7 @@ def test_a_preset_saved_by_the_cli_is_in_the_window(x_display, tmp_path) -> None
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_target_size_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_size_cap_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
 
     import numpy as np
@@ -153,15 +153,24 @@ def test_target_size_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None: 
     os.utime(src, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
     _add(app, [src])
     panel = app.window.settings
-    panel.v["max_kb"].set("60")
+    _convert(app, tmp_path / "plain")  # no cap: the chosen quality's file
+    plain = (tmp_path / "plain" / "photo.webp").read_bytes()
+    # A cap the chosen quality meets changes nothing (it never raises the quality) ...
+    panel.v["max_kb"].set(str(len(plain) // 1000 + 30))
+    app.root.update()
+    _convert(app, tmp_path / "above")
+    assert (tmp_path / "above" / "photo.webp").read_bytes() == plain
+    # ... one it does not meet lowers the quality just enough.
+    cap = len(plain) // 2000
+    panel.v["max_kb"].set(str(cap))
     panel.v["keep_dates"].set(True)
     panel.v["if_bigger"].set("Skip it")
     app.root.update()
     s = app.controller.current_settings()
-    assert (s.max_kb, s.keep_dates, s.if_bigger.value) == (60, True, "skip")
+    assert (s.max_kb, s.keep_dates, s.if_bigger.value) == (cap, True, "skip")
     _convert(app, tmp_path / "out")
-    out = next((tmp_path / "out").iterdir())
-    assert out.stat().st_size <= 60_000
+    out = tmp_path / "out" / "photo.webp"
+    assert 0.9 * cap * 1000 <= out.stat().st_size <= cap * 1000
     assert out.stat().st_mtime_ns == src.stat().st_mtime_ns
     panel.v["max_kb"].set("0")
     app.root.update()
