@@ -28,6 +28,7 @@ from typing import Any
 from .checks import Checked, check_fields
 from .errors import UsageError
 from .settings import (
+    DEFAULT_SETTINGS,
     EncodeOptions,
     IfBigger,
     OutputFormat,
@@ -138,7 +139,7 @@ class Recipe:
 
         Raises :class:`UsageError` naming ``where``, the output and the field.
         """
-        return _from_mapping(data, base or Settings(), where)
+        return _from_mapping(data, base or DEFAULT_SETTINGS, where)
 
 
 # -- one output from keys -------------------------------------------------------------
