@@ -92,6 +92,8 @@ def encode_output(
     encodes = 1
     factor = 1.0
     best = first
+    if has_quality(settings):
+        first.quality = settings.encode.quality  # what the note says if nothing lower helps
     for _round in range(MAX_ROUNDS):
         found = _search(processed, settings, cap, first if factor == 1.0 else None)
         encodes += found.encodes
