@@ -17,10 +17,12 @@ from PIL import Image
 from support import REPO, run_cli
 
 from shh_converter.cli import build_parser
-from shh_converter.cli.convert import settings_from_args
+from shh_converter.cli.convert import recipe_from_args, settings_from_args
+from shh_converter.core import formats, presets
 from shh_converter.core.atomic import TEMP_PREFIX
 from shh_converter.core.errors import UsageError
-from shh_converter.core.settings import OutputFormat, ResizeMode
+from shh_converter.core.presets import PresetBook
+from shh_converter.core.settings import DEFAULT_SETTINGS, OutputFormat, ResizeMode, Settings
 
 pytestmark = pytest.mark.timeout(300)
 REPORT_KEYS = ("source", "output", "status", "error", "bytes_in", "bytes_out", "seconds")
@@ -74,12 +76,42 @@ def test_settings_from_args_maps_every_flag() -> None:
     assert bg.fill_holes
 
 
-def test_defaults_come_from_settings() -> None:
+def test_defaults_come_from_the_one_default_recipe() -> None:
     s = settings_from_args(parse("in", "-o", "out"))
-    assert s.encode.quality == 85 and s.resize.mode == ResizeMode.NONE
+    assert (s.encode, s.resize) == (DEFAULT_SETTINGS.encode, DEFAULT_SETTINGS.resize)
+    assert recipe_from_args(parse("in", "-o", "out")).outputs == (s,)
+    assert PresetBook(dict, lambda d: None).get(presets.DEFAULT).outputs == (DEFAULT_SETTINGS,)
+    # The format table's WebP defaults are the same (--quality's help says so).
+    assert formats.default_options(OutputFormat.WEBP) == DEFAULT_SETTINGS.encode
+    assert Settings().encode == DEFAULT_SETTINGS.encode  # a bad saved value repairs to it
+    assert not DEFAULT_SETTINGS.resize.upscale
     assert (
         settings_from_args(parse("in", "-o", "o", "--size", "500")).resize.mode.value == "max-side"
     )
+
+
+def test_nothing_is_enlarged_unless_asked(tmp_path: Path) -> None:
+    """README's first example on a small PNG; the default recipe on a big photo; --upscale."""
+    small, big = tmp_path / "in" / "small.png", tmp_path / "in" / "big.jpg"
+    small.parent.mkdir()
+    Image.new("RGB", (512, 512), (30, 90, 160)).save(small)
+    Image.new("RGB", (2400, 1200), (200, 90, 30)).save(big, quality=90)
+    example = ("--resize", "max-side", "--size", "1600")
+    for name, flags in (("example", example), ("plain", ()), ("up", (*example, "--upscale"))):
+        proc = run_cli("convert", str(small), str(big), "-o", str(tmp_path / name), *flags)
+        assert proc.returncode == 0, proc.stderr
+    sizes = {}
+    for made in sorted(tmp_path.glob("*/*.webp")):
+        with Image.open(made) as im:
+            sizes[f"{made.parent.name}/{made.name}"] = im.size
+    assert sizes == {
+        "example/big.webp": (1600, 800),
+        "example/small.webp": (512, 512),
+        "plain/big.webp": (1600, 800),  # the default recipe: longest side 1600 px
+        "plain/small.webp": (512, 512),
+        "up/big.webp": (1600, 800),
+        "up/small.webp": (1600, 1600),
+    }
 
 
 @pytest.mark.parametrize(

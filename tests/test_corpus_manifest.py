@@ -271,6 +271,9 @@ def test_big_photo_resized_keeps_aspect(tmp_path: Path) -> None:
     out = converted_image("photos/Kleiber_by_Lukas_Baubkus.jpg", tmp_path, fmt="webp", resize=fit)
     assert out.size == (1600, 900)  # 6028x3391 -> 1600x900.07
     out = converted_image("jpeg/flower.jpg", tmp_path, fmt="webp", resize=fit)
+    assert out.size == (480, 360)  # never enlarged unless asked
+    up = ResizeOptions(mode=ResizeMode.FIT, width=1600, height=1600, upscale=True)
+    out = converted_image("jpeg/flower.jpg", tmp_path, fmt="webp", resize=up)
     assert out.size == (1600, 1200)
 
 

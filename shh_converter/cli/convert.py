@@ -28,6 +28,7 @@ from ..core.plan import TEMPLATE_FIELDS
 from ..core.presets import PresetBook
 from ..core.recipe import Recipe
 from ..core.settings import (
+    DEFAULT_SETTINGS,
     BackgroundMode,
     BackgroundRemoval,
     ConflictPolicy,
@@ -127,7 +128,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--height", type=ranged(1, big), metavar="H", help=_("box height (px)"))
     p.add_argument("--size", type=ranged(1, big), metavar="N", help=_("longest side (max-side)"))
     p.add_argument("--percent", type=positive_float, metavar="P", help=_("scale (percent)"))
-    p.add_argument("--no-upscale", action="store_true", help=_("never enlarge small images"))
+    p.add_argument(
+        "--upscale",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help=_("enlarge images smaller than the size asked (default: never enlarge)"),
+    )
     encoder_flags.add_resize_arguments(p)  # --resample, --sharpen
     p.add_argument(
         "--background",
@@ -275,8 +281,8 @@ def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None
     When no resize flag is given, ``base``'s (or no resizing).
     """
     sized = (args.resize, args.width, args.height, args.size, args.percent)
+    upscale = args.upscale if args.upscale is not None else bool(base and base.upscale)
     if base is not None and all(v is None for v in sized):
-        upscale = base.upscale and not args.no_upscale
         return dataclasses.replace(base, upscale=upscale, **encoder_flags.resize_extras(args))
     mode = args.resize
     if mode is None:
@@ -303,7 +309,7 @@ def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None
         height=args.height,
         size=args.size,
         percent=args.percent,
-        upscale=not args.no_upscale,
+        upscale=upscale,
         **encoder_flags.resize_extras(args),
     )
 
@@ -347,7 +353,7 @@ def settings_from_args(
     args: argparse.Namespace, limits: Limits | None = None, base: Settings | None = None
 ) -> Settings:
     """One output's :class:`Settings`: the flags given over ``base`` (UsageError if bad)."""
-    base = base if base is not None else Settings()
+    base = base if base is not None else DEFAULT_SETTINGS
     extra = _given(
         args,
         {"keep_icc": "keep_icc", "animated": "animated", "name_template": "name_template"},
@@ -428,7 +434,9 @@ def run(args: argparse.Namespace) -> int:
         if pipes.is_pipe(args.dest):
             pipes.send(outcome.plan.jobs)
     if args.report is not None:
-        write_report(args.report, outcome.plan.jobs, outcome.finished, outcome.recipe)
+        write_report(
+            args.report, outcome.plan.jobs, outcome.finished, outcome.recipe, outcome.plan.dest
+        )
     return exit_code(outcome.finished)
 
 

@@ -23,7 +23,7 @@ from ..core.recipe import (
     load_recipe_file,
     parse_spec,
 )
-from ..core.settings import IfBigger, Settings
+from ..core.settings import DEFAULT_SETTINGS, IfBigger, Settings
 from ..i18n import _
 from .argtypes import ranged
 
@@ -31,8 +31,8 @@ EPILOG = f"""\
 several outputs per input:
   --variant FORMAT[:key=value,...]   adds an output; keys: w, h (resize box; one alone
       = that side), fit (fit|fill|pad), q (quality), suffix (added to the name's stem),
-      name (template, e.g. {{stem}}-{{width}}w.{{ext}}), max_kb (target size), downscale
-      (may shrink to reach max_kb), if_bigger, bg (fill colour), upscale, and any
+      name (template, e.g. {{stem}}-{{width}}w.{{ext}}), max_kb (size cap), downscale
+      (may shrink to fit max_kb), if_bigger, bg (fill colour), upscale, and any
       encoder option (method, lossless, progressive, subsampling, ...).
 
 examples:
@@ -62,7 +62,7 @@ class _AddOutputs(argparse.Action):
 
 
 def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("several outputs per input, target size (see the end of --help)")
+    g = p.add_argument_group("several outputs per input, size cap (see the end of --help)")
     g.add_argument(
         "--variant", dest="outputs", action=_AddOutputs, metavar="SPEC", help=_("add an output")
     )
@@ -85,7 +85,10 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
         "--max-kb",
         type=ranged(1, 10_000_000),
         metavar="N",
-        help=_("target size: the highest quality whose file is at most N KB"),
+        help=_(
+            "size cap: each output at its quality; one over N KB gets its quality lowered "
+            "just enough to fit"
+        ),
     )
     g.add_argument(
         "--downscale-to-fit",
@@ -134,7 +137,7 @@ def recipe_from_args(
     ``one_output(base)``: today's flags applied over ``base`` (the flags given
     explicitly change it, the rest keeps ``base``'s values).
     """
-    base = one_output(Settings())
+    base = one_output(DEFAULT_SETTINGS)
     parts: list[Recipe] = []
     if args.preset:
         preset = presets().get(args.preset)

@@ -4,7 +4,8 @@ With ``--dry-run`` the same shape says what would happen (:func:`dry_run_data`).
 
 One entry per output under ``files`` (source, output, status, error, note,
 bytes_in, bytes_out, width, height, encodes, seconds), one per input under
-``inputs`` (its status summed over its outputs), and the batch's ``totals``.
+``inputs`` (its status summed over its outputs, and ``html``: the ``<picture>``
+snippet of a responsive set, else null), and the batch's ``totals``.
 Inputs the batch never reached (cancelled) are listed as failed with the reason.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..core import srcset
 from ..core.atomic import atomic_write
 from ..core.events import BatchFinished
 from ..core.jobs import NOT_AN_IMAGE, Job, JobResult, failed_result
@@ -23,8 +25,14 @@ from ..core.recipe import Recipe
 from ..i18n import _
 
 
-def report_data(jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> dict[str, Any]:
-    """The report as plain data, inputs in batch order."""
+def report_data(
+    jobs: list[Job], finished: BatchFinished, recipe: Recipe, root: Path | None = None
+) -> dict[str, Any]:
+    """The report as plain data, inputs in batch order.
+
+    ``root``: the destination; an input whose outputs have several widths (a
+    responsive set) gets the ``<picture>`` that uses them, paths relative to it.
+    """
     by_index = {r.index: r for r in finished.results}
     results: list[JobResult] = []
     for job in jobs:
@@ -43,6 +51,7 @@ def report_data(jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> dic
             "bytes_in": r.bytes_in,
             "bytes_out": r.bytes_out,
             "seconds": round(r.seconds, 4),
+            "html": srcset.for_result(r, root) if root is not None else None,
         }
         for r in results
     ]
@@ -94,9 +103,11 @@ def dry_run_data(jobs: list[Job], recipe: Recipe) -> dict[str, Any]:
     }
 
 
-def write_report(path: Path, jobs: list[Job], finished: BatchFinished, recipe: Recipe) -> None:
-    """Write the report of a batch that ran (see :func:`save`)."""
-    save(path, report_data(jobs, finished, recipe))
+def write_report(
+    path: Path, jobs: list[Job], finished: BatchFinished, recipe: Recipe, root: Path
+) -> None:
+    """Write the report of a batch that ran into ``root`` (see :func:`save`)."""
+    save(path, report_data(jobs, finished, recipe, root))
 
 
 def save(path: Path, data: dict[str, Any]) -> None:

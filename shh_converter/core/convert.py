@@ -346,6 +346,8 @@ def _make(source: Path, prepared: Prepared, target: Target, warnings: list[str])
     )
     warnings.extend(encoded.processed.warnings)  # encoding adds its own (EXIF dropped)
     data, note, size = encoded.data, encoded.note, encoded.processed.output_size
+    if prepared.src.broken:
+        note = _join(note, prepared.src.broken)
     source_bytes = file_size(source)
     w, h = prepared.src.input_size
     # Only a result of at most the source's pixels is compared: an enlarged or padded

@@ -211,7 +211,7 @@ def _quality(default: int, applies: Applies = _always, what: str = "") -> Option
 SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
 
 WEBP_OPTIONS = (
-    _quality(85, _webp_lossy),
+    _quality(82, _webp_lossy),  # the default recipe's (settings.DEFAULT_SETTINGS)
     OptionSpec("lossless", "Lossless", "lossless WebP", "bool", False),
     OptionSpec(
         "near_lossless",
@@ -590,12 +590,48 @@ def _webp_options(opts: EncodeOptions) -> dict[str, Any]:
 
 
 def _jpeg_options(opts: EncodeOptions) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "quality": opts.quality,
         "progressive": opts.progressive,
         "subsampling": chroma(opts),
         "optimize": opts.optimize_huffman,
     }
+    if opts.quality % 1:  # a size cap's search between two whole qualities (core/sizing.py)
+        del out["quality"]
+        out["qtables"] = jpeg_qtables(opts.quality)
+    return out
+
+
+# The example tables of the JPEG standard (ITU-T T.81, Annex K), in natural order:
+# libjpeg scales these by its quality.
+_JPEG_LUMA = (
+    (16, 11, 10, 16, 24, 40, 51, 61), (12, 12, 14, 19, 26, 58, 60, 55),
+    (14, 13, 16, 24, 40, 57, 69, 56), (14, 17, 22, 29, 51, 87, 80, 62),
+    (18, 22, 37, 56, 68, 109, 103, 77), (24, 35, 55, 64, 81, 104, 113, 92),
+    (49, 64, 78, 87, 103, 121, 120, 101), (72, 92, 95, 98, 112, 100, 103, 99),
+)  # fmt: skip
+_JPEG_CHROMA = (
+    (17, 18, 24, 47, 99, 99, 99, 99), (18, 21, 26, 66, 99, 99, 99, 99),
+    (24, 26, 56, 99, 99, 99, 99, 99), (47, 66, 99, 99, 99, 99, 99, 99),
+    *((99,) * 8 for _ in range(4)),
+)  # fmt: skip
+
+
+def jpeg_qtables(quality: float) -> list[list[int]]:
+    """libjpeg's quantisation tables for a quality between whole numbers.
+
+    The same scaling as libjpeg's ``jpeg_quality_scaling`` (5000/q below 50,
+    200 - 2q above), not rounded to a whole quality first: at whole qualities the
+    tables equal libjpeg's own, in between the file size moves smoothly.
+    """
+    q = min(100.0, max(1.0, quality))
+    scale = 5000 / q if q < 50 else 200 - 2 * q
+    if q % 1 == 0:
+        scale = int(scale)  # libjpeg's integer division
+    return [
+        [min(255, max(1, int((v * scale + 50) // 100))) for row in table for v in row]
+        for table in (_JPEG_LUMA, _JPEG_CHROMA)
+    ]
 
 
 def _png_options(opts: EncodeOptions) -> dict[str, Any]:

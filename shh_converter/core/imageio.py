@@ -82,6 +82,7 @@ class Source:
     meta: metadata.Metadata = field(default_factory=metadata.Metadata)
     warnings: list[str] = field(default_factory=list)
     path: Path | None = None  # the file it came from (JPEG XL recompresses a JPEG's bytes)
+    broken: str | None = None  # a damaged animation, cut short: said on every output
 
 
 NeedSize = Callable[[tuple[int, int]], tuple[int, int]]
@@ -112,6 +113,27 @@ def open_image(
         return src
     except PermissionError as exc:
         raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+
+
+def upright_size(path: Path) -> tuple[int, int] | None:
+    """The upright size of ``path`` from its header alone, or None when it cannot be read.
+
+    For the planner's ``{width}``/``{height}`` (names are chosen before any pixel is
+    decoded); a file that cannot be read gets its clear error when converted.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(64)
+            fh.seek(0)
+            if head.startswith(JXL_MAGICS):  # its plugin decodes on open: read the header
+                from . import jxlheader
+
+                return jxlheader.image_size(fh.read(JXL_HEADER_BYTES))
+            _sniff(head)
+            with Image.open(fh) as im:
+                return metadata.upright_size(im.size, metadata.header_orientation(im))
+    except (ConversionError, Image.DecompressionBombError, *DECODE_ERRORS):
+        return None
 
 
 def _check_file(path: Path, settings: Settings) -> bytes:
@@ -277,6 +299,9 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
     except DECODE_ERRORS as exc:  # found by scripts/fuzz.py: a TIFF without dimensions
         raise CorruptImageError(f"broken animation or page list ({exc})") from exc
     if im.format not in ANIMATED_FORMATS or n <= 1:
+        # Counting may have sought through the file and back (a TIFF with overview
+        # images), which drops the decoded pixels: decode them again while it is open.
+        _load(im)
         return [im]
     # An APNG whose default image is not part of the animation lists it as frame 0.
     start = 1 if im.info.get("default_image") else 0
@@ -286,23 +311,54 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
     for index in range(start, n):
         try:
             im.seek(index)
+            _check_dimensions(im.size, settings)
+            total += im.size[0] * im.size[1]
+            if total > settings.limits.max_pixels:
+                raise ImageTooLargeError(
+                    f"animation too large: {n} frames of {im.size[0]}x{im.size[1]} are more "
+                    f"than {sniff.megapixels(settings.limits.max_pixels)} MP together"
+                )
+            _load(im)
+            frame = im.convert("RGBA")
         except Image.DecompressionBombError as exc:
             raise ImageTooLargeError(
                 f"animation frame {index + 1}: {sniff.bomb_message(exc)}"
             ) from exc
-        except DECODE_ERRORS as exc:
-            raise CorruptImageError(f"broken animation frame {index + 1} of {n} ({exc})") from exc
-        _check_dimensions(im.size, settings)
-        total += im.size[0] * im.size[1]
-        if total > settings.limits.max_pixels:
-            raise ImageTooLargeError(
-                f"animation too large: {n} frames of {im.size[0]}x{im.size[1]} are more than "
-                f"{sniff.megapixels(settings.limits.max_pixels)} MP together"
-            )
-        _load(im)
-        frames.append(im.convert("RGBA"))
+        except ImageTooLargeError:
+            raise
+        except (ConversionError, *DECODE_ERRORS) as exc:
+            # Keep what decodes (viewers show those frames too); say what was lost.
+            return _frames_before_broken(im, frames, src, index, n, exc)
+        frames.append(frame)
         src.durations.append(max(0, int(im.info.get("duration") or 100)))
     src.loop = int(im.info.get("loop", 0) or 0)
+    return frames
+
+
+def _frames_before_broken(
+    im: ImageFile.ImageFile,
+    frames: list[Image.Image],
+    src: Source,
+    index: int,
+    n: int,
+    exc: Exception,
+) -> list[Image.Image]:
+    """The frames decoded before frame ``index`` broke, or the file's first image alone."""
+    why = str(exc) or type(exc).__name__
+    if not frames:  # the animation's first frame is broken: the default image, still
+        try:
+            im.seek(0)
+            _load(im)
+            frames = [im.convert("RGBA")]
+        except (ConversionError, *DECODE_ERRORS) as again:
+            raise CorruptImageError(f"broken animation frame {index + 1} of {n} ({why})") from again
+        src.durations.clear()
+        kept = "only the first image was kept"
+    else:
+        kept = f"the {len(frames)} frame(s) before it were kept"
+        src.loop = int(im.info.get("loop", 0) or 0)
+    src.broken = f"animation frame {index + 1} of {n} is broken ({why}): {kept}"
+    src.warnings.append(src.broken)
     return frames
 
 

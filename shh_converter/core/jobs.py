@@ -44,6 +44,9 @@ class Target:
     kind: Literal["image", "manifest"] = "image"
     fingerprint: str = ""  # what the ledger records for this output
     note: str | None = None  # the planner's word on it ("named a (2).webp: a.webp is ...")
+    # The same file as an earlier output of the job would be (a size the source cannot
+    # fill): nothing is written for it and it counts no bytes of its own.
+    duplicate: bool = False
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,8 @@ def skipped_output(target: Target) -> OutputResult:
     """An output the planner found needs no work (up to date, or kept by the conflict rule)."""
     if target.skip_reason == NOT_AN_IMAGE:  # nothing is or will be there
         return OutputResult(None, "skipped", NOT_AN_IMAGE, kind=target.kind)
+    if target.duplicate:
+        return OutputResult(None, "skipped", target.skip_reason, kind=target.kind)
     size = file_size(target.path)
     return OutputResult(
         target.path, "skipped", target.skip_reason, bytes_out=size, kind=target.kind

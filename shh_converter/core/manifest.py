@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import quote
 
 from PIL import Image
 
@@ -31,7 +32,7 @@ def render(name: str, outputs: Sequence[Path], folder: Path) -> bytes:
         except OSError:
             continue  # that output failed: the manifest lists what exists
         if w == h and w >= MIN_LISTED_SIDE:
-            src = Path(os.path.relpath(path, folder)).as_posix()
+            src = quote(Path(os.path.relpath(path, folder)).as_posix())  # a URL: no spaces
             icons.append({"src": src, "sizes": f"{w}x{h}", "type": "image/png"})
     if not icons:
         raise OutputError("no PNG icon of 192 px or more to list in the web manifest")

@@ -7,6 +7,13 @@ Rules (the tests hold us to them):
   ``/`` in the template makes subfolders. Every part is made legal on Windows and
   the result can never leave the destination (``..``, absolute paths, drive letters
   are neutralised). A template without ``{ext}`` gets the extension appended.
+* **Real sizes in names.** ``{width}`` and ``{height}`` are the output's real size,
+  from the source's header and the output's resize (a smaller source is never
+  enlarged unless asked, so its outputs are named by what they really are). Two
+  outputs of one input that come out with the same name that way (a 640 px photo's
+  960 and 1600 px widths) would be the same file: the later one is skipped and says
+  so. (With "crop to subject" the size is known only after the cut-out: the name has
+  the size before cropping.)
 * **Conflicts.** Two inputs never share an output (the later one, in input order,
   becomes ``a (2).webp``, with a note saying why on that output: the report and
   the window's row show it); a source is never an output target, whatever the policy;
@@ -29,8 +36,10 @@ from typing import Literal
 from .atomic import clean_stale_temps
 from .discover import Found, discover, key
 from .errors import UsageError
+from .imageio import upright_size
 from .jobs import Job, Target
 from .recipe import Recipe
+from .resize import plan_geometry
 from .settings import ConflictPolicy, Settings
 from .state import LedgerBook
 
@@ -44,8 +53,8 @@ TEMPLATE_FIELDS = {
     "parent": "name of the source's folder",
     "index": "position in the batch, from 1 (e.g. {index:03d})",
     "format": "output format (webp, jpeg, png, avif)",
-    "width": "the output's resize width (or longest side); 'auto' when not set",
-    "height": "the output's resize height; 'auto' when not set",
+    "width": "the output's width in pixels",
+    "height": "the output's height in pixels",
 }
 # Device names Windows keeps in every folder, with any extension: also COM0/LPT0, the
 # superscript digits (COM¹) and the console's CONIN$/CONOUT$.
@@ -115,6 +124,8 @@ def plan_batch(
     recipe.check()
     for out in recipe.outputs:
         validate_template(out.name_template)
+    if recipe.manifest:
+        validate_template(recipe.manifest)
     dest = Path(os.path.abspath(dest))
     book = LedgerBook()
     found = discover([Path(p) for p in inputs], dest, recursive, book)
@@ -150,6 +161,8 @@ class _Namer:
         if recipe.manifest:
             self.kinds.append((recipe.shared, recipe.fingerprint(), "manifest"))
         self.policy = recipe.shared.on_conflict
+        # Whether any name holds the output's size: then each source's header is read.
+        self.sized = any({"width", "height"} & _fields(out.name_template) for out in recipe.outputs)
         self.folders: dict[tuple[str, ...], Path] = {}
         # What each output folder holds, listed once (one scandir per folder instead of a
         # stat per output): collision key -> (name on disk, is a folder).
@@ -159,18 +172,43 @@ class _Namer:
         folder = self._folder(found.subdir)
         names = [output_name(out, found.source, index) for out in self.recipe.outputs]
         if self.recipe.manifest:
-            names.append(sanitise_part(self.recipe.manifest))
+            manifest = _render(self.recipe.manifest, found.source, index + 1, self.recipe.shared)
+            names.append(_safe_path(manifest) or "site.webmanifest")
         if len(names) > 1:
-            _check_distinct(names)
+            _check_distinct(names)  # the recipe's own names: a mistake in it is an error
+        if self.sized and not found.error:
+            names = self._real_names(names, found.source, index)
         pairs = list(zip(names, self.kinds, strict=True))
         if found.error or found.skip:  # no output will be made: no name is claimed
             targets = tuple(Target(folder / n, s, found.skip, k, fp) for n, (s, fp, k) in pairs)
             return Job(index=index, source=found.source, targets=targets, error=found.error)
         made = []
+        first_of: dict[str, str] = {}  # name -> the output that claimed it first
         for name, (settings, fp, kind) in pairs:
+            if key(name) in first_of:  # the same size as an earlier output: the same file
+                why = f"same file as {first_of[key(name)]}: {self._too_small(found.source)}"
+                made.append(Target(folder / name, settings, why, kind, fp, duplicate=True))
+                continue
             output, skip, note = self._resolve(folder, name, found.source, fp)
+            first_of[key(name)] = output.name
             made.append(Target(output, settings, skip, kind, fp, note))
         return Job(index=index, source=found.source, targets=tuple(made))
+
+    def _real_names(self, names: list[str], source: Path, index: int) -> list[str]:
+        """The names with ``{width}``/``{height}`` of each output's real size."""
+        full = upright_size(source)
+        if full is None:  # unreadable: converting it will say why
+            return names
+        real = [
+            output_name(out, source, index, plan_geometry(full, out.resize).final)
+            for out in self.recipe.outputs
+        ]
+        return real + names[len(real) :]  # the manifest's name stays
+
+    @staticmethod
+    def _too_small(source: Path) -> str:
+        size = upright_size(source)
+        return f"the source is only {size[0]}x{size[1]}" if size else "the source is smaller"
 
     def _folder(self, subdir: tuple[str, ...]) -> Path:
         if subdir not in self.folders:
@@ -260,20 +298,28 @@ def _numbered(name: str) -> Iterator[str]:
         n += 1
 
 
-def output_name(settings: Settings, source: Path, index: int) -> str:
-    """The template rendered for ``source`` as a safe relative path string (``/``-separated)."""
+def output_name(
+    settings: Settings, source: Path, index: int, size: tuple[int, int] | None = None
+) -> str:
+    """The template rendered for ``source`` as a safe relative path string (``/``-separated).
+
+    ``size``: the output's real size for ``{width}``/``{height}``; without it, the
+    resize box (``auto`` where it sets none).
+    """
     template = settings.name_template
-    rendered = _render(template, source, index + 1, settings)
+    rendered = _render(template, source, index + 1, settings, size)
     if "{ext}" not in template and not rendered.endswith("." + settings.extension):
         rendered = f"{rendered}.{settings.extension}"
+    return _safe_path(rendered) or sanitise_part(f"{source.stem}.{settings.extension}")
+
+
+def _safe_path(rendered: str) -> str:
+    """A rendered name as safe ``/``-separated parts inside the destination ("" if none)."""
     if "/" not in rendered and "\\" not in rendered:  # the usual case: one name, no folders
         parts = [rendered] if rendered not in ("", ".", "..") else []
     else:
         parts = [p for p in re.split(r"[/\\]", rendered) if p not in ("", ".", "..")]
-    parts = [sanitise_part(p) for p in parts]
-    if not parts:
-        parts = [sanitise_part(f"{source.stem}.{settings.extension}")]
-    return "/".join(parts)
+    return "/".join(sanitise_part(p) for p in parts)
 
 
 @functools.lru_cache(maxsize=64)
@@ -281,7 +327,13 @@ def _fields(template: str) -> frozenset[str]:
     return frozenset(name for _t, name, _s, _c in string.Formatter().parse(template) if name)
 
 
-def _render(template: str, source: Path, number: int, settings: Settings) -> str:
+def _render(
+    template: str,
+    source: Path,
+    number: int,
+    settings: Settings,
+    size: tuple[int, int] | None = None,
+) -> str:
     def clean(value: str) -> str:  # a value never makes folders; only the template's "/" does
         return value.replace("/", "_").replace("\\", "_")
 
@@ -303,9 +355,9 @@ def _render(template: str, source: Path, number: int, settings: Settings) -> str
     if "format" in fields:
         values["format"] = settings.encode.format.value
     if "width" in fields:
-        values["width"] = _box(settings.resize.width or settings.resize.size)
+        values["width"] = size[0] if size else _box(settings.resize.width or settings.resize.size)
     if "height" in fields:
-        values["height"] = _box(settings.resize.height or settings.resize.size)
+        values["height"] = size[1] if size else _box(settings.resize.height or settings.resize.size)
     return template.format(**values)
 
 

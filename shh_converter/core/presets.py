@@ -17,6 +17,7 @@ from typing import Any
 from .errors import UsageError
 from .recipe import Recipe, builtin_set
 from .settings import (
+    DEFAULT_SETTINGS,
     BackgroundMode,
     BackgroundRemoval,
     EncodeOptions,
@@ -32,10 +33,7 @@ def _one(**kw: Any) -> Recipe:
 
 
 BUILTIN: dict[str, Recipe] = {
-    "Web 1600 WebP": _one(
-        encode=EncodeOptions(format=OutputFormat.WEBP, quality=82),
-        resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1600, upscale=False),
-    ),
+    "Web 1600 WebP": Recipe.single(DEFAULT_SETTINGS),  # the default recipe
     "Product cut-out": _one(
         encode=EncodeOptions(format=OutputFormat.WEBP, quality=90),
         resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1200, upscale=False),
@@ -52,11 +50,11 @@ BUILTIN: dict[str, Recipe] = {
         resize=ResizeOptions(mode=ResizeMode.FIT, width=400, height=400, upscale=False),
     ),
     "Lossless PNG": _one(encode=EncodeOptions(format=OutputFormat.PNG)),
-    "Responsive images (srcset)": builtin_set("responsive", Settings()),
-    "Favicon set": builtin_set("favicon", Settings()),
-    "Social media sizes": builtin_set("social", Settings()),
+    "Responsive images (srcset)": builtin_set("responsive", DEFAULT_SETTINGS),
+    "Favicon set": builtin_set("favicon", DEFAULT_SETTINGS),
+    "Social media sizes": builtin_set("social", DEFAULT_SETTINGS),
 }
-DEFAULT = "Web 1600 WebP"
+DEFAULT = "Web 1600 WebP"  # the preset that is DEFAULT_SETTINGS
 
 
 def recipe_from_data(data: Any, where: str) -> Recipe:

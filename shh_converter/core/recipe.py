@@ -1,8 +1,8 @@
 """Recipes: the ordered outputs made from each input, and the ways people write them.
 
 A :class:`Recipe` is a tuple of output :class:`~.settings.Settings` -- each one
-complete (format and encoder options, resize, fill colour, name, target size) --
-plus an optional web manifest (the favicon set's ``site.webmanifest``). What is
+complete (format and encoder options, resize, fill colour, name, size cap) --
+plus an optional web manifest (the favicon set's ``{stem}/site.webmanifest``). What is
 done once per input and shared by all its outputs (orientation, colour, metadata,
 background removal, animation, limits, conflict policy) must be the same in every
 output: :meth:`Recipe.check` enforces it, so the engine may read it from any one.
@@ -28,12 +28,14 @@ from typing import Any
 from .checks import Checked, check_fields
 from .errors import UsageError
 from .settings import (
+    DEFAULT_SETTINGS,
     EncodeOptions,
     IfBigger,
     OutputFormat,
     ResizeMode,
     ResizeOptions,
     Settings,
+    format_color,
     parse_color,
 )
 
@@ -45,6 +47,7 @@ A recipe file (TOML or JSON) lists the outputs made from each input, in order:
 
     # recipe.toml
     manifest = "site.webmanifest"      # optional: a web manifest listing the PNG icons
+                                       # (a name template: "{stem}/site.webmanifest")
     [defaults]                         # optional: keys applied to every output first
     q = 80
     [[outputs]]
@@ -70,8 +73,8 @@ _SHORT_KEYS = {
     "q": "quality 0-100",
     "suffix": "appended to the file name's stem",
     "name": "name template, e.g. {stem}-{width}w.{ext}",
-    "max_kb": "target size in KB",
-    "downscale": "target size may shrink the image (true/false)",
+    "max_kb": "size cap in KB (the quality is lowered only when over it)",
+    "downscale": "the size cap may shrink the image (true/false)",
     "if_bigger": "write, copy-source or skip",
     "bg": "fill colour: transparent, white, black or #RRGGBB",
     "upscale": "may enlarge small images (true/false)",
@@ -136,7 +139,7 @@ class Recipe:
 
         Raises :class:`UsageError` naming ``where``, the output and the field.
         """
-        return _from_mapping(data, base or Settings(), where)
+        return _from_mapping(data, base or DEFAULT_SETTINGS, where)
 
 
 # -- one output from keys -------------------------------------------------------------
@@ -382,25 +385,32 @@ def _list(value: Any, where: str, key: str) -> Sequence[Any]:
 
 
 def _responsive(base: Settings) -> Recipe:
-    specs = ["webp:w=480,suffix=-480", "webp:w=960,suffix=-960", "webp:w=1600,suffix=-1600"]
-    specs.append("jpeg:w=1600,suffix=-1600")
+    # Named by the real width: a source narrower than a width gives a file of its own
+    # width, once (the planner skips a second one of the same size and says so).
+    named = "name={stem}-{width}.{ext}"
+    specs = [f"webp:w={w},{named}" for w in (480, 960, 1600)] + [f"jpeg:w=1600,{named}"]
     no_up = dataclasses.replace(base, resize=dataclasses.replace(base.resize, upscale=False))
     return Recipe(tuple(parse_spec(s, no_up, "set responsive") for s in specs))
 
 
 def _favicon(base: Settings) -> Recipe:
-    # A square canvas: a non-square logo is padded with transparency (pad mode).
+    # A square canvas: a non-square logo is padded with transparency (pad mode), except
+    # the Apple icon: iOS shows transparency as black, so it gets the fill colour (white
+    # unless one is set). Each logo's set goes into a folder of its own name, so several
+    # logos in one batch never give "favicon (2).ico" or a second manifest's "(2)" URLs.
     clear = dataclasses.replace(
         base, background=None, resize=ResizeOptions(mode=ResizeMode.PAD, upscale=True)
     )
+    opaque = format_color(base.background or (255, 255, 255))
     specs = [
-        "ico:w=48,h=48,fit=pad,name=favicon.ico,ico_sizes=16/32/48",
-        "png:w=180,h=180,fit=pad,name=apple-touch-icon.png",
-        "png:w=192,h=192,fit=pad,name=icon-192.png",
-        "png:w=512,h=512,fit=pad,name=icon-512.png",
+        "ico:w=48,h=48,fit=pad,name={stem}/favicon.ico,ico_sizes=16/32/48",
+        f"png:w=180,h=180,fit=pad,name={{stem}}/apple-touch-icon.png,bg={opaque}",
+        "png:w=192,h=192,fit=pad,name={stem}/icon-192.png",
+        "png:w=512,h=512,fit=pad,name={stem}/icon-512.png",
     ]
     return Recipe(
-        tuple(parse_spec(s, clear, "set favicon") for s in specs), manifest="site.webmanifest"
+        tuple(parse_spec(s, clear, "set favicon") for s in specs),
+        manifest="{stem}/site.webmanifest",
     )
 
 
@@ -418,7 +428,8 @@ def _social(base: Settings) -> Recipe:
 SETS: dict[str, tuple[str, Callable[[Settings], Recipe]]] = {
     "responsive": ("480, 960 and 1600 px wide WebP plus a 1600 px JPEG fallback", _responsive),
     "favicon": (
-        "favicon.ico (16/32/48), apple-touch-icon.png 180, 192 and 512 px PNGs, site.webmanifest",
+        "a folder per logo: favicon.ico (16/32/48), apple-touch-icon.png 180 (opaque), 192 "
+        "and 512 px PNGs, site.webmanifest",
         _favicon,
     ),
     "social": ("Open Graph 1200x630, square 1080x1080, story 1080x1920 (JPEG)", _social),

@@ -105,7 +105,7 @@ class EncodeOptions:
     """
 
     format: OutputFormat = OutputFormat.WEBP
-    quality: int = 85  # WebP/JPEG/AVIF/JXL, 0-100
+    quality: int = 82  # WebP/JPEG/AVIF/JXL, 0-100 (the default recipe's: DEFAULT_SETTINGS)
     lossless: bool = False  # WebP, JXL
     near_lossless: int | None = None  # WebP, 0-100 (implies lossless); None = off
     alpha_quality: int = 100  # WebP, 0-100
@@ -143,7 +143,7 @@ class ResizeOptions:
     height: int | None = None  # fit/fill/pad
     size: int | None = None  # max-side
     percent: float | None = None  # percent
-    upscale: bool = True  # False = never enlarge (--no-upscale)
+    upscale: bool = False  # True: enlarge a smaller image to the size asked (--upscale)
     resample: Resample = Resample.LANCZOS  # nearest for pixel art
     sharpen: int = 0  # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
 
@@ -187,9 +187,10 @@ class Settings:
     metadata: MetadataMode = MetadataMode.STRIP
     keep_icc: bool = False  # True: embed the source profile instead of converting to sRGB
     name_template: str = "{stem}.{ext}"
-    # Target size: the highest quality whose file is at most this many KB (1 KB = 1000 bytes).
+    # Size cap (1 KB = 1000 bytes): an output over it gets its quality lowered until it fits
+    # (core/sizing.py); one within it is left at its own quality.
     max_kb: int | None = None
-    downscale_to_fit: bool = False  # target size: may shrink when the lowest quality is too big
+    downscale_to_fit: bool = False  # size cap: may shrink when the lowest quality is too big
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time
     on_conflict: ConflictPolicy = ConflictPolicy.RENAME
@@ -232,6 +233,17 @@ class Settings:
     @property
     def extension(self) -> str:
         return {"jpeg": "jpg"}.get(self.encode.format.value, self.encode.format.value)
+
+
+# The one default recipe of both front ends: what `shh-converter convert` does without
+# options and what the window starts with. Web-ready WebP, longest side 1600 px, never
+# enlarged (a resize only shrinks unless --upscale / "Enlarge small images" is asked).
+# The built-in preset "Web 1600 WebP" is this (core/presets.py); a saved window setting
+# is loaded as it was saved, whatever this says.
+DEFAULT_SETTINGS = Settings(
+    encode=EncodeOptions(format=OutputFormat.WEBP, quality=82),
+    resize=ResizeOptions(mode=ResizeMode.MAX_SIDE, size=1600, upscale=False),
+)
 
 
 def _plain(value: Any) -> Any:

@@ -1,17 +1,22 @@
-"""Target file size: the highest quality whose file fits, in few encodes.
+"""Size cap ("at most N KB"): lower the quality only when the chosen one is too big.
 
-File size grows roughly exponentially with quality over the useful range of
-JPEG, WebP and AVIF, so the search works on log(size): the first encode is at the
-output's own quality, the second guess uses a typical slope, and later guesses
-interpolate (secant) between the closest fitting and the closest too-big encode.
-It stops as soon as a file lands in the window ``[ACCEPT_FROM x target, target]``,
-or when the two bracket qualities are adjacent (the fitting one wins).
+The output is first encoded at the quality the user chose. A file within the cap
+is the result (one encode): a cap never raises the quality. Only a file over the
+cap starts a search downwards. File size grows roughly exponentially with quality
+over the useful range of JPEG, WebP, AVIF and JPEG XL, so the search works on
+log(size): the second guess uses a typical slope, later guesses interpolate
+(secant) between the closest fitting and the closest too-big encode. It stops as
+soon as a file lands in the window ``[ACCEPT_FROM x cap, cap]``. When two whole
+qualities bracket the window (a step of several per cent at high qualities),
+WebP and Pillow's JPEG search between them: libwebp takes a fractional quality,
+and a JPEG's quantisation tables are scaled by the fraction
+(:func:`formats.jpeg_qtables`).
 
 When even :data:`LOWEST_QUALITY` does not fit (or the format has no quality:
 PNG, lossless WebP, ICO) and the output allows it, the image is made smaller by
-the square root of the size ratio and searched again. A target that cannot be
+the square root of the size ratio and searched again. A cap that cannot be
 reached is never a silent oversize file: the result carries a note saying what
-it reached.
+it reached, and a lowered output says what it was lowered to.
 """
 
 from __future__ import annotations
@@ -26,13 +31,13 @@ from . import formats
 from .encode import Processed, encode
 from .settings import OutputFormat, Settings
 
-ACCEPT_FROM = 0.90  # a file of 90-100 % of the target is good enough
+ACCEPT_FROM = 0.90  # a file of 90-100 % of the cap is good enough
 AIM = 0.95  # where guesses aim inside that window
 LOWEST_QUALITY = 10  # below this, photos fall apart: downscale instead (when allowed)
 TYPICAL_SLOPE = math.log(2) / 25  # size doubles every ~25 quality steps (JPEG/WebP photos)
 MAX_ROUNDS = 4  # downscale rounds at most
 MAX_ENCODES_PER_ROUND = 8
-FRACTION_STEPS = 3  # WebP only: bisections between two whole qualities
+FRACTION_STEPS = 3  # WebP and Pillow's JPEG: bisections between two whole qualities
 
 
 @dataclass
@@ -42,8 +47,8 @@ class Encoded:
     data: bytes
     processed: Processed
     encodes: int = 1
-    quality: float | None = None  # the quality used, when searched (WebP: may be fractional)
-    note: str | None = None  # set when a target was not reached
+    quality: float | None = None  # the quality used, when lowered (may be fractional)
+    note: str | None = None  # set when the cap lowered the output or was not reached
 
 
 def encode_bytes(processed: Processed, settings: Settings) -> bytes:
@@ -57,112 +62,179 @@ def has_quality(settings: Settings) -> bool:
     enc = settings.encode
     if enc.format == OutputFormat.WEBP:
         return not (enc.lossless or enc.near_lossless is not None)
+    if enc.format == OutputFormat.JXL:
+        return not enc.lossless
     return enc.format in (OutputFormat.JPEG, OutputFormat.AVIF)
+
+
+def fractional_quality(settings: Settings) -> bool:
+    """Whether the encoder takes qualities between whole numbers (see the module docstring)."""
+    enc = settings.encode
+    if enc.format == OutputFormat.WEBP:
+        return True
+    return enc.format == OutputFormat.JPEG and enc.jpeg_encoder == "pillow"
 
 
 def encode_output(
     processed: Processed, settings: Settings, rerender: Callable[[float], Processed]
 ) -> Encoded:
-    """Encode one output, meeting ``settings.max_kb`` when set.
+    """Encode one output at its own quality, lowered only as far as ``settings.max_kb`` needs.
 
     ``rerender(factor)`` renders the output again at ``factor`` (< 1) of its size,
-    used only when the target allows downscaling.
+    used only when the cap allows downscaling.
     """
+    first = Encoded(encode_bytes(processed, settings), processed)
     if not settings.max_kb:
-        return Encoded(encode_bytes(processed, settings), processed)
-    target = settings.max_kb * 1000
-    encodes = 0
+        return first
+    cap = settings.max_kb * 1000
+    if len(first.data) <= cap:
+        return first  # a cap, not a target: the chosen quality fits
+    encodes = 1
     factor = 1.0
-    best: Encoded | None = None
+    best = first
+    if has_quality(settings):
+        first.quality = settings.encode.quality  # what the note says if nothing lower helps
     for _round in range(MAX_ROUNDS):
-        found = _search(processed, settings, target)
+        found = _search(processed, settings, cap, first if factor == 1.0 else None)
         encodes += found.encodes
-        fits = len(found.data) <= target
-        if fits or best is None or len(found.data) < len(best.data):
+        fits = len(found.data) <= cap
+        if fits or len(found.data) < len(best.data):
             best = found  # the one that fits, else the smallest so far
         if fits or not settings.downscale_to_fit:
             break
-        factor *= max(0.1, min(0.9, math.sqrt(target * AIM / len(found.data))))
+        factor *= max(0.1, min(0.9, math.sqrt(cap * AIM / len(found.data))))
         processed = rerender(factor)
-    assert best is not None
     best.encodes = encodes
-    if len(best.data) > target:
-        reached = f"{len(best.data) / 1000:.0f} KB"
-        how = f" at quality {best.quality}" if best.quality is not None else ""
-        best.note = f"target {settings.max_kb} KB not reached: {reached}{how}"
-    elif factor < 1.0:
-        w, h = best.processed.output_size
-        best.note = f"made smaller ({w}x{h}) to fit {settings.max_kb} KB"
+    best.note = _note(best, settings, factor)
     return best
 
 
-def _search(processed: Processed, settings: Settings, target: int) -> Encoded:
-    """Highest quality that fits ``target`` bytes at this size (or the lowest quality's file)."""
+def _note(best: Encoded, settings: Settings, factor: float) -> str:
+    """What the cap did to this output, for the report and the window's row."""
+    how = f" at quality {best.quality}" if best.quality is not None else ""
+    if len(best.data) > (settings.max_kb or 0) * 1000:
+        return f"limit {settings.max_kb} KB not reached: {len(best.data) / 1000:.0f} KB{how}"
+    if factor < 1.0:
+        w, h = best.processed.output_size
+        return f"made smaller ({w}x{h}){how} to fit {settings.max_kb} KB"
+    return f"quality lowered to {best.quality} to fit {settings.max_kb} KB"
+
+
+def _search(processed: Processed, settings: Settings, cap: int, first: Encoded | None) -> Encoded:
+    """The highest quality up to the chosen one that fits ``cap`` bytes at this size.
+
+    ``first``: the encode at the chosen quality and this size, when already made.
+    Without a quality to lower, the one encode; when nothing fits, the lowest
+    quality's file.
+    """
+    chosen = max(LOWEST_QUALITY, min(100, settings.encode.quality))
     if not has_quality(settings):
+        if first is not None:
+            return Encoded(first.data, processed, encodes=0)
         return Encoded(encode_bytes(processed, settings), processed)
     tried: dict[float, int] = {}  # quality -> bytes
     kept: dict[float, bytes] = {}
     # "auto" chroma subsampling switches at quality 90 (4:2:0 -> 4:4:4), a jump in size
     # that a search would have to step over: the search keeps the one of its start.
-    base = dataclasses.replace(settings.encode, subsampling=formats.chroma(settings.encode))
+    # A JPEG recompressed losslessly into JPEG XL has no quality: its pixels are encoded.
+    base = dataclasses.replace(
+        settings.encode, subsampling=formats.chroma(settings.encode), jpeg_transcode=False
+    )
 
     def at(q: float) -> None:
-        # libwebp's quality is a float: WebP gets fractional steps (_between_steps).
         opts = dataclasses.replace(base, quality=q)  # type: ignore[arg-type]
         kept[q] = encode_bytes(processed, dataclasses.replace(settings, encode=opts))
         tried[q] = len(kept[q])
 
-    at(max(LOWEST_QUALITY, min(100, settings.encode.quality)))
+    encodes = 0
+    if first is not None and settings.encode.quality == chosen and not _transcoded(settings):
+        tried[chosen], kept[chosen] = len(first.data), first.data  # already made
+    else:
+        at(chosen)
+        encodes += 1
     while len(tried) < MAX_ENCODES_PER_ROUND:
-        fits = [k for k, v in tried.items() if v <= target]
-        big = [k for k, v in tried.items() if v > target]
+        fits = [k for k, v in tried.items() if v <= cap]
+        big = [k for k, v in tried.items() if v > cap]
         lo = max(fits) if fits else None
         hi = min(big) if big else None
-        if lo is not None and tried[lo] >= target * ACCEPT_FROM:
-            break  # inside the window
-        if lo is not None and (lo == 100 or (hi is not None and hi - lo <= 1)):
-            break  # the best that fits
+        if lo is not None and (tried[lo] >= cap * ACCEPT_FROM or lo == chosen):
+            break  # inside the window, or the chosen quality itself
+        if lo is not None and hi is not None and hi - lo <= 1:
+            break  # the best whole quality that fits
         if lo is None and LOWEST_QUALITY in tried:
             break  # even the lowest quality is too big
-        q = _next_guess(tried, lo, hi, target)
+        q = _next_guess(tried, lo, hi, cap)
         if q in tried:
             break
         at(q)
-    if settings.encode.format == OutputFormat.WEBP:
-        _between_steps(tried, at, target)
-    fits = [k for k, v in tried.items() if v <= target]
-    chosen = max(fits) if fits else min(tried)
-    quality = round(chosen, 2) if chosen % 1 else int(chosen)
-    return Encoded(kept[chosen], processed, encodes=len(tried), quality=quality)
+        encodes += 1
+    if fractional_quality(settings):
+        encodes += _between_steps(tried, at, cap)
+    fits = [k for k, v in tried.items() if v <= cap]
+    pick = max(fits) if fits else min(tried)
+    quality = round(pick, 2) if pick % 1 else int(pick)
+    return Encoded(kept[pick], processed, encodes=encodes, quality=quality)
 
 
-def _between_steps(tried: dict[float, int], at: Callable[[float], None], target: int) -> None:
-    """WebP takes a fractional quality: when one whole step jumps over the window, bisect it.
+def _transcoded(settings: Settings) -> bool:
+    """Whether the first encode may have been a lossless JPEG -> JPEG XL (not this quality's)."""
+    return settings.encode.format == OutputFormat.JXL and settings.encode.jpeg_transcode
 
-    (libwebp's quality is a float; JPEG's and AVIF's are whole numbers.)
-    """
+
+def _between_steps(tried: dict[float, int], at: Callable[[float], None], cap: int) -> int:
+    """When one whole quality step jumps over the window, bisect it (returns the encodes)."""
+    done = 0
     for _ in range(FRACTION_STEPS):
-        fits = [k for k, v in tried.items() if v <= target]
-        big = [k for k, v in tried.items() if v > target]
+        fits = [k for k, v in tried.items() if v <= cap]
+        big = [k for k, v in tried.items() if v > cap]
         if not fits or not big:
-            return
+            break
         lo, hi = max(fits), min(big)
-        if tried[lo] >= target * ACCEPT_FROM or hi - lo > 1 or hi - lo < 0.05:
-            return
-        at((lo + hi) / 2)
+        if tried[lo] >= cap * ACCEPT_FROM or hi - lo > 1 or hi - lo < 0.05:
+            break
+        at(round((lo + hi) / 2, 3))
+        done += 1
+    return done
 
 
-def _next_guess(tried: dict[float, int], lo: float | None, hi: float | None, target: int) -> int:
-    """Next quality: secant on log(size) between the bracket ends, or a typical slope."""
-    aim = math.log(target * AIM)
+def _next_guess(tried: dict[float, int], lo: float | None, hi: float | None, cap: int) -> int:
+    """Next quality: a secant on log(size), kept inside the bracket and from overshooting.
+
+    log(size) is convex in quality (steeper towards 100, for WebP much steeper
+    above ~80). A secant through the last two encodes gives the local slope, but
+    from below it overshoots where the curve bends up; a regula falsi between the
+    bracket's ends (Illinois: the end kept twice counts half, so it cannot stall)
+    cannot overshoot. Coming from below, the lower of the two guesses is taken.
+    """
+    aim = math.log(cap * AIM)
+    order = list(tried)
+    last = order[-1]
+    slope = TYPICAL_SLOPE
+    if len(order) >= 2:
+        (q1, s1), (q2, s2) = [(q, tried[q]) for q in order[-2:]]
+        if (s2 - s1) * (q2 - q1) > 0:
+            slope = (math.log(s2) - math.log(s1)) / (q2 - q1)
+    guess = last + (aim - math.log(tried[last])) / slope
     if lo is not None and hi is not None:
-        a, b = math.log(tried[lo]), math.log(tried[hi])
-        slope = (b - a) / (hi - lo) if b > a else TYPICAL_SLOPE
-        guess = lo + (aim - a) / slope
-        return int(max(lo + 1, min(hi - 1, round(guess))))
-    anchor = lo if lo is not None else hi
-    assert anchor is not None
-    guess = anchor + (aim - math.log(tried[anchor])) / TYPICAL_SLOPE
-    if lo is not None:  # everything so far fits: go up, but not past 100
-        return int(max(lo + 1, min(100, round(guess))))
-    return int(max(LOWEST_QUALITY, min(anchor - 1, round(guess))))  # all too big: go down
+        f_lo, f_hi = math.log(tried[lo]) - aim, math.log(tried[hi]) - aim
+        run = _last_run(order, lambda q: tried[q] <= cap)  # encodes in a row on one side
+        if tried[last] <= cap:
+            f_hi /= 2 ** (run - 1)  # Illinois: the too-big end was kept that often
+        else:
+            f_lo /= 2 ** (run - 1)
+        falsi = lo - f_lo * (hi - lo) / (f_hi - f_lo) if f_hi > f_lo else (lo + hi) / 2
+        guess = min(guess, falsi) if tried[last] <= cap else max(guess, falsi)
+    low = lo + 1 if lo is not None else LOWEST_QUALITY
+    high = hi - 1 if hi is not None else 100
+    return int(max(low, min(high, round(guess))))
+
+
+def _last_run(order: list[float], fits: Callable[[float], bool]) -> int:
+    """How many of the latest encodes in a row landed on the same side of the cap."""
+    side = fits(order[-1])
+    run = 0
+    for q in reversed(order):
+        if fits(q) != side:
+            break
+        run += 1
+    return run

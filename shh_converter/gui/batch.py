@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ..core import srcset
 from ..core.errors import ConversionError, UsageError
 from ..core.events import (
     BatchFinished,
@@ -132,6 +133,7 @@ class BatchSession:
         self.finished_at: float | None = None
         self._paths: dict[int, Path] = {}
         self._files: list[Path] = []
+        self._dest = Path()
         # Each event type the engine sends and what shows it (a test checks it is complete).
         self.handlers: dict[type, Callable[[Any], None]] = {
             BatchPlanned: lambda e: self._map_jobs(e.jobs),
@@ -161,6 +163,7 @@ class BatchSession:
             return
         self._files = list(files)
         self._paths = {}
+        self._dest = dest
         self.cancel_token = token = CancelToken()
         self.cancel_requested_at = self.finished_at = None
         self.view.files.reset_statuses()
@@ -257,6 +260,19 @@ class BatchSession:
     def _path(self, index: int, source: Path) -> Path:
         return self._paths.get(index, source)
 
+    def _html_of(self, done: BatchFinished) -> Callable[[], str] | None:
+        """What *Copy HTML* copies: the ``<picture>`` of each input with several widths."""
+        sets = [r for r in done.results if sum(o.output is not None for o in r.outputs) > 1]
+        if not sets:
+            return None
+        dest = self._dest
+
+        def make() -> str:
+            found = (srcset.for_result(r, dest) for r in sets)
+            return "\n\n".join(html for html in found if html)
+
+        return make
+
     def _finish(self, done: BatchFinished) -> None:
         self.finished_at = time.perf_counter()
         self.last = done
@@ -270,6 +286,7 @@ class BatchSession:
                     text=_("not converted (cancelled)") if done.cancelled else _("not converted"),
                 )
         self.view.progress.finish(done)
+        self.view.outputs.offer_html(self._html_of(done))
         what = "cancelled" if done.cancelled else "finished"
         log.info(
             "batch %s: %d converted, %d skipped, %d failed, %d -> %d bytes in %.1f s%s",

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from tkinter import ttk
 
 from ..core.recipe import SETS, SHARED_FIELDS, Recipe, builtin_set
-from ..core.settings import ResizeMode, Settings
+from ..core.settings import DEFAULT_SETTINGS, ResizeMode, Settings
 from ..i18n import N_, _, text_columns
 
 NEW_OUTPUT_SUFFIX = "-{n}"
@@ -52,7 +52,7 @@ class OutputsPanel(ttk.LabelFrame):
     ) -> None:
         super().__init__(master, text=_("Outputs of each image"), padding=6)
         self._on_select, self._on_change = on_select, on_change
-        self.outputs: list[Settings] = [Settings()]
+        self.outputs: list[Settings] = [DEFAULT_SETTINGS]
         self.manifest: str | None = None
         self.index = 0
         self.listbox = tk.Listbox(self, height=3, exportselection=False, activestyle="none")
@@ -77,6 +77,13 @@ class OutputsPanel(ttk.LabelFrame):
             menu.add_command(label=f"{name}: {what}", command=self._set_adder(name))
         self.set_button.configure(menu=menu)
         self.set_button.grid(row=1, column=5, sticky="e", pady=(4, 0))
+        # The <picture> HTML of the last batch's responsive sets (core/srcset.py), made
+        # when asked: it may read the sizes of outputs that were already up to date.
+        self._html: Callable[[], str] | None = None
+        self.copy_html_button = ttk.Button(
+            self, text=_("Copy HTML"), command=self.copy_html, state="disabled"
+        )
+        self.copy_html_button.grid(row=2, column=0, columnspan=6, sticky="w", pady=(4, 0))
         self.columnconfigure(5, weight=1)
         self._refresh()
 
@@ -104,6 +111,21 @@ class OutputsPanel(ttk.LabelFrame):
         if out != self.outputs[self.index]:
             self.outputs[self.index] = out
             self._refresh()
+
+    # -- the last batch's HTML -----------------------------------------------------
+
+    def offer_html(self, make: Callable[[], str] | None) -> None:
+        """Enable *Copy HTML* with ``make`` giving the text (None: nothing to copy)."""
+        self._html = make
+        self.copy_html_button.state(["!disabled"] if make else ["disabled"])
+
+    def copy_html(self) -> str:
+        """Put the ``<picture>`` HTML on the system clipboard; returns it."""
+        text = self._html() if self._html else ""
+        if text:
+            self.clipboard_clear()
+            self.clipboard_append(text)
+        return text
 
     # -- buttons -------------------------------------------------------------------
 
@@ -140,7 +162,7 @@ class OutputsPanel(ttk.LabelFrame):
     def add_set(self, name: str) -> None:
         """Append a built-in set (keeping what the selected output shares with all)."""
         extra = builtin_set(name, self.selected)
-        if len(self.outputs) == 1 and self.outputs[0] == Settings():
+        if len(self.outputs) == 1 and self.outputs[0] == DEFAULT_SETTINGS:
             self.outputs = []  # the untouched default output gives way to the set
         self.outputs.extend(extra.outputs)
         self.manifest = self.manifest or extra.manifest

@@ -19,7 +19,7 @@ from ..core.checks import check_fields
 from ..core.errors import UsageError
 from ..core.presets import PresetBook
 from ..core.recipe import Recipe
-from ..core.settings import Settings
+from ..core.settings import DEFAULT_SETTINGS, Settings
 from ..i18n import _
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Prefs:
         data = self._get("ui.settings")
         if isinstance(data, dict):
             return self._checked("ui.settings", data, self.set_settings)
-        return presets.BUILTIN[presets.DEFAULT].outputs[0]
+        return DEFAULT_SETTINGS
 
     def _checked(
         self, key: str, data: dict[str, Any], put_back: Callable[[Settings], Any]

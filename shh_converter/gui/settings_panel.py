@@ -20,6 +20,7 @@ from tkinter import colorchooser, ttk
 from ..core import models as model_table
 from ..core.errors import UsageError
 from ..core.settings import (
+    DEFAULT_SETTINGS,
     BackgroundMode,
     ConflictPolicy,
     IfBigger,
@@ -90,7 +91,7 @@ class SettingsPanel(ttk.Frame):
         super().__init__(master)
         self._on_change = on_change
         self._loading = False
-        self._base = Settings()
+        self._base = DEFAULT_SETTINGS
         self.v: dict[str, tk.Variable] = {}
         self._controls: dict[str, list[tk.Widget]] = {}
         self._build_output()

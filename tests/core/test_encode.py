@@ -459,13 +459,15 @@ def test_nearest_keeps_pixel_art_colours_and_sharpen_changes_a_downscale(tmp_pat
     art.paste((0, 0, 255), (0, 0, 4, 8))
     src = tmp_path / "art.png"
     art.save(src)
-    big = ResizeOptions(mode=ResizeMode.PERCENT, percent=400, resample=Resample.NEAREST)
+    big = ResizeOptions(
+        mode=ResizeMode.PERCENT, percent=400, resample=Resample.NEAREST, upscale=True
+    )
     out = tmp_path / "big.png"
     convert_file(src, out, Settings(encode=formats.default_options("png"), resize=big))
     colours = {c for _n, c in Image.open(out).convert("RGB").getcolors(1024) or []}
     assert colours == {(255, 0, 0), (0, 0, 255)}
     lanczos = tmp_path / "smooth.png"
-    smooth = ResizeOptions(mode=ResizeMode.PERCENT, percent=400)
+    smooth = ResizeOptions(mode=ResizeMode.PERCENT, percent=400, upscale=True)
     convert_file(src, lanczos, Settings(encode=formats.default_options("png"), resize=smooth))
     assert len(Image.open(lanczos).convert("RGB").getcolors(100000) or []) > 2
 

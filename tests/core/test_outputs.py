@@ -3,6 +3,7 @@ favicon and social sets, per-output results and resume."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -11,13 +12,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from shh_converter.core import convert, imageio
+from shh_converter.core import convert, formats, imageio
 from shh_converter.core.convert import convert_job
 from shh_converter.core.events import BatchFinished
+from shh_converter.core.jobs import OutputResult
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.recipe import Recipe, builtin_set, combine, parse_spec
 from shh_converter.core.runner import run_batch
-from shh_converter.core.settings import Settings
+from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
 
 BASE = Settings()
 
@@ -73,25 +75,62 @@ def test_an_output_that_fails_fails_alone(tmp_path: Path) -> None:
     assert result.status == "failed" and "a.ico" in (result.error or "")
 
 
-@pytest.mark.parametrize("fmt", ["webp", "jpeg"])
-@pytest.mark.parametrize("kb", [60, 150])
-def test_target_size_lands_just_under_it(tmp_path: Path, fmt: str, kb: int) -> None:
+def _one(src: Path, dest: Path, spec: str) -> OutputResult:
+    s = parse_spec(spec, BASE)
+    return convert_job(plan_batch([src], dest, s).jobs[0], s).outputs[0]
+
+
+@pytest.mark.parametrize("fmt", ["webp", "jpeg", "jxl"])
+def test_a_cap_that_the_chosen_quality_meets_changes_nothing(tmp_path: Path, fmt: str) -> None:
     src = photo(tmp_path / "a.jpg")
-    s = parse_spec(f"{fmt}:max_kb={kb}", BASE)
-    result = convert_job(plan_batch([src], tmp_path / "out", s).jobs[0], s)
-    out = result.outputs[0]
-    assert out.status == "converted" and out.note is None
-    assert 0.9 * kb * 1000 <= out.bytes_out <= kb * 1000
-    assert out.bytes_out == Path(out.output or "").stat().st_size
-    assert 1 <= out.encodes <= 6
+    plain = _one(src, tmp_path / "plain", f"{fmt}:q=70")
+    capped = _one(src, tmp_path / "capped", f"{fmt}:q=70,max_kb={plain.bytes_out // 1000 + 50}")
+    assert capped.status == "converted" and capped.note is None and capped.encodes == 1
+    assert Path(capped.output or "").read_bytes() == Path(plain.output or "").read_bytes()
 
 
-def test_an_unreachable_target_says_what_it_reached(tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt", ["webp", "jpeg", "jxl"])
+@pytest.mark.parametrize("share", [0.4, 0.8])
+def test_a_cap_lowers_the_quality_just_enough(tmp_path: Path, fmt: str, share: float) -> None:
+    # A PNG source: a JPEG kept at its size would become a lossless JPEG XL first.
+    src = tmp_path / "a.png"
+    Image.open(photo(tmp_path / "a.jpg")).save(src)
+    plain = _one(src, tmp_path / "plain", f"{fmt}:q=90").bytes_out
+    kb = int(plain * share / 1000)
+    out = _one(src, tmp_path / "capped", f"{fmt}:q=90,max_kb={kb}")
+    on_disk = Path(out.output or "").stat().st_size
+    assert out.status == "converted" and out.bytes_out == on_disk
+    assert 0.9 * kb * 1000 <= on_disk <= kb * 1000
+    assert out.note is not None and out.note.startswith("quality lowered to ")
+    assert out.note.endswith(f"to fit {kb} KB")
+    assert 2 <= out.encodes <= 8
+
+
+def test_fractional_jpeg_qualities_use_libjpegs_own_tables(tmp_path: Path) -> None:
+    """Whole qualities give libjpeg's tables exactly; a half step lies between its neighbours."""
+    img = Image.open(photo(tmp_path / "a.jpg", (400, 300)))
+    sizes = {}
+    for q in range(1, 101):
+        plain, scaled = io.BytesIO(), io.BytesIO()
+        img.save(plain, "JPEG", quality=q)
+        img.save(scaled, "JPEG", qtables=formats.jpeg_qtables(q))
+        assert plain.getvalue() == scaled.getvalue(), q
+        sizes[q] = len(plain.getvalue())
+    steps = []
+    for q in (94, 94.5, 95):
+        data = io.BytesIO()
+        options = formats.save_options(EncodeOptions(OutputFormat.JPEG, q))  # type: ignore[arg-type]
+        img.save(data, "JPEG", **options)
+        steps.append(len(data.getvalue()))
+    assert steps[0] < steps[1] < steps[2]
+
+
+def test_an_unreachable_cap_says_what_it_reached(tmp_path: Path) -> None:
     src = photo(tmp_path / "a.jpg")
     s = parse_spec("webp:max_kb=2", BASE)
     out = convert_job(plan_batch([src], tmp_path / "out", s).jobs[0], s).outputs[0]
     assert out.status == "converted" and out.bytes_out > 2000
-    assert out.note is not None and out.note.startswith("target 2 KB not reached:")
+    assert out.note is not None and out.note.startswith("limit 2 KB not reached:")
     assert "quality 10" in out.note
 
 
@@ -101,7 +140,9 @@ def test_downscaling_reaches_a_target_quality_alone_cannot(tmp_path: Path) -> No
     out = convert_job(plan_batch([src], tmp_path / "out", s).jobs[0], s).outputs[0]
     assert out.status == "converted" and out.bytes_out <= 2000
     assert out.size is not None and out.size[0] < 1200
-    assert out.note == f"made smaller ({out.size[0]}x{out.size[1]}) to fit 2 KB"
+    w, h = out.size
+    assert out.note is not None and out.note.startswith(f"made smaller ({w}x{h})")
+    assert out.note.endswith("to fit 2 KB")
 
 
 def _tiny_webp(path: Path) -> Path:
@@ -134,28 +175,64 @@ def test_keep_dates_gives_outputs_the_source_time(tmp_path: Path) -> None:
     assert Path(out.output or "").stat().st_mtime_ns == src.stat().st_mtime_ns
 
 
-def test_favicon_set_from_a_wide_logo(tmp_path: Path) -> None:
-    logo = tmp_path / "logo.png"
-    img = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
-    img.paste((220, 40, 40, 255), (50, 50, 350, 150))
-    img.save(logo)
+def test_favicon_sets_of_several_logos_each_in_a_folder(tmp_path: Path) -> None:
+    """Two wide logos (one name with a space): a folder each, transparent padding except
+    the Apple icon's (opaque white: iOS shows transparency black), manifests without "(2)"."""
+    logos = []
+    for name, colour in (("my logo.png", (220, 40, 40, 255)), ("site.png", (40, 40, 220, 255))):
+        img = Image.new("RGBA", (400, 200), (0, 0, 0, 0))
+        img.paste(colour, (50, 50, 350, 150))
+        img.save(tmp_path / name)
+        logos.append(tmp_path / name)
     r = builtin_set("favicon", BASE)
-    finished = run([logo], tmp_path / "site", r)
-    assert finished.converted == 1, finished.results
-    site = tmp_path / "site"
-    with Image.open(site / "favicon.ico") as ico:
-        assert sorted(ico.info["sizes"]) == [(16, 16), (32, 32), (48, 48)]
-    for name, side in (("apple-touch-icon.png", 180), ("icon-192.png", 192), ("icon-512.png", 512)):
-        with Image.open(site / name) as icon:
-            assert icon.size == (side, side)
-            rgba = icon.convert("RGBA")  # the PNG optimiser may store a palette
-            assert rgba.getpixel((0, 0))[3] == 0  # padded with transparency above the logo
-            assert rgba.getpixel((side // 2, side // 2))[3] == 255
-    manifest = json.loads((site / "site.webmanifest").read_text(encoding="utf-8"))
-    assert [(i["src"], i["sizes"]) for i in manifest["icons"]] == [
-        ("icon-192.png", "192x192"),
-        ("icon-512.png", "512x512"),
-    ]
+    finished = run(logos, tmp_path / "site", r)
+    assert finished.converted == 2, finished.results
+    made = sorted(
+        p.relative_to(tmp_path / "site").as_posix()
+        for p in (tmp_path / "site").rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    )
+    assert made == [
+        f"{logo}/{name}"
+        for logo in ("my logo", "site")
+        for name in (
+            "apple-touch-icon.png", "favicon.ico", "icon-192.png", "icon-512.png",
+            "site.webmanifest",
+        )
+    ]  # fmt: skip
+    for logo in ("my logo", "site"):
+        site = tmp_path / "site" / logo
+        with Image.open(site / "favicon.ico") as ico:
+            assert sorted(ico.info["sizes"]) == [(16, 16), (32, 32), (48, 48)]
+        for name, side in (
+            ("apple-touch-icon.png", 180), ("icon-192.png", 192), ("icon-512.png", 512)
+        ):  # fmt: skip
+            with Image.open(site / name) as icon:
+                assert icon.size == (side, side)
+                rgba = icon.convert("RGBA")  # the PNG optimiser may store a palette
+                assert rgba.getpixel((side // 2, side // 2))[3] == 255
+                corner = rgba.getpixel((0, 0))
+                if name.startswith("apple"):
+                    assert rgba.getextrema()[3] == (255, 255) and corner == (255, 255, 255, 255)
+                else:
+                    assert corner[3] == 0  # padded with transparency above the logo
+        manifest = json.loads((site / "site.webmanifest").read_text(encoding="utf-8"))
+        assert manifest["name"] == logo
+        assert [(i["src"], i["sizes"]) for i in manifest["icons"]] == [
+            ("icon-192.png", "192x192"),
+            ("icon-512.png", "512x512"),
+        ]
+
+
+def test_the_apple_icon_takes_the_fill_colour(tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    Image.new("RGBA", (300, 100), (0, 0, 0, 0)).save(logo)
+    r = builtin_set("favicon", Settings(background=(16, 32, 48)))
+    assert run([logo], tmp_path / "site", r).converted == 1
+    with Image.open(tmp_path / "site" / "logo" / "apple-touch-icon.png") as icon:
+        assert icon.convert("RGBA").getpixel((0, 0)) == (16, 32, 48, 255)
+    with Image.open(tmp_path / "site" / "logo" / "icon-192.png") as icon:
+        assert icon.convert("RGBA").getpixel((0, 0))[3] == 0
 
 
 def test_social_sizes_crop_or_pad(tmp_path: Path) -> None:

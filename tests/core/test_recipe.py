@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from shh_converter.core.convert import convert_job
 from shh_converter.core.errors import UsageError
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.presets import BUILTIN, PresetBook
@@ -150,15 +152,16 @@ def test_built_in_sets() -> None:
         (OutputFormat.JPEG, 1600, False),
     ]
     favicon = builtin_set("favicon", BASE)
-    assert favicon.manifest == "site.webmanifest"
+    assert favicon.manifest == "{stem}/site.webmanifest"
     assert [o.name_template for o in favicon.outputs] == [
-        "favicon.ico",
-        "apple-touch-icon.png",
-        "icon-192.png",
-        "icon-512.png",
+        "{stem}/favicon.ico",
+        "{stem}/apple-touch-icon.png",
+        "{stem}/icon-192.png",
+        "{stem}/icon-512.png",
     ]
     assert favicon.outputs[0].encode.ico_sizes == (16, 32, 48)
-    assert all(o.resize.mode == ResizeMode.PAD and o.background is None for o in favicon.outputs)
+    assert all(o.resize.mode == ResizeMode.PAD for o in favicon.outputs)
+    assert [o.background for o in favicon.outputs] == [None, (255, 255, 255), None, None]
     social = builtin_set("social", BASE)
     boxes = [(o.resize.width, o.resize.height, o.resize.mode) for o in social.outputs]
     assert boxes == [
@@ -183,8 +186,8 @@ def photo(path: Path, size: tuple[int, int] = (640, 480)) -> Path:
 
 
 def test_each_input_gets_every_output_named_apart(tmp_path: Path) -> None:
-    photo(tmp_path / "in" / "a.jpg")
-    photo(tmp_path / "in" / "sub" / "a.jpg")
+    photo(tmp_path / "in" / "a.jpg", (2000, 1500))
+    photo(tmp_path / "in" / "sub" / "a.jpg", (2000, 1500))
     recipe = builtin_set("responsive", BASE)
     plan = plan_batch([tmp_path / "in"], tmp_path / "out", recipe, recursive=True)
     names = [
@@ -195,6 +198,33 @@ def test_each_input_gets_every_output_named_apart(tmp_path: Path) -> None:
         ["in/sub/a-480.webp", "in/sub/a-960.webp", "in/sub/a-1600.webp", "in/sub/a-1600.jpg"],
     ]
     assert len({t.fingerprint for t in plan.jobs[0].targets}) == 4  # each output its own
+
+
+def test_names_hold_real_sizes_and_no_file_is_made_twice(tmp_path: Path) -> None:
+    """A 640 px photo and a portrait through the responsive set and a {width}x{height} name."""
+    small = photo(tmp_path / "in" / "small.jpg", (640, 427))
+    tall = photo(tmp_path / "in" / "tall.jpg", (1200, 1800))
+    recipe = combine([builtin_set("responsive", BASE), Recipe.single(parse_spec(
+        "png:name={stem}-{width}x{height}.{ext}", BASE))])  # fmt: skip
+    plan = plan_batch([small, tall], tmp_path / "out", recipe)
+    results = [convert_job(job, recipe.shared) for job in plan.jobs]
+    made = sorted((tmp_path / "out").glob("*.*"))
+    assert [m.name for m in made] == [
+        "small-480.webp", "small-640.jpg", "small-640.webp", "small-640x427.png",
+        "tall-1200.jpg", "tall-1200.webp", "tall-1200x1800.png", "tall-480.webp",
+        "tall-960.webp",
+    ]  # fmt: skip
+    for m in made:  # the number in each name is the file's real width (and height)
+        numbers = [int(n) for n in m.stem.split("-")[1].split("x")]
+        with Image.open(m) as im:
+            assert list(im.size)[: len(numbers)] == numbers
+    digests = [hashlib.sha256(m.read_bytes()).hexdigest() for m in made]
+    assert len(set(digests)) == len(digests)
+    skipped = [o for r in results for o in r.outputs if o.status == "skipped"]
+    assert [(o.error, o.output, o.bytes_out) for o in skipped] == [
+        ("same file as small-640.webp: the source is only 640x427", None, 0),
+    ]  # the portrait's 1600 px output is its 1200 px one: named so, nothing else like it
+    assert all(r.status == "converted" for r in results)
 
 
 def test_two_outputs_with_one_name_are_a_planning_error_before_any_write(tmp_path: Path) -> None:

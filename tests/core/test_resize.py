@@ -27,10 +27,11 @@ def test_fit_within_box_keeps_aspect() -> None:
     assert geo((4000, 3000), mode=ResizeMode.FIT, height=300).final == (400, 300)
 
 
-def test_fit_upscales_unless_told_not_to() -> None:
-    assert geo((100, 50), mode=ResizeMode.FIT, width=400, height=400).final == (400, 200)
-    small = geo((100, 50), mode=ResizeMode.FIT, width=400, height=400, upscale=False)
+def test_fit_enlarges_only_when_asked() -> None:
+    small = geo((100, 50), mode=ResizeMode.FIT, width=400, height=400)
     assert small.final == (100, 50)
+    asked = geo((100, 50), mode=ResizeMode.FIT, width=400, height=400, upscale=True)
+    assert asked.final == (400, 200)
 
 
 def test_fill_covers_then_centre_crops() -> None:
@@ -63,7 +64,7 @@ def test_max_side_and_percent() -> None:
 def test_never_zero_pixels() -> None:
     assert geo((10000, 1), mode=ResizeMode.MAX_SIDE, size=100).final == (100, 1)
     assert geo((3, 3), mode=ResizeMode.PERCENT, percent=1).final == (1, 1)
-    g = geo((1, 5000), mode=ResizeMode.FILL, width=10, height=10)
+    g = geo((1, 5000), mode=ResizeMode.FILL, width=10, height=10, upscale=True)
     assert min(g.final) >= 1 and g.final == (10, 10)
 
 

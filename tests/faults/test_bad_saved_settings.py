@@ -15,7 +15,7 @@ import pytest
 
 from shh_converter import paths
 from shh_converter.core.checks import check_fields
-from shh_converter.core.settings import EncodeOptions, ResizeMode, Settings
+from shh_converter.core.settings import DEFAULT_SETTINGS, EncodeOptions, ResizeMode, Settings
 from shh_converter.sidecars import config
 
 sys.path.append(str(Path(__file__).resolve().parent.parent / "gui"))
@@ -46,7 +46,8 @@ def test_window_starts_with_a_bad_saved_setting_and_says_so_once(
         pump_until(app.root, lambda: app.controller.extras.dialog is not None, what="notice")
         text = dialog_text(app)
         assert "ui.settings.encode.quality = 'high'" in text, text
-        assert app.controller.current_settings().encode.quality == 85  # the default
+        quality = app.controller.current_settings().encode.quality
+        assert quality == DEFAULT_SETTINGS.encode.quality  # the default
         assert app.controller.current_settings().resize.mode == ResizeMode.FIT  # the rest kept
         # A damaged preset: reported once however often asked, repaired value by value.
         preset = app.prefs.preset("Mine")

@@ -62,7 +62,7 @@ def test_outputs_list_add_duplicate_reorder_remove_and_sets(app) -> None:  # typ
     assert len(outputs.outputs) == 1 and outputs.buttons["Remove"].instate(["disabled"])
     outputs.add_set("responsive")
     assert len(outputs.outputs) == 5
-    assert outputs.listbox.get(1) == "2. WEBP · 480 px wide · name-480.webp"
+    assert outputs.listbox.get(1) == "2. WEBP · 480 px wide · name-{width}.webp"
     recipe = app.controller.current_recipe()
     assert [o.resize.width for o in recipe.outputs[1:]] == [480, 960, 1600, 1600]
 
@@ -76,15 +76,25 @@ def test_several_outputs_per_input_with_a_row_each(app, tmp_path, shots_dir) -> 
     dest = tmp_path / "out"
     _convert(app, dest)
     files = app.window.files
-    assert files.status_of(src) == "done: 4 outputs"
+    assert files.status_of(src) == "done: 3 outputs"
     rows = files.output_rows(src)
-    assert [name for name, _values in rows] == [
-        "photo-480.webp", "photo-960.webp", "photo-1600.webp", "photo-1600.jpg",
-    ]  # fmt: skip
-    assert [values[0] for _name, values in rows] == ["480×360", "800×600", "800×600", "800×600"]
-    assert all(values[2] == "done" for _name, values in rows)
-    for name, _values in rows:
-        assert (dest / name).is_file()
+    written = [(name, values[0]) for name, values in rows if values[2] == "done"]
+    assert written == [
+        ("photo-480.webp", "480×360"),
+        ("photo-800.webp", "800×600"),
+        ("photo-800.jpg", "800×600"),
+    ]  # fmt: skip  (named by real widths: the 800 px photo is not enlarged to 960 or 1600)
+    skipped = [values[2] for _name, values in rows if values[2] != "done"]
+    assert skipped == ["skipped: same file as photo-800.webp: the source is only 800x600"]
+    for name, _values in written:
+        with Image.open(dest / name) as im:
+            assert im.width == int(name.split("-")[1].split(".")[0])
+    copy = app.window.outputs.copy_html_button
+    assert copy.instate(["!disabled"])
+    copy.invoke()
+    html = app.root.clipboard_get()  # the real clipboard
+    assert 'srcset="photo-480.webp 480w, photo-800.webp 800w"' in html
+    assert '<img src="photo-800.jpg"' in html and 'width="800" height="600"' in html
     files.tree.item(files.iids[src], open=True)
     app.root.update()
     screenshot(app, shots_dir, "09-outputs")
@@ -129,7 +139,7 @@ def test_a_preset_saved_by_the_cli_is_in_the_window(x_display, tmp_path) -> None
     shutil.rmtree(tmp_path, ignore_errors=True)
 
 
-def test_target_size_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_size_cap_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
 
     import numpy as np
@@ -143,15 +153,24 @@ def test_target_size_if_bigger_and_dates_from_the_panel(app, tmp_path) -> None: 
     os.utime(src, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
     _add(app, [src])
     panel = app.window.settings
-    panel.v["max_kb"].set("60")
+    _convert(app, tmp_path / "plain")  # no cap: the chosen quality's file
+    plain = (tmp_path / "plain" / "photo.webp").read_bytes()
+    # A cap the chosen quality meets changes nothing (it never raises the quality) ...
+    panel.v["max_kb"].set(str(len(plain) // 1000 + 30))
+    app.root.update()
+    _convert(app, tmp_path / "above")
+    assert (tmp_path / "above" / "photo.webp").read_bytes() == plain
+    # ... one it does not meet lowers the quality just enough.
+    cap = len(plain) // 2000
+    panel.v["max_kb"].set(str(cap))
     panel.v["keep_dates"].set(True)
     panel.v["if_bigger"].set("Skip it")
     app.root.update()
     s = app.controller.current_settings()
-    assert (s.max_kb, s.keep_dates, s.if_bigger.value) == (60, True, "skip")
+    assert (s.max_kb, s.keep_dates, s.if_bigger.value) == (cap, True, "skip")
     _convert(app, tmp_path / "out")
-    out = next((tmp_path / "out").iterdir())
-    assert out.stat().st_size <= 60_000
+    out = tmp_path / "out" / "photo.webp"
+    assert 0.9 * cap * 1000 <= out.stat().st_size <= cap * 1000
     assert out.stat().st_mtime_ns == src.stat().st_mtime_ns
     panel.v["max_kb"].set("0")
     app.root.update()
@@ -179,3 +198,37 @@ def test_the_window_batch_has_the_cli_sidecars(x_display, tmp_path, perf) -> Non
     text = (paths.log_dir / "shh-converter.log").read_text(encoding="utf-8")
     assert "file a.jpg: converted" in text
     assert ("file a.jpg: converted in " in text) is perf
+
+
+def test_the_window_starts_from_the_default_recipe_and_keeps_saved_settings(x_display) -> None:  # type: ignore[no-untyped-def]
+    """First start: the one default recipe (the CLI's too). A later start: the saved settings
+    exactly as saved, also where they differ from today's default (quality 85, no resize,
+    enlarging on: what an earlier version's window could have saved)."""
+    from shh_converter.core.settings import DEFAULT_SETTINGS, ResizeMode, Settings
+    from shh_converter.sidecars import config
+
+    app = make_app()
+    try:
+        shown = app.window.settings.get_settings()
+        assert (shown.encode, shown.resize) == (DEFAULT_SETTINGS.encode, DEFAULT_SETTINGS.resize)
+        assert app.controller.current_recipe().outputs[0].resize == DEFAULT_SETTINGS.resize
+    finally:
+        close_app(app)
+    saved = Settings().to_dict()
+    saved["encode"]["quality"] = 85
+    saved["resize"].update(mode=ResizeMode.FIT.value, width=900, height=700, upscale=True)
+    cfg = config.load()
+    cfg.set("ui.settings", saved)
+    cfg.set("ui.recipe", {"outputs": [saved]})
+    cfg.save()
+    app = make_app()
+    try:
+        shown = app.window.settings.get_settings()
+        assert shown.encode.quality == 85 and shown.resize.upscale is True
+        assert (shown.resize.mode, shown.resize.width, shown.resize.height) == (
+            ResizeMode.FIT,
+            900,
+            700,
+        )
+    finally:
+        close_app(app)

@@ -6,11 +6,7 @@
    alternating, medians. Goal: one run <= 0.6x the three. Each output is compared
    with its separate run's: same dimensions, bytes within 10 %, mean pixel
    difference <= 2.5 (the shared decode may differ from a per-size reduced decode).
-2. **Target size** at 50, 100 and 200 KB on the same photos (WebP and JPEG, through
-   ``convert_job``): every reachable output <= target and >= 90 % of it, median
-   encodes per output <= 4. "Reachable": the lowest quality fits (else the output
-   says what it reached); an output whose quality 100 is under 90 % of the target
-   is at the best quality there is and counted apart.
+2. (Target size moved to ``bench_cap.py``: ``max_kb`` is a cap since issue 20.)
 3. **Favicon set from one decode**: the ICO holds exactly 16, 32 and 48.
 
 Run: ``.venv/bin/python tests/perf/bench_recipes.py [--repeats 3]``. Prints the
@@ -35,11 +31,6 @@ sys.path.insert(0, str(REPO / "tests" / "perf"))
 import numpy as np  # noqa: E402
 from bench_convert import prepare  # noqa: E402
 from PIL import Image  # noqa: E402
-
-from shh_converter.core.convert import convert_job  # noqa: E402
-from shh_converter.core.jobs import Job  # noqa: E402
-from shh_converter.core.recipe import parse_spec  # noqa: E402
-from shh_converter.core.settings import Settings  # noqa: E402
 
 WIDTHS = (480, 960, 1600)
 TARGETS_KB = (50, 100, 200)
@@ -95,61 +86,18 @@ def compare(together: Path, apart: Path) -> dict[str, float]:
     return {"outputs": count, "worst_bytes_off": worst_bytes, "worst_mean_diff": worst_diff}
 
 
-def bench_target(inputs: list[Path], work: Path) -> dict[str, object]:
-    encodes: list[int] = []
-    ratios: list[float] = []
-    misses: list[str] = []
-    unreachable = under_at_best = 0
-    for fmt in ("webp", "jpeg"):
-        for kb in TARGETS_KB:
-            settings = parse_spec(f"{fmt}:max_kb={kb}", Settings())
-            for i, src in enumerate(inputs):
-                out = work / f"t{fmt}{kb}-{i}.{settings.extension}"
-                result = convert_job(Job.one(i, src, out, settings), settings)
-                o = result.outputs[0]
-                encodes.append(o.encodes)
-                if o.note and "not reached" in o.note:
-                    unreachable += 1
-                    continue
-                ratio = o.bytes_out / (kb * 1000)
-                if ratio < 0.9 and _best_quality_fits(src, settings, kb, work):
-                    under_at_best += 1
-                    continue
-                ratios.append(ratio)
-                if not 0.9 <= ratio <= 1.0:
-                    misses.append(f"{src.name} {fmt} {kb} KB: {ratio:.3f}")
-    return {
-        "outputs": len(encodes),
-        "median_encodes": statistics.median(encodes),
-        "max_encodes": max(encodes),
-        "min_ratio": min(ratios),
-        "max_ratio": max(ratios),
-        "misses": misses,
-        "unreachable": unreachable,
-        "under_target_at_quality_100": under_at_best,
-    }
-
-
-def _best_quality_fits(src: Path, settings: Settings, kb: int, work: Path) -> bool:
-    """Whether quality 100 itself is under 90 % of the target (nothing better exists)."""
-    best = parse_spec(f"{settings.encode.format.value}:q=100", Settings())
-    out = work / f"best.{best.extension}"
-    result = convert_job(Job.one(0, src, out, best), best)
-    return result.outputs[0].bytes_out < 0.9 * kb * 1000
-
-
 def bench_favicon(work: Path) -> list[tuple[int, int]]:
     logo = REPO.parent / "shared" / "corpus" / "photos" / "mpl_logo2.png"
     home = work / "home"
     cli(str(logo), "-o", str(work / "fav"), "--set", "favicon", home=home)
-    with Image.open(work / "fav" / "favicon.ico") as ico:
+    with Image.open(work / "fav" / logo.stem / "favicon.ico") as ico:
         return sorted(ico.info["sizes"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="widths,target,favicon", help="comma-separated")
+    parser.add_argument("--parts", default="widths,favicon", help="comma-separated")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
     print(f"load average before: {os.getloadavg()}, {os.cpu_count()} CPUs")
@@ -157,7 +105,7 @@ def main() -> None:
         work = Path(tmp)
         folder = work / "photos"
         folder.mkdir()
-        inputs = prepare(folder, 24)
+        prepare(folder, 24)
         if "widths" in parts:
             one, three, fidelity = bench_widths(folder, work, args.repeats)
             print(
@@ -165,8 +113,6 @@ def main() -> None:
                 f"ratio {one / three:.3f} (goal <= 0.6)"
             )
             print(f"  vs separate runs: {fidelity}")
-        if "target" in parts:
-            print(f"target size: {bench_target(inputs, work)}")
         if "favicon" in parts:
             print(f"favicon ICO sizes: {bench_favicon(work)}")
     print(f"load average after: {os.getloadavg()}")
