@@ -76,3 +76,75 @@ def screenshot(app: Any, folder: Path, name: str, whole_screen: bool = False) ->
     assert any(lo != hi for lo, hi in img.getextrema()), f"blank screenshot {out}"
     assert colors is None or len(colors) > 5, f"blank screenshot {out}"
     return out
+
+
+def xdotool(*args: str) -> None:
+    """Real X input (pointer motion, buttons, keys) through the X server, as a user's."""
+    import subprocess
+
+    subprocess.run(["xdotool", *args], check=True, timeout=10)
+
+
+def saved_settings(app: Any) -> bytes:
+    """The window's settings as the app saves them: the config file's bytes after a save."""
+    app.prefs.set_recipe(app.controller.current_recipe())
+    app.prefs.save()
+    return Path(app.prefs.cfg.path).read_bytes()
+
+
+# Value widgets that Tk lets the wheel change, and the other kinds met in the column.
+WHEEL_KINDS = ("TCombobox", "TSpinbox", "TScale", "TCheckbutton", "TEntry", "Listbox")
+
+
+def column_pointer_spots(app: Any) -> list[tuple[int, int]]:
+    """Screen points in the settings column, one for the first widget of each kind in
+    :data:`WHEEL_KINDS`: in line with it, and at a height it passes under while the
+    whole column scrolls from top to bottom (with the others in its line)."""
+    from layout_probe import descendants
+
+    column = app.window.settings_column
+    column.canvas.yview_moveto(0)
+    app.root.update()
+    view = column.canvas.winfo_height()
+    travel = max(column.inner.winfo_reqheight() - view, 0)  # how far the column scrolls
+    spots = []
+    for kind in WHEEL_KINDS:
+        for w in descendants(column.inner):
+            if w.winfo_class() == kind and w.winfo_viewable():
+                at = w.winfo_rooty() - column.inner.winfo_rooty() + w.winfo_height() // 2
+                offset = max(min(at, view // 2), at - travel)  # at + 0..travel reaches it
+                x = w.winfo_rootx() + w.winfo_width() // 2
+                spots.append((x, column.canvas.winfo_rooty() + offset))
+                break
+    return spots
+
+
+def wheel_column_through(
+    app: Any, x: int, y: int, at_bottom: Callable[[], Any] | None = None, limit: int = 300
+) -> dict[str, Any]:
+    """Hold the real pointer at screen point (``x``, ``y``) and turn the real wheel (X
+    buttons 5, then 4) until the settings column has gone from its top to its bottom
+    (where ``at_bottom()`` runs) and back. Each turn must move the column, else this
+    fails. Returns the turns each way and the widget classes under the pointer."""
+    root, canvas = app.root, app.window.settings_column.canvas
+    canvas.yview_moveto(0)
+    root.update()
+    xdotool("mousemove", "--sync", str(x), str(y))
+    under: set[str] = set()
+    turns = {}
+    ends = {"5": lambda: canvas.yview()[1] >= 1.0, "4": lambda: canvas.yview()[0] <= 0.0}
+    for button, at_end in ends.items():
+        n = 0
+        while not at_end():
+            widget = root.winfo_containing(x, y)
+            under.add(widget.winfo_class() if widget is not None else "")
+            before = canvas.yview()
+            xdotool("click", button)
+            moved = lambda b=before: canvas.yview() != b  # noqa: E731
+            pump_until(root, moved, timeout=5, what="the column to scroll")
+            n += 1
+            assert n < limit, "the column never reached its end"
+        turns[button] = n
+        if button == "5" and at_bottom is not None:
+            at_bottom()
+    return {"down": turns["5"], "up": turns["4"], "under": sorted(under)}
