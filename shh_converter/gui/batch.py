@@ -29,7 +29,7 @@ from ..core.events import (
     FileStarted,
     Progress,
 )
-from ..core.jobs import Job, JobResult
+from ..core.jobs import Job, JobResult, was_cancelled
 from ..core.recipe import Recipe
 from ..i18n import _
 from . import backend
@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 def row_status(result: JobResult) -> tuple[str, str]:
     """(tag, text) for a finished file's row."""
+    if was_cancelled(result):  # stopped by the user's cancel: not the file's failure
+        return "cancelled", _("cancelled")
     if result.status == "converted":
         made = sum(o.status == "converted" for o in result.outputs)
         text = _("done: {n} outputs").format(n=made) if made > 1 else _("done")
@@ -264,7 +266,7 @@ class BatchSession:
             if path not in finished and self.view.files.status_of(path) in (QUEUED, WORKING):
                 self.view.files.set_status(
                     path,
-                    "skipped",
+                    "cancelled" if done.cancelled else "skipped",
                     text=_("not converted (cancelled)") if done.cancelled else _("not converted"),
                 )
         self.view.progress.finish(done)

@@ -280,7 +280,9 @@ class Controller:
         self.routine.detach_batch()
         if self.closing:
             self.closer.batch_finished()
-        elif done.failed:
+            return
+        self.schedule_preview(30)  # it was paused for the batch
+        if dialogs.failed_files(done.results):
             self.view.failures_dialog = dialogs.failures(self.root, done.results)
 
     def choose_destination(self) -> None:

@@ -16,7 +16,7 @@ from tkinter import ttk
 from typing import Any
 
 from .. import APP_NAME, __version__
-from ..core.jobs import JobResult
+from ..core.jobs import JobResult, was_cancelled
 from ..i18n import _, ngettext
 from .desktop import open_folder
 
@@ -117,10 +117,15 @@ def update_notice(
     return d
 
 
+def failed_files(results: Sequence[JobResult]) -> list[JobResult]:
+    """The files that failed on their own (not the ones a cancel stopped)."""
+    return [r for r in results if r.status == "failed" and not was_cancelled(r)]
+
+
 def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
     """The files that failed, each with its one-line reason."""
     d = Dialog(master, _("Some files failed"))
-    bad = [r for r in results if r.status == "failed"]
+    bad = failed_files(results)
     d.text(
         ngettext(
             "{n} file could not be converted:", "{n} files could not be converted:", len(bad)

@@ -21,7 +21,7 @@ from . import fit
 
 log = logging.getLogger(__name__)
 
-STATUS_TAGS = ("queued", "working", "done", "skipped", "failed")
+STATUS_TAGS = ("queued", "working", "done", "skipped", "failed", "cancelled")
 # What a row says while it waits or runs (the tags above stay English: styles key on them).
 QUEUED, WORKING = _("queued"), _("working")
 
@@ -98,6 +98,7 @@ class FileList(ttk.Frame):
         self.tree.tag_configure("failed", foreground="#d03a3a")
         self.tree.tag_configure("skipped", foreground="#9a7b16")
         self.tree.tag_configure("done", foreground="#2f8f46")
+        self.tree.tag_configure("cancelled", foreground="#808080")
         scroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
         buttons = ttk.Frame(self)

@@ -9,6 +9,7 @@ from pathlib import Path
 from tkinter import ttk
 
 from ..core.events import BatchFinished, Progress
+from ..core.jobs import was_cancelled
 from ..i18n import _, mnemonic
 from .filelist import human_bytes
 
@@ -27,17 +28,23 @@ def format_eta(seconds: float | None) -> str:
     )
 
 
-def summary_text(done: BatchFinished) -> str:
-    """One line: counts, and bytes saved with the percentage."""
+def summary_text(done: BatchFinished, total: int | None = None) -> str:
+    """One line: counts, and bytes saved with the percentage. A cancelled batch says
+    after how many of the ``total`` files; the files it stopped are not failures."""
+    stopped = sum(was_cancelled(r) for r in done.results)
     parts = [
         _("{n} converted").format(n=done.converted),
         _("{n} skipped").format(n=done.skipped),
-        _("{n} failed").format(n=done.failed),
+        _("{n} failed").format(n=done.failed - stopped),
     ]
     counts = ", ".join(parts)
-    text = (_("Cancelled: {counts}") if done.cancelled else _("Done: {counts}")).format(
-        counts=counts
-    )
+    if done.cancelled:
+        total = max(total or 0, len(done.results))
+        text = _("Cancelled after {done} of {total}: {counts}").format(
+            done=len(done.results) - stopped, total=total, counts=counts
+        )
+    else:
+        text = _("Done: {counts}").format(counts=counts)
     if done.bytes_in:
         saved = done.bytes_in - done.bytes_out
         change = _("{size} saved ({percent})") if saved >= 0 else _("{size} added ({percent})")
@@ -102,6 +109,11 @@ class ProgressPanel(ttk.Frame):
         self.on_finished: list[Callable[[BatchFinished], object]] = []
 
     @property
+    def summary(self) -> str:
+        """The line under the progress bar (the last batch's summary once one ended)."""
+        return str(self.summary_label.cget("text"))
+
+    @property
     def destination(self) -> Path | None:
         text = self.dest_var.get().strip()
         return Path(text).expanduser() if text else None
@@ -147,7 +159,7 @@ class ProgressPanel(ttk.Frame):
         self.count_label.configure(
             text=_("{done} of {total}").format(done=len(done.results), total=total)
         )
-        self.summary_label.configure(text=summary_text(done))
+        self.summary_label.configure(text=summary_text(done, total))
         for listener in self.on_finished:
             try:
                 listener(done)

@@ -151,7 +151,9 @@ class MainWindow:
 
         c = self.c
         self.notifier = Notifier(self.root, c.ui.post, c.prefs.cfg)
-        self.progress.on_finished.append(self.notifier.batch_finished)
+        self.progress.on_finished.append(
+            lambda done: self.notifier.batch_finished(done, self.progress.summary)
+        )
         theme = str(_ttk.Style(self.root).theme_use())
         self.theme_watcher: ThemeWatcher | None = None
         if theme.startswith("sun-valley"):  # sv-ttk is in use: follow the OS with it
