@@ -136,7 +136,9 @@ class MainWindow:
         self.status = self.progress.status_label  # memory readout (the controller's)
         outer.columnconfigure(0, weight=1)
         outer.rowconfigure(1, weight=1)
-        self.drop.accept_drops(self.files.tree)
+        # The whole window takes drops: tkdnd gives a drop to the nearest registered
+        # widget up from the one under the pointer, and the root is the last of them.
+        self.drop.accept_drops(root)
         self.failures_dialog: Any = None
         self._menu()
         self._shortcuts()

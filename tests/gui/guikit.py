@@ -148,3 +148,44 @@ def wheel_column_through(
         if button == "5" and at_bottom is not None:
             at_bottom()
     return {"down": turns["5"], "up": turns["4"], "under": sorted(under)}
+
+
+GTK_DRAG_SOURCE = Path(__file__).with_name("gtk_drag_source.py")
+
+
+def xdnd_drag(app: Any, paths: list[Path], x: int, y: int, arrived: Callable[[], Any]) -> None:
+    """Drag ``paths`` from another X client (a GTK window, as a file manager) and drop
+    them at screen point (``x``, ``y``) through the X server (real XDND), pumping the
+    window until ``arrived()`` is true."""
+    import subprocess
+
+    src = subprocess.Popen(
+        ["/usr/bin/python3", str(GTK_DRAG_SOURCE), *map(str, paths)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert src.stdout is not None and src.stdout.readline().strip() == "ready"
+        cmd = ["xdotool", "mousemove", "--sync", "700", "50", "mousedown", "1"]
+        for i in range(1, 11):  # several steps so XdndPosition/XdndStatus round trips happen
+            step_x, step_y = 700 + (x - 700) * i // 10, 50 + (y - 50) * i // 10
+            cmd += ["mousemove", "--sync", str(step_x), str(step_y), "sleep", "0.05"]
+        xdo = subprocess.Popen([*cmd, "mouseup", "1"])
+        try:
+            pump_until(
+                app.root, lambda: xdo.poll() is not None and arrived(), timeout=30, what="XDND drop"
+            )
+        finally:
+            xdo.wait(10)
+    finally:
+        src.kill()
+        src.wait()
+
+
+def centre_of(widget: Any) -> tuple[int, int]:
+    """The screen point at the middle of ``widget``."""
+    return (
+        widget.winfo_rootx() + widget.winfo_width() // 2,
+        widget.winfo_rooty() + widget.winfo_height() // 2,
+    )
