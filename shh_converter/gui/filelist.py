@@ -17,7 +17,7 @@ from tkinter import ttk
 
 from ..core.jobs import OutputResult
 from ..i18n import _, ngettext
-from . import fit
+from . import cells, fit
 
 log = logging.getLogger(__name__)
 
@@ -26,13 +26,19 @@ STATUS_TAGS = ("queued", "working", "done", "skipped", "failed", "cancelled")
 QUEUED, WORKING = _("queued"), _("working")
 
 
-# Tcl procedures that add or update many rows in one call (see FileList.add_rows).
+# Tcl procedures that add or update many rows in one call (see FileList.add_rows); names
+# and statuses are fitted to their columns there (cells.TCL's shh_fit).
 _BULK = """
-proc shh_rows_insert {tree rows} {
-    foreach {id text values} $rows { $tree insert {} end -id $id -text $text -values $values }
+proc shh_rows_insert {tree rows font room} {
+    foreach {id text values} $rows {
+        $tree insert {} end -id $id -text [shh_fit $text $font $room] -values $values
+    }
 }
-proc shh_rows_values {tree rows} {
-    foreach {id values} $rows { $tree item $id -values $values }
+proc shh_rows_values {tree rows font room} {
+    foreach {id values} $rows {
+        set status [shh_fit [lindex $values end] $font $room]
+        $tree item $id -values [lreplace $values end end $status]
+    }
 }
 """
 
@@ -114,6 +120,13 @@ class FileList(ttk.Frame):
         self.rowconfigure(0, weight=1)
         self.columnconfigure(0, weight=1)
         self.tree.bind("<<TreeviewSelect>>", self._selected)
+        # Names and statuses too long for their column end in "…": the whole text shows in
+        # a tooltip and in the details line, which can be selected and copied.
+        self.cells = cells.CellTexts(self.tree, ("#0", "status"))
+        self.tree.cell_texts = self.cells  # type: ignore[attr-defined]  # the layout probe's
+        self.details_var = tk.StringVar(self, "")
+        self.details = ttk.Entry(buttons, textvariable=self.details_var, state="readonly")
+        self.details.pack(side="left", fill="x", expand=True, padx=8)
 
     # -- columns ---------------------------------------------------------------
 
@@ -186,16 +199,20 @@ class FileList(ttk.Frame):
             self.values[path] = values
             added.append((iid, path.name, tuple(values)))
         if added:
-            self._bulk("insert", [x for row in added for x in row])
+            for iid, name, _values in added:
+                self.cells.remember(iid, "#0", name)
+            self._bulk("insert", [x for row in added for x in row], "#0")
         self._count()
         return len(added)
 
-    def _bulk(self, action: str, flat: list[object]) -> None:
-        """One Tcl call for many rows: ``insert`` (id, text, values) or ``values`` (id, values)."""
+    def _bulk(self, action: str, flat: list[object], fitted: str) -> None:
+        """One Tcl call for many rows: ``insert`` (id, text, values) or ``values`` (id,
+        values), the ``fitted`` column's text shortened to its width."""
         if not self._bulk_ready:
             self.tk.eval(_BULK)
             self._bulk_ready = True
-        self.tk.call("shh_rows_" + action, str(self.tree), tuple(flat))
+        room = self.cells.room(fitted)
+        self.tk.call("shh_rows_" + action, str(self.tree), tuple(flat), self.cells.font, room)
 
     def files(self) -> list[Path]:
         """Paths in list order."""
@@ -211,6 +228,7 @@ class FileList(ttk.Frame):
             path = self.paths.pop(iid, None)
             self.values.pop(path, None)  # type: ignore[arg-type]
         if iids:
+            self.cells.forget(iids)
             self.tree.delete(*iids)
         self._count()
 
@@ -221,6 +239,8 @@ class FileList(ttk.Frame):
         self.paths.clear()
         self.sizes.clear()
         self.values.clear()
+        self.cells.clear()
+        self.details_var.set("")
         self._count()
 
     def set_status(
@@ -242,7 +262,14 @@ class FileList(ttk.Frame):
             values[1] = f"{human_bytes(self.sizes.get(path))} → {human_bytes(bytes_out)}"
         if dims is not None and not values[0]:
             values[0] = dims_text(dims)
-        self.tree.item(iid, values=values, tags=(status,))
+        self._show_values(iid, values, (status,))
+        if self.tree.focus() == iid:
+            self._selected()
+
+    def _show_values(self, iid: str, values: list[str], tags: tuple[str, ...]) -> None:
+        """A row's values, its status fitted to the column (whole in ``cells``)."""
+        shown = [*values[:2], self.cells.set_whole(iid, "status", values[2])]
+        self.tree.item(iid, values=shown, tags=tags)
 
     def set_dims(self, rows: Iterable[tuple[Path, tuple[int, int] | None]]) -> None:
         """Fill in pixel sizes read after the rows were listed (only rows that lack one)."""
@@ -254,7 +281,7 @@ class FileList(ttk.Frame):
             values[0] = dims_text(dims)
             changed += [iid, tuple(values)]
         if changed:
-            self._bulk("values", changed)
+            self._bulk("values", changed, "status")
 
     def show_outputs(self, path: Path, outputs: Sequence[OutputResult]) -> None:
         """One child row per output under ``path``'s row (replacing earlier ones)."""
@@ -270,19 +297,24 @@ class FileList(ttk.Frame):
             )
             text = f"{shown}: {out.error or out.note}" if (out.error or out.note) else shown
             size = human_bytes(out.bytes_out) if out.output is not None else ""
-            values = [dims_text(out.size), size, text]
             tag = {"done": "done", "skipped": "skipped"}.get(status, "failed")
-            child = self.tree.insert(iid, "end", text=name, values=values, tags=(tag,))
+            child = self.tree.insert(
+                iid, "end", values=[dims_text(out.size), size, ""], tags=(tag,)
+            )
+            self.cells.set(child, "#0", name, depth=1)
+            self.cells.set(child, "status", text)
             self.children_of[child] = path
 
     def output_rows(self, path: Path) -> list[tuple[str, list[str]]]:
-        """(name, [dims, size, status]) of ``path``'s output rows (tests; a Tk call per row)."""
+        """(name, [dims, size, status]) of ``path``'s output rows, whole (tests; Tk calls)."""
         iid = self.iids.get(path)
         if iid is None:
             return []
         rows = []
         for child in self.tree.get_children(iid):
-            rows.append((str(self.tree.item(child, "text")), list(self.tree.item(child, "values"))))
+            values = [str(v) for v in self.tree.item(child, "values")]
+            values[2] = self.cells.whole(child, "status") or values[2]
+            rows.append((self.cells.whole(child, "#0") or "", values))
         return rows
 
     def _drop_children(self, iid: str) -> None:
@@ -290,6 +322,7 @@ class FileList(ttk.Frame):
         if kids:
             for child in kids:
                 self.children_of.pop(child, None)
+            self.cells.forget(kids)
             self.tree.delete(*kids)
 
     def status_of(self, path: Path) -> str:
@@ -306,7 +339,7 @@ class FileList(ttk.Frame):
             fresh = human_bytes(self.sizes.get(path))
             if values[2] != QUEUED or values[1] != fresh:
                 values[1], values[2] = fresh, QUEUED
-                self.tree.item(iid, values=values, tags=("queued",))
+                self._show_values(iid, values, ("queued",))
 
     def select_first(self) -> None:
         children = self.tree.get_children()
@@ -327,4 +360,11 @@ class FileList(ttk.Frame):
 
     def _selected(self, _event: object = None) -> None:
         focus = self.tree.focus() or next(iter(self.tree.selection()), "")
-        self._on_select(self.paths.get(focus) or self.children_of.get(focus))
+        self.details_var.set(cells.describe(self.cells, focus, ("#0", "status")) if focus else "")
+        if _event is not None:
+            self._on_select(self.paths.get(focus) or self.children_of.get(focus))
+
+    def details_of(self, path: Path) -> str:
+        """The line the details field shows for ``path``'s row: name — status, whole."""
+        iid = self.iids.get(path)
+        return cells.describe(self.cells, iid, ("#0", "status")) if iid else ""

@@ -65,9 +65,23 @@ def cut_off(app: Any) -> list[str]:
     return problems
 
 
+ELLIPSIS = "…"
+
+
+def rows_of(tree: Any) -> list[tuple[Any, int]]:
+    """Every row of ``tree`` with its depth (0 top level), children included."""
+    out = []
+    for item in tree.get_children():
+        out.append((item, 0))
+        out.extend((child, 1) for child in tree.get_children(item))
+    return out
+
+
 def table_cut_off(tree: Any) -> list[str]:
     """A table's shown columns wider together than the table (the rest hidden off to
-    the right), and headings or cells wider than their column (Tk cuts them silently)."""
+    the right); headings or cells wider than their column (Tk cuts them silently); a
+    cell shortened to "…" with no other way to read it (the table's ``cell_texts``,
+    gui.cells.CellTexts, must hold its whole text for the tooltip and details line)."""
     from tkinter import font as tkfont
     from tkinter import ttk
 
@@ -87,12 +101,17 @@ def table_cut_off(tree: Any) -> list[str]:
     if sum(widths.values()) > room_all + 1:
         problems.append(f"table {str(tree)[-40:]}: columns {widths} wider than {room_all}")
     indent = int(style.lookup("Treeview", "indent") or 20)  # before a name's text
+    whole_texts = getattr(tree, "cell_texts", None)
+    rows = rows_of(tree)
     for col in columns:
         texts = [("Treeview.Heading", str(tree.heading(col, "text")), widths[col] - 8)]
-        for item in tree.get_children():
-            cell = tree.item(item, "text") if col == "#0" else tree.set(item, col)
-            lead = indent if col == "#0" else 0
-            texts.append(("Treeview", str(cell), widths[col] - 8 - lead))
+        for item, depth in rows:
+            cell = str(tree.item(item, "text") if col == "#0" else tree.set(item, col))
+            lead = indent * (depth + 1) if col == "#0" else 0
+            texts.append(("Treeview", cell, widths[col] - 8 - lead))
+            whole = whole_texts.whole(item, col) if whole_texts is not None else None
+            if cell.endswith(ELLIPSIS) and (whole is None or whole == cell):
+                problems.append(f"table column {col}: {cell!r} shortened, the whole text nowhere")
         for part, text, room in texts:
             need = fonts[part].measure(text)
             if need > room:
