@@ -163,7 +163,7 @@ class BatchSession:
         self._paths = {}
         self.cancel_token = token = CancelToken()
         self.cancel_requested_at = self.finished_at = None
-        self.view.files.reset_statuses()
+        self.view.files.reset_statuses(files)
         self.view.progress.start(len(files))
         names = ", ".join(p.name for p in files[:5]) + (" …" if len(files) > 5 else "")
         formats = ", ".join(o.encode.format.value for o in recipe.outputs)
@@ -244,7 +244,9 @@ class BatchSession:
         tag, text = row_status(r)
         path = self._path(r.index, r.source)
         bytes_out = r.bytes_out if r.status == "converted" else None
-        self.view.files.set_status(path, tag, text=text, bytes_out=bytes_out, dims=r.input_size)
+        self.view.files.set_status(
+            path, tag, text=text, bytes_out=bytes_out, dims=r.input_size, output=r.output
+        )
         if len(r.outputs) > 1:
             self.view.files.show_outputs(path, r.outputs)
 

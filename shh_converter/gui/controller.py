@@ -19,9 +19,9 @@ from typing import Any
 from ..core.events import EVENT_TYPES, BatchFinished
 from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..sidecars import shutdown
-from . import dialogs
+from . import desktop, dialogs
 from .adding import FileAdder, FilesDone, FilesMeasured, FilesProbed
 from .batch import BatchSession
 from .desktop import default_destination, open_folder
@@ -238,9 +238,36 @@ class Controller:
 
     # -- batch --------------------------------------------------------------------
 
-    def convert(self) -> None:
+    def row_action(self, name: str) -> None:
+        """An entry of a row's menu (or a double-click: "open") on the selected rows."""
+        files = self.view.files
+        rows = files.selected_rows() or [r for r in (files.tree.focus(),) if r]
+        if not rows:
+            return
+        targets = [files.output_of(r) or files.source_of(r) for r in rows]
+        paths = [p for p in targets if p is not None]
+        if name == "open":
+            output = files.output_of(files.tree.focus() or rows[0])
+            if output is None or not desktop.open_path(output):
+                self.view.progress.say(_("Could not open {file}.").format(file=output or "?"))
+        elif name == "show" and paths:
+            desktop.show_in_folder(paths[0])
+        elif name == "copy" and paths:
+            self.root.clipboard_clear()
+            self.root.clipboard_append("\n".join(str(p) for p in paths))
+            self.view.progress.say(
+                ngettext("Copied {n} path.", "Copied {n} paths.", len(paths)).format(n=len(paths))
+            )
+        elif name == "retry":
+            failed = [files.source_of(r) for r in rows if files.row_failed(r)]
+            self.convert(only=list(dict.fromkeys(p for p in failed if p is not None)))
+        elif name == "remove":
+            self.remove_selected()
+
+    def convert(self, only: list[Path] | None = None) -> None:
+        """Convert the listed files (or ``only`` these of them: Retry)."""
         assert self.batch is not None
-        files = self.view.files.files()
+        files = only if only else self.view.files.files()
         if self.batch.running or self.closing:
             return
         if not files:

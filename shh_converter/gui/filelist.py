@@ -77,9 +77,12 @@ class FileList(ttk.Frame):
         on_select: Callable[[Path | None], None],
         on_remove: Callable[[], None],
         on_clear: Callable[[], None],
+        on_action: Callable[[str], None] = lambda _name: None,
     ) -> None:
         super().__init__(master)
         self._on_select = on_select
+        self._on_action = on_action  # "open", "show", "copy", "retry", "remove" (the menu's)
+        self.outputs: dict[str, Path] = {}  # a row -> the output it wrote (first, for an input)
         self.iids: dict[Path, str] = {}
         self.paths: dict[str, Path] = {}
         self.sizes: dict[Path, int] = {}
@@ -127,6 +130,69 @@ class FileList(ttk.Frame):
         self.details_var = tk.StringVar(self, "")
         self.details = ttk.Entry(buttons, textvariable=self.details_var, state="readonly")
         self.details.pack(side="left", fill="x", expand=True, padx=8)
+        self._menu()
+
+    def _menu(self) -> None:
+        """A row's menu (right click; Control-click on macOS) and double-click to open."""
+        menu = self.menu = tk.Menu(self.tree, tearoff=False)
+        entries = [
+            ("open", _("Open")),
+            ("show", _("Show in folder")),
+            ("copy", _("Copy path")),
+            ("retry", _("Retry")),
+            ("remove", _("Remove")),
+        ]
+        self.menu_entries = [name for name, _label in entries]
+        for name, label in entries:
+            menu.add_command(label=label, command=self._action(name))
+        aqua = self.tk.call("tk", "windowingsystem") == "aqua"
+        for seq in ("<Button-2>", "<Control-Button-1>") if aqua else ("<Button-3>",):
+            self.tree.bind(seq, self._popup, add="+")
+        self.tree.bind("<Double-Button-1>", self._double, add="+")
+
+    def _action(self, name: str) -> Callable[[], None]:
+        return lambda: self._on_action(name)
+
+    def _popup(self, event: tk.Event) -> None:
+        iid = self.tree.identify_row(event.y)
+        if not iid:
+            return
+        if iid not in self.tree.selection():
+            self.tree.selection_set(iid)
+        self.tree.focus(iid)
+        failed = any(self.row_failed(i) for i in self.tree.selection())
+        has_output = any(i in self.outputs for i in self.tree.selection())
+        for name in ("open", "show"):
+            self.menu.entryconfigure(
+                self.menu_entries.index(name), state="normal" if has_output else "disabled"
+            )
+        retry = self.menu_entries.index("retry")
+        self.menu.entryconfigure(retry, state="normal" if failed else "disabled")
+        try:
+            self.menu.tk_popup(event.x_root, event.y_root)
+        finally:
+            self.menu.grab_release()
+
+    def _double(self, event: tk.Event) -> str | None:
+        iid = self.tree.identify_row(event.y)
+        if iid and iid in self.outputs:
+            self.tree.focus(iid)
+            self._on_action("open")
+            return "break"
+        return None
+
+    def row_failed(self, iid: str) -> bool:
+        return "failed" in self.tree.item(iid, "tags")
+
+    def output_of(self, iid: str) -> Path | None:
+        return self.outputs.get(iid)
+
+    def source_of(self, iid: str) -> Path | None:
+        return self.paths.get(iid) or self.children_of.get(iid)
+
+    def selected_rows(self) -> list[str]:
+        """The selected rows (inputs and outputs), in list order."""
+        return list(self.tree.selection())
 
     # -- columns ---------------------------------------------------------------
 
@@ -229,6 +295,8 @@ class FileList(ttk.Frame):
             self.values.pop(path, None)  # type: ignore[arg-type]
         if iids:
             self.cells.forget(iids)
+            for iid in iids:
+                self.outputs.pop(iid, None)
             self.tree.delete(*iids)
         self._count()
 
@@ -240,6 +308,7 @@ class FileList(ttk.Frame):
         self.sizes.clear()
         self.values.clear()
         self.cells.clear()
+        self.outputs.clear()
         self.details_var.set("")
         self._count()
 
@@ -251,11 +320,17 @@ class FileList(ttk.Frame):
         text: str | None = None,
         bytes_out: int | None = None,
         dims: tuple[int, int] | None = None,
+        output: Path | None = None,
     ) -> None:
-        """Update one row; ``status`` is one of :data:`STATUS_TAGS`."""
+        """Update one row; ``status`` is one of :data:`STATUS_TAGS`; ``output``: the file
+        it wrote (what Open, Show in folder and Copy path act on)."""
         iid = self.iids.get(path)
         if iid is None:
             return
+        if output is not None:
+            self.outputs[iid] = output
+        elif status in ("queued", "working"):
+            self.outputs.pop(iid, None)
         values = self.values[path]
         values[2] = text or {"queued": QUEUED, "working": WORKING}.get(status, status)
         if bytes_out is not None:
@@ -304,6 +379,8 @@ class FileList(ttk.Frame):
             self.cells.set(child, "#0", name, depth=1)
             self.cells.set(child, "status", text)
             self.children_of[child] = path
+            if out.output is not None:
+                self.outputs[child] = out.output
 
     def output_rows(self, path: Path) -> list[tuple[str, list[str]]]:
         """(name, [dims, size, status]) of ``path``'s output rows, whole (tests; Tk calls)."""
@@ -322,6 +399,7 @@ class FileList(ttk.Frame):
         if kids:
             for child in kids:
                 self.children_of.pop(child, None)
+                self.outputs.pop(child, None)
             self.cells.forget(kids)
             self.tree.delete(*kids)
 
@@ -329,12 +407,15 @@ class FileList(ttk.Frame):
         """The row's status text (tests and the summary read it; no Tk call)."""
         return self.values[path][2]
 
-    def reset_statuses(self) -> None:
-        """Every row back to "queued" before a batch; rows already queued cost nothing."""
+    def reset_statuses(self, only: Iterable[Path] | None = None) -> None:
+        """Rows (every one, or ``only`` these) back to "queued" before a batch; rows
+        already queued cost nothing."""
+        rows = self.iids if only is None else {p: self.iids[p] for p in only if p in self.iids}
         if self.children_of:
-            for iid in self.iids.values():
+            for iid in rows.values():
                 self._drop_children(iid)
-        for path, iid in self.iids.items():
+        for path, iid in rows.items():
+            self.outputs.pop(iid, None)
             values = self.values[path]
             fresh = human_bytes(self.sizes.get(path))
             if values[2] != QUEUED or values[1] != fresh:

@@ -100,7 +100,11 @@ class MainWindow:
         self.drop.grid(row=0, column=0, sticky="ew", pady=(0, 8))
         left = ttk.PanedWindow(outer, orient="vertical")
         self.files = FileList(
-            left, on_select=c.on_select, on_remove=c.remove_selected, on_clear=c.clear
+            left,
+            on_select=c.on_select,
+            on_remove=c.remove_selected,
+            on_clear=c.clear,
+            on_action=c.row_action,
         )
         self.preview = PreviewPane(left, on_resize=lambda: c.schedule_preview(150), post=c.ui.post)
         # Ask for few rows: on a short screen the pane shares the height with the preview

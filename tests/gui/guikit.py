@@ -85,6 +85,13 @@ def xdotool(*args: str) -> None:
     subprocess.run(["xdotool", *args], check=True, timeout=10)
 
 
+def move_pointer(app: Any, x: int, y: int) -> None:
+    """Move the real pointer to screen point (``x``, ``y``) and wait until it is there
+    (``mousemove --sync`` never returns when the pointer is there already)."""
+    xdotool("mousemove", str(x), str(y))
+    pump_until(app.root, lambda: app.root.winfo_pointerxy() == (x, y), what="the pointer")
+
+
 def saved_settings(app: Any) -> bytes:
     """The window's settings as the app saves them: the config file's bytes after a save."""
     app.prefs.set_recipe(app.controller.current_recipe())
@@ -129,7 +136,7 @@ def wheel_column_through(
     root, canvas = app.root, app.window.settings_column.canvas
     canvas.yview_moveto(0)
     root.update()
-    xdotool("mousemove", "--sync", str(x), str(y))
+    move_pointer(app, x, y)
     under: set[str] = set()
     turns = {}
     ends = {"5": lambda: canvas.yview()[1] >= 1.0, "4": lambda: canvas.yview()[0] <= 0.0}
