@@ -16,6 +16,7 @@ from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
 from typing import Any
 
+from ..core import destination
 from ..core.events import EVENT_TYPES, BatchFinished
 from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
@@ -120,6 +121,7 @@ class Controller:
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (drops, dialogs, command-line arguments)."""
         if paths and not self.closing:
+            self.view.progress.clear_news()  # "Add some images first." is old news now
             if self.view.progress.destination is None:
                 self.view.progress.dest_var.set(str(self._default_dest(paths[0])))
             known = set(self.roots)
@@ -200,6 +202,22 @@ class Controller:
         return name.strip()
 
     def delete_preset(self, name: str) -> bool:
+        """Delete the user's preset ``name`` once they confirm; a built-in one cannot be."""
+        if not name:
+            return False
+        if self.prefs.presets().is_builtin(name):
+            messagebox.showinfo(
+                _("Delete preset"),
+                _("“{name}” is built in and cannot be deleted. Presets you save can be.").format(
+                    name=name
+                ),
+                parent=self.root,
+            )
+            return False
+        if not messagebox.askyesno(
+            _("Delete preset"), _("Delete the preset “{name}”?").format(name=name), parent=self.root
+        ):
+            return False
         deleted = self.prefs.delete_preset(name)
         if deleted:
             self.prefs.save()
@@ -275,6 +293,10 @@ class Controller:
             return
         dest = self.view.progress.destination or self._default_dest(files[0])
         self.view.progress.dest_var.set(str(dest))
+        problem = destination.not_a_folder(dest)
+        if problem:
+            self.view.progress.say(problem)
+            return
         recipe = self.current_recipe()
         self.prefs.set_recipe(recipe)
         if dest.is_dir():
@@ -343,8 +365,8 @@ class Controller:
     def open_log_folder(self) -> None:
         self.extras.open_log_folder()
 
-    def preferences(self) -> None:
-        self.extras.preferences()
+    def preferences(self, tab: str = "general") -> None:
+        self.extras.preferences(tab)
 
     # -- closing (see lifecycle.Closer) ------------------------------------------
 

@@ -56,10 +56,14 @@ class Extras:
     def open_log_folder(self) -> None:
         open_folder(paths.ensure(paths.log_dir))
 
-    def preferences(self) -> None:
+    def preferences(self, tab: str = "general") -> None:
+        """Open Preferences on ``tab`` ("general", "models" or "watching")."""
         self.dialog = dialogs.preferences(
             self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=self.prefs.save, post=self._post
         )
+        page = getattr(self.dialog.tabs, tab, None)
+        if page is not None:
+            self.dialog.tabs.notebook.select(page)
 
     # -- updates ---------------------------------------------------------------------
 

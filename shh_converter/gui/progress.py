@@ -104,6 +104,7 @@ class ProgressPanel(ttk.Frame):
         self.status_label = ttk.Label(self, text="", anchor="e", foreground="#808080")
         self.status_label.grid(row=3, column=1, columnspan=2, sticky="e", pady=(2, 0))
         self.columnconfigure(0, weight=1)
+        self._news = False
         self.set_running(False)
         # Called with the BatchFinished after the panel shows it (the notifier listens).
         self.on_finished: list[Callable[[BatchFinished], object]] = []
@@ -119,8 +120,17 @@ class ProgressPanel(ttk.Frame):
         return Path(text).expanduser() if text else None
 
     def say(self, text: str) -> None:
-        """One line of news for the user under the progress bar."""
+        """One line of news for the user under the progress bar (until the next thing
+        happens: :meth:`clear_news`)."""
         self.summary_label.configure(text=text)
+        self._news = True
+
+    def clear_news(self) -> None:
+        """The user did something: a line said about an earlier state goes (not a batch's
+        summary, which stays until the next batch)."""
+        if self._news:
+            self._news = False
+            self.summary_label.configure(text=_("Add images, choose settings, press Convert."))
 
     def set_running(self, running: bool) -> None:
         self.cancel_btn.state(["!disabled"] if running else ["disabled"])

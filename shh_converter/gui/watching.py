@@ -252,7 +252,9 @@ def add_menu_items(menu: tk.Menu, controller: Any) -> WatchList:
     menu.add_command(
         **mnemonic(_("&Watch a folder…")), command=lambda: watch_folder_dialog(watches)
     )
-    menu.add_command(**mnemonic(_("Watche&d folders…")), command=controller.preferences)
+    menu.add_command(
+        **mnemonic(_("Watche&d folders…")), command=lambda: controller.preferences("watching")
+    )
     routine = getattr(controller, "routine", None)
     if routine is not None:
         routine.register("stop watched folders", watches.stop_all)

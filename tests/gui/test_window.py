@@ -183,7 +183,12 @@ def test_presets_switch_and_disable_what_does_not_apply(app, monkeypatch):
     assert panel.get_settings().encode.quality == 82
     bar.apply("My cut-outs")
     assert panel.get_settings().encode.quality == 55
+    asked = []
+    monkeypatch.setattr(
+        controller_mod.messagebox, "askyesno", lambda *a, **k: asked.append(a) or True
+    )
     bar.delete_btn.invoke()
+    assert asked and "My cut-outs" in asked[0][1]  # the user's own: asked first
     assert "My cut-outs" not in bar.combo.cget("values")
     assert app.prefs.preset("My cut-outs") is None
 
