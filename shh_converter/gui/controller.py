@@ -72,6 +72,7 @@ class Controller:
     def attach(self, view: View) -> None:
         self.view = view
         self.batch = BatchSession(view, self.ui.post, self._batch_finished)
+        self.apply_preferences()
         self.routine.register("stop the warm worker processes", self.batch.warm.release)
         self.ui.start()
 
@@ -366,7 +367,11 @@ class Controller:
         self.extras.open_log_folder()
 
     def preferences(self, tab: str = "general") -> None:
-        self.extras.preferences(tab)
+        self.extras.preferences(tab, then=self.apply_preferences)
+
+    def apply_preferences(self) -> None:
+        """What Preferences changes in the open window: the advanced encoder options."""
+        self.view.settings.encoder.show_advanced(self.prefs.show_advanced)
 
     # -- closing (see lifecycle.Closer) ------------------------------------------
 

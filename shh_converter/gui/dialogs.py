@@ -192,6 +192,7 @@ def preferences(
         var = tk.BooleanVar(d, value)
         ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
         variables[key] = var
+    d.switches = variables  # type: ignore[attr-defined]
     d.text(_("Some changes apply the next time the app starts."), foreground="#808080")
 
     def save() -> None:
@@ -204,6 +205,6 @@ def preferences(
         on_saved()
         d.destroy()
 
-    d.button(_("Save"), save, accent=True)
+    d.save_btn = d.button(_("Save"), save, accent=True)  # type: ignore[attr-defined]
     d.button(_("Cancel"), d.destroy)
     return d

@@ -191,7 +191,9 @@ class SettingsPanel(ttk.Frame):
         self._var("color", tk.StringVar(self, "transparent"))
         self.color_swatch = tk.Label(crow, width=3, relief="groove", bd=1)
         self.color_swatch.pack(side="left")
-        self.color_label = ttk.Label(crow, textvariable=self.v["color"], width=12)
+        # The value stays the engine's word ("transparent", "#rrggbb"); this says it.
+        self.color_shown = tk.StringVar(self, _("transparent"))
+        self.color_label = ttk.Label(crow, textvariable=self.color_shown, width=12)
         self.color_label.pack(side="left", padx=4)
         self.color_btn = ttk.Button(crow, text=_("Choose…"), command=self.choose_color)
         self.color_btn.pack(side="left")
@@ -264,6 +266,7 @@ class SettingsPanel(ttk.Frame):
         self._enable("model", bg_on and ai)
         color = self.v["color"].get()
         self.color_swatch.configure(background=color if color.startswith("#") else "#cccccc")
+        self.color_shown.set(color if color.startswith("#") else _("transparent"))
 
     def _enable(self, key: str, on: bool) -> None:
         for widget in self._controls.get(key, []):

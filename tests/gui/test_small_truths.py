@@ -67,3 +67,30 @@ def test_save_to_a_file_is_said_plainly(app, corpus, tmp_path):
     assert not app.controller.batch.running
     assert app.window.progress.summary == f"destination {src} exists and is not a folder"
     assert "Errno" not in app.window.progress.summary
+
+
+def test_advanced_options_hide_the_encoder_jargon_until_ticked(app):
+    """Near-lossless, exact, effort, Huffman, MozJPEG pass, encoder: hidden by default,
+    shown once Preferences' "Show advanced options" is ticked and saved."""
+    from shh_converter.core import formats
+
+    encoder = app.window.settings.encoder
+
+    def shown() -> set[str]:
+        app.root.update()
+        return {
+            key.split(".", 1)[1]
+            for key, widgets in encoder._widgets.items()
+            if "." in key and any(w.winfo_manager() for w in widgets)
+        }
+
+    assert not shown() & formats.ADVANCED_OPTIONS
+    assert {"alpha_quality"} <= shown()  # the rest stay
+    app.window.settings.v["format"].set("JPEG")
+    assert "progressive" in shown() and "optimize_huffman" not in shown()
+    app.controller.preferences()
+    dialog = app.controller.extras.dialog
+    dialog.switches["ui.show_advanced_options"].set(True)
+    dialog.save_btn.invoke()
+    assert app.prefs.show_advanced
+    assert {"optimize_huffman", "mozjpeg_pass", "jpeg_encoder"} <= shown()
