@@ -129,8 +129,16 @@ class FileList(ttk.Frame):
         self.tree.cell_texts = self.cells  # type: ignore[attr-defined]  # the layout probe's
         self.details_var = tk.StringVar(self, "")
         self.details = ttk.Entry(buttons, textvariable=self.details_var, state="readonly")
-        self.details.pack(side="left", fill="x", expand=True, padx=8)
+        self.details_var.trace_add("write", lambda *_a: self._details_shown())
         self._menu()
+
+    def _details_shown(self) -> None:
+        """The details line takes room only while it has something to say."""
+        if self.details_var.get():
+            if not self.details.winfo_manager():
+                self.details.pack(side="left", fill="x", expand=True, padx=8)
+        elif self.details.winfo_manager():
+            self.details.pack_forget()
 
     def _menu(self) -> None:
         """A row's menu (right click; Control-click on macOS) and double-click to open."""
