@@ -58,6 +58,17 @@ def close_app(app: Any) -> None:
     assert not errors, f"a Tk callback raised: {errors!r}"
 
 
+def end_probe(app: Any, report: dict[str, Any]) -> int:
+    """A probe's end (a child process): close the window, print the JSON report as the
+    last line of stdout (``support.run_probe_on_screen`` reads it); the exit code."""
+    import json
+
+    app.controller.shutdown()
+    close_app(app)
+    print(json.dumps(report))
+    return 0
+
+
 def screenshot(app: Any, folder: Path, name: str, whole_screen: bool = False) -> Path:
     """Grab the window (menu bar included) or the whole screen (with dialogs) into
     ``folder/name.png``; fail if blank."""

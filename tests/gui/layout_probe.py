@@ -11,14 +11,13 @@ gets its own Xvfb and its own process.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tkinter as tk
 from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
+from guikit import end_probe, make_app, pump_for, pump_until  # noqa: E402
 
 TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
 FRAME_CLASSES = {"TLabelframe"}
@@ -199,10 +198,7 @@ def main() -> int:
     if args.geometry:
         root.geometry(args.geometry)
         pump_for(root, 0.3)
-    app.controller.shutdown()
-    close_app(app)
-    print(json.dumps(report))
-    return 0
+    return end_probe(app, report)
 
 
 if __name__ == "__main__":

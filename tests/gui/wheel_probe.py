@@ -9,7 +9,6 @@ back, the saved settings compared before and after; a screenshot at the bottom.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +16,8 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 from guikit import (  # noqa: E402
-    close_app,
     column_pointer_spots,
+    end_probe,
     make_app,
     pump_until,
     saved_settings,
@@ -53,11 +52,7 @@ def main() -> int:
     parser.add_argument("--shot", type=Path)
     args = parser.parse_args()
     app = make_app()
-    report = wheel_everywhere(app, args.shot)
-    app.controller.shutdown()
-    close_app(app)
-    print(json.dumps(report))
-    return 0
+    return end_probe(app, wheel_everywhere(app, args.shot))
 
 
 if __name__ == "__main__":
