@@ -120,6 +120,7 @@ def main() -> int:
             "download": i18n._("Download"),
             "preferences": i18n._("Preferences"),
             "fill": app.window.settings.color_shown.get(),  # the window's, not the engine's word
+            "preset": app.window.presets.shown("Product cut-out"),
         },
         "checked": 0,
         "problems": [],
