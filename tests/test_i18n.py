@@ -208,3 +208,12 @@ def test_format_option_labels_are_translated() -> None:
     names = {"WebP", "JPEG", "PNG", "AVIF", "GIF", "JPEG XL"}  # format names stay as they are
     missing = sorted(labels - names - {key for _ctx, key in extracted() if isinstance(key, str)})
     assert not missing, f"add these to OPTION_LABELS in gui/encoder_controls.py: {missing}"
+
+
+def test_built_in_preset_names_are_translated() -> None:
+    """The window shows core.presets' built-in names through _(): each is a catalog message."""
+    from shh_converter.core.presets import BUILTIN
+
+    known = {key for _ctx, key in extracted() if isinstance(key, str)}
+    missing = sorted(set(BUILTIN) - known)
+    assert not missing, f"add these to PRESET_NAMES in gui/window.py: {missing}"

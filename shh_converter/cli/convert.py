@@ -394,8 +394,9 @@ def preset_book() -> PresetBook:
 
 def check_paths(args: argparse.Namespace) -> None:
     """Refuse a destination that cannot be a folder (one line, exit 2)."""
-    if args.dest.exists() and not args.dest.is_dir() and not pipes.is_pipe(args.dest):
-        raise UsageError(f"destination {args.dest} exists and is not a folder")
+    problem = destination.not_a_folder(args.dest)
+    if problem and not pipes.is_pipe(args.dest):
+        raise UsageError(problem)
     if args.report is not None and args.report.is_dir() and not pipes.is_pipe(args.report):
         raise UsageError(f"--report {args.report} is a folder; give a file name")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,13 @@ class _Cancel(Protocol):
     def cancelled(self) -> bool: ...
 
     def cancel(self) -> None: ...
+
+
+def not_a_folder(dest: Path) -> str | None:
+    """The sentence for a destination that exists but is not a folder (a file), else None."""
+    if dest.exists() and not dest.is_dir():
+        return f"destination {dest} exists and is not a folder"
+    return None
 
 
 def destination_problem(error: str | None) -> str | None:

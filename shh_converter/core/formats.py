@@ -37,6 +37,16 @@ def _always(_opts: EncodeOptions) -> bool:
     return True
 
 
+# Options only an encoder's expert needs: the window shows them once Preferences'
+# "Show advanced options" is ticked (the CLI always takes them).
+ADVANCED_OPTIONS = frozenset(
+    {
+        "near_lossless", "exact", "method", "png_effort", "jxl_effort",
+        "optimize_huffman", "mozjpeg_pass", "jpeg_encoder",
+    }
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class OptionSpec:
     """One encoder option of one format, as the table describes it."""

@@ -183,6 +183,19 @@ def summarise(base: JobResult, outputs: Sequence[OutputResult]) -> JobResult:
     )
 
 
+CANCELLED = "cancelled before it finished"  # an output a cancel stopped mid-way
+
+
+def was_cancelled(result: JobResult) -> bool:
+    """``result`` is a file the user's cancel stopped while it was being converted:
+    every output it lacks was stopped, none failed on its own (front ends show it as
+    cancelled, not as a failure; its status stays "failed" for reports and exit codes)."""
+    missing = [o for o in result.outputs if o.status == "failed"]
+    return (
+        result.status == "failed" and bool(missing) and all(o.error == CANCELLED for o in missing)
+    )
+
+
 def failed_result(job: Job, message: str) -> JobResult:
     """``job`` failed as a whole with ``message``: outputs that needed work wrote nothing."""
     base = JobResult(job.source, None, "failed", bytes_in=file_size(job.source), index=job.index)

@@ -35,7 +35,16 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import TEMP_PREFIX
-from .jobs import Job, JobResult, OutputResult, failed_result, file_size, skipped_output, summarise
+from .jobs import (
+    CANCELLED,
+    Job,
+    JobResult,
+    OutputResult,
+    failed_result,
+    file_size,
+    skipped_output,
+    summarise,
+)
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -336,8 +345,7 @@ def _discarded(job: Job, since: float) -> JobResult:
                 OutputResult(target.path, "converted", bytes_out=out.st_size, name=target.path.name)
             )
         else:
-            why = "cancelled before it finished"
-            outputs.append(OutputResult(None, "failed", why, name=target.path.name))
+            outputs.append(OutputResult(None, "failed", CANCELLED, name=target.path.name))
     base = JobResult(job.source, None, "failed", bytes_in=file_size(job.source), index=job.index)
     return summarise(base, outputs)
 

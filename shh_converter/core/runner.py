@@ -38,7 +38,7 @@ from .events import (
     FileStarted,
     Progress,
 )
-from .jobs import Job, JobResult, failed_result, settled_result
+from .jobs import CANCELLED, Job, JobResult, failed_result, settled_result
 from .settings import Settings
 from .state import LedgerBook
 
@@ -296,7 +296,7 @@ class _Batch:
     def _cancelled(self, job: Job) -> None:
         """A file the batch ended before it finished: announced ones get a result."""
         if job.index in self.started:
-            self._finish(job, failed_result(job, "cancelled before it finished"))
+            self._finish(job, failed_result(job, CANCELLED))
 
     def _next_for(self, worker: pool.Worker, pending: deque[Job]) -> Job | None:
         """The first pending job ``worker`` may start now (suspects alone, within memory)."""

@@ -165,7 +165,9 @@ class Ledger:
             with atomic_write(self.path) as fh:
                 fh.write(json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
         except OSError as exc:  # read-only folder, disk full: resume is a nicety
-            log.warning("could not save the resume state in %s: %s", self.folder, exc)
+            # The reason alone: the exception names our hidden temp file (.shh-partial-…).
+            why = exc.strerror or type(exc).__name__
+            log.warning("could not save the resume state in %s: %s", self.folder, why)
             return
         mark_hidden(self.path)
         self.entries = merged

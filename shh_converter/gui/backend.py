@@ -57,8 +57,11 @@ def discover(paths: Iterable[Path], dest: Path | None) -> list[Found]:
 
 
 def probe(path: Path) -> tuple[tuple[int, int] | None, int]:
-    """(pixel size from the header or None, file size in bytes). Cheap: no decoding."""
+    """(pixel size from the header, upright as the camera's orientation turns it, as the
+    preview and the outputs show it; or None, file size in bytes). Cheap: no decoding."""
     from PIL import Image
+
+    from ..core.metadata import header_orientation, upright_size
 
     try:
         size = path.stat().st_size
@@ -66,7 +69,7 @@ def probe(path: Path) -> tuple[tuple[int, int] | None, int]:
         return None, 0
     try:
         with Image.open(path) as im:
-            return im.size, size
+            return upright_size(im.size, header_orientation(im)), size
     except Exception:  # any unreadable header: the batch will report the real reason
         return None, size
 

@@ -30,7 +30,7 @@ from ..core.events import (
     FileStarted,
     Progress,
 )
-from ..core.jobs import NOT_AN_IMAGE, Job, JobResult
+from ..core.jobs import NOT_AN_IMAGE, Job, JobResult, was_cancelled
 from ..core.recipe import Recipe
 from ..i18n import _
 from . import backend
@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 
 def row_status(result: JobResult) -> tuple[str, str]:
     """(tag, text) for a finished file's row."""
+    if was_cancelled(result):  # stopped by the user's cancel: not the file's failure
+        return "cancelled", _("cancelled")
     if result.status == "converted":
         made = sum(o.status == "converted" for o in result.outputs)
         text = _("done: {n} outputs").format(n=made) if made > 1 else _("done")
@@ -166,7 +168,7 @@ class BatchSession:
         self._dest = dest
         self.cancel_token = token = CancelToken()
         self.cancel_requested_at = self.finished_at = None
-        self.view.files.reset_statuses()
+        self.view.files.reset_statuses(files)
         self.view.progress.start(len(files))
         names = ", ".join(p.name for p in files[:5]) + (" …" if len(files) > 5 else "")
         formats = ", ".join(o.encode.format.value for o in recipe.outputs)
@@ -247,7 +249,9 @@ class BatchSession:
         tag, text = row_status(r)
         path = self._path(r.index, r.source)
         bytes_out = r.bytes_out if r.status == "converted" else None
-        self.view.files.set_status(path, tag, text=text, bytes_out=bytes_out, dims=r.input_size)
+        self.view.files.set_status(
+            path, tag, text=text, bytes_out=bytes_out, dims=r.input_size, output=r.output
+        )
         if len(r.outputs) > 1:
             self.view.files.show_outputs(path, r.outputs)
 
@@ -282,7 +286,7 @@ class BatchSession:
             if path not in finished and self.view.files.status_of(path) in (QUEUED, WORKING):
                 self.view.files.set_status(
                     path,
-                    "skipped",
+                    "cancelled" if done.cancelled else "skipped",
                     text=_("not converted (cancelled)") if done.cancelled else _("not converted"),
                 )
         self.view.progress.finish(done)

@@ -16,12 +16,13 @@ from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
 from typing import Any
 
+from ..core import destination
 from ..core.events import EVENT_TYPES, BatchFinished
 from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
-from ..i18n import _
+from ..i18n import _, ngettext
 from ..sidecars import shutdown
-from . import dialogs
+from . import desktop, dialogs
 from .adding import FileAdder, FilesDone, FilesMeasured, FilesProbed
 from .batch import BatchSession
 from .desktop import default_destination, open_folder
@@ -71,6 +72,7 @@ class Controller:
     def attach(self, view: View) -> None:
         self.view = view
         self.batch = BatchSession(view, self.ui.post, self._batch_finished)
+        self.apply_preferences()
         self.routine.register("stop the warm worker processes", self.batch.warm.release)
         self.ui.start()
 
@@ -120,6 +122,7 @@ class Controller:
     def add_paths(self, paths: list[Path]) -> None:
         """Queue files and folders (drops, dialogs, command-line arguments)."""
         if paths and not self.closing:
+            self.view.progress.clear_news()  # "Add some images first." is old news now
             if self.view.progress.destination is None:
                 self.view.progress.dest_var.set(str(self._default_dest(paths[0])))
             known = set(self.roots)
@@ -200,6 +203,22 @@ class Controller:
         return name.strip()
 
     def delete_preset(self, name: str) -> bool:
+        """Delete the user's preset ``name`` once they confirm; a built-in one cannot be."""
+        if not name:
+            return False
+        if self.prefs.presets().is_builtin(name):
+            messagebox.showinfo(
+                _("Delete preset"),
+                _("“{name}” is built in and cannot be deleted. Presets you save can be.").format(
+                    name=name
+                ),
+                parent=self.root,
+            )
+            return False
+        if not messagebox.askyesno(
+            _("Delete preset"), _("Delete the preset “{name}”?").format(name=name), parent=self.root
+        ):
+            return False
         deleted = self.prefs.delete_preset(name)
         if deleted:
             self.prefs.save()
@@ -238,9 +257,36 @@ class Controller:
 
     # -- batch --------------------------------------------------------------------
 
-    def convert(self) -> None:
+    def row_action(self, name: str) -> None:
+        """An entry of a row's menu (or a double-click: "open") on the selected rows."""
+        files = self.view.files
+        rows = files.selected_rows() or [r for r in (files.tree.focus(),) if r]
+        if not rows:
+            return
+        targets = [files.output_of(r) or files.source_of(r) for r in rows]
+        paths = [p for p in targets if p is not None]
+        if name == "open":
+            output = files.output_of(files.tree.focus() or rows[0])
+            if output is None or not desktop.open_path(output):
+                self.view.progress.say(_("Could not open {file}.").format(file=output or "?"))
+        elif name == "show" and paths:
+            desktop.show_in_folder(paths[0])
+        elif name == "copy" and paths:
+            self.root.clipboard_clear()
+            self.root.clipboard_append("\n".join(str(p) for p in paths))
+            self.view.progress.say(
+                ngettext("Copied {n} path.", "Copied {n} paths.", len(paths)).format(n=len(paths))
+            )
+        elif name == "retry":
+            failed = [files.source_of(r) for r in rows if files.row_failed(r)]
+            self.convert(only=list(dict.fromkeys(p for p in failed if p is not None)))
+        elif name == "remove":
+            self.remove_selected()
+
+    def convert(self, only: list[Path] | None = None) -> None:
+        """Convert the listed files (or ``only`` these of them: Retry)."""
         assert self.batch is not None
-        files = self.view.files.files()
+        files = only if only else self.view.files.files()
         if self.batch.running or self.closing:
             return
         if not files:
@@ -248,6 +294,10 @@ class Controller:
             return
         dest = self.view.progress.destination or self._default_dest(files[0])
         self.view.progress.dest_var.set(str(dest))
+        problem = destination.not_a_folder(dest)
+        if problem:
+            self.view.progress.say(problem)
+            return
         recipe = self.current_recipe()
         self.prefs.set_recipe(recipe)
         if dest.is_dir():
@@ -280,7 +330,9 @@ class Controller:
         self.routine.detach_batch()
         if self.closing:
             self.closer.batch_finished()
-        elif done.failed:
+            return
+        self.schedule_preview(30)  # it was paused for the batch
+        if dialogs.failed_files(done.results):
             self.view.failures_dialog = dialogs.failures(self.root, done.results)
 
     def choose_destination(self) -> None:
@@ -314,8 +366,12 @@ class Controller:
     def open_log_folder(self) -> None:
         self.extras.open_log_folder()
 
-    def preferences(self) -> None:
-        self.extras.preferences()
+    def preferences(self, tab: str = "general") -> None:
+        self.extras.preferences(tab, then=self.apply_preferences)
+
+    def apply_preferences(self) -> None:
+        """What Preferences changes in the open window: the advanced encoder options."""
+        self.view.settings.encoder.show_advanced(self.prefs.show_advanced)
 
     # -- closing (see lifecycle.Closer) ------------------------------------------
 

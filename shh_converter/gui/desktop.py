@@ -166,25 +166,60 @@ def _drawn_icon(root: tk.Misc, size: int = 64) -> tk.PhotoImage:
     return image
 
 
+def opener(path: Path) -> list[str] | None:
+    """The command that opens ``path`` with the user's default application (None on
+    Windows, where ``os.startfile`` does it)."""
+    if sys.platform == "win32":
+        return None
+    return ["open" if sys.platform == "darwin" else "xdg-open", str(path)]
+
+
+def open_path(path: Path) -> bool:
+    """Open a file or folder the platform's way (``os.startfile`` on Windows, ``open``
+    on macOS, ``xdg-open`` elsewhere; never a shell); False if that failed (logged)."""
+    path = Path(path)
+    if not path.exists():
+        log.warning("cannot open %s: it does not exist", path)
+        return False
+    command = opener(path)
+    try:
+        if command is None:
+            os.startfile(str(path))  # type: ignore[attr-defined]
+        else:
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        log.warning("cannot open %s: %s", path, exc)
+        return False
+    log.info("opened %s", path)
+    return True
+
+
 def open_folder(folder: Path) -> bool:
     """Show ``folder`` in the system file manager; False if that failed (logged)."""
-    folder = Path(folder)
-    if not folder.is_dir():
+    if not Path(folder).is_dir():
         log.warning("cannot open %s: not a folder", folder)
         return False
+    return open_path(folder)
+
+
+def show_in_folder(path: Path) -> bool:
+    """Show the folder holding ``path`` with the file selected where the file manager
+    can (Explorer's ``/select``, Finder's ``open -R``); elsewhere the folder opens."""
+    path = Path(path)
+    if not path.exists():
+        return open_folder(path.parent)
+    command: list[str] | None = None
+    if sys.platform == "win32":
+        command = ["explorer", "/select,", str(path)]
+    elif sys.platform == "darwin":
+        command = ["open", "-R", str(path)]
+    if command is None:
+        return open_folder(path.parent)
     try:
-        if sys.platform == "win32":
-            os.startfile(str(folder))  # type: ignore[attr-defined]
-        elif sys.platform == "darwin":
-            subprocess.Popen(["open", str(folder)])
-        else:
-            subprocess.Popen(
-                ["xdg-open", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
+        subprocess.Popen(command)
     except OSError as exc:
-        log.warning("cannot open %s: %s", folder, exc)
+        log.warning("cannot show %s: %s", path, exc)
         return False
-    log.info("opened folder %s", folder)
     return True
 
 

@@ -16,8 +16,9 @@ from tkinter import ttk
 from typing import Any
 
 from .. import APP_NAME, __version__
-from ..core.jobs import JobResult
+from ..core.jobs import JobResult, was_cancelled
 from ..i18n import _, ngettext
+from . import cells
 from .desktop import open_folder
 
 log = logging.getLogger(__name__)
@@ -117,25 +118,55 @@ def update_notice(
     return d
 
 
+def failed_files(results: Sequence[JobResult]) -> list[JobResult]:
+    """The files that failed on their own (not the ones a cancel stopped)."""
+    return [r for r in results if r.status == "failed" and not was_cancelled(r)]
+
+
 def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
-    """The files that failed, each with its one-line reason."""
+    """The files that failed, each with its one-line reason, whole: the columns are as
+    wide as their longest text and the table scrolls both ways; "Copy list" puts every
+    "path: reason" line on the clipboard."""
     d = Dialog(master, _("Some files failed"))
-    bad = [r for r in results if r.status == "failed"]
+    bad = failed_files(results)
     d.text(
         ngettext(
             "{n} file could not be converted:", "{n} files could not be converted:", len(bad)
         ).format(n=len(bad))
     )
-    tree = ttk.Treeview(d.body, columns=("reason",), height=min(max(len(bad), 3), 12))
+    box = ttk.Frame(d.body)
+    box.pack(fill="both", expand=True)
+    tree = ttk.Treeview(box, columns=("reason",), height=min(max(len(bad), 3), 12))
     tree.heading("#0", text=_("File"), anchor="w")
     tree.heading("reason", text=_("Reason"), anchor="w")
-    tree.column("#0", width=220)
-    tree.column("reason", width=380)
-    for r in bad:
-        tree.insert("", "end", text=r.source.name, values=(r.error or _("unknown error"),))
-    tree.pack(fill="both", expand=True)
+    reasons = [r.error or _("unknown error") for r in bad]
+    for r, reason in zip(bad, reasons, strict=True):
+        tree.insert("", "end", text=r.source.name, values=(reason,))
+    cells.fit_column_to(tree, "#0", _("File"), [r.source.name for r in bad])
+    cells.fit_column_to(tree, "reason", _("Reason"), reasons)
+    across = ttk.Scrollbar(box, orient="horizontal", command=tree.xview)
+    down = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
+    tree.configure(xscrollcommand=across.set, yscrollcommand=down.set)
+    tree.grid(row=0, column=0, sticky="nsew")
+    down.grid(row=0, column=1, sticky="ns")
+    across.grid(row=1, column=0, sticky="ew")
+    box.rowconfigure(0, weight=1)
+    box.columnconfigure(0, weight=1)
+    # As wide as the texts up to 60 % of the screen; wider lists scroll sideways.
+    need = sum(int(tree.column(c, "width")) for c in ("#0", "reason"))
+    width = min(need + 20, int(d.winfo_screenwidth() * 0.6))
+    rows = int(tree.cget("height"))
+    d.geometry(f"{max(width + 28, 420)}x{min(180 + 24 * rows, 520)}")
+    lines = "\n".join(f"{r.source}: {reason}" for r, reason in zip(bad, reasons, strict=True))
+
+    def copy() -> None:
+        d.clipboard_clear()
+        d.clipboard_append(lines)
+
     d.tree = tree  # type: ignore[attr-defined]
+    d.lines = lines  # type: ignore[attr-defined]
     d.button(_("Close"), d.destroy, accent=True)
+    d.copy_btn = d.button(_("Copy list"), copy)  # type: ignore[attr-defined]
     return d
 
 
@@ -161,6 +192,7 @@ def preferences(
         var = tk.BooleanVar(d, value)
         ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
         variables[key] = var
+    d.switches = variables  # type: ignore[attr-defined]
     d.text(_("Some changes apply the next time the app starts."), foreground="#808080")
 
     def save() -> None:
@@ -173,6 +205,6 @@ def preferences(
         on_saved()
         d.destroy()
 
-    d.button(_("Save"), save, accent=True)
+    d.save_btn = d.button(_("Save"), save, accent=True)  # type: ignore[attr-defined]
     d.button(_("Cancel"), d.destroy)
     return d

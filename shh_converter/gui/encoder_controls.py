@@ -69,6 +69,7 @@ class EncoderControls(ttk.Frame):
         self.note.grid(row=5, column=0, columnspan=2, sticky="w")
         self.vars["format"].trace_add("write", self._format_chosen)
         self._show(OutputFormat.WEBP)
+        self.advanced = True
 
     # -- building -------------------------------------------------------------------
 
@@ -133,6 +134,19 @@ class EncoderControls(ttk.Frame):
                 self._label_row(frame, row, _(option.label), spin, key)
             row += 1
         return frame
+
+    def show_advanced(self, on: bool) -> None:
+        """Show or hide the encoder jargon (:data:`formats.ADVANCED_OPTIONS`); hidden
+        ones keep their values."""
+        for spec in formats.SPECS.values():
+            for option in spec.options:
+                if option.field in formats.ADVANCED_OPTIONS:
+                    for widget in self._widgets.get(self.key(spec.format, option.field), []):
+                        if on:
+                            widget.grid()
+                        else:
+                            widget.grid_remove()
+        self.advanced = on
 
     @staticmethod
     def key(fmt: OutputFormat, field: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -56,10 +57,21 @@ class Extras:
     def open_log_folder(self) -> None:
         open_folder(paths.ensure(paths.log_dir))
 
-    def preferences(self) -> None:
+    def preferences(self, tab: str = "general", then: Callable[[], None] | None = None) -> None:
+        """Open Preferences on ``tab`` ("general", "models" or "watching"); ``then`` runs
+        after the user's choices were saved (the window applies them)."""
+
+        def saved() -> None:
+            self.prefs.save()
+            if then is not None:
+                then()
+
         self.dialog = dialogs.preferences(
-            self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=self.prefs.save, post=self._post
+            self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=saved, post=self._post
         )
+        page = getattr(self.dialog.tabs, tab, None)
+        if page is not None:
+            self.dialog.tabs.notebook.select(page)
 
     # -- updates ---------------------------------------------------------------------
 

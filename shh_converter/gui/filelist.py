@@ -17,22 +17,28 @@ from tkinter import ttk
 
 from ..core.jobs import OutputResult
 from ..i18n import _, ngettext
-from . import fit
+from . import cells, fit
 
 log = logging.getLogger(__name__)
 
-STATUS_TAGS = ("queued", "working", "done", "skipped", "failed")
+STATUS_TAGS = ("queued", "working", "done", "skipped", "failed", "cancelled")
 # What a row says while it waits or runs (the tags above stay English: styles key on them).
 QUEUED, WORKING = _("queued"), _("working")
 
 
-# Tcl procedures that add or update many rows in one call (see FileList.add_rows).
+# Tcl procedures that add or update many rows in one call (see FileList.add_rows); names
+# and statuses are fitted to their columns there (cells.TCL's shh_fit).
 _BULK = """
-proc shh_rows_insert {tree rows} {
-    foreach {id text values} $rows { $tree insert {} end -id $id -text $text -values $values }
+proc shh_rows_insert {tree rows font room} {
+    foreach {id text values} $rows {
+        $tree insert {} end -id $id -text [shh_fit $text $font $room] -values $values
+    }
 }
-proc shh_rows_values {tree rows} {
-    foreach {id values} $rows { $tree item $id -values $values }
+proc shh_rows_values {tree rows font room} {
+    foreach {id values} $rows {
+        set status [shh_fit [lindex $values end] $font $room]
+        $tree item $id -values [lreplace $values end end $status]
+    }
 }
 """
 
@@ -71,9 +77,12 @@ class FileList(ttk.Frame):
         on_select: Callable[[Path | None], None],
         on_remove: Callable[[], None],
         on_clear: Callable[[], None],
+        on_action: Callable[[str], None] = lambda _name: None,
     ) -> None:
         super().__init__(master)
         self._on_select = on_select
+        self._on_action = on_action  # "open", "show", "copy", "retry", "remove" (the menu's)
+        self.outputs: dict[str, Path] = {}  # a row -> the output it wrote (first, for an input)
         self.iids: dict[Path, str] = {}
         self.paths: dict[str, Path] = {}
         self.sizes: dict[Path, int] = {}
@@ -98,6 +107,7 @@ class FileList(ttk.Frame):
         self.tree.tag_configure("failed", foreground="#d03a3a")
         self.tree.tag_configure("skipped", foreground="#9a7b16")
         self.tree.tag_configure("done", foreground="#2f8f46")
+        self.tree.tag_configure("cancelled", foreground="#808080")
         scroll = ttk.Scrollbar(self, orient="vertical", command=self.tree.yview)
         self.tree.configure(yscrollcommand=scroll.set)
         buttons = ttk.Frame(self)
@@ -113,6 +123,84 @@ class FileList(ttk.Frame):
         self.rowconfigure(0, weight=1)
         self.columnconfigure(0, weight=1)
         self.tree.bind("<<TreeviewSelect>>", self._selected)
+        # Names and statuses too long for their column end in "…": the whole text shows in
+        # a tooltip and in the details line, which can be selected and copied.
+        self.cells = cells.CellTexts(self.tree, ("#0", "status"))
+        self.tree.cell_texts = self.cells  # type: ignore[attr-defined]  # the layout probe's
+        self.details_var = tk.StringVar(self, "")
+        self.details = ttk.Entry(buttons, textvariable=self.details_var, state="readonly")
+        self.details_var.trace_add("write", lambda *_a: self._details_shown())
+        self._menu()
+
+    def _details_shown(self) -> None:
+        """The details line takes room only while it has something to say."""
+        if self.details_var.get():
+            if not self.details.winfo_manager():
+                self.details.pack(side="left", fill="x", expand=True, padx=8)
+        elif self.details.winfo_manager():
+            self.details.pack_forget()
+
+    def _menu(self) -> None:
+        """A row's menu (right click; Control-click on macOS) and double-click to open."""
+        menu = self.menu = tk.Menu(self.tree, tearoff=False)
+        entries = [
+            ("open", _("Open")),
+            ("show", _("Show in folder")),
+            ("copy", _("Copy path")),
+            ("retry", _("Retry")),
+            ("remove", _("Remove")),
+        ]
+        self.menu_entries = [name for name, _label in entries]
+        for name, label in entries:
+            menu.add_command(label=label, command=self._action(name))
+        aqua = self.tk.call("tk", "windowingsystem") == "aqua"
+        for seq in ("<Button-2>", "<Control-Button-1>") if aqua else ("<Button-3>",):
+            self.tree.bind(seq, self._popup, add="+")
+        self.tree.bind("<Double-Button-1>", self._double, add="+")
+
+    def _action(self, name: str) -> Callable[[], None]:
+        return lambda: self._on_action(name)
+
+    def _popup(self, event: tk.Event) -> None:
+        iid = self.tree.identify_row(event.y)
+        if not iid:
+            return
+        if iid not in self.tree.selection():
+            self.tree.selection_set(iid)
+        self.tree.focus(iid)
+        failed = any(self.row_failed(i) for i in self.tree.selection())
+        has_output = any(i in self.outputs for i in self.tree.selection())
+        for name in ("open", "show"):
+            self.menu.entryconfigure(
+                self.menu_entries.index(name), state="normal" if has_output else "disabled"
+            )
+        retry = self.menu_entries.index("retry")
+        self.menu.entryconfigure(retry, state="normal" if failed else "disabled")
+        try:
+            self.menu.tk_popup(event.x_root, event.y_root)
+        finally:
+            self.menu.grab_release()
+
+    def _double(self, event: tk.Event) -> str | None:
+        iid = self.tree.identify_row(event.y)
+        if iid and iid in self.outputs:
+            self.tree.focus(iid)
+            self._on_action("open")
+            return "break"
+        return None
+
+    def row_failed(self, iid: str) -> bool:
+        return "failed" in self.tree.item(iid, "tags")
+
+    def output_of(self, iid: str) -> Path | None:
+        return self.outputs.get(iid)
+
+    def source_of(self, iid: str) -> Path | None:
+        return self.paths.get(iid) or self.children_of.get(iid)
+
+    def selected_rows(self) -> list[str]:
+        """The selected rows (inputs and outputs), in list order."""
+        return list(self.tree.selection())
 
     # -- columns ---------------------------------------------------------------
 
@@ -185,16 +273,20 @@ class FileList(ttk.Frame):
             self.values[path] = values
             added.append((iid, path.name, tuple(values)))
         if added:
-            self._bulk("insert", [x for row in added for x in row])
+            for iid, name, _values in added:
+                self.cells.remember(iid, "#0", name)
+            self._bulk("insert", [x for row in added for x in row], "#0")
         self._count()
         return len(added)
 
-    def _bulk(self, action: str, flat: list[object]) -> None:
-        """One Tcl call for many rows: ``insert`` (id, text, values) or ``values`` (id, values)."""
+    def _bulk(self, action: str, flat: list[object], fitted: str) -> None:
+        """One Tcl call for many rows: ``insert`` (id, text, values) or ``values`` (id,
+        values), the ``fitted`` column's text shortened to its width."""
         if not self._bulk_ready:
             self.tk.eval(_BULK)
             self._bulk_ready = True
-        self.tk.call("shh_rows_" + action, str(self.tree), tuple(flat))
+        room = self.cells.room(fitted)
+        self.tk.call("shh_rows_" + action, str(self.tree), tuple(flat), self.cells.font, room)
 
     def files(self) -> list[Path]:
         """Paths in list order."""
@@ -210,6 +302,9 @@ class FileList(ttk.Frame):
             path = self.paths.pop(iid, None)
             self.values.pop(path, None)  # type: ignore[arg-type]
         if iids:
+            self.cells.forget(iids)
+            for iid in iids:
+                self.outputs.pop(iid, None)
             self.tree.delete(*iids)
         self._count()
 
@@ -220,6 +315,9 @@ class FileList(ttk.Frame):
         self.paths.clear()
         self.sizes.clear()
         self.values.clear()
+        self.cells.clear()
+        self.outputs.clear()
+        self.details_var.set("")
         self._count()
 
     def set_status(
@@ -230,18 +328,31 @@ class FileList(ttk.Frame):
         text: str | None = None,
         bytes_out: int | None = None,
         dims: tuple[int, int] | None = None,
+        output: Path | None = None,
     ) -> None:
-        """Update one row; ``status`` is one of :data:`STATUS_TAGS`."""
+        """Update one row; ``status`` is one of :data:`STATUS_TAGS`; ``output``: the file
+        it wrote (what Open, Show in folder and Copy path act on)."""
         iid = self.iids.get(path)
         if iid is None:
             return
+        if output is not None:
+            self.outputs[iid] = output
+        elif status in ("queued", "working"):
+            self.outputs.pop(iid, None)
         values = self.values[path]
         values[2] = text or {"queued": QUEUED, "working": WORKING}.get(status, status)
         if bytes_out is not None:
             values[1] = f"{human_bytes(self.sizes.get(path))} → {human_bytes(bytes_out)}"
         if dims is not None and not values[0]:
             values[0] = dims_text(dims)
-        self.tree.item(iid, values=values, tags=(status,))
+        self._show_values(iid, values, (status,))
+        if self.tree.focus() == iid:
+            self._selected()
+
+    def _show_values(self, iid: str, values: list[str], tags: tuple[str, ...]) -> None:
+        """A row's values, its status fitted to the column (whole in ``cells``)."""
+        shown = [*values[:2], self.cells.set_whole(iid, "status", values[2])]
+        self.tree.item(iid, values=shown, tags=tags)
 
     def set_dims(self, rows: Iterable[tuple[Path, tuple[int, int] | None]]) -> None:
         """Fill in pixel sizes read after the rows were listed (only rows that lack one)."""
@@ -253,7 +364,7 @@ class FileList(ttk.Frame):
             values[0] = dims_text(dims)
             changed += [iid, tuple(values)]
         if changed:
-            self._bulk("values", changed)
+            self._bulk("values", changed, "status")
 
     def show_outputs(self, path: Path, outputs: Sequence[OutputResult]) -> None:
         """One child row per output under ``path``'s row (replacing earlier ones)."""
@@ -269,19 +380,26 @@ class FileList(ttk.Frame):
             )
             text = f"{shown}: {out.error or out.note}" if (out.error or out.note) else shown
             size = human_bytes(out.bytes_out) if out.output is not None else ""
-            values = [dims_text(out.size), size, text]
             tag = {"done": "done", "skipped": "skipped"}.get(status, "failed")
-            child = self.tree.insert(iid, "end", text=name, values=values, tags=(tag,))
+            child = self.tree.insert(
+                iid, "end", values=[dims_text(out.size), size, ""], tags=(tag,)
+            )
+            self.cells.set(child, "#0", name, depth=1)
+            self.cells.set(child, "status", text)
             self.children_of[child] = path
+            if out.output is not None:
+                self.outputs[child] = out.output
 
     def output_rows(self, path: Path) -> list[tuple[str, list[str]]]:
-        """(name, [dims, size, status]) of ``path``'s output rows (tests; a Tk call per row)."""
+        """(name, [dims, size, status]) of ``path``'s output rows, whole (tests; Tk calls)."""
         iid = self.iids.get(path)
         if iid is None:
             return []
         rows = []
         for child in self.tree.get_children(iid):
-            rows.append((str(self.tree.item(child, "text")), list(self.tree.item(child, "values"))))
+            values = [str(v) for v in self.tree.item(child, "values")]
+            values[2] = self.cells.whole(child, "status") or values[2]
+            rows.append((self.cells.whole(child, "#0") or "", values))
         return rows
 
     def _drop_children(self, iid: str) -> None:
@@ -289,23 +407,28 @@ class FileList(ttk.Frame):
         if kids:
             for child in kids:
                 self.children_of.pop(child, None)
+                self.outputs.pop(child, None)
+            self.cells.forget(kids)
             self.tree.delete(*kids)
 
     def status_of(self, path: Path) -> str:
         """The row's status text (tests and the summary read it; no Tk call)."""
         return self.values[path][2]
 
-    def reset_statuses(self) -> None:
-        """Every row back to "queued" before a batch; rows already queued cost nothing."""
+    def reset_statuses(self, only: Iterable[Path] | None = None) -> None:
+        """Rows (every one, or ``only`` these) back to "queued" before a batch; rows
+        already queued cost nothing."""
+        rows = self.iids if only is None else {p: self.iids[p] for p in only if p in self.iids}
         if self.children_of:
-            for iid in self.iids.values():
+            for iid in rows.values():
                 self._drop_children(iid)
-        for path, iid in self.iids.items():
+        for path, iid in rows.items():
+            self.outputs.pop(iid, None)
             values = self.values[path]
             fresh = human_bytes(self.sizes.get(path))
             if values[2] != QUEUED or values[1] != fresh:
                 values[1], values[2] = fresh, QUEUED
-                self.tree.item(iid, values=values, tags=("queued",))
+                self._show_values(iid, values, ("queued",))
 
     def select_first(self) -> None:
         children = self.tree.get_children()
@@ -326,4 +449,11 @@ class FileList(ttk.Frame):
 
     def _selected(self, _event: object = None) -> None:
         focus = self.tree.focus() or next(iter(self.tree.selection()), "")
-        self._on_select(self.paths.get(focus) or self.children_of.get(focus))
+        self.details_var.set(cells.describe(self.cells, focus, ("#0", "status")) if focus else "")
+        if _event is not None:
+            self._on_select(self.paths.get(focus) or self.children_of.get(focus))
+
+    def details_of(self, path: Path) -> str:
+        """The line the details field shows for ``path``'s row: name — status, whole."""
+        iid = self.iids.get(path)
+        return cells.describe(self.cells, iid, ("#0", "status")) if iid else ""

@@ -124,12 +124,25 @@ def _remembered(cfg: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+WHEEL_EVENTS = ("<MouseWheel>", "<Button-4>", "<Button-5>")  # Windows/macOS, X11 up/down
+
+
 class ScrollColumn(ttk.Frame):
     """A column whose content (``inner``) scrolls vertically when the window is too short.
 
     The column is always as wide as its content asks, so nothing is ever cut off
     sideways; the scroll bar appears only when needed. A widget inside that gets
     the keyboard focus is scrolled into view.
+
+    **The wheel never changes a setting here.** Tk's comboboxes and spinboxes (and
+    scales from Tk 8.7) change their value with the wheel, so scrolling down the
+    column used to change whatever value passed under the pointer. Every widget
+    inside gets this column's bind tag ahead of its own and its class's: the wheel
+    scrolls the column and stops there. A focused value widget scrolls too (browsers
+    and Qt let the focused one take the wheel; a scroll gesture that edits a value
+    as it passes is the trap this avoids, and the keyboard still changes it: arrow
+    keys, typing, the drop-down). Only a list that has rows out of view scrolls its
+    own rows, which changes nothing either.
     """
 
     def __init__(self, master: tk.Misc) -> None:
@@ -146,8 +159,14 @@ class ScrollColumn(ttk.Frame):
         self.canvas.bind("<Configure>", lambda _e: self._view_changed())
         self.bind("<<ThemeChanged>>", lambda _e: self.match_theme(), add="+")
         self.bind_all("<FocusIn>", self._focus_in, add="+")
-        for seq in ("<MouseWheel>", "<Button-4>", "<Button-5>"):
-            self.bind_all(seq, self._wheel, add="+")
+        self.wheel_tag = f"ScrollColumnWheel{self}"
+        for seq in WHEEL_EVENTS:
+            self.bind_class(self.wheel_tag, seq, self._wheel)
+        # Widgets come and go (the encoder's options follow the format): each one is
+        # given the tag when it is mapped, before the pointer can reach it.
+        self.bind_all("<Map>", self._mapped, add="+")
+        for widget in (self.canvas, self.inner):
+            self._take_wheel(widget)
         self.match_theme()
 
     def match_theme(self) -> None:
@@ -179,6 +198,15 @@ class ScrollColumn(ttk.Frame):
     def _inside(self, widget: Any) -> bool:
         return isinstance(widget, tk.Misc) and str(widget).startswith(str(self.inner))
 
+    def _take_wheel(self, widget: tk.Misc) -> None:
+        tags = widget.bindtags()
+        if self.wheel_tag not in tags:
+            widget.bindtags((self.wheel_tag, *tags))
+
+    def _mapped(self, event: tk.Event) -> None:
+        if self._inside(event.widget):
+            self._take_wheel(event.widget)
+
     def _focus_in(self, event: tk.Event) -> None:
         widget = event.widget
         if not self._inside(widget) or not self.scrolls:
@@ -193,20 +221,15 @@ class ScrollColumn(ttk.Frame):
         elif bottom > view_bottom:
             self.canvas.yview_moveto((bottom + 8 - self.canvas.winfo_height()) / total)
 
-    def _wheel(self, event: tk.Event) -> None:
+    def _wheel(self, event: tk.Event) -> str | None:
+        """Scroll the column and stop the event, so no value widget sees it."""
         widget = event.widget
-        if not self.scrolls or not (self._inside(widget) or widget is self.canvas):
-            return
-        if isinstance(widget, tk.Misc) and widget.winfo_class() in (
-            "TCombobox",
-            "TSpinbox",
-            "TScale",
-        ):
-            return  # those use the wheel themselves
-        if getattr(event, "num", None) == 4 or getattr(event, "delta", 0) > 0:
-            self.canvas.yview_scroll(-2, "units")
-        else:
-            self.canvas.yview_scroll(2, "units")
+        if isinstance(widget, (tk.Listbox, ttk.Treeview)) and widget.yview() != (0.0, 1.0):
+            return None  # a list with rows out of view scrolls them (its class binding)
+        if self.scrolls:
+            up = getattr(event, "num", None) == 4 or getattr(event, "delta", 0) > 0
+            self.canvas.yview_scroll(-2 if up else 2, "units")
+        return "break"
 
 
 # -- tables -------------------------------------------------------------------------

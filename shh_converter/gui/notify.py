@@ -71,13 +71,14 @@ class Notifier:
         except (KeyError, ValueError, AttributeError):
             return True
 
-    def batch_finished(self, done: BatchFinished) -> bool:
-        """Called on the Tk thread when a batch ends; returns whether a notification goes out."""
+    def batch_finished(self, done: BatchFinished, summary: str | None = None) -> bool:
+        """Called on the Tk thread when a batch ends (``summary``: the window's line for
+        it, which knows how many files were listed); returns whether a notification goes out."""
         notify = should_notify(done.elapsed, window_in_front(self.root), self.enabled)
         self.decisions.append(notify)
         if notify:
             title = _("Batch cancelled") if done.cancelled else _("Batch finished")
-            self.send(title, summary_text(done))
+            self.send(title, summary or summary_text(done))
         return notify
 
     def send(self, title: str, text: str) -> None:

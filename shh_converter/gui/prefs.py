@@ -53,6 +53,11 @@ class Prefs:
             log.warning("cannot remember %s: %s", key, exc)
 
     @property
+    def show_advanced(self) -> bool:
+        """Preferences' "Show advanced options" (the encoder jargon in the settings)."""
+        return bool(self._get("ui.show_advanced_options", False))
+
+    @property
     def background_removal_enabled(self) -> bool:
         return bool(self._get("features.background_removal_enabled", True))
 

@@ -365,6 +365,8 @@ class PreviewPane(ttk.Frame):
         frame.bind("<Configure>", lambda e: _wrap_to(caption, int(e.width) - 12), add="+")
         image = ttk.Label(frame, anchor="center", justify="center")
         image.pack(fill="both", expand=True)
+        # Its text (a message, the preview's error) wraps too: nothing of it is cut off.
+        frame.bind("<Configure>", lambda e: _wrap_to(image, int(e.width) - 12), add="+")
         return image, caption
 
     def box(self) -> tuple[int, int]:

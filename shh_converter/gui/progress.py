@@ -9,6 +9,7 @@ from pathlib import Path
 from tkinter import ttk
 
 from ..core.events import BatchFinished, Progress
+from ..core.jobs import was_cancelled
 from ..i18n import _, mnemonic
 from .filelist import human_bytes
 
@@ -27,17 +28,23 @@ def format_eta(seconds: float | None) -> str:
     )
 
 
-def summary_text(done: BatchFinished) -> str:
-    """One line: counts, and bytes saved with the percentage."""
+def summary_text(done: BatchFinished, total: int | None = None) -> str:
+    """One line: counts, and bytes saved with the percentage. A cancelled batch says
+    after how many of the ``total`` files; the files it stopped are not failures."""
+    stopped = sum(was_cancelled(r) for r in done.results)
     parts = [
         _("{n} converted").format(n=done.converted),
         _("{n} skipped").format(n=done.skipped),
-        _("{n} failed").format(n=done.failed),
+        _("{n} failed").format(n=done.failed - stopped),
     ]
     counts = ", ".join(parts)
-    text = (_("Cancelled: {counts}") if done.cancelled else _("Done: {counts}")).format(
-        counts=counts
-    )
+    if done.cancelled:
+        total = max(total or 0, len(done.results))
+        text = _("Cancelled after {done} of {total}: {counts}").format(
+            done=len(done.results) - stopped, total=total, counts=counts
+        )
+    else:
+        text = _("Done: {counts}").format(counts=counts)
     if done.bytes_in:
         saved = done.bytes_in - done.bytes_out
         change = _("{size} saved ({percent})") if saved >= 0 else _("{size} added ({percent})")
@@ -99,9 +106,15 @@ class ProgressPanel(ttk.Frame):
         self.status_label = ttk.Label(self, text="", anchor="e", foreground="#808080")
         self.status_label.grid(row=3, column=1, columnspan=2, sticky="e", pady=(2, 0))
         self.columnconfigure(0, weight=1)
+        self._news = False
         self.set_running(False)
         # Called with the BatchFinished after the panel shows it (the notifier listens).
         self.on_finished: list[Callable[[BatchFinished], object]] = []
+
+    @property
+    def summary(self) -> str:
+        """The line under the progress bar (the last batch's summary once one ended)."""
+        return str(self.summary_label.cget("text"))
 
     @property
     def destination(self) -> Path | None:
@@ -109,8 +122,17 @@ class ProgressPanel(ttk.Frame):
         return Path(text).expanduser() if text else None
 
     def say(self, text: str) -> None:
-        """One line of news for the user under the progress bar."""
+        """One line of news for the user under the progress bar (until the next thing
+        happens: :meth:`clear_news`)."""
         self.summary_label.configure(text=text)
+        self._news = True
+
+    def clear_news(self) -> None:
+        """The user did something: a line said about an earlier state goes (not a batch's
+        summary, which stays until the next batch)."""
+        if self._news:
+            self._news = False
+            self.summary_label.configure(text=_("Add images, choose settings, press Convert."))
 
     def set_running(self, running: bool) -> None:
         self.cancel_btn.state(["!disabled"] if running else ["disabled"])
@@ -149,7 +171,7 @@ class ProgressPanel(ttk.Frame):
         self.count_label.configure(
             text=_("{done} of {total}").format(done=len(done.results), total=total)
         )
-        self.summary_label.configure(text=summary_text(done))
+        self.summary_label.configure(text=summary_text(done, total))
         for listener in self.on_finished:
             try:
                 listener(done)

@@ -19,6 +19,7 @@ from tkinter import colorchooser, ttk
 
 from ..core import models as model_table
 from ..core.errors import UsageError
+from ..core.plan import validate_template
 from ..core.settings import (
     DEFAULT_SETTINGS,
     BackgroundMode,
@@ -191,7 +192,9 @@ class SettingsPanel(ttk.Frame):
         self._var("color", tk.StringVar(self, "transparent"))
         self.color_swatch = tk.Label(crow, width=3, relief="groove", bd=1)
         self.color_swatch.pack(side="left")
-        self.color_label = ttk.Label(crow, textvariable=self.v["color"], width=12)
+        # The value stays the engine's word ("transparent", "#rrggbb"); this says it.
+        self.color_shown = tk.StringVar(self, _("transparent"))
+        self.color_label = ttk.Label(crow, textvariable=self.color_shown, width=12)
         self.color_label.pack(side="left", padx=4)
         self.color_btn = ttk.Button(crow, text=_("Choose…"), command=self.choose_color)
         self.color_btn.pack(side="left")
@@ -223,6 +226,14 @@ class SettingsPanel(ttk.Frame):
         dates = self._var("keep_dates", tk.BooleanVar(self, False))
         self.dates_check = ttk.Checkbutton(box, text=_("Keep the files' dates"), variable=dates)
         self.dates_check.grid(row=4, column=1, sticky="w")
+        # The CLI's --name-template: the engine checks it (core.plan.validate_template).
+        name = self._var("name_template", tk.StringVar(self, "{stem}.{ext}"))
+        self.name_entry = ttk.Entry(box, textvariable=name, width=18)
+        self._row(box, 5, _("File name"), self.name_entry, "name_template")
+        # Shown only while the template is not valid: the engine's sentence, wrapped.
+        self.name_problem = ttk.Label(box, text="", foreground="#d03a3a", wraplength=220)
+        self.name_problem.grid(row=6, column=1, sticky="w")
+        self.name_problem.grid_remove()
 
     # -- behaviour ----------------------------------------------------------------
 
@@ -256,6 +267,7 @@ class SettingsPanel(ttk.Frame):
         self._enable("model", bg_on and ai)
         color = self.v["color"].get()
         self.color_swatch.configure(background=color if color.startswith("#") else "#cccccc")
+        self.color_shown.set(color if color.startswith("#") else _("transparent"))
 
     def _enable(self, key: str, on: bool) -> None:
         for widget in self._controls.get(key, []):
@@ -291,6 +303,7 @@ class SettingsPanel(ttk.Frame):
             v["downscale"].set(s.downscale_to_fit)
             v["if_bigger"].set(_key(IF_BIGGER, s.if_bigger))
             v["keep_dates"].set(s.keep_dates)
+            v["name_template"].set(s.name_template)
         finally:
             self._loading = False
         self.update_states()
@@ -355,4 +368,20 @@ class SettingsPanel(ttk.Frame):
             downscale_to_fit=bool(v["downscale"].get()),
             if_bigger=IF_BIGGER.get(v["if_bigger"].get(), base.if_bigger),
             keep_dates=bool(v["keep_dates"].get()),
+            name_template=self._name_template(base.name_template),
         )
+
+    def _name_template(self, last_good: str) -> str:
+        """The file name template typed, or the last good one while it is not valid (the
+        box is marked invalid and the engine's sentence, which names the fields, shows)."""
+        text = str(self.v["name_template"].get()).strip()
+        try:
+            validate_template(text)
+        except UsageError as exc:
+            self.name_entry.state(["invalid"])
+            self.name_problem.configure(text=str(exc))
+            self.name_problem.grid()
+            return last_good
+        self.name_entry.state(["!invalid"])
+        self.name_problem.grid_remove()
+        return text

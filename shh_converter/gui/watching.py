@@ -42,6 +42,7 @@ from ..core.watch import (
     WatchStopped,
 )
 from ..i18n import _, mnemonic
+from . import cells
 
 log = logging.getLogger(__name__)
 
@@ -251,7 +252,9 @@ def add_menu_items(menu: tk.Menu, controller: Any) -> WatchList:
     menu.add_command(
         **mnemonic(_("&Watch a folder…")), command=lambda: watch_folder_dialog(watches)
     )
-    menu.add_command(**mnemonic(_("Watche&d folders…")), command=controller.preferences)
+    menu.add_command(
+        **mnemonic(_("Watche&d folders…")), command=lambda: controller.preferences("watching")
+    )
     routine = getattr(controller, "routine", None)
     if routine is not None:
         routine.register("stop watched folders", watches.stop_all)
@@ -309,6 +312,14 @@ class WatchPage(ttk.Frame):
         for column, width in (("state", 80), ("converted", 80), ("failed", 60)):
             self.tree.column(column, width=width, stretch=False)
         self.tree.pack(fill="both", expand=True)
+        # Long paths end in "…": whole in a tooltip and in the line below (copyable).
+        self.cells = cells.CellTexts(self.tree, ("#0", "dest", "last"))
+        self.tree.cell_texts = self.cells  # type: ignore[attr-defined]  # the layout probe's
+        self.details_var = tk.StringVar(self, "")
+        details = ttk.Entry(self, textvariable=self.details_var, state="readonly")
+        details.pack(fill="x", pady=(4, 0))
+        self.details = details
+        self.tree.bind("<<TreeviewSelect>>", lambda _e: self._show_details(), add="+")
         buttons = ttk.Frame(self)
         buttons.pack(fill="x", pady=(6, 0))
         self.add_btn = ttk.Button(buttons, text=_("Watch a folder…"), command=self._add)
@@ -334,11 +345,21 @@ class WatchPage(ttk.Frame):
         """Show the list as it is now (Tk thread)."""
         selected = self.tree.selection()
         self.tree.delete(*self.tree.get_children())
+        self.cells.clear()
         for i, w in enumerate(self.watches.watches):
-            values = (str(w.dest), w.state, w.converted, w.failed, w.last)
-            self.tree.insert("", "end", iid=str(i), text=str(w.folder), values=values)
+            iid = str(i)
+            self.tree.insert("", "end", iid=iid, values=("", w.state, w.converted, w.failed, ""))
+            self.cells.set(iid, "#0", str(w.folder))
+            self.cells.set(iid, "dest", str(w.dest))
+            self.cells.set(iid, "last", str(w.last))
         if selected and self.tree.exists(selected[0]):
             self.tree.selection_set(selected)
+        self._show_details()
+
+    def _show_details(self) -> None:
+        chosen = self.tree.selection()
+        columns = ("#0", "dest", "last")
+        self.details_var.set(cells.describe(self.cells, chosen[0], columns) if chosen else "")
 
     def selected(self) -> FolderWatch | None:
         chosen = self.tree.selection()

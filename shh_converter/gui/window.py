@@ -19,7 +19,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from ..i18n import _, mnemonic
+from ..i18n import N_, _, mnemonic
 from . import watching
 from .dropzone import DropZone
 from .filelist import FileList
@@ -34,8 +34,19 @@ DEFAULT_GEOMETRY = f"{PREFERRED[0]}x{PREFERRED[1]}"
 __all__ = ["DEFAULT_GEOMETRY", "MIN_SIZE", "MainWindow", "PresetBar"]
 
 
+# The built-in presets' names live in core.presets (data, English: the CLI's --preset
+# takes them); the window shows them through _(), so Babel extracts them from here
+# (tests/test_i18n.py checks that none is missing).
+PRESET_NAMES = (
+    N_("Web 1600 WebP"), N_("Product cut-out"), N_("Email JPEG 1280"),
+    N_("Thumbnail 400 WebP"), N_("Lossless PNG"), N_("Responsive images (srcset)"),
+    N_("Favicon set"), N_("Social media sizes"),
+)  # fmt: skip
+
+
 class PresetBar(ttk.Frame):
-    """Preset chooser with Apply / Save as… / Delete."""
+    """Preset chooser with Apply / Save as… / Delete. Built-in presets are shown by their
+    translated names; the user's under the names they gave."""
 
     def __init__(self, master: tk.Misc, controller: Any) -> None:
         super().__init__(master, padding=(0, 0, 0, 6))
@@ -49,26 +60,38 @@ class PresetBar(ttk.Frame):
         self.delete_btn.pack(side="right")
         self.save_btn = ttk.Button(self, text=_("Save as…"), command=self.save)
         self.save_btn.pack(side="right", padx=(0, 4))
+        self._names: dict[str, str] = {}  # shown -> the preset's own name
         self.refresh()
 
+    def shown(self, name: str) -> str:
+        """What the list shows for preset ``name``."""
+        return _(name) if self.c.prefs.presets().is_builtin(name) else name
+
+    @property
+    def selected(self) -> str:
+        """The chosen preset's own name (the key the presets and the CLI use)."""
+        return self._names.get(self.var.get(), self.var.get())
+
     def refresh(self, select: str | None = None) -> None:
-        self.combo.configure(values=self.c.prefs.preset_names())
+        self._names = {self.shown(n): n for n in self.c.prefs.preset_names()}
+        self.combo.configure(values=list(self._names))
         if select is not None:
-            self.var.set(select)
+            self.var.set(self.shown(select) if select else "")
 
     def show_matching(self, settings: object) -> None:
         """Name the preset the current settings equal (or none), as the user edits."""
         names = self.c.prefs.preset_names()
         match = next((n for n in names if self.c.prefs.preset(n) == settings), "")
-        if self.var.get() != match:
-            self.var.set(match)
+        shown = self.shown(match) if match else ""
+        if self.var.get() != shown:
+            self.var.set(shown)
 
     def apply(self, name: str | None = None) -> None:
         """Apply the named (or the selected) preset to the settings panel."""
         if name is not None:
-            self.var.set(name)
-        if self.var.get():
-            self.c.apply_preset(self.var.get())
+            self.var.set(self.shown(name))
+        if self.selected:
+            self.c.apply_preset(self.selected)
 
     def save(self) -> None:
         name = self.c.save_preset()
@@ -76,7 +99,7 @@ class PresetBar(ttk.Frame):
             self.refresh(select=name)
 
     def delete(self) -> None:
-        if self.c.delete_preset(self.var.get()):
+        if self.c.delete_preset(self.selected):
             self.refresh(select="")
 
 
@@ -100,7 +123,11 @@ class MainWindow:
         self.drop.grid(row=0, column=0, sticky="ew", pady=(0, 8))
         left = ttk.PanedWindow(outer, orient="vertical")
         self.files = FileList(
-            left, on_select=c.on_select, on_remove=c.remove_selected, on_clear=c.clear
+            left,
+            on_select=c.on_select,
+            on_remove=c.remove_selected,
+            on_clear=c.clear,
+            on_action=c.row_action,
         )
         self.preview = PreviewPane(left, on_resize=lambda: c.schedule_preview(150), post=c.ui.post)
         # Ask for few rows: on a short screen the pane shares the height with the preview
@@ -136,7 +163,9 @@ class MainWindow:
         self.status = self.progress.status_label  # memory readout (the controller's)
         outer.columnconfigure(0, weight=1)
         outer.rowconfigure(1, weight=1)
-        self.drop.accept_drops(self.files.tree)
+        # The whole window takes drops: tkdnd gives a drop to the nearest registered
+        # widget up from the one under the pointer, and the root is the last of them.
+        self.drop.accept_drops(root)
         self.failures_dialog: Any = None
         self._menu()
         self._shortcuts()
@@ -151,7 +180,9 @@ class MainWindow:
 
         c = self.c
         self.notifier = Notifier(self.root, c.ui.post, c.prefs.cfg)
-        self.progress.on_finished.append(self.notifier.batch_finished)
+        self.progress.on_finished.append(
+            lambda done: self.notifier.batch_finished(done, self.progress.summary)
+        )
         theme = str(_ttk.Style(self.root).theme_use())
         self.theme_watcher: ThemeWatcher | None = None
         if theme.startswith("sun-valley"):  # sv-ttk is in use: follow the OS with it

@@ -58,6 +58,17 @@ def close_app(app: Any) -> None:
     assert not errors, f"a Tk callback raised: {errors!r}"
 
 
+def end_probe(app: Any, report: dict[str, Any]) -> int:
+    """A probe's end (a child process): close the window, print the JSON report as the
+    last line of stdout (``support.run_probe_on_screen`` reads it); the exit code."""
+    import json
+
+    app.controller.shutdown()
+    close_app(app)
+    print(json.dumps(report))
+    return 0
+
+
 def screenshot(app: Any, folder: Path, name: str, whole_screen: bool = False) -> Path:
     """Grab the window (menu bar included) or the whole screen (with dialogs) into
     ``folder/name.png``; fail if blank."""
@@ -91,3 +102,123 @@ def convert_and_wait(app: Any, dest: Path, timeout: float = 120) -> None:
     assert app.controller.batch.running
     pump_until(app.root, lambda: not app.controller.batch.running, timeout, what="batch end")
     app.root.update()
+
+
+def xdotool(*args: str) -> None:
+    """Real X input (pointer motion, buttons, keys) through the X server, as a user's."""
+    import subprocess
+
+    subprocess.run(["xdotool", *args], check=True, timeout=10)
+
+
+def move_pointer(app: Any, x: int, y: int) -> None:
+    """Move the real pointer to screen point (``x``, ``y``) and wait until it is there
+    (``mousemove --sync`` never returns when the pointer is there already)."""
+    xdotool("mousemove", str(x), str(y))
+    pump_until(app.root, lambda: app.root.winfo_pointerxy() == (x, y), what="the pointer")
+
+
+def saved_settings(app: Any) -> bytes:
+    """The window's settings as the app saves them: the config file's bytes after a save."""
+    app.prefs.set_recipe(app.controller.current_recipe())
+    app.prefs.save()
+    return Path(app.prefs.cfg.path).read_bytes()
+
+
+# Value widgets that Tk lets the wheel change, and the other kinds met in the column.
+WHEEL_KINDS = ("TCombobox", "TSpinbox", "TScale", "TCheckbutton", "TEntry", "Listbox")
+
+
+def column_pointer_spots(app: Any) -> list[tuple[int, int]]:
+    """Screen points in the settings column, one for the first widget of each kind in
+    :data:`WHEEL_KINDS`: in line with it, and at a height it passes under while the
+    whole column scrolls from top to bottom (with the others in its line)."""
+    from layout_probe import descendants
+
+    column = app.window.settings_column
+    column.canvas.yview_moveto(0)
+    app.root.update()
+    view = column.canvas.winfo_height()
+    travel = max(column.inner.winfo_reqheight() - view, 0)  # how far the column scrolls
+    spots = []
+    for kind in WHEEL_KINDS:
+        for w in descendants(column.inner):
+            if w.winfo_class() == kind and w.winfo_viewable():
+                at = w.winfo_rooty() - column.inner.winfo_rooty() + w.winfo_height() // 2
+                offset = max(min(at, view // 2), at - travel)  # at + 0..travel reaches it
+                x = w.winfo_rootx() + w.winfo_width() // 2
+                spots.append((x, column.canvas.winfo_rooty() + offset))
+                break
+    return spots
+
+
+def wheel_column_through(
+    app: Any, x: int, y: int, at_bottom: Callable[[], Any] | None = None, limit: int = 300
+) -> dict[str, Any]:
+    """Hold the real pointer at screen point (``x``, ``y``) and turn the real wheel (X
+    buttons 5, then 4) until the settings column has gone from its top to its bottom
+    (where ``at_bottom()`` runs) and back. Each turn must move the column, else this
+    fails. Returns the turns each way and the widget classes under the pointer."""
+    root, canvas = app.root, app.window.settings_column.canvas
+    canvas.yview_moveto(0)
+    root.update()
+    move_pointer(app, x, y)
+    under: set[str] = set()
+    turns = {}
+    ends = {"5": lambda: canvas.yview()[1] >= 1.0, "4": lambda: canvas.yview()[0] <= 0.0}
+    for button, at_end in ends.items():
+        n = 0
+        while not at_end():
+            widget = root.winfo_containing(x, y)
+            under.add(widget.winfo_class() if widget is not None else "")
+            before = canvas.yview()
+            xdotool("click", button)
+            moved = lambda b=before: canvas.yview() != b  # noqa: E731
+            pump_until(root, moved, timeout=5, what="the column to scroll")
+            n += 1
+            assert n < limit, "the column never reached its end"
+        turns[button] = n
+        if button == "5" and at_bottom is not None:
+            at_bottom()
+    return {"down": turns["5"], "up": turns["4"], "under": sorted(under)}
+
+
+GTK_DRAG_SOURCE = Path(__file__).with_name("gtk_drag_source.py")
+
+
+def xdnd_drag(app: Any, paths: list[Path], x: int, y: int, arrived: Callable[[], Any]) -> None:
+    """Drag ``paths`` from another X client (a GTK window, as a file manager) and drop
+    them at screen point (``x``, ``y``) through the X server (real XDND), pumping the
+    window until ``arrived()`` is true."""
+    import subprocess
+
+    src = subprocess.Popen(
+        ["/usr/bin/python3", str(GTK_DRAG_SOURCE), *map(str, paths)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert src.stdout is not None and src.stdout.readline().strip() == "ready"
+        cmd = ["xdotool", "mousemove", "--sync", "700", "50", "mousedown", "1"]
+        for i in range(1, 11):  # several steps so XdndPosition/XdndStatus round trips happen
+            step_x, step_y = 700 + (x - 700) * i // 10, 50 + (y - 50) * i // 10
+            cmd += ["mousemove", "--sync", str(step_x), str(step_y), "sleep", "0.05"]
+        xdo = subprocess.Popen([*cmd, "mouseup", "1"])
+        try:
+            pump_until(
+                app.root, lambda: xdo.poll() is not None and arrived(), timeout=30, what="XDND drop"
+            )
+        finally:
+            xdo.wait(10)
+    finally:
+        src.kill()
+        src.wait()
+
+
+def centre_of(widget: Any) -> tuple[int, int]:
+    """The screen point at the middle of ``widget``."""
+    return (
+        widget.winfo_rootx() + widget.winfo_width() // 2,
+        widget.winfo_rooty() + widget.winfo_height() // 2,
+    )

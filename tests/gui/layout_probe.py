@@ -11,14 +11,13 @@ gets its own Xvfb and its own process.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tkinter as tk
 from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
+from guikit import end_probe, make_app, pump_for, pump_until  # noqa: E402
 
 TEXT_CLASSES = {"TLabel", "TButton", "TCheckbutton", "TRadiobutton", "Label", "Button"}
 FRAME_CLASSES = {"TLabelframe"}
@@ -65,9 +64,23 @@ def cut_off(app: Any) -> list[str]:
     return problems
 
 
+ELLIPSIS = "…"
+
+
+def rows_of(tree: Any) -> list[tuple[Any, int]]:
+    """Every row of ``tree`` with its depth (0 top level), children included."""
+    out = []
+    for item in tree.get_children():
+        out.append((item, 0))
+        out.extend((child, 1) for child in tree.get_children(item))
+    return out
+
+
 def table_cut_off(tree: Any) -> list[str]:
     """A table's shown columns wider together than the table (the rest hidden off to
-    the right), and headings or cells wider than their column (Tk cuts them silently)."""
+    the right); headings or cells wider than their column (Tk cuts them silently); a
+    cell shortened to "…" with no other way to read it (the table's ``cell_texts``,
+    gui.cells.CellTexts, must hold its whole text for the tooltip and details line)."""
     from tkinter import font as tkfont
     from tkinter import ttk
 
@@ -87,12 +100,17 @@ def table_cut_off(tree: Any) -> list[str]:
     if sum(widths.values()) > room_all + 1:
         problems.append(f"table {str(tree)[-40:]}: columns {widths} wider than {room_all}")
     indent = int(style.lookup("Treeview", "indent") or 20)  # before a name's text
+    whole_texts = getattr(tree, "cell_texts", None)
+    rows = rows_of(tree)
     for col in columns:
         texts = [("Treeview.Heading", str(tree.heading(col, "text")), widths[col] - 8)]
-        for item in tree.get_children():
-            cell = tree.item(item, "text") if col == "#0" else tree.set(item, col)
-            lead = indent if col == "#0" else 0
-            texts.append(("Treeview", str(cell), widths[col] - 8 - lead))
+        for item, depth in rows:
+            cell = str(tree.item(item, "text") if col == "#0" else tree.set(item, col))
+            lead = indent * (depth + 1) if col == "#0" else 0
+            texts.append(("Treeview", cell, widths[col] - 8 - lead))
+            whole = whole_texts.whole(item, col) if whole_texts is not None else None
+            if cell.endswith(ELLIPSIS) and (whole is None or whole == cell):
+                problems.append(f"table column {col}: {cell!r} shortened, the whole text nowhere")
         for part, text, room in texts:
             need = fonts[part].measure(text)
             if need > room:
@@ -180,10 +198,7 @@ def main() -> int:
     if args.geometry:
         root.geometry(args.geometry)
         pump_for(root, 0.3)
-    app.controller.shutdown()
-    close_app(app)
-    print(json.dumps(report))
-    return 0
+    return end_probe(app, report)
 
 
 if __name__ == "__main__":

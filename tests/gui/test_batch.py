@@ -134,7 +134,54 @@ def test_cancel_mid_batch_stops_fast_and_leaves_only_complete_files(
     statuses = [files.status_of(p) for p in many_big]
     assert statuses.count("done") == done.converted
     assert "not converted (cancelled)" in statuses
-    assert app.window.progress.summary_label.cget("text").startswith("Cancelled: ")
+    assert app.window.progress.summary_label.cget("text").startswith("Cancelled after ")
+
+
+def slow_avif(app) -> None:
+    """AVIF at speed 0: a 2560x1600 photo takes far longer than the cancel's grace."""
+    import dataclasses
+
+    panel = app.window.settings
+    s = panel.get_settings()
+    panel.set_settings(
+        dataclasses.replace(s, encode=dataclasses.replace(s.encode, format="avif", avif_speed=0))
+    )
+
+
+def test_cancel_is_not_a_failure(app, corpus, tmp_path):
+    """The file in flight is "cancelled" (not failed, no failures dialog), the summary
+    says after how many, and the preview paused for the batch comes back (issue 20.8)."""
+    big = corpus / "photos" / "plasma_Path_2560x1600.jpg"
+    small = [corpus / "png" / "pil123rgba.png"]  # 162x150: quick even at speed 0
+    inputs = [*small, big]
+    _add(app, inputs)
+    slow_avif(app)
+    files, preview = app.window.files, app.window.preview
+    files.tree.selection_set(files.iids[small[0]])
+    pump_until(app.root, lambda: preview.state_text == "working", what="a preview on its way")
+    _start(app, tmp_path / "out")
+    assert preview.after_label.cget("text") == "Preview paused: converting…"
+    pump_until(
+        app.root,
+        lambda: (
+            all(files.status_of(p) == "done" for p in small) and files.status_of(big) == "working"
+        ),
+        timeout=120,
+        what="the small files done, the big one in flight",
+    )
+    app.window.progress.cancel_btn.invoke()
+    _wait_done(app, timeout=20)
+    done = app.controller.batch.last
+    assert done.cancelled and done.converted == 1
+    assert files.status_of(big) == "cancelled"
+    assert files.tree.item(files.iids[big], "tags") == ("cancelled",)
+    summary = app.window.progress.summary_label.cget("text")
+    assert summary.startswith("Cancelled after 1 of 2: 1 converted, 0 skipped, 0 failed"), summary
+    assert app.window.failures_dialog is None
+    pump_until(app.root, lambda: preview.state_text == "ready", timeout=60, what="preview back")
+    assert "paused" not in str(preview.after_label.cget("text"))
+    assert not list((tmp_path / "out").glob("plasma_Path*"))
+    _no_partials(tmp_path / "out")
 
 
 def test_close_during_batch_asks_then_quits_cleanly(app, many_big, tmp_path, monkeypatch):

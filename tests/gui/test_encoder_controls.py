@@ -36,6 +36,7 @@ def _widget_state(controls: EncoderControls, key: str) -> bool:
 def test_each_format_shows_its_own_options(app) -> None:  # type: ignore[no-untyped-def]
     panel = app.window.settings
     controls = panel.encoder
+    controls.show_advanced(True)  # Preferences' switch (hidden by default: test_small_truths)
     for spec in formats.available_formats():
         _choose(app, spec.format)
         assert panel.get_settings().encode.format == spec.format

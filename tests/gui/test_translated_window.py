@@ -51,6 +51,11 @@ def test_window_and_dialogs_translated_and_nothing_cut_off(
     assert report["language"] == language
     assert report["samples"]["download"] == {"de": "Herunterladen", "ja": "ダウンロード"}[language]
     assert report["samples"]["preferences"] != "Preferences"  # the window's own strings too
+    assert report["samples"]["fill"] == {"de": "transparent", "ja": "透明"}[language]
+    assert (
+        report["samples"]["preset"]
+        == {"de": "Produkt freigestellt", "ja": "商品の切り抜き"}[language]
+    )
     if language == "ja":
         assert report["fonts"], "no Japanese font: apt-get install fonts-ipafont-gothic"
     assert report["checked"] > 50

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from guikit import close_app, make_app, pump_until
+from layout_probe import table_cut_off
 from PIL import Image
 
 from shh_converter.gui import watching
@@ -68,8 +69,15 @@ def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
     dialog.tabs.notebook.select(page)
     app.root.update()
     rows = [page.tree.item(i) for i in page.tree.get_children()]
-    assert [r["text"] for r in rows] == [str(inbox)]
-    assert rows[0]["values"][:4] == [str(dest), "watching", 1, 0]
+    first = page.tree.get_children()[0]
+    assert page.cells.whole(first, "#0") == str(inbox)  # shown whole or ending in "…"
+    assert str(inbox).startswith(rows[0]["text"].removesuffix("…"))
+    assert page.cells.whole(first, "dest") == str(dest)
+    assert rows[0]["values"][1:4] == ["watching", 1, 0]
+    page.tree.selection_set(first)
+    app.root.update()
+    assert page.details_var.get().startswith(f"{inbox} — {dest} — ")  # copyable, whole
+    assert not table_cut_off(page.tree)
     page.tree.selection_set(page.tree.get_children()[0])
     page.toggle_btn.invoke()  # Stop
     pump_until(app.root, lambda: not entry.running, timeout=30, what="the watch to stop")

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import types
 from pathlib import Path
 
 import pytest
-from guikit import close_app, make_app, pump_for, pump_until, screenshot
+from guikit import centre_of, close_app, make_app, pump_for, pump_until, screenshot, xdnd_drag
 
 from shh_converter.core.presets import BUILTIN
 from shh_converter.core.settings import OutputFormat, ResizeMode
@@ -134,35 +133,29 @@ def test_remove_and_clear(app, odd_files):
 
 def test_real_xdnd_drag_from_another_x_client(app, odd_files):
     """A GTK window drags the files onto ours through the X server (as a file manager does)."""
-    src = subprocess.Popen(
-        [
-            "/usr/bin/python3",
-            str(Path(__file__).with_name("gtk_drag_source.py")),
-            *map(str, odd_files),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert src.stdout.readline().strip() == "ready"
-        label = app.window.drop.label
-        tx, ty = label.winfo_rootx() + 30, label.winfo_rooty() + 10
-        cmd = ["xdotool", "mousemove", "--sync", "700", "50", "mousedown", "1"]
-        for i in range(1, 11):  # several steps so XdndPosition/XdndStatus round trips happen
-            x, y = 700 + (tx - 700) * i // 10, 50 + (ty - 50) * i // 10
-            cmd += ["mousemove", "--sync", str(x), str(y), "sleep", "0.05"]
-        xdo = subprocess.Popen([*cmd, "mouseup", "1"])
-        pump_until(
-            app.root,
-            lambda: xdo.poll() is not None and len(app.window.files.files()) == 4,
-            timeout=30,
-            what="XDND drop",
-        )
-    finally:
-        src.kill()
-        src.wait()
+    label = app.window.drop.label
+    x, y = label.winfo_rootx() + 30, label.winfo_rooty() + 10
+    xdnd_drag(app, odd_files, x, y, lambda: len(app.window.files.files()) == 4)
     assert app.window.files.files() == odd_files
+
+
+@pytest.mark.parametrize("where", ["centre", "preview", "settings"])
+def test_drops_anywhere_on_the_window(app, odd_files, where):
+    """The whole window takes drops (issue 20.11); a folder stays a folder for the engine."""
+    root, w = app.root, app.window
+    if where == "centre":
+        x, y = (
+            root.winfo_rootx() + root.winfo_width() // 2,
+            root.winfo_rooty() + root.winfo_height() // 2,
+        )
+    else:
+        x, y = centre_of(w.preview if where == "preview" else w.settings_column.canvas)
+    hit = root.winfo_containing(x, y)
+    assert hit is not None and hit not in (w.drop, w.drop.label, w.files.tree)
+    folder, loose = odd_files[0].parent, odd_files[1]
+    xdnd_drag(app, [folder, loose], x, y, lambda: len(w.files.files()) == 4)
+    assert sorted(w.files.files()) == sorted(odd_files)
+    assert app.controller.roots == [folder, loose]  # handed on as dropped
 
 
 def test_presets_switch_and_disable_what_does_not_apply(app, monkeypatch):
@@ -190,7 +183,12 @@ def test_presets_switch_and_disable_what_does_not_apply(app, monkeypatch):
     assert panel.get_settings().encode.quality == 82
     bar.apply("My cut-outs")
     assert panel.get_settings().encode.quality == 55
+    asked = []
+    monkeypatch.setattr(
+        controller_mod.messagebox, "askyesno", lambda *a, **k: asked.append(a) or True
+    )
     bar.delete_btn.invoke()
+    assert asked and "My cut-outs" in asked[0][1]  # the user's own: asked first
     assert "My cut-outs" not in bar.combo.cget("values")
     assert app.prefs.preset("My cut-outs") is None
 

@@ -116,7 +116,12 @@ def main() -> int:
     report: dict[str, Any] = {
         "language": lang,
         "fonts": sorted(set(tkfont.families(root)) & set(CJK_FONTS)),
-        "samples": {"download": i18n._("Download"), "preferences": i18n._("Preferences")},
+        "samples": {
+            "download": i18n._("Download"),
+            "preferences": i18n._("Preferences"),
+            "fill": app.window.settings.color_shown.get(),  # the window's, not the engine's word
+            "preset": app.window.presets.shown("Product cut-out"),
+        },
         "checked": 0,
         "problems": [],
         "shots": [],
