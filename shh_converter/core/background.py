@@ -90,7 +90,7 @@ def _ai_cutout(
         from .refine import refine_alpha
 
         mask = refine_alpha(img, mask)
-    cutout = foreground.cutout(img, mask)
+    cutout = foreground.cutout(img, mask, in_place=in_place)
     return cutout, cutout.getchannel("A")
 
 

@@ -25,8 +25,10 @@ files). Each engine and model runs in a process of its own, one after the other 
 the same inputs; time and peak RSS of that process are per photo (the mask once,
 then each refinement's own extra time).
 
-``--decontam-12mp``: the edge-colour estimate's cost on a 12 MP cut-out, against
-the plain cut-out, side by side.
+``--decontam-12mp N``: the edge-colour estimate's cost on a 12 MP cut-out, against
+the plain cut-out, side by side (median of N). ``--batch-12mp N --baseline DIR``:
+N 12 MP photos to PNG with the default cut-out through the CLI, this checkout and
+another one (e.g. main's) one after the other, seconds per photo and peak memory.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 MODELS_ENV = "SHH_BENCH_MODELS"
 
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "perf"))
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402
@@ -295,11 +298,43 @@ def decontam_12mp(repeats: int) -> None:
     )
 
 
+def batch_12mp(photos: int, baseline: str | None) -> None:
+    """A batch of 12 MP photos to PNG with the default cut-out: this checkout against
+    ``baseline`` (another checkout, e.g. main's), alternating, whole-tree peak RSS."""
+    from bench_rembg import timed as run_timed
+
+    work = Path(tempfile.mkdtemp(prefix="bench-cutout-batch-"))
+    src = work / "in"
+    src.mkdir()
+    with Image.open(CORPUS / "rembg" / "examples" / "animal-3.jpg") as im:
+        scale = (12_000_000 / (im.width * im.height)) ** 0.5
+        size = (round(im.width * scale), round(im.height * scale))
+        big = im.convert("RGB").resize(size, Image.Resampling.BICUBIC)
+    for i in range(photos):
+        big.save(src / f"photo-{i}.jpg", quality=92)
+    checkouts = {"this checkout": REPO} | ({"baseline": Path(baseline)} if baseline else {})
+    for name, root in list(checkouts.items()) * 2:  # each twice, alternating
+        env = dict(os.environ, SHH_CONVERTER_HOME=str(work / f"home-{name}"), PYTHONPATH=str(root))
+        cmd = [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(work / "out")]
+        cmd += ["--remove-bg", "--format", "png", "--on-conflict", "overwrite"]
+        os.chdir(root)  # ``-m`` puts the working folder first on sys.path
+        try:
+            run = run_timed(cmd, env)
+        finally:
+            os.chdir(REPO)
+        print(
+            f"{name}: {photos} x 12 MP to PNG: {run.wall / photos:.2f} s per photo,"
+            f" peak {run.peak / 2**20:.0f} MB (process tree), load {os.getloadavg()[0]:.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="2 composites, u2netp only")
     parser.add_argument("--models", default="", help="comma-separated subset of the candidates")
     parser.add_argument("--decontam-12mp", type=int, default=0, metavar="REPEATS")
+    parser.add_argument("--batch-12mp", type=int, default=0, metavar="PHOTOS")
+    parser.add_argument("--baseline", help="with --batch-12mp: another checkout to compare")
     parser.add_argument("--worker", nargs=2, metavar=("ENGINE", "MODEL"), help=argparse.SUPPRESS)
     parser.add_argument("--folder", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -307,8 +342,11 @@ def main() -> None:
         worker(args.worker[0], args.worker[1], Path(args.folder), args.quick)
         return
     print(f"load average before: {os.getloadavg()}  cores: {os.cpu_count()}")
-    if args.decontam_12mp:
-        decontam_12mp(args.decontam_12mp)
+    if args.decontam_12mp or args.batch_12mp:
+        if args.decontam_12mp:
+            decontam_12mp(args.decontam_12mp)
+        if args.batch_12mp:
+            batch_12mp(args.batch_12mp, args.baseline)
         print(f"load average after: {os.getloadavg()}")
         return
     folder = model_folder()
