@@ -23,10 +23,12 @@ import math
 import numpy as np
 from PIL import Image
 
-# The local means are computed on smaller copies: the wide ones are smooth, and
-# the narrow pass's radius (0.4 % of the shorter side) stays >= 2 px at this size.
-WIDE_PIXELS = 100_000
-NARROW_PIXELS = 500_000
+# The local means are computed on small copies: they are smooth, and the narrow
+# pass's radius (0.4 % of the shorter side) is still ~2 px at this size. Their float
+# arrays are the estimate's main memory (~20 MB at 200,000 px, per file in flight);
+# 500,000 px gave the same colour error on the lemur composites (4.16/255).
+WIDE_PIXELS = 50_000
+NARROW_PIXELS = 200_000
 # Window radii as shares of the shorter side. The paper's boxes (90 and 6 px wide,
 # on ~1000-2000 px images) would be ~3 % and ~0.2 %; on the lemur composites
 # (tests/perf/bench_cutout.py) these wider ones left less colour error: 4.16/255
