@@ -74,9 +74,10 @@ def _correct(
 
 
 def _shrunk(img: Image.Image, pixels: int) -> Image.Image:
-    """``img`` box-shrunk by a whole factor to at most ``pixels`` (``reduce``: the fastest)."""
+    """A copy of ``img`` box-shrunk by a whole factor to at most ``pixels`` (``reduce``: the
+    fastest). Always a copy: the cut-out may be made in ``img`` itself afterwards."""
     factor = math.ceil((img.width * img.height / pixels) ** 0.5)
-    return img.reduce(factor) if factor > 1 else img
+    return img.reduce(factor) if factor > 1 else img.copy()
 
 
 def _floats(values: Image.Image | np.ndarray) -> np.ndarray:
