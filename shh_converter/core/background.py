@@ -90,8 +90,11 @@ def _ai_cutout(
         from .refine import refine_alpha
 
         mask = refine_alpha(img, mask)
+    had_alpha = img.mode == "RGBA"
     cutout = foreground.cutout(img, mask, in_place=in_place)
-    return cutout, cutout.getchannel("A")
+    if had_alpha:  # the input's own transparency counts too
+        mask = cutout.getchannel("A")
+    return cutout, mask
 
 
 def parse_padding(text: str) -> tuple[float, bool]:

@@ -126,12 +126,15 @@ def cutout(img: Image.Image, alpha: Image.Image, *, in_place: bool = False) -> I
     """
     from .bg_ai import apply_mask
 
-    small = _shrunk(img if img.mode == "RGB" else img.convert("RGB"), NARROW_PIXELS)
+    had_alpha = img.mode == "RGBA"
+    small = _shrunk(img.convert("RGB") if had_alpha else img, NARROW_PIXELS)
     out = apply_mask(img, alpha, in_place=in_place)
-    out_alpha = out.getchannel("A")
+    # An input's own transparency counts too; otherwise ``alpha`` is the cut-out's alpha,
+    # and no full-size copy of it is made (1 byte a pixel: 20 MB at 20 MP, per file).
+    out_alpha = out.getchannel("A") if had_alpha else alpha
     chosen = out_alpha.point(_EDGE_LUT)
     small_alpha = _shrunk(out_alpha, NARROW_PIXELS)
-    del out_alpha  # 1 byte a pixel: 12 MB at 12 MP, while two files may be here at once
+    del out_alpha
     box = chosen.getbbox()
     if box is None:
         return out
