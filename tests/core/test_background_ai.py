@@ -363,3 +363,18 @@ def test_preflight_checks_without_loading_onnxruntime() -> None:
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stdout
     assert "ERROR AI background removal is unavailable: onnxruntime is not installed" in done.stdout
+
+
+def test_an_inputs_own_transparency_counts_in_the_cut_out(corpus: Path) -> None:
+    """An RGBA photo whose left half is already clear: that half stays clear (and
+    cleared), the edge estimate runs on the rest, and the mask handed on is the result's."""
+    img = load(corpus / "rembg" / "inputs" / "car-1.jpg").convert("RGBA")
+    own = np.full((img.height, img.width), 255, np.uint8)
+    own[:, : img.width // 2] = 0
+    img.putalpha(Image.fromarray(own))
+    mask = background.remove_background(img, BackgroundRemoval(enabled=True, mask_only=True))
+    assert np.asarray(mask)[:, : img.width // 2].max() == 0
+    out = background.remove_background(img, BackgroundRemoval(enabled=True), in_place=True)
+    rgba = np.asarray(out)
+    assert rgba[:, : img.width // 2].max() == 0
+    assert (rgba[:, img.width // 2 :, 3] > 127).mean() > 0.05
