@@ -20,7 +20,7 @@ REMBG_TREE = [
     "rembg", "pymatting", "numba", "llvmlite", "skimage", "pooch", "imageio",
     "networkx", "lazy_loader", "jsonschema", "cv2", "pywt", "imagehash",
 ]
-# scipy: the app uses scipy.ndimage only (core/bg_ai.py, core/bg_flat.py, core/foreground.py).
+# scipy: the app uses scipy.ndimage only (core/bg_ai.py, core/bg_flat.py).
 SCIPY_UNUSED = [
     f"scipy.{name}" for name in (
         "cluster", "datasets", "differentiate", "fft", "fftpack", "integrate",

@@ -46,11 +46,16 @@ STRIP_ROWS = 256  # the edge is rewritten a strip of rows at a time
 
 
 def _box(a: np.ndarray, r: int) -> np.ndarray:
-    """Mean over a (2r+1)² window (edges mirrored), each channel of an HxW or HxWxC array."""
-    from scipy import ndimage
+    """Mean over a (2r+1)² window (cut at the borders), each channel of an HxW or HxWxC array.
 
-    size = (2 * r + 1, 2 * r + 1) + ((1,) if a.ndim == 3 else ())
-    return np.asarray(ndimage.uniform_filter(a, size=size, mode="reflect"), np.float32)
+    numpy only (:func:`.refine.box_mean`): scipy would add ~25 MB to the window's
+    process for its AI previews, memory it never gives back.
+    """
+    from .refine import box_mean
+
+    if a.ndim == 2:
+        return box_mean(a, r)
+    return np.stack([box_mean(a[..., c], r) for c in range(a.shape[2])], axis=-1)
 
 
 def _fuse(
