@@ -12,8 +12,8 @@ one for the detail.
 
 Cost: the box filters run on small copies (the local means are smooth), and only
 the edge pixels are computed at full resolution, a strip of rows at a time: on a
-12 MP cut-out ~0.34 s against the plain cut-out's 0.06 s, at load 7 on 2 cores
-(docs/performance.md, "Cut-out quality").
+12 MP cut-out +0.22 s (load 3.6) to +0.49 s (load 6) on the shared 2-core machine,
+where the plain cut-out took 0.04-0.12 s (docs/performance.md, "Cut-out quality").
 """
 
 from __future__ import annotations
