@@ -81,16 +81,17 @@ def preflight(options: BackgroundRemoval) -> None:
 def _ai_cutout(
     img: Image.Image, options: BackgroundRemoval, in_place: bool
 ) -> tuple[Image.Image, Image.Image]:
-    from . import bg_ai
+    from . import bg_ai, foreground
 
     mask = bg_ai.predict_mask(img, options.model)
     if options.post_process:
         mask = bg_ai.smooth_mask(mask)
     if options.alpha_matting:
-        cutout = bg_ai.alpha_matting(img, mask, in_place=in_place)
-        return cutout, cutout.getchannel("A")
+        from .refine import refine_alpha
+
+        mask = refine_alpha(img, mask)
     had_alpha = img.mode == "RGBA"
-    cutout = bg_ai.apply_mask(img, mask, in_place=in_place)
+    cutout = foreground.cutout(img, mask, in_place=in_place)
     if had_alpha:  # the input's own transparency counts too
         mask = cutout.getchannel("A")
     return cutout, mask

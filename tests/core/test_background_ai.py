@@ -18,7 +18,7 @@ from PIL import Image
 from support import run_python
 
 from shh_converter import paths
-from shh_converter.core import background, bg_ai, models
+from shh_converter.core import background, bg_ai, foreground, models
 from shh_converter.core.errors import BackgroundRemovalError
 from shh_converter.core.settings import BackgroundRemoval
 
@@ -94,15 +94,51 @@ def test_alpha_matches_rembg(stem: str, corpus: Path, rembg_session, no_network)
 
 
 def test_colours_are_kept_straight_and_background_cleared(corpus: Path) -> None:
-    """Unlike rembg's composite, RGB under partial alpha is the source colour (no dark
-    fringe); under alpha 0 it is cleared, so the removed background is really gone."""
+    """Unlike rembg's composite, RGB is straight (no dark fringe): the source colour where
+    the subject is opaque, the subject's own estimated colour on the soft edge; under
+    alpha 0 it is cleared, so the removed background is really gone."""
     img = load(corpus / "rembg" / "inputs" / "car-1.jpg")
     out = background.remove_background(img, AI)
     rgba = np.asarray(out)
-    visible = rgba[..., 3] > 0
-    assert np.array_equal(rgba[..., :3][visible], np.asarray(img)[visible])
-    assert (~visible).sum() > 1000
-    assert rgba[..., :3][~visible].max() == 0
+    alpha = rgba[..., 3]
+    kept = (alpha > foreground.EDGE_HIGH) | ((alpha > 0) & (alpha < foreground.EDGE_LOW))
+    assert np.array_equal(rgba[..., :3][kept], np.asarray(img)[kept])
+    edge = (alpha >= foreground.EDGE_LOW) & (alpha <= foreground.EDGE_HIGH)
+    assert edge.sum() > 1000
+    assert (rgba[..., :3][edge] != np.asarray(img)[edge]).any(axis=1).mean() > 0.5
+    assert (alpha == 0).sum() > 1000
+    assert rgba[..., :3][alpha == 0].max() == 0
+
+
+def test_edge_colours_are_the_subjects_not_the_old_backgrounds() -> None:
+    """A red subject with a soft edge on blue: the edge pixels come out red again."""
+    h, w = 300, 400
+    alpha = np.zeros((h, w), np.float32)
+    alpha[:, :200] = 1.0
+    alpha[:, 200:208] = np.linspace(1.0, 0.0, 10)[None, 1:-1]  # an 8 px soft edge
+    red, blue = np.array([200, 30, 20], np.float32), np.array([20, 40, 220], np.float32)
+    mixed = red * alpha[..., None] + blue * (1 - alpha[..., None])
+    img = Image.fromarray(np.round(mixed).astype(np.uint8))
+    mask = Image.fromarray(np.round(alpha * 255).astype(np.uint8))
+    # in place, as the engine calls it: the photo becomes the cut-out
+    out = np.asarray(foreground.cutout(img.copy(), mask, in_place=True)).astype(np.float32)
+    edge = (np.asarray(mask) >= foreground.EDGE_LOW) & (np.asarray(mask) <= foreground.EDGE_HIGH)
+    error = np.abs(out[..., :3][edge] - red).mean()
+    before = np.abs(mixed[edge] - red).mean()
+    assert error < 0.25 * before, (error, before)  # measured: 0.15x (blur fusion is approximate)
+
+
+def test_post_process_never_deletes_a_faint_limb(corpus: Path) -> None:
+    """The girl's raised arm, which u2netp marks half-transparent, survives --post-process."""
+    img = load(corpus / "rembg" / "examples" / "girl-1.jpg")
+    plain = np.asarray(background.remove_background(img, AI).getchannel("A"))
+    smooth = background.remove_background(img, BackgroundRemoval(enabled=True, post_process=True))
+    post = np.asarray(smooth.getchannel("A"))
+    arm = (slice(50, 200), slice(300, 400))  # right of the body: the raised arm only
+    assert (plain[arm] > bg_ai.FAINT).mean() > 0.1  # the model sees the arm
+    assert (post[arm] > bg_ai.FAINT).mean() >= 0.95 * (plain[arm] > bg_ai.FAINT).mean()
+    seen = plain[arm] > bg_ai.FAINT
+    assert (post[arm][seen] >= plain[arm][seen]).all()
 
 
 def test_mask_only_and_trim(corpus: Path) -> None:
@@ -327,3 +363,18 @@ def test_preflight_checks_without_loading_onnxruntime() -> None:
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stdout
     assert "ERROR AI background removal is unavailable: onnxruntime is not installed" in done.stdout
+
+
+def test_an_inputs_own_transparency_counts_in_the_cut_out(corpus: Path) -> None:
+    """An RGBA photo whose left half is already clear: that half stays clear (and
+    cleared), the edge estimate runs on the rest, and the mask handed on is the result's."""
+    img = load(corpus / "rembg" / "inputs" / "car-1.jpg").convert("RGBA")
+    own = np.full((img.height, img.width), 255, np.uint8)
+    own[:, : img.width // 2] = 0
+    img.putalpha(Image.fromarray(own))
+    mask = background.remove_background(img, BackgroundRemoval(enabled=True, mask_only=True))
+    assert np.asarray(mask)[:, : img.width // 2].max() == 0
+    out = background.remove_background(img, BackgroundRemoval(enabled=True), in_place=True)
+    rgba = np.asarray(out)
+    assert rgba[:, : img.width // 2].max() == 0
+    assert (rgba[:, img.width // 2 :, 3] > 127).mean() > 0.05

@@ -23,9 +23,9 @@ def test_box_mean_matches_a_direct_window_mean() -> None:
 
 def _scene() -> tuple[Image.Image, Image.Image, np.ndarray]:
     """A red disc on green with a noisy texture; the true alpha; a blurred, shifted mask."""
-    h, w = 240, 320
+    h, w = 720, 960  # the filter's radius is 1 % of the shorter side: 7 px here
     yy, xx = np.mgrid[0:h, 0:w]
-    truth = ((yy - 120) ** 2 + (xx - 160) ** 2 <= 70**2).astype(np.float32)
+    truth = ((yy - 360) ** 2 + (xx - 480) ** 2 <= 210**2).astype(np.float32)
     rgb = np.where(truth[..., None] > 0, [200, 40, 40], [40, 160, 60]).astype(np.float32)
     rgb += np.random.default_rng(3).normal(0, 6, rgb.shape)
     photo = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
