@@ -97,6 +97,11 @@ def one_kill(src: Path, dest: Path, home: Path, rng: random.Random, whole_group:
     return mid_batch
 
 
+def outputs_folder(src: Path, dest: Path) -> Path:
+    """Where the CLI writes ``src``'s outputs: a folder given keeps its name under ``dest``."""
+    return dest / src.name
+
+
 def finals(dest: Path) -> list[Path]:
     """Files under a final name (the hidden temps and ledger left out)."""
     return sorted(p for p in dest.glob("*.webp") if not p.name.startswith("."))
@@ -118,28 +123,29 @@ def run_rounds(work: Path, rounds: int, files: int, side: int, seed: int) -> dic
     """The whole experiment in ``work``; returns the figures and the problems found."""
     rng = random.Random(seed)
     src, dest, home = work / "src", work / "out", work / "home"
+    made = outputs_folder(src, dest)  # where the outputs and their temps appear
     make_batch(src, files, side, seed)
     problems: list[str] = []
     kills = mid_batch = temps_left = restarts = 0
     for n in range(rounds):
-        if n and n < rounds - 1 and len(finals(dest)) == files:
+        if n and n < rounds - 1 and len(finals(made)) == files:
             shutil.rmtree(dest)  # all done: start the batch over, so every kill hits work
             restarts += 1
         mid_batch += one_kill(src, dest, home, rng, whole_group=n % 2 == 0)
         kills += 1
-        if not dest.is_dir():
+        if not made.is_dir():
             continue
-        temps_left += len([p for p in dest.iterdir() if p.name.startswith(TEMP_PREFIX)])
-        wait_for_orphans(dest)
-        for out in finals(dest):
+        temps_left += len([p for p in made.iterdir() if p.name.startswith(TEMP_PREFIX)])
+        wait_for_orphans(made)
+        for out in finals(made):
             if not complete(out):
                 problems.append(f"round {n}: partial file under a final name: {out.name}")
-    done_before = sum(complete(p) for p in finals(dest)) if dest.is_dir() else 0
+    done_before = sum(complete(p) for p in finals(made)) if made.is_dir() else 0
     final = subprocess.run(
         cli(src, dest, home), cwd=REPO, env=_env(home), capture_output=True, text=True, timeout=600
     )
-    outputs = [p.name for p in finals(dest)]
-    leftovers = sorted(p.name for p in dest.glob(TEMP_PREFIX + "*"))
+    outputs = [p.name for p in finals(made)]
+    leftovers = sorted(p.name for p in made.glob(TEMP_PREFIX + "*"))
     skipped = sum(line.startswith("skipped:") for line in final.stdout.splitlines())
     if final.returncode != 0:
         problems.append(f"final run exit {final.returncode}: {final.stderr[-500:]}")
@@ -147,7 +153,7 @@ def run_rounds(work: Path, rounds: int, files: int, side: int, seed: int) -> dic
         problems.append(f"outputs after resume: {outputs}")
     if leftovers:
         problems.append(f"temps left after the re-run: {leftovers}")
-    if not all(complete(dest / name) for name in outputs):
+    if not all(complete(made / name) for name in outputs):
         problems.append("an output does not decode after the re-run")
     return {
         "rounds": rounds,

@@ -122,8 +122,9 @@ def test_cli_killed_while_a_worker_writes_leaves_a_temp_the_next_run_removes(
     kill = _kill_script()
     src, dest, home = tmp_path / "src", tmp_path / "out", tmp_path / "home"
     kill.make_batch(src, 2, 64, seed=1)
-    dest.mkdir()
-    proc, temp = hold_temp(dest / "img000.webp")  # a "worker" mid-write
+    made = kill.outputs_folder(src, dest)
+    made.mkdir(parents=True)
+    proc, temp = hold_temp(made / "img000.webp")  # a "worker" mid-write
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(10)
     for stream in (proc.stdin, proc.stdout):
@@ -134,4 +135,4 @@ def test_cli_killed_while_a_worker_writes_leaves_a_temp_the_next_run_removes(
     )
     assert done.returncode == 0, done.stderr
     assert not temp.exists()
-    assert sorted(p.name for p in dest.glob("*.webp")) == ["img000.webp", "img001.webp"]
+    assert sorted(p.name for p in made.glob("*.webp")) == ["img000.webp", "img001.webp"]

@@ -123,7 +123,18 @@ def test_logs_and_crash_reports_name_no_home_and_hold_no_image_data(tmp_path: Pa
     app_home = home / "app"
     env, _ = blocked_env(tmp_path, HOME=str(home), SHH_CONVERTER_HOME=str(app_home))
     proc = subprocess.Popen(
-        cli_argv("convert", str(pictures), "-o", str(home / "out"), "--verbose", "--jobs", "1"),
+        # Full size (no resize): the worker holds the whole 16 MP image while it encodes.
+        cli_argv(
+            "convert",
+            str(pictures),
+            "-o",
+            str(home / "out"),
+            "--verbose",
+            "--jobs",
+            "1",
+            "--resize",
+            "none",
+        ),
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
