@@ -104,3 +104,33 @@ def test_destination_without_permission_one_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("batch stopped: the destination cannot be written") == 1, done.stderr
     assert list(out.iterdir()) == []
+
+
+def test_a_read_only_destination_never_names_an_internal_temp(tmp_path: Path) -> None:
+    """Outputs, ledger and --report into a real read-only mount that already holds an
+    earlier run: every message names the file it is about, never a .shh-partial- temp."""
+    from shh_converter.core.atomic import TEMP_PREFIX
+
+    source = image(tmp_path / "src" / "a.png")
+    try:
+        with small_tmpfs("1m") as where:
+            out = where / "out"
+            first = cli("convert", str(source), "-o", str(out))
+            assert first.returncode == 0, first.stderr
+            subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+            report = out / "report.json"
+            done = cli(
+                "convert", str(source), str(image(tmp_path / "src" / "b.png")), "-o", str(out),
+                "--report", str(report), "-v",
+            )  # fmt: skip
+            left = sorted(os.listdir(out))
+    except PermissionError as exc:
+        pytest.skip(f"no file system to make read-only: {exc}")
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said
+    assert TEMP_PREFIX not in said, said
+    assert f"cannot write the report {report}: [Errno 30] Read-only file system: '{report}'" in (
+        said
+    )
+    assert "failed: " in said and "cannot write b.webp: Read-only file system" in said, said
+    assert left == [STATE_NAME, "a.webp"]
