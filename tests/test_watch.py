@@ -409,3 +409,33 @@ def test_a_left_file_deleted_is_not_reported_as_a_deleted_source(tmp_path: Path)
         thread.join(30)
     assert not session.of(SourceDeleted)
     assert [r.source.name for r in session.results()] == ["new.png"]
+
+
+def test_a_non_image_in_the_folder_is_left_out_not_failed(tmp_path: Path) -> None:
+    """As in a batch (issue 20.12): a sidecar or a note is not a failure; a JPEG named
+    .txt is an image by its content and is converted."""
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "before.json").write_text('{"title": "holiday"}\n')  # there at the start
+    session = Session()
+    opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2)
+    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        session.wait(lambda: session.of(WatchStarted), what="the watch to start")
+        (inbox / "notes.txt").write_text("printed on matte paper\n")  # arrives (an event)
+        scan = striped(tmp_path / "scan.jpg")
+        os.replace(scan, inbox / "scan.txt")
+        striped(inbox / "a.png")
+        session.wait(lambda: len(session.results()) == 2, what="the two images")
+        after = watcher.rescans
+        session.wait(lambda: watcher.rescans >= after + 3, what="three more rescans")
+    finally:
+        watcher.stop()
+        thread.join(30)
+    assert sorted((r.source.name, r.status) for r in session.results()) == [
+        ("a.png", "converted"),
+        ("scan.txt", "converted"),
+    ]
+    assert session.of(WatchStopped)[0].failed == 0

@@ -48,7 +48,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .discover import JUNK_NAMES, discover_within, folder_base, inside, key, our_outputs
+from .discover import (
+    JUNK_NAMES,
+    discover_within,
+    folder_base,
+    inside,
+    key,
+    not_an_image,
+    our_outputs,
+)
 from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
 from .jobs import Job, JobResult
 from .recipe import Recipe
@@ -226,7 +234,7 @@ class Watcher:
             for root in self.roots
             if root.is_dir()
             for found in discover_within(root, root, self.dest)
-            if not (found.error or found.skip) and self._wanted(found.source)
+            if not (found.error or found.skip) and self._wanted(found.source, sniffed=True)
         ]
         now = {p: _signature(p) for p in files}
         todo = [p for p, sig in now.items() if sig is not None and not self._left(p, sig)]
@@ -342,8 +350,8 @@ class Watcher:
         seen: set[str] = set()
         root = self._root_of(folder) or folder
         for found in discover_within(folder, root, self.dest):
-            if found.error or not self._wanted(found.source):
-                continue  # e.g. "photo.jpg.part", still being downloaded
+            if found.error or found.skip or not self._wanted(found.source, sniffed=True):
+                continue  # e.g. "photo.jpg.part", still being downloaded; a sidecar
             k = key(found.source)
             seen.add(k)
             known = self._known.get(k)
@@ -353,8 +361,13 @@ class Watcher:
             self._tracker.touch(k, found.source, now)
         return seen
 
-    def _wanted(self, path: Path, *, is_dir: bool = False) -> bool:
-        """True for a path inside a watched folder that a batch of that folder would take."""
+    def _wanted(self, path: Path, *, is_dir: bool = False, sniffed: bool = False) -> bool:
+        """True for a path inside a watched folder that a batch of that folder would take.
+
+        As in a batch, a file that is not an image by name or content (a sidecar, a
+        note) is left out, not failed (``sniffed``: the walk looked already). A file
+        still empty looks like none: its next change is looked at again.
+        """
         if inside(path, self.dest) and self.dest not in self.roots:
             return False  # our outputs (beside the sources, the ledger tells them apart)
         root = self._root_of(path)
@@ -368,7 +381,9 @@ class Watcher:
         name = path.name.casefold()
         if not is_dir and (name in JUNK_NAMES or name.endswith(TEMP_SUFFIXES)):
             return False
-        return not _hidden_attribute(path)
+        if _hidden_attribute(path):
+            return False
+        return is_dir or sniffed or not not_an_image(path)
 
     def _root_of(self, path: Path) -> Path | None:
         roots = [r for r in self.roots if inside(path, r)]
