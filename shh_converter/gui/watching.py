@@ -197,7 +197,7 @@ class WatchList:
         self.root, self.c = root, controller
         self.watches: list[FolderWatch] = []
         self.listeners: list[Callable[[], None]] = []
-        self.question: WaitingQuestion | None = None  # "convert them too?" while it is open
+        self.question: WaitingQuestion | None = None  # the last "convert them too?" asked
         self._load()
 
     @property
@@ -351,7 +351,7 @@ def ask_about_waiting(
 
 
 class WaitingQuestion(Dialog):
-    """ "N images are already in this folder": Convert them too / Only new arrivals / Cancel.
+    """Asks "N images are already in this folder": Convert them too, Only new arrivals, Cancel.
 
     "Only new arrivals" leaves exactly the files counted, as they are now; one that
     comes while the question is open is converted. Cancel (or closing it) starts nothing.
