@@ -324,3 +324,118 @@ def test_the_workers_stay_up_between_arrivals(tmp_path: Path) -> None:
     # A one-file batch may let a spare worker go; none is started anew per arrival.
     assert pids[0] == pids[1] == pids[2], "worker processes were restarted between arrivals"
     assert set(pids[0]) <= set(started), "the first arrival did not use the warm workers"
+
+
+class CountingWatcher(Watcher):
+    """A real watcher that counts its full rescans (the seam for "nothing more happened")."""
+
+    rescans = 0
+
+    def _rescan(self, now: float) -> None:
+        super()._rescan(now)
+        self.rescans += 1
+
+
+def test_waiting_counts_only_images_not_converted_yet(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    for name in ("a.png", "sub/b.png"):
+        striped(inbox / name)
+    with watching(inbox, dest) as s:
+        s.wait(lambda: len(s.results()) == 2, what="two conversions")
+    striped(inbox / "c.png")
+    striped(inbox / "sub" / "d.jpg")
+    (inbox / "notes.txt").write_text("not an image")
+    waiting = Watcher([inbox], dest, SETTINGS, lambda _e: None).waiting()
+    assert sorted(p.relative_to(inbox).as_posix() for p in waiting) == ["c.png", "sub/d.jpg"]
+    assert waiting[inbox / "c.png"] == (
+        (inbox / "c.png").stat().st_size,
+        (inbox / "c.png").stat().st_mtime_ns,
+    )
+
+
+def test_only_new_arrivals_leaves_what_was_waiting_and_converts_the_rest(tmp_path: Path) -> None:
+    """Left: the files counted, as they were. Converted: a new file, one moved in with an
+    old date (a move keeps its mtime), and a left file that was changed afterwards."""
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    for name in ("old1.png", "old2.png", "sub/old3.png"):
+        striped(inbox / name)
+    session = Session()
+    opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2, use_events=False)
+    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    left = watcher.leave_waiting()
+    assert len(left) == 3
+    striped(inbox / "new.png")
+    moved = striped(tmp_path / "moved.png")
+    os.utime(moved, ns=(10**18, 10**18))  # older than anything left
+    os.replace(moved, inbox / "moved.png")
+    striped(inbox / "old2.png", colour=(10, 200, 10), size=(100, 80))  # changed since
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        session.wait(lambda: len(session.results()) == 3, what="three conversions")
+        after = watcher.rescans
+        # Three more full rescans: a left file touched by any of them would be ready
+        # (0.3 s) and converted on the loop's thread before the third one ends.
+        session.wait(lambda: watcher.rescans >= after + 3, what="three more rescans")
+    finally:
+        watcher.stop()
+        thread.join(30)
+    names = sorted(r.source.name for r in session.results())
+    assert names == ["moved.png", "new.png", "old2.png"]
+    assert all(r.status == "converted" for r in session.results())
+    made = sorted(p.name for p in dest.rglob("*.webp"))
+    assert made == ["moved.webp", "new.webp", "old2.webp"]
+    assert not session.of(SourceDeleted)
+
+
+def test_a_left_file_deleted_is_not_reported_as_a_deleted_source(tmp_path: Path) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    striped(inbox / "old.png")
+    session = Session()
+    opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2, use_events=False)
+    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    assert list(watcher.leave_waiting()) == [inbox / "old.png"]
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        session.wait(lambda: watcher.rescans >= 1, what="the first rescan")
+        (inbox / "old.png").unlink()
+        striped(inbox / "new.png")
+        session.wait(lambda: session.results("new.png"), what="the new arrival")
+        after = watcher.rescans
+        session.wait(lambda: watcher.rescans >= after + 2, what="two more rescans")
+    finally:
+        watcher.stop()
+        thread.join(30)
+    assert not session.of(SourceDeleted)
+    assert [r.source.name for r in session.results()] == ["new.png"]
+
+
+def test_a_non_image_in_the_folder_is_left_out_not_failed(tmp_path: Path) -> None:
+    """As in a batch (issue 20.12): a sidecar or a note is not a failure; a JPEG named
+    .txt is an image by its content and is converted."""
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "before.json").write_text('{"title": "holiday"}\n')  # there at the start
+    session = Session()
+    opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2)
+    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    try:
+        session.wait(lambda: session.of(WatchStarted), what="the watch to start")
+        (inbox / "notes.txt").write_text("printed on matte paper\n")  # arrives (an event)
+        scan = striped(tmp_path / "scan.jpg")
+        os.replace(scan, inbox / "scan.txt")
+        striped(inbox / "a.png")
+        session.wait(lambda: len(session.results()) == 2, what="the two images")
+        after = watcher.rescans
+        session.wait(lambda: watcher.rescans >= after + 3, what="three more rescans")
+    finally:
+        watcher.stop()
+        thread.join(30)
+    assert sorted((r.source.name, r.status) for r in session.results()) == [
+        ("a.png", "converted"),
+        ("scan.txt", "converted"),
+    ]
+    assert session.of(WatchStopped)[0].failed == 0

@@ -174,3 +174,32 @@ def test_a_recipe_of_several_outputs_gets_a_report_line_per_output(tmp_path: Pat
         ("a-200.webp", 200),
         ("a.jpg", 100),
     ]
+
+
+@pytest.mark.parametrize("existing", ["skip", "convert", None])
+def test_existing_images_are_converted_unless_skip_is_asked(
+    tmp_path: Path, existing: str | None
+) -> None:
+    inbox, dest = tmp_path / "in", tmp_path / "out"
+    image(inbox / "old.png", size=(200, 150))
+    choice = ["--existing", existing] if existing else []  # none: the default, convert
+    w = WatchProcess(str(inbox), "-o", str(dest), "--settle", "0.3", *choice)
+    try:
+        w.wait_for("watching", stream="err")
+        image(tmp_path / "new.png", size=(200, 150))
+        shutil.move(tmp_path / "new.png", inbox / "new.png")
+        w.wait_for("converted: " + str(inbox / "new.png"))
+    finally:
+        code = w.stop()
+    assert code == 0, w.err
+    # old.png was there first: had it not been left, it would have been ready and
+    # converted before new.png arrived, not after.
+    made = sorted(p.name for p in (dest / inbox.name).glob("*.webp"))
+    if existing == "skip":
+        assert any("leaving 1 image already in the folders" in e for e in w.err), w.err
+        assert made == ["new.webp"]
+        assert any("watch stopped: 1 converted, 0 skipped" in e for e in w.err), w.err
+    else:
+        assert not any("leaving" in e for e in w.err), w.err
+        assert made == ["new.webp", "old.webp"]
+        assert any("watch stopped: 2 converted, 0 skipped" in e for e in w.err), w.err

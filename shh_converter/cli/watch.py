@@ -34,7 +34,7 @@ from ..core.watch import (
     WatchStarted,
     WatchStopped,
 )
-from ..i18n import _
+from ..i18n import _, ngettext
 from . import convert
 from .output import _human, _one_line
 
@@ -51,6 +51,12 @@ A file is converted once its size and time have not changed for --settle seconds
 and it reads as a whole image. Up-to-date outputs are skipped (a restarted watch
 redoes nothing), a changed source is redone, a deleted source keeps its outputs
 unless --remove-deleted. Ctrl-C or SIGTERM stops it; nothing is left half-written.
+
+Images already in the folders when the watch starts are converted too (--existing
+convert, the default: a watch restarted after a pause catches up on what came in
+meanwhile, and what it converted before is up to date). --existing skip leaves the
+images that are there at this start unconverted, as long as they do not change, and
+converts only what arrives or changes afterwards; each start looks again.
 """
 
 
@@ -96,6 +102,15 @@ def register(subparsers: Any) -> None:
         "--remove-deleted",
         action="store_true",
         help=_("when a source is deleted, delete the outputs made from it too"),
+    )
+    group.add_argument(
+        "--existing",
+        choices=("convert", "skip"),
+        default="convert",
+        help=_(
+            "images already in the folders at the start: convert them too, or skip them"
+            " and convert only what arrives or changes (%(default)s)"
+        ),
     )
     parser.set_defaults(func=run)
 
@@ -154,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
     with startup.batch_hooks(shared) as hooks, warm_runner(shared, args.jobs) as warm:
         run_jobs = hooked_run_jobs(hooks, warm, args.jobs)
         watcher = Watcher(args.inputs, args.dest, recipe, printer.on_event, options, run_jobs)
+        if args.existing == "skip":
+            printer.left(len(watcher.leave_waiting()))
         with _signals_stop(watcher.stop):
             stopped = watcher.run()
     return EXIT_FAILED if stopped.failed else EXIT_OK
@@ -191,6 +208,15 @@ class WatchPrinter:
                 reconfigure(errors="backslashreplace")
         self.quiet, self.verbose, self.report = quiet, verbose, report
         self.up_to_date = 0
+
+    def left(self, count: int) -> None:
+        """Say how many images ``--existing skip`` leaves (they are never listed as skipped)."""
+        text = ngettext(
+            "shh-converter: leaving {count} image already in the folders (--existing skip)",
+            "shh-converter: leaving {count} images already in the folders (--existing skip)",
+            count,
+        )
+        self._err(text.format(count=count))
 
     def on_event(self, event: WatchEvent | Event) -> None:
         """The watcher's callback (runs on the watch loop's thread)."""

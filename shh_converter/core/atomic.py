@@ -3,7 +3,9 @@
 The temp file lives in the destination folder (same volume, so the rename is
 atomic on Windows, macOS and Linux) and has a recognisable name, so a run that
 was killed mid-write leaves only a ``.shh-partial-*`` file. Readers never see a
-partial output.
+partial output. An error while writing names the target, never the temp (its
+name is ours, not the user's): every message built from it (a failed file, the
+ledger, ``--report``, the settings) says the file it is about.
 
 **Whose temp is it?** The name carries its owner: the writing process's id, that
 process's start time (so a recycled process id is not mistaken for the writer)
@@ -111,7 +113,10 @@ def atomic_write(target: Path, *, overwrite: bool = True, owned: bool = True) ->
     :func:`temp_path_for`.
     """
     temp = temp_path_for(target, owned=owned)
-    fh = temp.open("xb")
+    try:
+        fh = temp.open("xb")
+    except OSError as exc:  # a read-only or full folder, no permission
+        raise _named_as(exc, temp, target) from None
     try:
         yield fh
         fh.flush()
@@ -120,11 +125,33 @@ def atomic_write(target: Path, *, overwrite: bool = True, owned: bool = True) ->
         if not overwrite and target.exists():
             raise FileExistsError(str(target))
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as exc:
         fh.close()
         with contextlib.suppress(OSError):
             temp.unlink()
+        if isinstance(exc, OSError) and _names(exc, temp):
+            raise _named_as(exc, temp, target) from None
         raise
+
+
+def _names(exc: OSError, path: Path) -> bool:
+    named = (exc.filename, exc.filename2)
+    return any(os.fsdecode(n) == str(path) for n in named if isinstance(n, str | bytes | Path))
+
+
+def _named_as(exc: OSError, temp: Path, target: Path) -> OSError:
+    """``exc`` naming ``target`` where it named ``temp``: the temp's name is ours, not people's.
+
+    Same class (PermissionError stays one), errno and reason; "[Errno 30] Read-only
+    file system: 'out/.shh-partial-…-a.webp'" becomes "…: 'out/a.webp'" (and a failed
+    rename "'…temp' -> 'out/a.webp'" names the output once).
+    """
+    if exc.errno is None:  # no parts to rebuild it from: its text, with the name replaced
+        return type(exc)(str(exc).replace(str(temp), str(target)))
+    winerror = getattr(exc, "winerror", None)
+    if winerror is not None:  # Windows: its own code and text, the target's name
+        return type(exc)(exc.errno, exc.strerror, str(target), winerror)
+    return type(exc)(exc.errno, exc.strerror, str(target))
 
 
 def clean_stale_temps(folder: Path, *, older_than: float = STALE_AFTER_SECONDS) -> int:

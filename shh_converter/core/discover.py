@@ -306,9 +306,16 @@ def _look_at(
     if not stat.S_ISREG(info.st_mode):
         bad = Found(path, subdir, error="not a regular file (a pipe, socket or device)")
         return bad, False, info
-    if not _named_like_image(entry.name) and not _starts_like_image(path):
+    if not_an_image(path):
         return Found(path, subdir, skip=NOT_AN_IMAGE), False, info
     return Found(path, subdir), False, info
+
+
+def not_an_image(path: Path) -> bool:
+    """A file met in a folder that is not an image by its name nor by its first bytes:
+    skipped, never a failure (a sidecar, a note). One that cannot be read counts as an
+    image, so converting it says why."""
+    return not _named_like_image(path.name) and not _starts_like_image(path)
 
 
 def _named_like_image(name: str) -> bool:

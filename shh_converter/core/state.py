@@ -165,7 +165,7 @@ class Ledger:
             with atomic_write(self.path) as fh:
                 fh.write(json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
         except OSError as exc:  # read-only folder, disk full: resume is a nicety
-            # The reason alone: the exception names our hidden temp file (.shh-partial-…).
+            # The reason alone: the folder is named already.
             why = exc.strerror or type(exc).__name__
             log.warning("could not save the resume state in %s: %s", self.folder, why)
             return

@@ -19,7 +19,12 @@ or a thread of the window) that
 * remembers each file's ``(size, mtime)`` after its result, so a file that fails
   is reported once and tried again only when it changes;
 * reports a deleted source (:class:`SourceDeleted`); its outputs stay unless
-  :attr:`WatchOptions.remove_outputs_of_deleted` is set.
+  :attr:`WatchOptions.remove_outputs_of_deleted` is set;
+* leaves alone the files it is told to leave (``leave``: the images that were
+  already waiting when the user chose "only new arrivals", see :meth:`Watcher.waiting`),
+  each as long as its size and modification time are those recorded. The record is
+  of the files themselves, never a time: a file moved in later (which keeps its old
+  mtime) is not in it and is converted; a recorded file that changes is converted too.
 
 Events for the front end: the runner's own events per group of arrivals, plus
 :class:`WatchStarted`, :class:`SourceDeleted`, :class:`WatchProblem` and, always
@@ -38,12 +43,20 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .discover import JUNK_NAMES, discover_within, folder_base, inside, key, our_outputs
+from .discover import (
+    JUNK_NAMES,
+    discover_within,
+    folder_base,
+    inside,
+    key,
+    not_an_image,
+    our_outputs,
+)
 from .events import BatchFinished, CancelToken, Event, EventCallback, FileFinished
 from .jobs import Job, JobResult
 from .recipe import Recipe
@@ -166,6 +179,7 @@ class Watcher:
         on_event: WatchCallback,
         options: WatchOptions | None = None,
         run_jobs: RunJobs | None = None,
+        leave: Mapping[Path, Signature] | None = None,
     ) -> None:
         self.roots = tuple(Path(os.path.abspath(f)) for f in folders)
         self.dest = Path(os.path.abspath(dest))
@@ -177,6 +191,8 @@ class Watcher:
         self.totals: Counter[str] = Counter()
         self._tracker = ArrivalTracker(self.options.quiet_seconds, self.options.give_up_seconds)
         self._known: dict[str, tuple[Path, Signature]] = {}  # last state we have a result for
+        # Files to leave while unchanged ("only new arrivals"); never reported as deleted.
+        self._leave = {key(p): sig for p, sig in (leave or {}).items()}
         self._lock = threading.Lock()
         self._dirty_files: set[Path] = set()
         self._dirty_dirs: set[Path] = set()
@@ -204,6 +220,40 @@ class Watcher:
             target = self._dirty_dirs if is_directory else self._dirty_files
             target.update(Path(os.fsdecode(p)) for p in paths)
         self._wake.set()
+
+    def waiting(self) -> dict[Path, Signature]:
+        """The files already in the folders that starting now would convert, as they are now.
+
+        What the first rescan would take and plan with work to do (not up to date
+        in the ledger, not our outputs, not skipped non-images), less what
+        ``leave`` leaves: the "N images are already in this folder" of the front
+        ends, and the record to pass as ``leave`` when the answer is "only new arrivals".
+        """
+        files = [
+            found.source
+            for root in self.roots
+            if root.is_dir()
+            for found in discover_within(root, root, self.dest)
+            if not (found.error or found.skip) and self._wanted(found.source, sniffed=True)
+        ]
+        now = {p: _signature(p) for p in files}
+        todo = [p for p, sig in now.items() if sig is not None and not self._left(p, sig)]
+        waiting: dict[Path, Signature] = {}
+        for job in self._plan(todo):
+            sig = now.get(job.source)
+            if not job.skip_reason and sig is not None:
+                waiting[job.source] = sig
+        return waiting
+
+    def leave_waiting(self) -> dict[Path, Signature]:
+        """Leave what :meth:`waiting` finds now ("only new arrivals"); returns it."""
+        waiting = self.waiting()
+        self._leave.update({key(p): sig for p, sig in waiting.items()})
+        return waiting
+
+    def _left(self, path: Path, sig: Signature | None) -> bool:
+        """True for a file to leave alone: recorded as waiting when asked, and unchanged."""
+        return sig is not None and self._leave.get(key(path)) == sig
 
     # -- the loop ---------------------------------------------------------------------
 
@@ -300,18 +350,24 @@ class Watcher:
         seen: set[str] = set()
         root = self._root_of(folder) or folder
         for found in discover_within(folder, root, self.dest):
-            if found.error or not self._wanted(found.source):
-                continue  # e.g. "photo.jpg.part", still being downloaded
+            if found.error or found.skip or not self._wanted(found.source, sniffed=True):
+                continue  # e.g. "photo.jpg.part", still being downloaded; a sidecar
             k = key(found.source)
             seen.add(k)
             known = self._known.get(k)
-            if k in self._tracker or (known and known[1] == _signature(found.source)):
+            sig = _signature(found.source)
+            if k in self._tracker or (known and known[1] == sig) or self._left(found.source, sig):
                 continue
             self._tracker.touch(k, found.source, now)
         return seen
 
-    def _wanted(self, path: Path, *, is_dir: bool = False) -> bool:
-        """True for a path inside a watched folder that a batch of that folder would take."""
+    def _wanted(self, path: Path, *, is_dir: bool = False, sniffed: bool = False) -> bool:
+        """True for a path inside a watched folder that a batch of that folder would take.
+
+        As in a batch, a file that is not an image by name or content (a sidecar, a
+        note) is left out, not failed (``sniffed``: the walk looked already). A file
+        still empty looks like none: its next change is looked at again.
+        """
         if inside(path, self.dest) and self.dest not in self.roots:
             return False  # our outputs (beside the sources, the ledger tells them apart)
         root = self._root_of(path)
@@ -325,7 +381,9 @@ class Watcher:
         name = path.name.casefold()
         if not is_dir and (name in JUNK_NAMES or name.endswith(TEMP_SUFFIXES)):
             return False
-        return not _hidden_attribute(path)
+        if _hidden_attribute(path):
+            return False
+        return is_dir or sniffed or not not_an_image(path)
 
     def _root_of(self, path: Path) -> Path | None:
         roots = [r for r in self.roots if inside(path, r)]
@@ -367,7 +425,11 @@ class Watcher:
     # -- converting -----------------------------------------------------------------------
 
     def _convert(self, ready: list[tuple[Path, Signature]]) -> None:
-        todo = [(p, sig) for p, sig in ready if self._known.get(key(p), (p, None))[1] != sig]
+        todo = [
+            (p, sig)
+            for p, sig in ready
+            if self._known.get(key(p), (p, None))[1] != sig and not self._left(p, sig)
+        ]
         size = max(1, self.options.max_group)
         if self.settings.limits.max_batch:
             size = min(size, self.settings.limits.max_batch)

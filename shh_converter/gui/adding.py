@@ -76,6 +76,9 @@ class FileAdder:
         self._on_chosen = on_chosen  # what dialog choices go through (the controller's add)
         self._destination = destination  # never listed (the last run's outputs are there)
         self.pending = 0  # scans still running (tests and the benchmark wait on it)
+        # Rows came into an empty list and no image among them is selected yet: the first
+        # image that comes is (a sidecar listed first has nothing to preview).
+        self._select_image = False
 
     def add(self, paths: list[Path]) -> None:
         """Start a scan of ``paths`` (files and folders) in a worker thread."""
@@ -111,7 +114,7 @@ class FileAdder:
             self._post(FilesDone(len(paths), len(files)))
 
     def handle(self, msg: FilesProbed | FilesMeasured | FilesDone) -> None:
-        """Tk thread: show scanned rows; the first file added gets selected (and previewed)."""
+        """Tk thread: show scanned rows; the first image added gets selected (and previewed)."""
         files = self._files()
         if isinstance(msg, FilesMeasured):
             files.set_dims(msg.rows)
@@ -123,10 +126,16 @@ class FileAdder:
                     files.set_status(path, "failed", text=_("failed: {reason}").format(reason=why))
                 elif skip:  # a sidecar or a note beside the photos: listed, never converted
                     files.set_status(path, "skipped", text=_("not an image, skipped"))
-            if was_empty and files.iids:
-                files.select_first()
+            self._select_image = self._select_image or was_empty
+            if self._select_image and not files.tree.selection():
+                images = (row[0] for row in msg.rows if not (row[3] or row[4]))
+                first = next(images, None)
+                if first is not None:
+                    files.select(first)
+                    self._select_image = False
         else:
             self.pending -= 1
+            self._select_image = self._select_image and self.pending > 0
             log.info(
                 "files added: %d found from %d dropped/chosen item(s)", msg.found, msg.requested
             )

@@ -430,11 +430,12 @@ class FileList(ttk.Frame):
                 values[1], values[2] = fresh, QUEUED
                 self._show_values(iid, values, ("queued",))
 
-    def select_first(self) -> None:
-        children = self.tree.get_children()
-        if children:
-            self.tree.selection_set(children[0])
-            self.tree.focus(children[0])
+    def select(self, path: Path) -> None:
+        """Select (and so preview) the row of ``path``, with the keyboard focus on it."""
+        iid = self.iids.get(path)
+        if iid is not None:
+            self.tree.selection_set(iid)
+            self.tree.focus(iid)
 
     def show(self, path: Path) -> None:
         """Scroll so the row for ``path`` is visible (the file being worked on)."""

@@ -14,6 +14,13 @@ again at the next start. Preferences has a "Watched folders" tab
 Closing the window stops every watch through the shutdown routine: files in
 flight finish or are discarded whole.
 
+Starting a watch on a folder that already holds images not converted yet asks
+once: convert them too, or only new arrivals. "Only new arrivals" is remembered
+with the watch (``left``: each such file's path, size and modification time at
+that moment, saved in the config), so a resumed watch leaves them too, while
+anything that arrives later, even moved in with an old date, or a left file that
+changes, is converted (:class:`~..core.watch.Watcher`'s ``leave``).
+
 Hooks into other modules (one line each): ``window.MainWindow._menu`` calls
 :func:`add_menu_items`; ``prefs_tabs.PreferenceTabs`` calls :func:`add_page`.
 """
@@ -24,7 +31,7 @@ import logging
 import threading
 import tkinter as tk
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
@@ -41,8 +48,10 @@ from ..core.watch import (
     WatchStarted,
     WatchStopped,
 )
-from ..i18n import _, mnemonic
+from ..core.watch_ready import Signature
+from ..i18n import _, mnemonic, ngettext
 from . import cells
+from .dialogs import Dialog
 
 log = logging.getLogger(__name__)
 
@@ -68,25 +77,34 @@ class FolderWatch:
     converted: int = 0
     failed: int = 0
     last: str = ""  # the latest line for people
+    left: dict[Path, Signature] = field(default_factory=dict)  # "only new arrivals"
     watcher: Any = None
     thread: threading.Thread | None = None
     post: Post = _nothing  # set by start(): the window's UI queue
     on_change: Callable[[], None] = _nothing
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "folder": str(self.folder),
             "dest": str(self.dest),
             "recipe": self.recipe.to_dict(),
         }
+        if self.left:  # relative to the folder, in "/" form: [path, size, mtime_ns]
+            left = [[p.relative_to(self.folder).as_posix(), *sig] for p, sig in self.left.items()]
+            data["left"] = sorted(left)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FolderWatch:
-        """A remembered watch; a recipe that no longer reads raises ``ValueError``."""
+        """A remembered watch; a recipe or a ``left`` record that does not read raises."""
         raw = data.get("recipe") or {}
         outputs = tuple(Settings.from_dict(o) for o in raw.get("outputs") or [{}])
         recipe = Recipe(outputs, raw.get("manifest")).check()
-        return cls(Path(str(data["folder"])), Path(str(data["dest"])), recipe)
+        folder = Path(str(data["folder"]))
+        left = {
+            folder / str(rel): (int(size), int(mtime)) for rel, size, mtime in data.get("left", [])
+        }
+        return cls(folder, Path(str(data["dest"])), recipe, left=left)
 
     @property
     def running(self) -> bool:
@@ -98,7 +116,7 @@ class FolderWatch:
 
         if self.running:
             return
-        self.state, self.last = "starting", ""
+        self.state, self.last = "starting", self._left_note()
 
         def on_event(event: WatchEvent) -> None:  # the watch thread: post only
             if isinstance(event, WatchProblem) and event.error is not None:
@@ -109,11 +127,24 @@ class FolderWatch:
                 post(lambda: self._apply(event, on_change))
 
         self.post, self.on_change = post, on_change
-        self.watcher = Watcher([self.folder], self.dest, self.recipe, on_event, WatchOptions())
+        self.watcher = Watcher(
+            [self.folder], self.dest, self.recipe, on_event, WatchOptions(), leave=self.left
+        )
         self.thread = threading.Thread(
             target=self._run, args=(cfg,), name=f"watch {self.folder.name}", daemon=True
         )
         self.thread.start()
+
+    def _left_note(self) -> str:
+        count = len(self.left)
+        if not count:
+            return ""
+        text = ngettext(
+            "only new arrivals: {count} image that was already here is left alone",
+            "only new arrivals: {count} images that were already here are left alone",
+            count,
+        )
+        return text.format(count=count)
 
     def _run(self, cfg: Any) -> None:
         """The watch thread: the batch's sidecars and warm workers around the watcher's loop."""
@@ -166,6 +197,7 @@ class WatchList:
         self.root, self.c = root, controller
         self.watches: list[FolderWatch] = []
         self.listeners: list[Callable[[], None]] = []
+        self.question: WaitingQuestion | None = None  # the last "convert them too?" asked
         self._load()
 
     @property
@@ -200,11 +232,16 @@ class WatchList:
         for listener in list(self.listeners):
             listener()
 
-    def watch(self, folder: Path, dest: Path, recipe: Recipe) -> FolderWatch:
-        """Watch ``folder`` into ``dest`` with ``recipe`` (replacing an earlier watch of it)."""
+    def watch(
+        self, folder: Path, dest: Path, recipe: Recipe, left: dict[Path, Signature] | None = None
+    ) -> FolderWatch:
+        """Watch ``folder`` into ``dest`` with ``recipe`` (replacing an earlier watch of it).
+
+        ``left``: files already there to leave alone while unchanged ("only new arrivals").
+        """
         for old in [w for w in self.watches if w.folder == folder]:
             self.remove(old)
-        entry = FolderWatch(folder, dest, recipe)
+        entry = FolderWatch(folder, dest, recipe, left=dict(left or {}))
         self.watches.append(entry)
         self.save()
         entry.start(self.c.ui.post, self.changed, self.cfg)
@@ -264,7 +301,14 @@ def add_menu_items(menu: tk.Menu, controller: Any) -> WatchList:
 
 
 def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> FolderWatch | None:
-    """Ask for a folder (unless given) and watch it with the window's current settings."""
+    """Ask for a folder (unless given) and watch it with the window's current settings.
+
+    When the folder already holds images not converted yet, asks first whether to
+    convert them too (:func:`ask_about_waiting`, ``watches.question``) and returns
+    None: the answer starts the watch.
+    """
+    from ..core.watch import Watcher
+
     c = watches.c
     if folder is None:
         start = c.prefs.last_folder("input")  # most likely the folder just added
@@ -276,9 +320,56 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
         folder = Path(chosen)
     dest = c.view.progress.destination or folder / "converted"
     recipe = c.with_limits(c.current_recipe())  # every output of the outputs list
-    entry = watches.watch(folder, dest, recipe)
-    c.view.progress.say(_("Watching {folder} → {dest}").format(folder=folder, dest=dest))
+    waiting = Watcher([folder], dest, recipe, _nothing).waiting()
+    if waiting:
+        ask_about_waiting(watches, folder, dest, recipe, waiting)
+        return None
+    return _begin(watches, folder, dest, recipe, {})
+
+
+def _begin(
+    watches: WatchList, folder: Path, dest: Path, recipe: Recipe, left: dict[Path, Signature]
+) -> FolderWatch:
+    entry = watches.watch(folder, dest, recipe, left)
+    watches.c.view.progress.say(_("Watching {folder} → {dest}").format(folder=folder, dest=dest))
     return entry
+
+
+def ask_about_waiting(
+    watches: WatchList, folder: Path, dest: Path, recipe: Recipe, waiting: dict[Path, Signature]
+) -> WaitingQuestion:
+    """Ask once: convert the images already in ``folder`` too, or only new arrivals?"""
+    question = watches.question = WaitingQuestion(watches.root, folder, len(waiting))
+
+    def answer(left: dict[Path, Signature]) -> None:
+        question.destroy()
+        _begin(watches, folder, dest, recipe, left)
+
+    question.all_btn.configure(command=lambda: answer({}))
+    question.new_btn.configure(command=lambda: answer(waiting))
+    return question
+
+
+class WaitingQuestion(Dialog):
+    """Asks "N images are already in this folder": Convert them too, Only new arrivals, Cancel.
+
+    "Only new arrivals" leaves exactly the files counted, as they are now; one that
+    comes while the question is open is converted. Cancel (or closing it) starts nothing.
+    """
+
+    def __init__(self, master: tk.Misc, folder: Path, count: int) -> None:
+        super().__init__(master, _("Watch a folder"))
+        text = ngettext(
+            "{count} image is already in {folder} and not converted yet.",
+            "{count} images are already in {folder} and not converted yet.",
+            count,
+        )
+        self.text(text.format(count=count, folder=folder))
+        self.text(_("Convert them too, or only new arrivals?"))
+        self.cancel_btn = self.button(_("Cancel"), self.destroy)
+        self.new_btn = self.button(_("Only new arrivals"), self.destroy)
+        self.all_btn = self.button(_("Convert them too"), self.destroy, accent=True)
+        self.all_btn.focus_set()
 
 
 def add_page(notebook: ttk.Notebook) -> WatchPage | None:

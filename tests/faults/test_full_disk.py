@@ -104,3 +104,69 @@ def test_destination_without_permission_one_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert done.stderr.count("batch stopped: the destination cannot be written") == 1, done.stderr
     assert list(out.iterdir()) == []
+
+
+def test_a_read_only_destination_never_names_an_internal_temp(tmp_path: Path) -> None:
+    """Outputs, ledger and --report into a real read-only mount that already holds an
+    earlier run: every message names the file it is about, never a .shh-partial- temp."""
+    from shh_converter.core.atomic import TEMP_PREFIX
+
+    source = image(tmp_path / "src" / "a.png")
+    try:
+        with small_tmpfs("1m") as where:
+            out = where / "out"
+            first = cli("convert", str(source), "-o", str(out))
+            assert first.returncode == 0, first.stderr
+            subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+            report = out / "report.json"
+            done = cli(
+                "convert", str(source), str(image(tmp_path / "src" / "b.png")), "-o", str(out),
+                "--report", str(report), "-v",
+            )  # fmt: skip
+            left = sorted(os.listdir(out))
+    except PermissionError as exc:
+        pytest.skip(f"no file system to make read-only: {exc}")
+    said = done.stdout + done.stderr
+    assert done.returncode == 1, said
+    assert TEMP_PREFIX not in said, said
+    assert f"cannot write the report {report}: [Errno 30] Read-only file system: '{report}'" in (
+        said
+    )
+    assert "failed: " in said and "cannot write b.webp: Read-only file system" in said, said
+    assert left == [STATE_NAME, "a.webp"]
+
+
+def test_the_window_on_a_read_only_destination_never_names_an_internal_temp(
+    tmp_path: Path, display: str
+) -> None:
+    """The same in the real window: rows, their details, the summary and the failures
+    dialog say the outputs' names and the reason."""
+    from guikit import add_and_wait, close_app, convert_and_wait, make_app
+
+    from shh_converter.core.atomic import TEMP_PREFIX
+
+    sources = [image(tmp_path / "src" / f"{name}.png") for name in ("a", "b")]
+    try:
+        with small_tmpfs("1m") as where:
+            out = where / "out"
+            first = cli("convert", str(sources[0]), "-o", str(out))  # the earlier run
+            assert first.returncode == 0, first.stderr
+            subprocess.run(["mount", "-o", "remount,ro", str(where)], check=True)
+            app = make_app()
+            try:
+                add_and_wait(app, sources)
+                convert_and_wait(app, out)
+                files = app.window.files
+                said = [files.details_of(p) for p in sources]
+                said.append(str(app.window.progress.summary_label.cget("text")))
+                dialog = app.window.failures_dialog
+                assert dialog is not None
+                said += [" ".join(map(str, dialog.tree.item(i, "values"))) for i in
+                         dialog.tree.get_children()]  # fmt: skip
+            finally:
+                close_app(app)
+    except PermissionError as exc:
+        pytest.skip(f"no file system to make read-only: {exc}")
+    assert not [line for line in said if TEMP_PREFIX in line], said
+    assert said[0] == "a.png — skipped: up to date", said
+    assert said[1] == "b.png — failed: cannot write b.webp: Read-only file system", said

@@ -11,8 +11,9 @@ from pathlib import Path
 from tkinter import ttk
 
 import pytest
-from guikit import pump_for, pump_until, screenshot, xdotool
+from guikit import add_and_wait, convert_and_wait, pump_for, pump_until, screenshot, xdotool
 from layout_probe import table_cut_off
+from support import copy_photos
 
 from shh_converter.core.jobs import JobResult
 from shh_converter.gui import dialogs
@@ -44,20 +45,8 @@ def test_a_long_name_ends_in_an_ellipsis_with_its_whole_text_in_a_tooltip(
     assert files.tree.item(files.iids[long_named[1]], "text") == "short.jpg"
     assert not table_cut_off(files.tree)  # shortened, and readable elsewhere
     # The real pointer rests on the cell: the tooltip shows the whole name.
-    x0, y0, width, height = files.tree.bbox(iid, "#0")
-    x, y = files.tree.winfo_rootx() + x0 + width // 2, files.tree.winfo_rooty() + y0 + height // 2
-    xdotool("mousemove", "--sync", str(x - 5), str(y))
-    xdotool("mousemove", "--sync", str(x), str(y))
     cells = files.cells
-    pump_until(
-        app.root,
-        lambda: cells.tip is not None and cells.tip.window is not None,
-        what="the tooltip",
-    )
-    tip = cells.tip
-    assert tip.label.cget("text") == LONG_NAME
-    pump_until(app.root, lambda: tip.window.winfo_viewable(), what="the tooltip shown")
-    pump_for(app.root, 0.2)
+    assert hover(app, files.tree, iid, "#0") == LONG_NAME
     screenshot(app, shots_dir, "clipped-row-tooltip", whole_screen=True)
     # Selecting the row puts the whole name and status in the details line (copyable).
     files.tree.selection_set(iid)
@@ -74,6 +63,67 @@ def test_a_long_name_ends_in_an_ellipsis_with_its_whole_text_in_a_tooltip(
     assert not table_cut_off(files.tree)
     xdotool("mousemove", "--sync", "5", "5")  # away: the tooltip goes
     pump_until(app.root, lambda: cells.tip is None, what="the tooltip gone")
+
+
+def hover(app, tree, iid, column):  # type: ignore[no-untyped-def]
+    """Rest the real pointer on a cell until its tooltip shows; the tooltip's text."""
+    cells = tree.cell_texts
+    xdotool("mousemove", "2", "2")  # off the list (no --sync: it may be there already)
+    pump_until(app.root, lambda: cells.tip is None, what="no tooltip")
+    tree.see(iid)
+    app.root.update()
+    x0, y0, width, height = tree.bbox(iid, column)
+    x, y = tree.winfo_rootx() + x0 + width // 2, tree.winfo_rooty() + y0 + height // 2
+    xdotool("mousemove", "--sync", str(x - 5), str(y))
+    xdotool("mousemove", "--sync", str(x), str(y))
+    pump_until(
+        app.root,
+        lambda: cells.tip is not None and cells.tip.window is not None,
+        what="the tooltip",
+    )
+    tip = cells.tip
+    pump_until(app.root, lambda: tip.window.winfo_viewable(), what="the tooltip shown")
+    pump_for(app.root, 0.2)
+    return tip.label.cget("text")
+
+
+def test_a_long_clash_note_and_failure_reasons_are_read_whole_in_the_file_list(
+    app, tmp_path, corpus, shots_dir
+):  # type: ignore[no-untyped-def]
+    """The rows a real batch leaves: a name clash said on the row, and files that fail."""
+    first = copy_photos(tmp_path / "photos", ("mpl_grace_hopper.jpg",))[0]
+    other = copy_photos(tmp_path / "orientation", ("mpl_grace_hopper.jpg",))[0]
+    twin = copy_photos(tmp_path / "more" / "orientation", ("mpl_grace_hopper.jpg",))[0]
+    broken = []
+    for name in ("truncated_jpeg.jpg", "broken_data_stream.png"):
+        broken.append(Path(shutil.copy(corpus / "corrupt" / name, first.parent / name)))
+    add_and_wait(app, [first.parent, other.parent, twin.parent])
+    convert_and_wait(app, first.parent / "converted")
+    failures = app.window.failures_dialog  # over the list: the pointer must reach the rows
+    assert failures is not None
+    failures.destroy()
+    files = app.window.files
+    rows = [twin, *broken]
+    whole = {path: files.status_of(path) for path in rows}
+    assert (
+        whole[twin].startswith("done (named mpl_grace_hopper (2).webp: ")
+        and str(other) in (whole[twin])
+    )
+    assert all(whole[p].startswith("failed: ") for p in broken), whole
+    shortened = [p for p in rows if str(files.tree.set(files.iids[p], "status")).endswith("…")]
+    assert twin in shortened, "the clash note fits: the test shows nothing"
+    assert not table_cut_off(files.tree)
+    for path in shortened:  # each one whole in its tooltip and in the details line
+        iid = files.iids[path]
+        assert hover(app, files.tree, iid, "status") == whole[path]
+        if path == twin:
+            screenshot(app, shots_dir, "i20-rest-clash-note-tooltip", whole_screen=True)
+        files.tree.selection_set(iid)
+        files.tree.focus(iid)
+        app.root.update()
+        assert files.details_var.get() == f"{path.name} — {whole[path]}"
+    xdotool("mousemove", "--sync", "5", "5")
+    pump_until(app.root, lambda: files.cells.tip is None, what="the tooltip gone")
 
 
 def test_the_probe_fails_on_a_cell_cut_or_shortened_with_no_other_way_to_read_it(app):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from guikit import add_and_wait, convert_and_wait
+from guikit import add_and_wait, convert_and_wait, pump_until
 from support import convert_into, copy_photos, image_files, sidecar_folder
 
 pytestmark = pytest.mark.gui
@@ -69,3 +69,33 @@ def test_non_images_in_an_added_folder_are_listed_as_skipped(app, tmp_path: Path
     for path in others:
         assert files.status_of(path) == "not an image, skipped"
     assert app.window.failures_dialog is None
+
+
+def test_the_first_image_of_an_added_folder_is_selected_not_a_sidecar_before_it(
+    app, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for name in ("0-album.json", "1-notes.txt"):  # listed before the photo
+        (folder / name).write_text('{"title": "holiday"}\n', encoding="utf-8")
+    photo = copy_photos(folder, ("mpl_grace_hopper.jpg",))[0]
+    add_and_wait(app, [folder])
+    files = app.window.files
+    first = files.tree.get_children()[0]
+    assert files.paths[first] == folder / "0-album.json"  # the order has a sidecar first
+    assert files.tree.selection() == (files.iids[photo],)
+    preview = app.window.preview
+    pump_until(app.root, lambda: preview.state_text == "ready", what="the photo's preview")
+    assert not preview.after_label.cget("text").startswith("Cannot preview")
+
+
+def test_a_folder_of_non_images_selects_nothing_to_preview(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _photo, _disguised, others = sidecar_folder(tmp_path / "shoot")
+    only = tmp_path / "notes"
+    only.mkdir()
+    for path in others:  # the xmp, json and txt without the photos
+        path.rename(only / path.name)
+    add_and_wait(app, [only])
+    assert len(app.window.files.iids) == 3
+    assert app.window.files.tree.selection() == ()
+    assert app.window.preview.after_label.cget("text") == "Select a file to preview it"

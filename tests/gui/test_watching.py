@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from guikit import close_app, make_app, pump_until
+from guikit import close_app, make_app, pump_until, screenshot
 from layout_probe import table_cut_off
 from PIL import Image
 
@@ -109,3 +110,76 @@ def test_watched_folders_are_remembered_and_resumed_at_the_next_start(
     finally:
         close_app(again)
     assert not resumed.watches[0].running
+
+
+def ask(app: Any, inbox: Path, dest: Path) -> Any:
+    """Start a watch of ``inbox`` (which holds images): the window asks; its question."""
+    app.window.progress.dest_var.set(str(dest))
+    watches = watching.current()
+    assert watches is not None
+    assert watching.watch_folder_dialog(watches, folder=inbox) is None, "started without asking"
+    question = watches.question
+    assert question is not None and question.winfo_exists()
+    app.root.update()
+    return question
+
+
+def test_only_new_arrivals_leaves_the_waiting_images_even_after_a_restart(
+    app: Any, tmp_path: Path, shots_dir: Path
+) -> None:
+    inbox, dest = tmp_path / "inbox", tmp_path / "web"
+    image(inbox / "old1.png")
+    image(inbox / "sub" / "old2.png")
+    question = ask(app, inbox, dest)
+    words = [w.cget("text") for w in question.body.winfo_children()]
+    assert words == [
+        f"2 images are already in {inbox} and not converted yet.",
+        "Convert them too, or only new arrivals?",
+    ]
+    screenshot(app, shots_dir, "i20-rest-watch-question", whole_screen=True)
+    question.new_btn.invoke()
+    watches = watching.current()
+    assert watches is not None and not question.winfo_exists()
+    [entry] = watches.watches
+    pump_until(app.root, lambda: entry.state == "watching", timeout=30, what="the watch")
+    assert "2 images that were already here are left alone" in entry.last
+    drop_in(tmp_path, inbox, "new.png")
+    pump_until(app.root, lambda: entry.converted == 1, timeout=60, what="the new arrival")
+    # The old ones were there first: not left, they would have been converted before it.
+    assert sorted(p.name for p in dest.rglob("*.webp")) == ["new.webp"]
+    saved = app.prefs.cfg.get(watching.FOLDERS_KEY)[0]["left"]
+    assert [row[0] for row in saved] == ["old1.png", "sub/old2.png"]
+
+    app.prefs.cfg.set(watching.RESUME_KEY, True)
+    app.prefs.save()
+    close_app(app)
+    moved = image(tmp_path / "moved.png")
+    os.utime(moved, ns=(10**18, 10**18))  # a move keeps an old date: still a new arrival
+    shutil.move(moved, inbox / "moved.png")
+    again = make_app()
+    try:
+        resumed = watching.current()
+        assert resumed is not None
+        [w] = resumed.watches
+        assert sorted(p.name for p in w.left) == ["old1.png", "old2.png"]
+        pump_until(again.root, lambda: w.converted == 1, timeout=60, what="the catch-up")
+        assert sorted(p.name for p in dest.rglob("*.webp")) == ["moved.webp", "new.webp"]
+    finally:
+        close_app(again)
+
+
+def test_convert_them_too_converts_the_waiting_images_and_cancel_starts_nothing(
+    app: Any, tmp_path: Path
+) -> None:
+    inbox, dest = tmp_path / "inbox", tmp_path / "web"
+    image(inbox / "old.png")
+    ask(app, inbox, dest).cancel_btn.invoke()
+    watches = watching.current()
+    assert watches is not None and watches.watches == []
+    question = ask(app, inbox, dest)
+    assert question.body.winfo_children()[0].cget("text").startswith("1 image is already in")
+    question.all_btn.invoke()
+    [entry] = watches.watches
+    pump_until(app.root, lambda: entry.converted == 1, timeout=60, what="the waiting image")
+    assert (dest / inbox.name / "old.webp").is_file()
+    assert entry.left == {} and "left" not in app.prefs.cfg.get(watching.FOLDERS_KEY)[0]
