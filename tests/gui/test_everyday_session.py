@@ -232,6 +232,8 @@ def test_the_everyday_session(app, tmp_path: Path, shots_dir: Path) -> None:  # 
     finished = len(rows) - len(stopped)
     summary = progress.summary_label.cget("text")
     assert summary.startswith(f"Cancelled after {finished} of {len(rows)}: "), summary
+    assert progress.count_label.cget("text") == f"{finished} of {len(rows)}"  # the same count
+    assert float(progress.bar.cget("value")) == finished
     assert "failed" not in "".join(statuses.values())
     made = [src for src, st in statuses.items() if st.startswith("done")]
     all_avif = {
