@@ -431,10 +431,15 @@ class FileList(ttk.Frame):
                 self._show_values(iid, values, ("queued",))
 
     def select_first(self) -> None:
+        """Select (and so preview) the first row that will convert: a sidecar or an
+        unreadable file listed first ("album.json") only when nothing else is there."""
         children = self.tree.get_children()
         if children:
-            self.tree.selection_set(children[0])
-            self.tree.focus(children[0])
+            not_images = {"skipped", "failed"}
+            usable = (i for i in children if not not_images & set(self.tree.item(i, "tags")))
+            first = next(usable, children[0])
+            self.tree.selection_set(first)
+            self.tree.focus(first)
 
     def show(self, path: Path) -> None:
         """Scroll so the row for ``path`` is visible (the file being worked on)."""

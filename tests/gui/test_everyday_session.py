@@ -110,6 +110,8 @@ def test_the_everyday_session(app, tmp_path: Path, shots_dir: Path) -> None:  # 
     # 1. Add a folder and convert, into the default Save to.
     add_and_wait(app, [photos])
     assert sorted(files.files()) == sorted(photo_images + non_images)
+    # The row selected (and previewed) at once is a photo, not album.json listed first.
+    assert files.selected() == [next(p for p in files.files() if p not in non_images)]
     first_dest = Path(progress.dest_var.get())
     assert first_dest == photos / "converted"
     convert_and_wait(app, first_dest)
