@@ -257,5 +257,8 @@ def test_the_everyday_session(app, tmp_path: Path, shots_dir: Path) -> None:  # 
     done = app.controller.batch.last
     assert (done.converted, done.failed) == (len(all_avif) - len(made), 0)
     assert progress.summary_label.cget("text").startswith("Done: ")
+    preview = w.preview  # paused for the batch, back after it
+    pump_until(root, lambda: preview.state_text == "ready", 60, what="the preview back")
+    assert "paused" not in str(preview.after_label.cget("text"))
     screenshot(app, shots_dir, "scenario-3-end")
     assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in untouched} == untouched
