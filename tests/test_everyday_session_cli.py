@@ -26,17 +26,23 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
-from support import CORPUS, REPO, convert_into, copy_photos, image_files, run_cli, sidecar_folder
+from support import (
+    convert_into,
+    copy_corpus,
+    copy_photos,
+    ctrl_c_after_first_file,
+    fitted,
+    image_files,
+    run_cli,
+    sidecar_folder,
+    upright_size,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -48,28 +54,6 @@ PHOTOS = (
     "plasma_Grey_2560x1600.jpg",
 )
 README_FIRST_EXAMPLE = ("--recursive", "--resize", "max-side", "--size", "1600")
-
-
-def copy_corpus(folder: Path, sub: str, names: tuple[str, ...]) -> list[Path]:
-    folder.mkdir(parents=True)
-    return [Path(shutil.copy2(CORPUS / sub / name, folder / name)) for name in names]
-
-
-def upright_size(src: Path) -> tuple[int, int]:
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    with Image.open(src) as im:
-        w, h = im.size
-        return (h, w) if im.getexif().get(0x0112) in (5, 6, 7, 8) else (w, h)
-
-
-def fitted(size: tuple[int, int], longest: int = 1600) -> tuple[int, int]:
-    w, h = size
-    if max(w, h) <= longest:
-        return size  # never enlarged
-    factor = longest / max(w, h)
-    return max(1, round(w * factor)), max(1, round(h * factor))
 
 
 def sha(path: Path) -> str:
@@ -109,7 +93,7 @@ def test_folders_elsewhere_then_a_cap(session: dict[str, Any], tmp_path: Path) -
     assert image_files(elsewhere) == sorted(expected)  # each folder by its name, no "(2)"
     for rel, src in expected.items():
         with Image.open(elsewhere / rel) as im:
-            assert im.size == fitted(upright_size(src)), rel
+            assert im.size == fitted(upright_size(src), 1600), rel
 
     # The same batch with a cap half the files are under at the chosen quality.
     sizes = sorted((elsewhere / rel).stat().st_size for rel in expected)
@@ -184,23 +168,8 @@ def test_ctrl_c_then_the_rerun_finishes_only_what_was_left(
     # One worker: after the first file, at most the one in flight and one queued behind
     # it can still finish, so the interrupt always leaves files to do.
     args = ["convert", *map(str, folders), "-o", str(out), *README_FIRST_EXAMPLE, "--jobs", "1"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shh_converter", *args],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # blocks until a file is done
-        while line.startswith("skipped: "):  # the sidecars are reported first, without work
-            line = proc.stdout.readline()
-        assert line.startswith("converted: "), line
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    code, err = ctrl_c_after_first_file(*args)
+    assert code == 130, err
     before = {rel: (out / rel).stat().st_mtime_ns for rel in image_files(out)}
     assert 1 <= len(before) <= 3 and set(before) <= set(expected), before
     assert not [p for p in out.rglob("*") if ".shh-partial" in p.name]

@@ -13,7 +13,6 @@ test_outputs.py (cap) and test_batch.py (cancel).
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from guikit import (
     xdnd_drag,
 )
 from PIL import Image
-from support import CORPUS, copy_photos, image_files, sidecar_folder
+from support import copy_corpus, copy_photos, fitted, image_files, sidecar_folder, upright_size
 from wheel_probe import SHORT
 
 from shh_converter.core.settings import OutputFormat
@@ -50,30 +49,6 @@ PHOTOS = (
 SLOW = "plasma_MilkyWay_5120x2880.png"
 LONGEST = 1600  # the default recipe's longest side (Web 1600 WebP)
 VALUE_KINDS = {"TCombobox", "TSpinbox", "TScale"}
-
-
-def copy_corpus(folder: Path, sub: str, names: tuple[str, ...]) -> list[Path]:
-    folder.mkdir(parents=True)
-    return [Path(shutil.copy2(CORPUS / sub / name, folder / name)) for name in names]
-
-
-def upright_size(src: Path) -> tuple[int, int]:
-    """The source's size as a viewer shows it (EXIF orientations 5-8 swap the sides)."""
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    with Image.open(src) as im:
-        w, h = im.size
-        return (h, w) if im.getexif().get(0x0112) in (5, 6, 7, 8) else (w, h)
-
-
-def fitted(size: tuple[int, int], longest: int | None) -> tuple[int, int]:
-    """``size`` within ``longest`` on its longest side, never enlarged."""
-    w, h = size
-    if longest is None or max(w, h) <= longest:
-        return size
-    factor = longest / max(w, h)
-    return max(1, round(w * factor)), max(1, round(h * factor))
 
 
 def check_outputs(
