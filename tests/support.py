@@ -46,6 +46,35 @@ def run_cli(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-unty
     return run_python("-m", "shh_converter", *args, timeout=timeout, **kwargs)
 
 
+def ctrl_c_after_first_file(*args: str, timeout: float = 120) -> tuple[int, str]:
+    """``python -m shh_converter ARGS`` as a real process, Ctrl-C'd (SIGINT, POSIX) as
+    soon as it prints its first ``converted:`` line (skipped non-images come first,
+    without work); its exit code and stderr."""
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "shh_converter", *args],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()  # blocks until a file is done
+        while line.startswith("skipped: "):
+            line = proc.stdout.readline()
+        assert line.startswith("converted: "), line
+        proc.send_signal(signal.SIGINT)
+        _out, err = proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, err
+
+
 def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
     """Start a private Xvfb; return it and its display (``:N``).
 
@@ -171,3 +200,31 @@ def sidecar_folder(folder: Path) -> tuple[Path, Path, list[Path]]:
     others[1].write_text('{"title": "holiday"}\n', encoding="utf-8")
     others[2].write_text("printed on matte paper\n", encoding="utf-8")
     return photo, disguised, others
+
+
+def copy_corpus(folder: Path, sub: str, names: tuple[str, ...]) -> list[Path]:
+    """Copies of corpus files ``sub/NAME`` in ``folder`` (created, must not exist)."""
+    import shutil
+
+    folder.mkdir(parents=True)
+    return [Path(shutil.copy2(CORPUS / sub / name, folder / name)) for name in names]
+
+
+def upright_size(src: Path) -> tuple[int, int]:
+    """``src``'s size as a viewer shows it (EXIF orientations 5-8 swap the sides)."""
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    with Image.open(src) as im:
+        w, h = im.size
+        return (h, w) if im.getexif().get(0x0112) in (5, 6, 7, 8) else (w, h)
+
+
+def fitted(size: tuple[int, int], longest: int | None) -> tuple[int, int]:
+    """``size`` within ``longest`` px on its longest side (none: as it is), never enlarged."""
+    w, h = size
+    if longest is None or max(w, h) <= longest:
+        return size
+    factor = longest / max(w, h)
+    return max(1, round(w * factor)), max(1, round(h * factor))

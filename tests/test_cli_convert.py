@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from support import REPO, run_cli
+from support import REPO, ctrl_c_after_first_file, run_cli
 
 from shh_converter.cli import build_parser
 from shh_converter.cli.convert import recipe_from_args, settings_from_args
@@ -296,22 +296,11 @@ def test_ctrl_c_exits_130_and_leaves_only_whole_files(tmp_path: Path) -> None:
         noisy(src / f"{i:02d}.bmp", 900 + i)
     before = hashes(src)
     out = tmp_path / "out"
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(out),
-         "--method", "6", "--jobs", "2", "--report", str(tmp_path / "r.json")],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    code, err = ctrl_c_after_first_file(
+        "convert", str(src), "-o", str(out),
+        "--method", "6", "--jobs", "2", "--report", str(tmp_path / "r.json"),
     )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()  # blocks until the first file is done
-        assert first.startswith("converted: "), first
-        proc.send_signal(signal.SIGINT)
-        _out, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 130, err
+    assert code == 130, err
     assert "Traceback" not in err
     assert not partials(out)
     written = sorted((out / "src").glob("*.webp"))  # the folder given keeps its name

@@ -28,10 +28,15 @@ def format_eta(seconds: float | None) -> str:
     )
 
 
+def finished_count(done: BatchFinished) -> int:
+    """How many files the batch finished: the ones a cancel stopped mid-way did not."""
+    return sum(not was_cancelled(r) for r in done.results)
+
+
 def summary_text(done: BatchFinished, total: int | None = None) -> str:
     """One line: counts, and bytes saved with the percentage. A cancelled batch says
     after how many of the ``total`` files; the files it stopped are not failures."""
-    stopped = sum(was_cancelled(r) for r in done.results)
+    stopped = len(done.results) - finished_count(done)
     parts = [
         _("{n} converted").format(n=done.converted),
         _("{n} skipped").format(n=done.skipped),
@@ -41,7 +46,7 @@ def summary_text(done: BatchFinished, total: int | None = None) -> str:
     if done.cancelled:
         total = max(total or 0, len(done.results))
         text = _("Cancelled after {done} of {total}: {counts}").format(
-            done=len(done.results) - stopped, total=total, counts=counts
+            done=finished_count(done), total=total, counts=counts
         )
     else:
         text = _("Done: {counts}").format(counts=counts)
@@ -168,9 +173,9 @@ class ProgressPanel(ttk.Frame):
         self.current_label.configure(text="")
         self.eta_label.configure(text=_("{seconds} s").format(seconds=f"{done.elapsed:.1f}"))
         total = max(getattr(self, "_total", 0), len(done.results))
-        self.count_label.configure(
-            text=_("{done} of {total}").format(done=len(done.results), total=total)
-        )
+        finished = finished_count(done)  # as the summary counts: a stopped file is not done
+        self.bar.configure(maximum=max(total, 1), value=finished)
+        self.count_label.configure(text=_("{done} of {total}").format(done=finished, total=total))
         self.summary_label.configure(text=summary_text(done, total))
         for listener in self.on_finished:
             try:

@@ -63,6 +63,8 @@ def test_non_images_in_an_added_folder_are_listed_as_skipped(app, tmp_path: Path
     assert sorted(files.files()) == sorted([photo, disguised, *others])
     for path in others:
         assert files.status_of(path) == "not an image, skipped"
+    first_image = next(p for p in files.files() if p not in others)  # album.json is first
+    assert files.selected() == [first_image]  # selected and previewed: not a sidecar
     convert_and_wait(app, tmp_path / "out")
     assert app.controller.batch.last.failed == 0
     assert files.status_of(photo) == files.status_of(disguised) == "done"
