@@ -4,7 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from shh_converter.core.atomic import TEMP_PREFIX, atomic_write, clean_stale_temps
+from shh_converter.core.atomic import (
+    TEMP_PREFIX,
+    atomic_write,
+    clean_stale_temps,
+    host_tag,
+    temp_owner_alive,
+)
 
 
 def test_success_replaces_target(tmp_path: Path) -> None:
@@ -43,3 +49,29 @@ def test_clean_stale_temps_removes_only_old_partials(tmp_path: Path) -> None:
     os.utime(old, (past, past))
     assert clean_stale_temps(tmp_path) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fresh.name, keep.name])
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="zombies are a POSIX thing")
+def test_a_killed_writer_not_yet_reaped_counts_as_gone(tmp_path: Path) -> None:
+    """A worker killed with its parent stays a zombie until PID 1 reaps it; its temp is a
+    dead run's and goes at once (seen as a leftover temp after a hard kill under load)."""
+    child = os.fork()
+    if child == 0:
+        os._exit(0)  # dies at once; this test reaps it only at the end
+    try:
+        start = None
+        deadline = time.monotonic() + 30
+        while start is None and time.monotonic() < deadline:  # until its exit is visible
+            with open(f"/proc/{child}/stat", encoding="ascii") as stat:
+                zombie = stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+            if zombie:
+                import psutil
+
+                start = round(psutil.Process(child).create_time() * 100)
+        assert start is not None, "the child never became a zombie"
+        temp = tmp_path / f"{TEMP_PREFIX}o{child:x}-{start:x}-{host_tag()}-ab12cd-a.webp"
+        temp.write_bytes(b"x")
+        assert temp_owner_alive(temp.name) is False
+        assert clean_stale_temps(tmp_path) == 1 and not temp.exists()
+    finally:
+        os.waitpid(child, 0)

@@ -65,8 +65,13 @@ def process_start(pid: int) -> int | None:
     import psutil  # lazily: a dependency, but not needed before the first write
 
     try:
-        return round(float(psutil.Process(pid).create_time()) * 100)
-    except psutil.NoSuchProcess:  # also a zombie: a dead process writes nothing more
+        process = psutil.Process(pid)
+        # A zombie (killed, not yet reaped: where the parent died too, reaping waits
+        # for whatever runs as PID 1) still has a start time, but writes nothing more.
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return round(float(process.create_time()) * 100)
+    except psutil.NoSuchProcess:
         return None
     except psutil.AccessDenied as exc:
         raise PermissionError(f"cannot look at process {pid}") from exc
