@@ -106,6 +106,21 @@ def test_a_cap_lowers_the_quality_just_enough(tmp_path: Path, fmt: str, share: f
     assert 2 <= out.encodes <= 8
 
 
+@pytest.mark.parametrize(
+    ("name", "kb"), [("mate_LadyBird.jpg", 200), ("plasma_ColorfulCups_2560x1600.jpg", 300)]
+)
+def test_webp_takes_more_effort_where_a_quality_step_jumps_over_the_window(
+    tmp_path: Path, corpus: Path, name: str, kb: int
+) -> None:
+    """At 1600 px and q95 these jump from 89 % (86 %) to 103 % of the cap within an eighth
+    of a quality step (tests/perf/bench_cap.py found them); a higher method lands inside."""
+    out = _one(corpus / "photos" / name, tmp_path, f"webp:q=95,w=1600,h=1600,max_kb={kb}")
+    on_disk = Path(out.output or "").stat().st_size
+    assert out.status == "converted" and out.bytes_out == on_disk
+    assert 0.9 * kb * 1000 <= on_disk <= kb * 1000
+    assert out.encodes <= 8
+
+
 def test_fractional_jpeg_qualities_use_libjpegs_own_tables(tmp_path: Path) -> None:
     """Whole qualities give libjpeg's tables exactly; a half step lies between its neighbours."""
     img = Image.open(photo(tmp_path / "a.jpg", (400, 300)))
