@@ -180,6 +180,9 @@ def test_failures_dialog_scrolls_both_ways_and_copies_its_list(app, tmp_path, sh
 def test_the_preview_error_wraps_instead_of_being_cut(app):
     preview = app.window.preview
     message = "cannot decode: " + "a long explanation of what went wrong " * 8
+    # A preview the start-up scheduled (30 ms debounce) would replace the message with
+    # "Select a file…" when it fires: on a loaded machine, after show_failed.
+    pump_until(app.root, lambda: app.controller._preview_after is None, what="no preview due")
     preview.show_failed(message)
     app.root.update()
     label = preview.after_label
