@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
-
+from .imageio import upright_size
 from .jobs import JobResult
 
 # Most modern first: a browser takes the first <source> it can show.
@@ -70,19 +69,10 @@ def for_result(result: JobResult, root: Path) -> str | None:
     for out in result.outputs:
         if out.kind != "image" or out.output is None or out.status == "failed":
             continue
-        size = out.size or _size_on_disk(out.output)
+        size = out.size or upright_size(out.output)  # an output up to date from before
         if size is not None:
             made.append(Made(out.output, size))
     return picture(made, root)
-
-
-def _size_on_disk(path: Path) -> tuple[int, int] | None:
-    try:
-        with Image.open(path) as im:
-            width, height = im.size
-            return (width, height)
-    except (OSError, ValueError):
-        return None
 
 
 def _srcset(group: Sequence[Made], root: Path) -> str:
