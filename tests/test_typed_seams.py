@@ -133,7 +133,6 @@ ALLOWED: dict[tuple[str, str], str] = {}
 UNTIL_TYPED = pytest.mark.xfail(strict=True, reason="issue 22, step 4: the seams are being typed")
 
 
-@UNTIL_TYPED
 def test_few_parameters_are_typed_any() -> None:
     for package in SEAMS:
         any_count, total = any_share(package)

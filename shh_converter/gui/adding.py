@@ -12,15 +12,20 @@ from __future__ import annotations
 import gc
 import logging
 import threading
+import tkinter as tk
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..core.discover import READABLE_EXTENSIONS
 from ..i18n import _
 from . import backend
+
+if TYPE_CHECKING:
+    from .filelist import FileList
+    from .prefs import Prefs
 
 log = logging.getLogger(__name__)
 PROBE_CHUNK = 100
@@ -62,10 +67,10 @@ class FileAdder:
 
     def __init__(
         self,
-        root: Any,
-        prefs: Any,
-        post: Callable[[Any], None],
-        files: Callable[[], Any],
+        root: tk.Misc,
+        prefs: Prefs,
+        post: Callable[[FilesProbed | FilesMeasured | FilesDone], None],
+        files: Callable[[], FileList],
         on_chosen: Callable[[list[Path]], None],
         destination: Callable[[], Path | None] = lambda: None,
     ) -> None:

@@ -15,7 +15,7 @@ import threading
 import time
 import tkinter as tk
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .. import APP_NAME, paths
 from ..i18n import _
@@ -25,6 +25,10 @@ from .desktop import apply_theme, enable_hidpi, set_icon
 from .models_page import watch_model_choice
 from .prefs import Prefs, load_config
 from .window import DEFAULT_GEOMETRY, MIN_SIZE, MainWindow
+
+if TYPE_CHECKING:
+    from ..sidecars.config import Config
+    from ..sidecars.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
 AFTER_SHOWN_MS = 100  # after the first <Expose>
@@ -60,7 +64,13 @@ def _fits_screen(root: tk.Tk, geometry: str) -> str:
 class App:
     """The running app: the root window, its controller and its frames."""
 
-    def __init__(self, root: tk.Tk, dnd: bool = True, cfg: Any = None, routine: Any = None) -> None:
+    def __init__(
+        self,
+        root: tk.Tk,
+        dnd: bool = True,
+        cfg: Config | None = None,
+        routine: Shutdown | None = None,
+    ) -> None:
         self.root = root
         # Each Tk call releases the GIL; getting it back from a busy worker thread takes
         # up to the switch interval (5 ms by default), so a handler making 50 Tk calls

@@ -27,6 +27,7 @@ from ..core.events import CancelToken
 from ..core.settings import ResizeMode, Settings
 from ..i18n import _
 from .desktop import lower_this_thread_priority
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ class CompareService:
 
     def __init__(
         self,
-        post: Callable[[Any], None],
+        post: Post,
         on_pair: Callable[[ComparePair], None],
         on_failed: Callable[[str], None],
         on_tile: Callable[[Tile], None],

@@ -28,6 +28,7 @@ from ..core.settings import Settings
 from ..i18n import _
 from .compare import ZOOM_LEVELS, ComparePair, CompareService, Region, Tile, zoomed_size
 from .filelist import dims_text, human_bytes
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ class CompareView(ttk.Frame):
     def __init__(
         self,
         master: tk.Misc,
-        post: Callable[[Any], None],
+        post: Post,
         on_zoom: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(master)
@@ -451,7 +452,7 @@ def _inside(view: Region, region: Region) -> bool:
     )
 
 
-def _key(action: Callable[[], Any]) -> Callable[[tk.Event], str]:
+def _key(action: Callable[[], object]) -> Callable[[tk.Event], str]:
     def handler(_event: tk.Event) -> str:
         action()
         return "break"

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import tkinter as tk
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
-from typing import Any
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from ..core import destination
-from ..core.events import EVENT_TYPES, BatchFinished
+from ..core.events import EVENT_TYPES, BatchFinished, Event
 from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
 from ..i18n import _, ngettext
@@ -30,21 +31,35 @@ from .extras import Extras
 from .lifecycle import Closer
 from .prefs import Prefs
 from .preview import PreviewFailed, PreviewReady, PreviewService
-from .pump import UiQueue
+from .pump import TkTask, UiQueue
 from .view import View
+
+if TYPE_CHECKING:  # psutil: imported off the Tk thread, after the window shows
+    from ..sidecars.memory import MemoryMonitor
 
 log = logging.getLogger(__name__)
 PREVIEW_DEBOUNCE_MS = 200
+
+# Everything that comes back to the Tk thread through the UI queue; ``handle`` takes
+# each kind to the helper that owns it (mypy checks that none is left out).
+UiMessage: TypeAlias = (
+    FilesProbed | FilesMeasured | FilesDone | PreviewReady | PreviewFailed | Event | TkTask
+)
+
+
+def _unknown(msg: NoReturn) -> NoReturn:
+    """Reached only by a message type ``UiMessage`` does not list (mypy says so first)."""
+    raise TypeError(f"the UI queue has no handler for {type(msg).__name__}")
 
 
 class Controller:
     """Reacts to the user; ``view`` is set by the window once its frames exist."""
 
-    def __init__(self, root: Any, prefs: Prefs, routine: Any = None) -> None:
+    def __init__(self, root: tk.Tk, prefs: Prefs, routine: shutdown.Shutdown | None = None) -> None:
         self.root = root
         self.prefs = prefs
         self.view: View = None  # type: ignore[assignment]  # set by attach(), before any event
-        self.ui = UiQueue(root, self.handle)
+        self.ui: UiQueue[UiMessage] = UiQueue(root, self.handle)
         self.preview = PreviewService(self.ui.post)
         self.batch: BatchSession | None = None
         self.selected: Path | None = None
@@ -66,7 +81,7 @@ class Controller:
         self._preview_after: str | None = None
         self.last_preview: PreviewReady | None = None
         self.extras = Extras(root, prefs, self.ui.post)
-        self.monitor: Any = None
+        self.monitor: MemoryMonitor | None = None
         self._status_after: str | None = None
 
     def attach(self, view: View) -> None:
@@ -87,7 +102,7 @@ class Controller:
 
         threading.Thread(target=start, name="monitor-start", daemon=True).start()
 
-    def _monitor_ready(self, monitor: Any) -> None:
+    def _monitor_ready(self, monitor: MemoryMonitor) -> None:
         if self.closing:
             monitor.stop()
             return
@@ -106,7 +121,7 @@ class Controller:
 
     # -- messages from worker threads (Tk thread) ---------------------------------
 
-    def handle(self, msg: Any) -> None:
+    def handle(self, msg: UiMessage) -> None:
         if isinstance(msg, (FilesProbed, FilesMeasured, FilesDone)):
             self.adder.handle(msg)
         elif isinstance(msg, (PreviewReady, PreviewFailed)):
@@ -116,6 +131,8 @@ class Controller:
             self.batch.handle(msg)
         elif callable(msg):  # a sidecar's small "run this on the Tk thread"
             msg()
+        else:
+            _unknown(msg)
 
     # -- adding and removing files ------------------------------------------------
 

@@ -7,6 +7,7 @@ Nothing here goes through a shell.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import subprocess
@@ -14,7 +15,8 @@ import sys
 import threading
 import tkinter as tk
 from pathlib import Path
-from typing import Any
+
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +104,7 @@ class ThemeWatcher:
     get ``<<ThemeChanged>>`` and classic ones that care listen to it.
     """
 
-    def __init__(self, root: tk.Misc, post: Any, current: str, interval: float = THEME_POLL_S):
+    def __init__(self, root: tk.Misc, post: Post, current: str, interval: float = THEME_POLL_S):
         self.root = root
         self._post = post
         self.mode = current
@@ -118,7 +120,7 @@ class ThemeWatcher:
             mode = os_theme()
             if mode and mode != self._seen:
                 self._seen = mode
-                self._post(lambda m=mode: self.apply(m))
+                self._post(functools.partial(self.apply, mode))
 
     def apply(self, mode: str) -> None:
         """Switch the window to ``mode`` (Tk thread)."""

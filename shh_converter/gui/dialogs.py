@@ -13,13 +13,17 @@ import webbrowser
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING
 
 from .. import APP_NAME, __version__
 from ..core.jobs import JobResult, was_cancelled
 from ..i18n import _, ngettext
 from . import cells
 from .desktop import open_folder
+from .pump import Post
+
+if TYPE_CHECKING:
+    from ..sidecars.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +50,21 @@ class Dialog(tk.Toplevel):
         y = owner.winfo_rooty() + (owner.winfo_height() - self.winfo_reqheight()) // 3
         self.geometry(f"+{max(x, 0)}+{max(y, 0)}")
 
-    def text(self, text: str, **kw: Any) -> ttk.Label:
-        label = ttk.Label(self.body, text=text, wraplength=460, justify="left", **kw)
+    def text(
+        self,
+        text: str,
+        font: tuple[str, int, str] | None = None,
+        foreground: str | None = None,
+    ) -> ttk.Label:
+        label = ttk.Label(self.body, text=text, wraplength=460, justify="left")
+        if font is not None:
+            label.configure(font=font)
+        if foreground is not None:
+            label.configure(foreground=foreground)
         label.pack(anchor="w", pady=(0, 6))
         return label
 
-    def button(self, text: str, command: Callable[[], Any], accent: bool = False) -> ttk.Button:
+    def button(self, text: str, command: Callable[[], object], accent: bool = False) -> ttk.Button:
         btn = ttk.Button(
             self.buttons, text=text, command=command, style="Accent.TButton" if accent else ""
         )
@@ -172,17 +185,17 @@ def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
 
 def preferences(
     master: tk.Misc,
-    cfg: Any,
+    cfg: Config,
     keys: Sequence[tuple[str, str]],
     on_saved: Callable[[], None],
-    post: Callable[[Any], None] | None = None,
+    post: Post | None = None,
 ) -> Dialog:
     """Yes/no switches for config flags (``keys``: (config key, label)), the language,
     and (given the UI queue's ``post``) the Models tab."""
     from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
 
     d = Dialog(master, _("Preferences"))
-    d.tabs = tabs = PreferenceTabs(d, cfg, post)  # type: ignore[attr-defined]
+    d.tabs = tabs = PreferenceTabs(d.body, cfg, post)  # type: ignore[attr-defined]
     variables = {}
     for key, label in keys:
         try:

@@ -12,16 +12,34 @@ import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 from urllib.parse import unquote, urlparse
 
 from ..i18n import _, mnemonic, pgettext
+
+if TYPE_CHECKING:
+    from _tkinter import TkappType
 
 log = logging.getLogger(__name__)
 BIG_HINT = ("TkDefaultFont", 12)
 
 
-def parse_drop(tk_app: Any, data: str) -> list[Path]:
+class DropEvent(Protocol):
+    """What tkdnd hands a drop handler (tkinterdnd2's ``DnDEvent`` has no type hints)."""
+
+    data: str
+    action: str
+
+
+class DropTarget(Protocol):
+    """The methods tkinterdnd2 adds to every Tk widget once its root is a ``TkinterDnD.Tk``."""
+
+    def drop_target_register(self, *types: str) -> None: ...
+
+    def dnd_bind(self, sequence: str, func: Callable[[DropEvent], str]) -> None: ...
+
+
+def parse_drop(tk_app: TkappType, data: str) -> list[Path]:
     """Paths from a tkdnd drop string (a Tcl list; ``file://`` URIs decoded too)."""
     paths: list[Path] = []
     try:
@@ -84,7 +102,7 @@ class DropZone(ttk.Frame):
             self.accept_drops(self)
             self.accept_drops(self.label)
 
-    def _wrap(self, event: Any) -> None:
+    def _wrap(self, event: tk.Event) -> None:
         """Fit the hint to the room it got: big on one line, else normal size, else wrapped.
 
         Only a real change is applied, so the label's new size cannot start a loop.
@@ -102,26 +120,27 @@ class DropZone(ttk.Frame):
             self._big, self._wrapped = big, wrap
             self.label.configure(font=BIG_HINT if big else "TkDefaultFont", wraplength=wrap)
 
-    def accept_drops(self, widget: Any) -> None:
+    def accept_drops(self, widget: tk.Misc) -> None:
         """Make ``widget`` accept file drops (it must come from a TkinterDnD root)."""
         if not self.dnd:
             return
         from tkinterdnd2 import DND_FILES
 
-        widget.drop_target_register(DND_FILES)
-        widget.dnd_bind("<<DropEnter>>", self._on_enter)
-        widget.dnd_bind("<<DropLeave>>", self._on_leave)
-        widget.dnd_bind("<<Drop>>", self.on_drop)
+        target = cast("DropTarget", widget)  # tkinterdnd2 adds these methods to every widget
+        target.drop_target_register(DND_FILES)
+        target.dnd_bind("<<DropEnter>>", self._on_enter)
+        target.dnd_bind("<<DropLeave>>", self._on_leave)
+        target.dnd_bind("<<Drop>>", self.on_drop)
 
-    def _on_enter(self, event: Any) -> str:
+    def _on_enter(self, event: DropEvent) -> str:
         self._highlight(True)
         return str(event.action)
 
-    def _on_leave(self, event: Any) -> str:
+    def _on_leave(self, event: DropEvent) -> str:
         self._highlight(False)
         return str(event.action)
 
-    def on_drop(self, event: Any) -> str:
+    def on_drop(self, event: DropEvent) -> str:
         """tkdnd's ``<<Drop>>`` handler: hand the paths on, accept as a copy."""
         self._highlight(False)
         paths = parse_drop(self.tk, event.data)

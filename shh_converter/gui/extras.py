@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import tkinter as tk
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..i18n import _
 from . import dialogs
 from .desktop import open_folder
+from .pump import Post
+
+if TYPE_CHECKING:  # requests (the update check): imported in its thread, not at start-up
+    from ..sidecars.config import Config
+    from ..sidecars.updates import UpdateResult
+    from .prefs import Prefs
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +43,7 @@ PREFERENCE_KEYS = (
 class Extras:
     """About, log folder, preferences, update check and the crash dialog."""
 
-    def __init__(self, root: Any, prefs: Any, post: Any) -> None:
+    def __init__(self, root: tk.Tk, prefs: Prefs, post: Post) -> None:
         self.root = root
         self.prefs = prefs
         self._post = post
@@ -90,13 +97,13 @@ class Extras:
         if self.routine is not None:
             self.routine.track_thread(self.update_thread)
 
-    def _check(self, cfg: Any, manual: bool) -> None:
+    def _check(self, cfg: Config, manual: bool) -> None:
         from ..sidecars import updates  # worker thread: never touches Tk, only posts
 
         result = updates.check(cfg, force=manual)
         self._post(lambda: self._show_update(result, manual))
 
-    def _show_update(self, result: Any, manual: bool) -> None:
+    def _show_update(self, result: UpdateResult, manual: bool) -> None:
         self.update_result = result
         available = bool(getattr(result, "update_available", False))
         if available and (manual or not getattr(result, "skipped", False)):
@@ -116,7 +123,7 @@ class Extras:
             )
             self.notice(_("Updates"), text)  # non-modal, like every answer from a thread
 
-    def _skip(self, result: Any) -> None:
+    def _skip(self, result: UpdateResult) -> None:
         try:
             self.prefs.cfg.set("updates.skipped_version", str(result.latest_version))
             self.prefs.save()

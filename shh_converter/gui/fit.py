@@ -15,7 +15,10 @@ import sys
 import tkinter as tk
 from tkinter import font as tkfont
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..sidecars.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ def min_size(root: tk.Misc) -> tuple[int, int]:
     return min(MIN_SIZE[0], aw), min(MIN_SIZE[1], ah)
 
 
-def initial_geometry(root: tk.Misc, cfg: Any) -> str:
+def initial_geometry(root: tk.Misc, cfg: Config) -> str:
     """The remembered geometry for this screen size (kept on screen), else a default."""
     remembered = _remembered(cfg).get(screen_key(root))
     x0, y0, aw, ah = work_area(root)
@@ -106,7 +109,7 @@ def initial_geometry(root: tk.Misc, cfg: Any) -> str:
     return f"{w}x{h}+{x}+{y}"
 
 
-def remember_geometry(root: tk.Misc, cfg: Any) -> None:
+def remember_geometry(root: tk.Misc, cfg: Config) -> None:
     """Store the window's geometry under this screen's size (saved with the config)."""
     geometries = dict(_remembered(cfg))
     geometries[screen_key(root)] = root.winfo_toplevel().wm_geometry()
@@ -116,7 +119,7 @@ def remember_geometry(root: tk.Misc, cfg: Any) -> None:
         log.warning("cannot remember the window size: %s", exc)
 
 
-def _remembered(cfg: Any) -> dict[str, Any]:
+def _remembered(cfg: Config | None) -> dict[str, Any]:
     try:
         value = cfg.get(GEOMETRIES_KEY) if cfg is not None else None
     except (KeyError, ValueError):
@@ -195,7 +198,7 @@ class ScrollColumn(ttk.Frame):
     def scrolls(self) -> bool:
         return bool(self.bar.winfo_manager())
 
-    def _inside(self, widget: Any) -> bool:
+    def _inside(self, widget: object) -> bool:
         return isinstance(widget, tk.Misc) and str(widget).startswith(str(self.inner))
 
     def _take_wheel(self, widget: tk.Misc) -> None:

@@ -39,11 +39,13 @@ import struct
 import sys
 import threading
 import time
+import tkinter as tk
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from .. import paths
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +287,7 @@ def _no_channel() -> InstanceServer:
     return _NoChannel()
 
 
-def bring_to_front(root: Any) -> None:
+def bring_to_front(root: tk.Tk) -> None:
     """Show the window above others (it may be minimised or behind another app)."""
     with contextlib.suppress(Exception):
         root.deiconify()
@@ -297,7 +299,10 @@ def bring_to_front(root: Any) -> None:
 
 
 def connect_window(
-    channel: InstanceServer, root: Any, post: Callable[[Any], None], add: Any
+    channel: InstanceServer,
+    root: tk.Tk,
+    post: Post,
+    add: Callable[[list[Path]], None],
 ) -> None:
     """Route hand-offs to the window: ``add(paths)`` on the Tk thread (via ``post``), then raise.
 

@@ -11,11 +11,15 @@ the same path without the question.
 from __future__ import annotations
 
 import logging
+import tkinter as tk
 from collections.abc import Callable
 from tkinter import messagebox
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..i18n import _
+
+if TYPE_CHECKING:
+    from ..sidecars.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
 GRACE_MS = 4000  # the routine itself still has its own 5 s deadline after this
@@ -26,8 +30,8 @@ class Closer:
 
     def __init__(
         self,
-        root: Any,
-        routine: Any,
+        root: tk.Tk,
+        routine: Shutdown,
         busy: Callable[[], bool],
         before_save: Callable[[], None],
         stop_timers: Callable[[], None],
@@ -85,8 +89,8 @@ class Closer:
 
     def install_signal_handlers(self) -> bool:
         """SIGINT/SIGTERM close the window like the close button, without asking."""
-        return bool(
-            self.routine.install_signal_handlers(
-                on_signal=lambda _signum: self.root.after(0, lambda: self.request_close(ask=False))
-            )
-        )
+
+        def on_signal(_signum: int) -> None:
+            self.root.after(0, lambda: self.request_close(ask=False))
+
+        return self.routine.install_signal_handlers(on_signal=on_signal)

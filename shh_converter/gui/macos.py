@@ -18,9 +18,9 @@ carrying the files a launch was started with finds them in place.
 from __future__ import annotations
 
 import logging
+import tkinter as tk
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ HANDLERS = (OPEN_DOCUMENT, SHOW_PREFERENCES, QUIT, REOPEN)
 
 
 def install(
-    root: Any,
+    root: tk.Tk,
     add_paths: Callable[[list[Path]], None],
     show_preferences: Callable[[], None],
     request_close: Callable[[], None],

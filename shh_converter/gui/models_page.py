@@ -19,7 +19,6 @@ import time
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
-from typing import Any
 
 from ..core import models
 from ..core.events import CancelToken
@@ -27,10 +26,10 @@ from ..i18n import _
 from . import fit
 from .dialogs import Dialog
 from .provider_line import ProviderLine
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
-Post = Callable[[Any], None]
 PROGRESS_EVERY_S = 0.1  # at most ten progress updates a second reach the Tk queue
 ACTIVE: dict[str, DownloadTask] = {}  # model name -> its running download (one each)
 OFFERS: list[DownloadOffer] = []  # open offers, so one model is never offered twice at once
@@ -316,7 +315,9 @@ class DownloadOffer(Dialog):
         self.close_btn.configure(text=_("Close"))
 
 
-def watch_model_choice(box: ttk.Combobox, master: tk.Misc, post: Post) -> Callable[[], Any]:
+def watch_model_choice(
+    box: ttk.Combobox, master: tk.Misc, post: Post
+) -> Callable[[], DownloadOffer | None]:
     """When the user picks a model in ``box`` that is not installed, offer its download.
 
     Only a pick by the user (``<<ComboboxSelected>>``) asks; loading remembered

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import tkinter as tk
 from typing import TYPE_CHECKING, Any
 
 from .. import APP_NAME
 from ..core.events import BatchFinished
 from ..i18n import _
 from .progress import summary_text
+from .pump import Post
 
 if TYPE_CHECKING:
     import asyncio
+
+    from ..sidecars.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +38,7 @@ LONG_BATCH_S = 5.0
 SWITCH_KEY = "ui.notify_when_done"
 
 
-def window_in_front(root: Any) -> bool:
+def window_in_front(root: tk.Tk) -> bool:
     """Whether the user can see the window and it has the keyboard focus."""
     try:
         if root.state() in ("iconic", "withdrawn"):
@@ -53,7 +56,7 @@ def should_notify(elapsed: float, in_front: bool, enabled: bool) -> bool:
 class Notifier:
     """Decides at the end of each batch and sends through desktop-notifier."""
 
-    def __init__(self, root: Any, post: Callable[[Any], None], cfg: Any) -> None:
+    def __init__(self, root: tk.Tk, post: Post, cfg: Config) -> None:
         self.root = root
         self._post = post
         self._cfg = cfg

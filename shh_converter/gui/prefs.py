@@ -12,7 +12,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import presets
 from ..core.checks import check_fields
@@ -22,10 +22,13 @@ from ..core.recipe import Recipe
 from ..core.settings import DEFAULT_SETTINGS, Settings
 from ..i18n import _
 
+if TYPE_CHECKING:
+    from ..sidecars.config import Config
+
 log = logging.getLogger(__name__)
 
 
-def load_config() -> Any:
+def load_config() -> Config:
     """The app's config object (defaults written on first run; never raises for bad files)."""
     from ..sidecars import config
 
@@ -35,18 +38,18 @@ def load_config() -> Any:
 class Prefs:
     """Typed access to the GUI's keys in the config."""
 
-    def __init__(self, cfg: Any) -> None:
+    def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self._reported: set[str] = set()  # problems of saved settings already reported
 
-    def _get(self, key: str, default: Any = None) -> Any:
+    def _get(self, key: str, default: object = None) -> Any:
         try:
             value = self.cfg.get(key)
         except (KeyError, ValueError):
             return default
         return default if value is None else value
 
-    def _set(self, key: str, value: Any) -> None:
+    def _set(self, key: str, value: object) -> None:
         try:
             self.cfg.set(key, value)
         except (KeyError, ValueError) as exc:
@@ -84,7 +87,7 @@ class Prefs:
         return DEFAULT_SETTINGS
 
     def _checked(
-        self, key: str, data: dict[str, Any], put_back: Callable[[Settings], Any]
+        self, key: str, data: dict[str, object], put_back: Callable[[Settings], None]
     ) -> Settings:
         """``data`` as Settings, each value checked; problems go to the log and the user once.
 

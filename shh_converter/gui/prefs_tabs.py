@@ -10,32 +10,36 @@ from __future__ import annotations
 import logging
 import tkinter as tk
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..i18n import AUTO, LANGUAGES, _
-from .models_page import ModelsPage, Post
+from .models_page import ModelsPage
+from .pump import Post
 from .watching import add_page as add_watch_page
+
+if TYPE_CHECKING:
+    from ..sidecars.config import Config
 
 log = logging.getLogger(__name__)
 
 
 class PreferenceTabs:
-    """A notebook in ``dialog.body``: ``general`` (a frame for switches) and ``models``."""
+    """A notebook in a dialog's ``body``: ``general`` (a frame for switches) and ``models``."""
 
-    def __init__(self, dialog: Any, cfg: Any, post: Post | None) -> None:
+    def __init__(self, body: tk.Misc, cfg: Config, post: Post | None) -> None:
         self.cfg = cfg
-        self.notebook = ttk.Notebook(dialog.body)
+        self.notebook = ttk.Notebook(body)
         self.notebook.pack(fill="both", expand=True, pady=(0, 8))
         self.general = ttk.Frame(self.notebook, padding=8)
         self.notebook.add(self.general, text=_("General"))
-        self.language = self._language_row(dialog)
+        self.language = self._language_row(body)
         self.models: ModelsPage | None = None
         if post is not None:
             self.models = ModelsPage(self.notebook, post)
             self.notebook.add(self.models, text=_("Models"))
         self.watching = add_watch_page(self.notebook)  # "Watched folders" (gui/watching.py)
 
-    def _language_row(self, dialog: Any) -> ttk.Combobox:
+    def _language_row(self, master: tk.Misc) -> ttk.Combobox:
         self.choices = {AUTO: _("Automatic (the system's language)"), **LANGUAGES}
         row = ttk.Frame(self.general)
         row.pack(side="bottom", fill="x", pady=(10, 0))
@@ -44,7 +48,7 @@ class PreferenceTabs:
             current = str(self.cfg.get("ui.language"))
         except (KeyError, ValueError):
             current = AUTO
-        self.language_var = tk.StringVar(dialog, self.choices.get(current, self.choices[AUTO]))
+        self.language_var = tk.StringVar(master, self.choices.get(current, self.choices[AUTO]))
         box = ttk.Combobox(
             row,
             textvariable=self.language_var,

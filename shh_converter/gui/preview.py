@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 import tkinter as tk
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..i18n import N_, _, mnemonic
 from . import backend
 from .desktop import lower_this_thread_priority
 from .filelist import dims_text, human_bytes
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +99,7 @@ def _wrap_to(label: ttk.Label, width: int) -> None:
 class PreviewService:
     """Computes previews in one worker thread; results go to ``post`` (the UI queue)."""
 
-    def __init__(self, post: Any) -> None:
+    def __init__(self, post: Callable[[PreviewReady | PreviewFailed], None]) -> None:
         self._post = post
         self._cond = threading.Condition()
         self._pending: tuple[int, Path, Settings, tuple[int, int]] | None = None
@@ -200,7 +202,12 @@ class PreviewPane(ttk.Frame):
     shown, so browsing files in the thumbnail view costs nothing extra.
     """
 
-    def __init__(self, master: tk.Misc, on_resize: Any = None, post: Any = None) -> None:
+    def __init__(
+        self,
+        master: tk.Misc,
+        on_resize: Callable[[], None] | None = None,
+        post: Post | None = None,
+    ) -> None:
         super().__init__(master)
         self._on_resize = on_resize
         self._last_box = (0, 0)
@@ -285,13 +292,14 @@ class PreviewPane(ttk.Frame):
     def _zoom_shown(self, text: str) -> None:
         self.zoom_label.configure(text=text)
 
-    def _destroyed(self, event: Any) -> None:
+    def _destroyed(self, event: tk.Event) -> None:
         if event.widget is self and self.compare is not None:
             self.compare.stop()
 
     def _make_compare(self) -> None:
         from .compare_view import CompareView
 
+        assert self._post is not None  # the compare buttons exist only with it
         self.compare = CompareView(self, self._post, on_zoom=self._zoom_shown)
         self.compare.grid(row=1, column=0, sticky="nsew")
         self.bind("<Destroy>", self._destroyed, add="+")

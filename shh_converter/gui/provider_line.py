@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 import threading
 import tkinter as tk
-from collections.abc import Callable
 from tkinter import ttk
-from typing import Any
 
 from ..core import models
 from ..core.settings import BackgroundRemoval
 from ..i18n import _
+from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +60,7 @@ def runs_on_text() -> str:
 class ProviderLine(ttk.Label):
     """A label that fills in where the models run, once a probe in a thread has answered."""
 
-    def __init__(self, master: tk.Misc, post: Callable[[Any], None]) -> None:
+    def __init__(self, master: tk.Misc, post: Post) -> None:
         waiting = _("AI background removal runs on: checking…")
         super().__init__(master, text=_answer or waiting, anchor="w", justify="left")
         self.bind("<Configure>", lambda e: self.configure(wraplength=max(200, e.width)))

@@ -17,18 +17,23 @@ import queue
 import time
 import tkinter as tk
 from collections.abc import Callable
-from typing import Any
+from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
 
+TkTask = Callable[[], object]  # a small "run this on the Tk thread", posted by a worker
+Post = Callable[[TkTask], None]  # how a helper hands such a task to the UI queue
+Message = TypeVar("Message")
 
-class UiQueue:
-    """A ``queue.Queue`` drained on the Tk thread with a bounded ``after()`` loop."""
+
+class UiQueue(Generic[Message]):
+    """A ``queue.Queue`` drained on the Tk thread with a bounded ``after()`` loop; the
+    owner's ``handler`` gets each ``Message`` (the window's: ``controller.UiMessage``)."""
 
     def __init__(
         self,
         root: tk.Misc,
-        handler: Callable[[Any], None],
+        handler: Callable[[Message], None],
         *,
         interval_ms: int = 15,
         max_items: int = 200,
@@ -36,7 +41,7 @@ class UiQueue:
     ) -> None:
         self._root = root
         self._handler = handler
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue: queue.Queue[Message] = queue.Queue()
         self._interval_ms = interval_ms
         self._max_items = max_items
         self._budget_s = budget_s
@@ -46,7 +51,7 @@ class UiQueue:
         self.max_gap_s = 0.0  # longest time between two ticks since reset_gap()
         self.worst: list[tuple[float, float]] = []  # the 5 longest (gap, when), for diagnosis
 
-    def post(self, message: Any) -> None:
+    def post(self, message: Message) -> None:
         """Queue a message for the Tk thread. Safe from any thread."""
         self._queue.put(message)
 

@@ -17,7 +17,13 @@ if TYPE_CHECKING:
     from .preview import PreviewPane
     from .progress import ProgressPanel
     from .settings_panel import SettingsPanel
-    from .window import PresetBar
+
+
+class PresetChooser(Protocol):
+    """The preset bar, as far as the controller uses it (``window.PresetBar``; typed here
+    without importing the window, which imports the controller)."""
+
+    def show_matching(self, settings: object) -> None: ...
 
 
 class View(Protocol):
@@ -26,8 +32,10 @@ class View(Protocol):
     files: FileList
     outputs: OutputsPanel
     settings: SettingsPanel
-    presets: PresetBar
     preview: PreviewPane
     progress: ProgressPanel
     status: ttk.Label
     failures_dialog: Any  # the last failures dialog (tests close it)
+
+    @property
+    def presets(self) -> PresetChooser: ...

@@ -17,7 +17,7 @@ import logging
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import N_, _, mnemonic
 from . import watching
@@ -28,6 +28,9 @@ from .outputs import OutputsPanel
 from .preview import PreviewPane
 from .progress import ProgressPanel
 from .settings_panel import SettingsPanel
+
+if TYPE_CHECKING:
+    from .controller import Controller
 
 log = logging.getLogger(__name__)
 DEFAULT_GEOMETRY = f"{PREFERRED[0]}x{PREFERRED[1]}"
@@ -48,7 +51,7 @@ class PresetBar(ttk.Frame):
     """Preset chooser with Apply / Save as… / Delete. Built-in presets are shown by their
     translated names; the user's under the names they gave."""
 
-    def __init__(self, master: tk.Misc, controller: Any) -> None:
+    def __init__(self, master: tk.Misc, controller: Controller) -> None:
         super().__init__(master, padding=(0, 0, 0, 6))
         self.c = controller
         ttk.Label(self, text=_("Preset")).pack(side="left")
@@ -106,7 +109,9 @@ class PresetBar(ttk.Frame):
 class MainWindow:
     """Builds the window out of frames; owns no state besides its widgets."""
 
-    def __init__(self, root: tk.Tk, controller: Any, *, dnd: bool, allow_background: bool):
+    def __init__(
+        self, root: tk.Tk, controller: Controller, *, dnd: bool, allow_background: bool
+    ) -> None:
         self.root = root
         c = self.c = controller
         aqua = root.tk.call("tk", "windowingsystem") == "aqua"
@@ -347,7 +352,7 @@ class MainWindow:
         self.c.extras.dialog = d
 
 
-def _shortcut(command: Callable[[], Any]) -> Callable[[tk.Event], str]:
+def _shortcut(command: Callable[[], object]) -> Callable[[tk.Event], str]:
     """A key binding that runs ``command`` and stops other bindings from seeing the key."""
 
     def handler(_event: tk.Event) -> str:

@@ -60,7 +60,7 @@ class Option:
     help: str = ""
     nullable: bool = False
 
-    def valid(self, value: Any) -> bool:
+    def valid(self, value: object) -> bool:
         """True when ``value`` is acceptable for this option."""
         if value is None:
             return self.nullable
@@ -197,8 +197,8 @@ def default_tree() -> dict[str, Any]:
     return tree
 
 
-def _lookup(tree: Mapping[str, Any], key: str) -> tuple[bool, Any]:
-    node: Any = tree
+def _lookup(tree: Mapping[str, object], key: str) -> tuple[bool, Any]:
+    node: object = tree
     for part in key.split("."):
         if not isinstance(node, Mapping) or part not in node:
             return False, None
@@ -206,7 +206,7 @@ def _lookup(tree: Mapping[str, Any], key: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _put(tree: dict[str, Any], key: str, value: Any) -> None:
+def _put(tree: dict[str, Any], key: str, value: object) -> None:
     *parents, leaf = key.split(".")
     node = tree
     for part in parents:
@@ -217,12 +217,13 @@ def _put(tree: dict[str, Any], key: str, value: Any) -> None:
     node[leaf] = value
 
 
-def _deep_merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+def _deep_merge(base: Mapping[str, object], over: Mapping[str, object]) -> dict[str, Any]:
     """``over`` on top of ``base``, recursively (nested keys of ``base`` survive)."""
     out = dict(base)
     for name, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(name), dict):
-            out[name] = _deep_merge(out[name], value)
+        below = out.get(name)
+        if isinstance(value, Mapping) and isinstance(below, dict):
+            out[name] = _deep_merge(below, value)
         else:
             out[name] = copy.deepcopy(value)
     return out
@@ -250,7 +251,7 @@ class Config:
         found, value = _lookup(self.data, key)
         return copy.deepcopy(value) if found else copy.deepcopy(option.default)
 
-    def set(self, key: str, value: Any) -> None:
+    def set(self, key: str, value: object) -> None:
         """Change a declared option in memory (call :meth:`save` to keep it)."""
         option = BY_KEY[key]
         if not option.valid(value):
@@ -333,7 +334,7 @@ def _move_aside(cfg: Config, why: str) -> None:
     log.warning("config: %s", cfg.notice)
 
 
-def _validated(cfg: Config, raw: dict[str, Any]) -> dict[str, Any]:
+def _validated(cfg: Config, raw: Mapping[str, object]) -> dict[str, Any]:
     """Deep-merge ``raw`` over the defaults; bad values take their default with a warning."""
     data = _deep_merge(default_tree(), raw)
     version = raw.get("schema_version")

@@ -43,6 +43,8 @@ from ..core.atomic import atomic_write
 from ..core.jobs import file_size
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from ..core.jobs import JobResult
     from ..core.settings import Settings
 
@@ -59,7 +61,7 @@ _fault_file: IO[str] | None = None
 _fault_path: Path | None = None
 
 
-def _redact(value: Any) -> Any:
+def _redact(value: object) -> object:
     """Home folder as ``~`` in every string of a JSON-ready value."""
     if isinstance(value, str):
         return paths.redact_home(value)
@@ -90,7 +92,7 @@ def file_context(source: str | os.PathLike[str]) -> dict[str, Any]:
     return info
 
 
-def _base_report(kind: str, context: dict[str, Any] | None) -> dict[str, Any]:
+def _base_report(kind: str, context: Mapping[str, object] | None) -> dict[str, Any]:
     return {
         "kind": kind,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -105,7 +107,7 @@ def _base_report(kind: str, context: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def write_report(
-    exc: BaseException, context: dict[str, Any] | None = None, kind: str = "exception"
+    exc: BaseException, context: Mapping[str, object] | None = None, kind: str = "exception"
 ) -> Path | None:
     """Write a JSON report for ``exc``; returns its path (None when it could not be written)."""
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
@@ -119,7 +121,7 @@ def report_worker_failure(
     details: str,
     *,
     exitcode: int | None = None,
-    context: dict[str, Any] | None = None,
+    context: Mapping[str, object] | None = None,
 ) -> Path | None:
     """A worker process died (``exitcode``) or sent back a bug's traceback (``details``)."""
     report = _base_report("worker", dict(context or {}))
@@ -158,7 +160,7 @@ def report_failed_result(result: JobResult, settings: Settings | None = None) ->
     return report_worker_failure(result.source, details, exitcode=exitcode, context=context)
 
 
-def _save(report: dict[str, Any]) -> Path | None:
+def _save(report: dict[str, object]) -> Path | None:
     try:
         folder = paths.ensure(paths.crash_dir)
         stamp = time.strftime("%Y%m%d-%H%M%S")

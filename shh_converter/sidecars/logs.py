@@ -23,13 +23,14 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..core.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted
 
 if TYPE_CHECKING:
     from ..core.settings import Settings
+    from .config import Config
     from .memory import MemoryMonitor
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class RedactingFormatter(logging.Formatter):
 
 
 def setup(
-    kind: str = "cli", verbose: bool = False, cfg: Any = None, quiet: bool = False
+    kind: str = "cli", verbose: bool = False, cfg: Config | None = None, quiet: bool = False
 ) -> Path | None:
     """Install the file log (and, for ``kind="cli"``, the console log). Returns the log file.
 
@@ -96,7 +97,7 @@ def setup(
     return log_file
 
 
-def _config_debug(cfg: Any) -> bool:
+def _config_debug(cfg: Config | None) -> bool:
     try:
         return bool(cfg.get("ui.enable_debug_mode")) if cfg is not None else False
     except (KeyError, ValueError):
@@ -219,7 +220,7 @@ def log_background_removal(
         log.warning("background removal %s: failed after %.2fs: %s", name, seconds, error)
 
 
-def log_user_action(action: str, **details: Any) -> None:
+def log_user_action(action: str, **details: object) -> None:
     """A user action in the GUI ("convert clicked", "preset saved"...), for support."""
     text = " ".join(f"{k}={v}" for k, v in details.items())
     log.info("user: %s%s", action, f" ({text})" if text else "")

@@ -29,11 +29,14 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psutil
 
 from ..core.jobs import Job, JobResult
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +123,9 @@ class MemoryMonitor:
         self._failed = 0
 
     @classmethod
-    def from_config(cls, cfg: Any, **kwargs: Any) -> MemoryMonitor:
+    def from_config(cls, cfg: Config) -> MemoryMonitor:
         """A monitor using ``performance.memory_warning_threshold_mb``."""
-        return cls(float(cfg.get("performance.memory_warning_threshold_mb")), **kwargs)
+        return cls(float(cfg.get("performance.memory_warning_threshold_mb")))
 
     # -- thread --------------------------------------------------------------------
 

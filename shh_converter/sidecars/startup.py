@@ -19,7 +19,7 @@ import contextlib
 import logging
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core import providers
@@ -69,20 +69,20 @@ def current_config() -> config.Config:
     return _config
 
 
-def preset_book(cfg: Any = None) -> PresetBook:
+def preset_book(cfg: config.Config | None = None) -> PresetBook:
     """Built-in and the user's presets (``ui.presets`` in the config), as the window shows them."""
     from ..core.presets import PresetBook
 
     cfg = cfg if cfg is not None else current_config()
 
-    def store(data: dict[str, Any]) -> None:
+    def store(data: dict[str, object]) -> None:
         cfg.set("ui.presets", data)
         cfg.save()
 
     return PresetBook(lambda: cfg.get("ui.presets") or {}, store)
 
 
-def check_feature_flags(settings: Settings, cfg: Any = None) -> None:
+def check_feature_flags(settings: Settings, cfg: config.Config | None = None) -> None:
     """Refuse what the config's feature flags turn off (``UsageError``: exit 2)."""
     from ..core.errors import UsageError
 
@@ -95,7 +95,7 @@ def check_feature_flags(settings: Settings, cfg: Any = None) -> None:
 
 @contextlib.contextmanager
 def batch_hooks(
-    settings: Settings, cfg: Any = None, monitor: MemoryMonitor | None = None
+    settings: Settings, cfg: config.Config | None = None, monitor: MemoryMonitor | None = None
 ) -> Iterator[Hooks]:
     """The sidecars around one batch, for :func:`shh_converter.core.batch.run`.
 

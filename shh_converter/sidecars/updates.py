@@ -37,13 +37,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 from packaging.version import InvalidVersion, Version
 
 from .. import __version__, paths
 from ..core.atomic import atomic_write
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +78,7 @@ class UpdateError(Exception):
     """The check failed; ``str(e)`` is one line for people."""
 
 
-def release_url(cfg: Any) -> str:
+def release_url(cfg: Config) -> str:
     """The URL asked (environment override first)."""
     override = os.environ.get(URL_ENV)
     if override:
@@ -84,7 +87,9 @@ def release_url(cfg: Any) -> str:
     return f"{base}/repos/{cfg.get('updates.repository')}/releases/latest"
 
 
-def check(cfg: Any = None, force: bool = False, current: str = __version__) -> UpdateResult:
+def check(
+    cfg: Config | None = None, force: bool = False, current: str = __version__
+) -> UpdateResult:
     """Ask for the latest release (or reuse today's answer). Never raises for network trouble."""
     if cfg is None:
         from . import config
@@ -107,7 +112,7 @@ def check(cfg: Any = None, force: bool = False, current: str = __version__) -> U
 
 
 def check_in_background(
-    callback: Callable[[UpdateResult], None], cfg: Any = None, force: bool = False
+    callback: Callable[[UpdateResult], None], cfg: Config | None = None, force: bool = False
 ) -> threading.Thread:
     """Run :func:`check` in a daemon thread; ``callback(result)`` runs in that thread."""
 
@@ -225,7 +230,7 @@ def parse_version(tag: str) -> Version | None:
 
 
 def _evaluate(
-    release: dict[str, Any], cfg: Any, current: str, from_cache: bool, force: bool
+    release: dict[str, Any], cfg: Config, current: str, from_cache: bool, force: bool
 ) -> UpdateResult:
     """Compare; a skipped version is offered again only when the user asks (``force``)."""
     tag = str(release.get("tag_name", ""))
@@ -262,7 +267,7 @@ def _read_cache() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _write_cache(data: dict[str, Any]) -> None:
+def _write_cache(data: dict[str, object]) -> None:
     try:
         paths.ensure(paths.cache_dir)
         with atomic_write(_cache_path()) as fh:
