@@ -31,7 +31,7 @@ def _restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     level = root.level
     yield
-    for handler in [h for h in root.handlers if getattr(h, logs._OURS, False)]:
+    for handler in logs.installed_handlers():
         root.removeHandler(handler)
         handler.close()
     root.setLevel(level)
@@ -70,7 +70,7 @@ def _find(word: str) -> str:
 
 def test_rotating_handler_limits() -> None:
     logs.setup(kind="gui")
-    handlers = [h for h in logging.getLogger().handlers if getattr(h, logs._OURS, False)]
+    handlers = logs.installed_handlers()
     rotating = [h for h in handlers if isinstance(h, logging.handlers.RotatingFileHandler)]
     assert len(rotating) == 1
     assert rotating[0].maxBytes == 5 * 1024 * 1024 and rotating[0].backupCount == 5

@@ -29,8 +29,9 @@ out = Path(sys.argv[1]); stuck = sys.argv[2] == "stuck"
 logs.setup(kind="gui")
 routine = shutdown.get()
 cfg = config.load(); cfg.set("ui.window_geometry", "640x480+5+5")
-routine.config = cfg
-routine.monitor = MemoryMonitor(interval=0.1).start()
+routine.register("save the config", cfg.save)  # first registered: saved last
+monitor = MemoryMonitor(interval=0.1).start()
+routine.register("stop the memory monitor", lambda: monitor.stop(timeout=0.5))
 def note(text):
     with out.open("a", encoding="utf-8") as fh: fh.write(text + "\n")
 for name in ("A", "B", "C"):
@@ -101,7 +102,7 @@ def test_routine_is_ordered_idempotent_and_survives_failing_steps() -> None:
     routine.register("last", lambda: (calls.append("last"), seen_cancel.append(token.cancelled)))
     cfg = config.load(environ={})
     cfg.set("ui.last_output_dir", "/tmp/out")
-    routine.config = cfg
+    routine.register("save the config", cfg.save)
     assert routine.run() is True
     assert routine.run() is True
     assert calls == ["last", "first"]  # reverse order, once, despite the failing step

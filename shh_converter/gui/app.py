@@ -84,7 +84,6 @@ class App:
         icon = paths.asset_dir() / "icons" / "app.png"
         self._icon = set_icon(root, icon)
         self.controller = Controller(root, self.prefs, routine)
-        self.controller.extras.routine = self.controller.routine
         self.window = MainWindow(
             root,
             self.controller,

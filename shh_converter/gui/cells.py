@@ -12,6 +12,7 @@ each Tcl call from Python gives up the GIL, which a busy worker thread holds.
 from __future__ import annotations
 
 import tkinter as tk
+import weakref
 from collections.abc import Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
@@ -21,6 +22,8 @@ from .fit import TableMeasure
 ELLIPSIS = "…"
 CELL_MARGIN = 10  # a cell's own padding inside its column, both sides
 TIP_DELAY_MS = 400
+# Each table's CellTexts by the table's Tk path (the layout probes look them up).
+_BY_TABLE: weakref.WeakValueDictionary[str, CellTexts] = weakref.WeakValueDictionary()
 
 # shh_fit: the longest start of TEXT that fits ROOM pixels with "…" after it (binary
 # search on the length), or TEXT itself when it fits. shh_refit: fit many cells.
@@ -58,6 +61,11 @@ def define_tcl(widget: tk.Misc) -> None:
         widget.tk.eval(TCL)
 
 
+def texts_of(tree: ttk.Treeview) -> CellTexts | None:
+    """The whole texts kept for ``tree``'s cells (None: its cells are not fitted)."""
+    return _BY_TABLE.get(str(tree))
+
+
 class CellTexts:
     """The whole texts of ``tree``'s cells in ``columns``; shown fitted, whole on hover."""
 
@@ -75,6 +83,7 @@ class CellTexts:
         tree.bind("<Motion>", self._motion, add="+")
         tree.bind("<Leave>", lambda _e: self.hide_tip(), add="+")
         tree.bind("<ButtonPress>", lambda _e: self.hide_tip(), add="+")
+        _BY_TABLE[str(tree)] = self
 
     # -- fitting ---------------------------------------------------------------------
 

@@ -73,14 +73,15 @@ class Controller:
             lambda: self.view.progress.destination,
         )
         self.routine = routine if routine is not None else shutdown.Shutdown()
-        self.routine.config = prefs.cfg
+        # Registered first, so it runs last: after every other clean-up of the window.
+        self.routine.register("save the config", prefs.cfg.save)
         self.routine.register("stop the preview thread", lambda: self.preview.stop(1.0))
         self.closer = Closer(
-            root, self.routine, self._busy, self._remember_window, self._stop_timers
+            root, self.routine, prefs.cfg, self._busy, self._remember_window, self._stop_timers
         )
         self._preview_after: str | None = None
         self.last_preview: PreviewReady | None = None
-        self.extras = Extras(root, prefs, self.ui.post)
+        self.extras = Extras(root, prefs, self.ui.post, self.routine)
         self.monitor: MemoryMonitor | None = None
         self._status_after: str | None = None
 
@@ -107,7 +108,7 @@ class Controller:
             monitor.stop()
             return
         self.monitor = monitor
-        self.routine.monitor = monitor
+        self.routine.register("stop the memory monitor", lambda: monitor.stop(timeout=0.5))
         self._status_tick()
 
     def _status_tick(self) -> None:
@@ -350,7 +351,7 @@ class Controller:
             return
         self.schedule_preview(30)  # it was paused for the batch
         if dialogs.failed_files(done.results):
-            self.view.failures_dialog = dialogs.failures(self.root, done.results)
+            dialogs.FailuresDialog(self.root, done.results)
 
     def choose_destination(self) -> None:
         current = self.view.progress.destination
@@ -401,7 +402,6 @@ class Controller:
 
     def shutdown(self) -> None:
         """Close now: the shutdown routine, then the window is destroyed."""
-        self.closer.closing = True
         self.closer.finish()
 
     def _remember_window(self) -> None:

@@ -136,88 +136,90 @@ def failed_files(results: Sequence[JobResult]) -> list[JobResult]:
     return [r for r in results if r.status == "failed" and not was_cancelled(r)]
 
 
-def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
+class FailuresDialog(Dialog):
     """The files that failed, each with its one-line reason, whole: the columns are as
     wide as their longest text and the table scrolls both ways; "Copy list" puts every
     "path: reason" line on the clipboard."""
-    d = Dialog(master, _("Some files failed"))
-    bad = failed_files(results)
-    d.text(
-        ngettext(
-            "{n} file could not be converted:", "{n} files could not be converted:", len(bad)
-        ).format(n=len(bad))
-    )
-    box = ttk.Frame(d.body)
-    box.pack(fill="both", expand=True)
-    tree = ttk.Treeview(box, columns=("reason",), height=min(max(len(bad), 3), 12))
-    tree.heading("#0", text=_("File"), anchor="w")
-    tree.heading("reason", text=_("Reason"), anchor="w")
-    reasons = [r.error or _("unknown error") for r in bad]
-    for r, reason in zip(bad, reasons, strict=True):
-        tree.insert("", "end", text=r.source.name, values=(reason,))
-    cells.fit_column_to(tree, "#0", _("File"), [r.source.name for r in bad])
-    cells.fit_column_to(tree, "reason", _("Reason"), reasons)
-    across = ttk.Scrollbar(box, orient="horizontal", command=tree.xview)
-    down = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
-    tree.configure(xscrollcommand=across.set, yscrollcommand=down.set)
-    tree.grid(row=0, column=0, sticky="nsew")
-    down.grid(row=0, column=1, sticky="ns")
-    across.grid(row=1, column=0, sticky="ew")
-    box.rowconfigure(0, weight=1)
-    box.columnconfigure(0, weight=1)
-    # As wide as the texts up to 60 % of the screen; wider lists scroll sideways.
-    need = sum(int(tree.column(c, "width")) for c in ("#0", "reason"))
-    width = min(need + 20, int(d.winfo_screenwidth() * 0.6))
-    rows = int(tree.cget("height"))
-    d.geometry(f"{max(width + 28, 420)}x{min(180 + 24 * rows, 520)}")
-    lines = "\n".join(f"{r.source}: {reason}" for r, reason in zip(bad, reasons, strict=True))
 
-    def copy() -> None:
-        d.clipboard_clear()
-        d.clipboard_append(lines)
+    def __init__(self, master: tk.Misc, results: Sequence[JobResult]) -> None:
+        super().__init__(master, _("Some files failed"))
+        bad = failed_files(results)
+        self.text(
+            ngettext(
+                "{n} file could not be converted:", "{n} files could not be converted:", len(bad)
+            ).format(n=len(bad))
+        )
+        box = ttk.Frame(self.body)
+        box.pack(fill="both", expand=True)
+        self.tree = tree = ttk.Treeview(box, columns=("reason",), height=min(max(len(bad), 3), 12))
+        tree.heading("#0", text=_("File"), anchor="w")
+        tree.heading("reason", text=_("Reason"), anchor="w")
+        reasons = [r.error or _("unknown error") for r in bad]
+        for r, reason in zip(bad, reasons, strict=True):
+            tree.insert("", "end", text=r.source.name, values=(reason,))
+        cells.fit_column_to(tree, "#0", _("File"), [r.source.name for r in bad])
+        cells.fit_column_to(tree, "reason", _("Reason"), reasons)
+        across = ttk.Scrollbar(box, orient="horizontal", command=tree.xview)
+        down = ttk.Scrollbar(box, orient="vertical", command=tree.yview)
+        tree.configure(xscrollcommand=across.set, yscrollcommand=down.set)
+        tree.grid(row=0, column=0, sticky="nsew")
+        down.grid(row=0, column=1, sticky="ns")
+        across.grid(row=1, column=0, sticky="ew")
+        box.rowconfigure(0, weight=1)
+        box.columnconfigure(0, weight=1)
+        # As wide as the texts up to 60 % of the screen; wider lists scroll sideways.
+        need = sum(int(tree.column(c, "width")) for c in ("#0", "reason"))
+        width = min(need + 20, int(self.winfo_screenwidth() * 0.6))
+        rows = int(tree.cget("height"))
+        self.geometry(f"{max(width + 28, 420)}x{min(180 + 24 * rows, 520)}")
+        self.lines = "\n".join(
+            f"{r.source}: {reason}" for r, reason in zip(bad, reasons, strict=True)
+        )
+        self.button(_("Close"), self.destroy, accent=True)
+        self.copy_btn = self.button(_("Copy list"), self._copy)
 
-    d.tree = tree  # type: ignore[attr-defined]
-    d.lines = lines  # type: ignore[attr-defined]
-    d.button(_("Close"), d.destroy, accent=True)
-    d.copy_btn = d.button(_("Copy list"), copy)  # type: ignore[attr-defined]
-    return d
+    def _copy(self) -> None:
+        self.clipboard_clear()
+        self.clipboard_append(self.lines)
 
 
-def preferences(
-    master: tk.Misc,
-    cfg: Config,
-    keys: Sequence[tuple[str, str]],
-    on_saved: Callable[[], None],
-    post: Post | None = None,
-) -> Dialog:
+class PreferencesDialog(Dialog):
     """Yes/no switches for config flags (``keys``: (config key, label)), the language,
     and (given the UI queue's ``post``) the Models tab."""
-    from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
 
-    d = Dialog(master, _("Preferences"))
-    d.tabs = tabs = PreferenceTabs(d.body, cfg, post)  # type: ignore[attr-defined]
-    variables = {}
-    for key, label in keys:
-        try:
-            value = bool(cfg.get(key))
-        except (KeyError, ValueError):
-            continue
-        var = tk.BooleanVar(d, value)
-        ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
-        variables[key] = var
-    d.switches = variables  # type: ignore[attr-defined]
-    d.text(_("Some changes apply the next time the app starts."), foreground="#808080")
+    def __init__(
+        self,
+        master: tk.Misc,
+        cfg: Config,
+        keys: Sequence[tuple[str, str]],
+        on_saved: Callable[[], None],
+        post: Post | None = None,
+    ) -> None:
+        from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
 
-    def save() -> None:
-        for key, var in variables.items():
+        super().__init__(master, _("Preferences"))
+        self._cfg = cfg
+        self._on_saved = on_saved
+        self.tabs = PreferenceTabs(self.body, cfg, post)
+        self.switches: dict[str, tk.BooleanVar] = {}
+        for key, label in keys:
             try:
-                cfg.set(key, bool(var.get()))
+                value = bool(cfg.get(key))
+            except (KeyError, ValueError):
+                continue
+            var = tk.BooleanVar(self, value)
+            ttk.Checkbutton(self.tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
+            self.switches[key] = var
+        self.text(_("Some changes apply the next time the app starts."), foreground="#808080")
+        self.save_btn = self.button(_("Save"), self.save, accent=True)
+        self.button(_("Cancel"), self.destroy)
+
+    def save(self) -> None:
+        for key, var in self.switches.items():
+            try:
+                self._cfg.set(key, bool(var.get()))
             except (KeyError, ValueError) as exc:
                 log.warning("cannot set %s: %s", key, exc)
-        tabs.save()
-        on_saved()
-        d.destroy()
-
-    d.save_btn = d.button(_("Save"), save, accent=True)  # type: ignore[attr-defined]
-    d.button(_("Cancel"), d.destroy)
-    return d
+        self.tabs.save()
+        self._on_saved()
+        self.destroy()

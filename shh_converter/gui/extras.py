@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import paths
 from ..i18n import _
@@ -24,6 +24,7 @@ from .pump import Post
 
 if TYPE_CHECKING:  # requests (the update check): imported in its thread, not at start-up
     from ..sidecars.config import Config
+    from ..sidecars.shutdown import Shutdown
     from ..sidecars.updates import UpdateResult
     from .prefs import Prefs
 
@@ -43,23 +44,20 @@ PREFERENCE_KEYS = (
 class Extras:
     """About, log folder, preferences, update check and the crash dialog."""
 
-    def __init__(self, root: tk.Tk, prefs: Prefs, post: Post) -> None:
+    def __init__(self, root: tk.Tk, prefs: Prefs, post: Post, routine: Shutdown) -> None:
         self.root = root
         self.prefs = prefs
         self._post = post
-        self.dialog: Any = None  # the last dialog opened (tests look at it)
-        self.crash_reports: list[Path | None] = []
-        self.routine: Any = None  # the shutdown routine joins the update thread
+        self.routine = routine  # it joins the update thread
 
     def notice(self, title: str, text: str) -> None:
         """A one-off, non-modal message (e.g. the config was reset)."""
         d = dialogs.Dialog(self.root, title)
         d.text(text)
         d.button(_("OK"), d.destroy, accent=True)
-        self.dialog = d
 
     def about(self) -> None:
-        self.dialog = dialogs.about(self.root, paths.all_dirs())
+        dialogs.about(self.root, paths.all_dirs())
 
     def open_log_folder(self) -> None:
         open_folder(paths.ensure(paths.log_dir))
@@ -73,12 +71,12 @@ class Extras:
             if then is not None:
                 then()
 
-        self.dialog = dialogs.preferences(
+        dialog = dialogs.PreferencesDialog(
             self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=saved, post=self._post
         )
-        page = getattr(self.dialog.tabs, tab, None)
+        page = getattr(dialog.tabs, tab, None)
         if page is not None:
-            self.dialog.tabs.notebook.select(page)
+            dialog.tabs.notebook.select(page)
 
     # -- updates ---------------------------------------------------------------------
 
@@ -90,12 +88,11 @@ class Extras:
         """
         log.info("update check (%s)", "asked by the user" if manual else "at start-up")
         cfg = self.prefs.cfg
-        self.update_thread = threading.Thread(
+        thread = threading.Thread(
             target=self._check, args=(cfg, manual), name="update-check", daemon=True
         )
-        self.update_thread.start()
-        if self.routine is not None:
-            self.routine.track_thread(self.update_thread)
+        thread.start()
+        self.routine.track_thread(thread)
 
     def _check(self, cfg: Config, manual: bool) -> None:
         from ..sidecars import updates  # worker thread: never touches Tk, only posts
@@ -104,10 +101,9 @@ class Extras:
         self._post(lambda: self._show_update(result, manual))
 
     def _show_update(self, result: UpdateResult, manual: bool) -> None:
-        self.update_result = result
         available = bool(getattr(result, "update_available", False))
         if available and (manual or not getattr(result, "skipped", False)):
-            self.dialog = dialogs.update_notice(
+            dialogs.update_notice(
                 self.root,
                 str(result.latest_version),
                 str(getattr(result, "url", "") or ""),
@@ -143,6 +139,5 @@ class Extras:
             report = crash.tk_callback_hook(exc_type, exc, tb)  # logs it too
         except Exception:  # the report itself failed: at least the log has it
             log.error("error in a window callback", exc_info=(exc_type, exc, tb))
-        self.crash_reports.append(report)
         summary = "".join(traceback.format_exception_only(exc_type, exc)).strip()
-        self.dialog = dialogs.crash(self.root, report, summary)
+        dialogs.crash(self.root, report, summary)

@@ -126,7 +126,6 @@ class FileList(ttk.Frame):
         # Names and statuses too long for their column end in "…": the whole text shows in
         # a tooltip and in the details line, which can be selected and copied.
         self.cells = cells.CellTexts(self.tree, ("#0", "status"))
-        self.tree.cell_texts = self.cells  # type: ignore[attr-defined]  # the layout probe's
         self.details_var = tk.StringVar(self, "")
         self.details = ttk.Entry(buttons, textvariable=self.details_var, state="readonly")
         self.details_var.trace_add("write", lambda *_a: self._details_shown())

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from ..i18n import _
 
 if TYPE_CHECKING:
+    from ..sidecars.config import Config
     from ..sidecars.shutdown import Shutdown
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,14 @@ class Closer:
         self,
         root: tk.Tk,
         routine: Shutdown,
+        config: Config,
         busy: Callable[[], bool],
         before_save: Callable[[], None],
         stop_timers: Callable[[], None],
     ) -> None:
         self.root = root
         self.routine = routine
+        self._config = config  # the window's size for this screen goes into it
         self._busy = busy
         self._before_save = before_save
         self._stop_timers = stop_timers
@@ -75,11 +78,9 @@ class Closer:
             self.root.after_cancel(self._grace_after)
         try:
             self._before_save()  # geometry and settings into the config
-            config = getattr(self.routine, "config", None)
-            if config is not None:  # and the size for this screen size
-                from .fit import remember_geometry
+            from .fit import remember_geometry  # and the size for this screen size
 
-                remember_geometry(self.root, config)
+            remember_geometry(self.root, self._config)
         except Exception:
             log.exception("could not record the window state")
         self._stop_timers()

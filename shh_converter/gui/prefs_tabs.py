@@ -1,6 +1,6 @@
 """The Preferences dialog's tabs: General (switches, language) and Models.
 
-``dialogs.preferences`` builds the dialog and its switches; this module puts a
+``dialogs.PreferencesDialog`` builds the dialog and its switches; this module puts a
 notebook into it, owns the language chooser (``ui.language``: "auto" follows the
 system) and adds :class:`~.models_page.ModelsPage` as the Models tab.
 """

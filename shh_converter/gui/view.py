@@ -7,7 +7,7 @@ and a frame can be swapped for a test double that has the same shape.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from tkinter import ttk
@@ -35,7 +35,6 @@ class View(Protocol):
     preview: PreviewPane
     progress: ProgressPanel
     status: ttk.Label
-    failures_dialog: Any  # the last failures dialog (tests close it)
 
     @property
     def presets(self) -> PresetChooser: ...

@@ -405,7 +405,6 @@ class WatchPage(ttk.Frame):
         self.tree.pack(fill="both", expand=True)
         # Long paths end in "…": whole in a tooltip and in the line below (copyable).
         self.cells = cells.CellTexts(self.tree, ("#0", "dest", "last"))
-        self.tree.cell_texts = self.cells  # type: ignore[attr-defined]  # the layout probe's
         self.details_var = tk.StringVar(self, "")
         details = ttk.Entry(self, textvariable=self.details_var, state="readonly")
         details.pack(fill="x", pady=(4, 0))

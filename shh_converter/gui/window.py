@@ -171,7 +171,6 @@ class MainWindow:
         # The whole window takes drops: tkdnd gives a drop to the nearest registered
         # widget up from the one under the pointer, and the root is the last of them.
         self.drop.accept_drops(root)
-        self.failures_dialog: Any = None
         self._menu()
         self._shortcuts()
         self._desktop_links()
@@ -349,7 +348,6 @@ class MainWindow:
         d.text(_("Compare view: + / - zoom, 0 fit, 1 100 %, arrows pan, [ ] move the divider"))
         d.text(_("Tab / Shift+Tab: next / previous control; Alt + underlined letter: menus"))
         d.button(_("Close"), d.destroy, accent=True)
-        self.c.extras.dialog = d
 
 
 def _shortcut(command: Callable[[], object]) -> Callable[[tk.Event], str]:

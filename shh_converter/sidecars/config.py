@@ -236,12 +236,20 @@ class Config:
     from :meth:`set` (the file on disk is never given a bad value by the app).
     """
 
-    def __init__(self, path: Path, data: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        data: dict[str, object] | None = None,
+        *,
+        env: dict[str, object] | None = None,
+        notice: str | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
         self.path = path
         self.data: dict[str, Any] = data if data is not None else default_tree()
-        self.env: dict[str, Any] = {}  # environment overrides (this run only)
-        self.warnings: list[str] = []
-        self.notice: str | None = None  # one-time message for the user (corrupt file)
+        self.env: dict[str, Any] = env or {}  # environment overrides (this run only)
+        self.warnings: list[str] = warnings if warnings is not None else []
+        self.notice = notice  # one-time message for the user (corrupt file)
 
     def get(self, key: str) -> Any:
         """The value of a declared option (environment override first)."""
@@ -277,8 +285,12 @@ class Config:
         log.debug("config saved to %s", paths.redact_home(str(self.path)))
 
     def _warn(self, message: str) -> None:
-        self.warnings.append(message)
-        log.warning("config: %s", message)
+        _warn(self.warnings, message)
+
+
+def _warn(warnings: list[str], message: str) -> None:
+    warnings.append(message)
+    log.warning("config: %s", message)
 
 
 def config_path() -> Path:
@@ -289,52 +301,53 @@ def config_path() -> Path:
 def load(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read the config (creating it with defaults on first run); never raises for bad files."""
     path = path or config_path()
-    cfg = Config(path)
-    raw = _read(cfg)
-    if raw is None:  # first run, or corrupt file moved aside
+    warnings: list[str] = []
+    raw, notice = _read(path, warnings)
+    data = default_tree() if raw is None else _validated(raw, warnings)
+    env = _env_overrides(os.environ if environ is None else environ, warnings)
+    cfg = Config(path, data, env=env, notice=notice, warnings=warnings)
+    # First run, a corrupt file moved aside, or new options: written for users to find.
+    if raw is None or data != raw:
         _try_save(cfg)
-    else:
-        cfg.data = _validated(cfg, raw)
-        if cfg.data != raw:
-            _try_save(cfg)  # new options appear in the file for users to find
-    cfg.env = _env_overrides(cfg, os.environ if environ is None else environ)
     return cfg
 
 
-def _read(cfg: Config) -> dict[str, Any] | None:
+def _read(path: Path, warnings: list[str]) -> tuple[dict[str, Any] | None, str | None]:
+    """The file's contents (None: none yet, or corrupt) and the notice for a corrupt one."""
     try:
-        text = cfg.path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        log.info("no config yet: writing defaults to %s", paths.redact_home(str(cfg.path)))
-        return None
+        log.info("no config yet: writing defaults to %s", paths.redact_home(str(path)))
+        return None, None
     except OSError as exc:
-        cfg._warn(f"cannot read {cfg.path.name} ({exc.strerror}); using defaults")
-        return {}
+        _warn(warnings, f"cannot read {path.name} ({exc.strerror}); using defaults")
+        return {}, None
     try:
         raw = json.loads(text)
         if not isinstance(raw, dict):
             raise ValueError("the top level is not an object")
     except ValueError as exc:
-        _move_aside(cfg, str(exc))
-        return None
-    return raw
+        return None, _move_aside(path, str(exc))
+    return raw, None
 
 
-def _move_aside(cfg: Config, why: str) -> None:
-    aside = cfg.path.with_name(f"{cfg.path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
+def _move_aside(path: Path, why: str) -> str:
+    """Rename a corrupt file aside; the one-time notice that says so."""
+    aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
-        os.replace(cfg.path, aside)
+        os.replace(path, aside)
         where = f"it was kept as {aside.name}"
     except OSError as exc:
         where = f"it could not be moved aside ({exc.strerror})"
-    cfg.notice = (
+    notice = (
         f"The settings file was damaged ({why}); the app started with default settings "
-        f"and {where} in {paths.redact_home(str(cfg.path.parent))}."
+        f"and {where} in {paths.redact_home(str(path.parent))}."
     )
-    log.warning("config: %s", cfg.notice)
+    log.warning("config: %s", notice)
+    return notice
 
 
-def _validated(cfg: Config, raw: Mapping[str, object]) -> dict[str, Any]:
+def _validated(raw: Mapping[str, object], warnings: list[str]) -> dict[str, Any]:
     """Deep-merge ``raw`` over the defaults; bad values take their default with a warning."""
     data = _deep_merge(default_tree(), raw)
     version = raw.get("schema_version")
@@ -344,7 +357,8 @@ def _validated(cfg: Config, raw: Mapping[str, object]) -> dict[str, Any]:
         found, value = _lookup(data, option.key)
         if not found or not option.valid(value):
             if found:
-                cfg._warn(f"{option.key}={value!r} is not valid; using {option.default!r}")
+                message = f"{option.key}={value!r} is not valid; using {option.default!r}"
+                _warn(warnings, message)
             _put(data, option.key, copy.deepcopy(option.default))
     data["schema_version"] = SCHEMA_VERSION
     return data
@@ -357,20 +371,20 @@ def _try_save(cfg: Config) -> None:
         cfg._warn(f"cannot write {cfg.path.name} ({exc.strerror})")
 
 
-def _env_overrides(cfg: Config, environ: Mapping[str, str]) -> dict[str, Any]:
+def _env_overrides(environ: Mapping[str, str], warnings: list[str]) -> dict[str, object]:
     """``SHH_CONVERTER_SECTION__NAME=value`` for scalar options."""
-    found: dict[str, Any] = {}
+    found: dict[str, object] = {}
     for name, text in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
         key = name[len(ENV_PREFIX) :].lower().replace("__", ".")
         option = BY_KEY.get(key)
         if option is None or option.type in (dict,):
-            cfg._warn(f"environment variable {name} names no config flag; ignored")
+            _warn(warnings, f"environment variable {name} names no config flag; ignored")
             continue
         value = _parse_env(text)
         if not option.valid(value):
-            cfg._warn(f"environment variable {name}={text!r} is not valid; ignored")
+            _warn(warnings, f"environment variable {name}={text!r} is not valid; ignored")
             continue
         found[key] = value
     return found

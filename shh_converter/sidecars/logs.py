@@ -41,13 +41,13 @@ BACKUPS = 5
 FILE_FORMAT = "%(asctime)s %(levelname)-7s [%(threadName)s] %(name)s:%(batch)s %(message)s"
 CONSOLE_FORMAT = "shh-converter: %(levelname)s: %(message)s"
 MAX_CRASH_REPORTS = 5  # per batch: one bug hitting every file must not flood the folder
-_OURS = "_shh_converter_handler"  # marks handlers setup() installed (to replace them)
 
 # The batch id of the current thread's batch; the process-wide fallback covers
 # helper threads of the runner that did not inherit the context.
 _batch_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("batch", default=None)
 _active_batch: str | None = None
 _lock = threading.Lock()
+_installed: list[logging.Handler] = []  # what setup() added to the root logger
 
 
 class _BatchFilter(logging.Filter):
@@ -80,7 +80,7 @@ def setup(
     """
     debug = verbose or _config_debug(cfg)
     root = logging.getLogger()
-    for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
+    for handler in [h for h in root.handlers if h in _installed]:
         root.removeHandler(handler)
         handler.close()
     root.setLevel(logging.DEBUG if debug else logging.INFO)
@@ -149,9 +149,14 @@ def _add_file_handler(root: logging.Logger) -> Path | None:
 
 
 def _install(root: logging.Logger, handler: logging.Handler) -> None:
-    setattr(handler, _OURS, True)
+    _installed[:] = [h for h in _installed if h in root.handlers] + [handler]
     handler.addFilter(_BatchFilter())
     root.addHandler(handler)
+
+
+def installed_handlers() -> list[logging.Handler]:
+    """The handlers :func:`setup` installed that are still on the root logger."""
+    return [h for h in logging.getLogger().handlers if h in _installed]
 
 
 def flush() -> None:

@@ -7,10 +7,11 @@ Order (architecture rule 11), each step guarded so one failure does not stop the
    flight finish or are discarded whole (the runner's contract);
 3. join the batch thread with a timeout; after it, call the batch's ``terminate``
    (kill the workers) and note the shutdown as forced;
-4. stop the memory monitor and the update thread;
-5. run the registered clean-ups in reverse order (release model sessions, ...);
-6. save the config (window geometry, last folders, settings already set on it);
-7. flush the logs.
+4. join the helper threads (the update check) briefly;
+5. run the registered clean-ups in reverse order: the window registers saving the
+   config first, so it runs last, after stopping the memory monitor, the watches,
+   the warm workers and the preview thread;
+6. flush the logs.
 
 Call points: the GUI's window close (after "Cancel the batch and quit?") calls
 :meth:`Shutdown.run` then destroys the window; ``install_signal_handlers`` makes
@@ -28,7 +29,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from ..core.events import CancelToken
 from . import logs
@@ -46,8 +46,6 @@ class Shutdown:
         self.deadline = deadline
         self.closing = threading.Event()
         self.forced = False
-        self.config: Any = None  # anything with .save()
-        self.monitor: Any = None  # anything with .stop()
         self._cleanups: list[tuple[str, Callable[[], object]]] = []
         self._threads: list[threading.Thread] = []
         self._batch: tuple[CancelToken, threading.Thread | None, Callable[[], object] | None] | None
@@ -105,14 +103,11 @@ class Shutdown:
         log.info("shutting down")
         self.request()
         self._step("join the batch", lambda: self._join_batch(ends))
-        self._step("stop the memory monitor", self._stop_monitor)
         self._step("join helper threads", lambda: self._join_threads(ends))
         with self._lock:
             cleanups, self._cleanups = list(reversed(self._cleanups)), []
         for name, func in cleanups:
             self._step(name, func)
-        if self.config is not None:
-            self._step("save the config", self.config.save)
         log.info("shut down%s", " (forced)" if self.forced else "")
         logs.flush()
         return not self.forced
@@ -134,10 +129,6 @@ class Shutdown:
                 log.warning("the batch did not stop in time: forcing it")
                 if terminate is not None:
                     terminate()
-
-    def _stop_monitor(self) -> None:
-        if self.monitor is not None:
-            self.monitor.stop(timeout=0.5)
 
     def _join_threads(self, ends: float) -> None:
         for thread in self._threads:

@@ -19,7 +19,7 @@ from shh_converter.core.settings import DEFAULT_SETTINGS, EncodeOptions, ResizeM
 from shh_converter.sidecars import config
 
 sys.path.append(str(Path(__file__).resolve().parent.parent / "gui"))
-from guikit import close_app, make_app, pump_until
+from guikit import close_app, last_dialog, make_app, pump_until
 
 BAD_CONFIG = {
     "ui": {
@@ -30,7 +30,7 @@ BAD_CONFIG = {
 
 
 def dialog_text(app) -> str:  # type: ignore[no-untyped-def]
-    body = app.controller.extras.dialog.body
+    body = last_dialog(app).body
     return "\n".join(str(w.cget("text")) for w in body.winfo_children() if "text" in w.keys())  # noqa: SIM118
 
 
@@ -43,7 +43,7 @@ def test_window_starts_with_a_bad_saved_setting_and_says_so_once(
     caplog.set_level(logging.WARNING, logger="shh_converter.gui.prefs")
     app = make_app()
     try:
-        pump_until(app.root, lambda: app.controller.extras.dialog is not None, what="notice")
+        pump_until(app.root, lambda: last_dialog(app) is not None, what="notice")
         text = dialog_text(app)
         assert "ui.settings.encode.quality = 'high'" in text, text
         quality = app.controller.current_settings().encode.quality
@@ -64,7 +64,7 @@ def test_window_starts_with_a_bad_saved_setting_and_says_so_once(
     again = make_app()  # the next start: the value was put right, nothing to say
     try:
         pump_until(again.root, lambda: again._shown, what="start-up work done")
-        assert again.controller.extras.dialog is None, dialog_text(again)
+        assert last_dialog(again) is None, dialog_text(again)
     finally:
         close_app(again)
 

@@ -141,9 +141,10 @@ def test_the_window_on_a_read_only_destination_never_names_an_internal_temp(
 ) -> None:
     """The same in the real window: rows, their details, the summary and the failures
     dialog say the outputs' names and the reason."""
-    from guikit import add_and_wait, close_app, convert_and_wait, make_app
+    from guikit import add_and_wait, close_app, convert_and_wait, last_dialog, make_app
 
     from shh_converter.core.atomic import TEMP_PREFIX
+    from shh_converter.gui.dialogs import FailuresDialog
 
     sources = [image(tmp_path / "src" / f"{name}.png") for name in ("a", "b")]
     try:
@@ -159,7 +160,7 @@ def test_the_window_on_a_read_only_destination_never_names_an_internal_temp(
                 files = app.window.files
                 said = [files.details_of(p) for p in sources]
                 said.append(str(app.window.progress.summary_label.cget("text")))
-                dialog = app.window.failures_dialog
+                dialog = last_dialog(app, FailuresDialog)
                 assert dialog is not None
                 said += [" ".join(map(str, dialog.tree.item(i, "values"))) for i in
                          dialog.tree.get_children()]  # fmt: skip

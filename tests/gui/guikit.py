@@ -222,3 +222,21 @@ def centre_of(widget: Any) -> tuple[int, int]:
         widget.winfo_rootx() + widget.winfo_width() // 2,
         widget.winfo_rooty() + widget.winfo_height() // 2,
     )
+
+
+def open_dialogs(app: Any, kind: type | None = None) -> list[Any]:
+    """The dialogs open over the app's window, oldest first (``kind``: only that class).
+
+    Read from Tk's own widget tree (the root's children, in the order they were made),
+    so the app keeps no record of its dialogs for the tests' sake.
+    """
+    from shh_converter.gui.dialogs import Dialog
+
+    wanted = kind or Dialog
+    return [w for w in app.root.children.values() if isinstance(w, wanted) and w.winfo_exists()]
+
+
+def last_dialog(app: Any, kind: type | None = None) -> Any:
+    """The newest dialog open over the app's window (of ``kind``), or None."""
+    found = open_dialogs(app, kind)
+    return found[-1] if found else None

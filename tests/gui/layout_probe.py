@@ -79,8 +79,8 @@ def rows_of(tree: Any) -> list[tuple[Any, int]]:
 def table_cut_off(tree: Any) -> list[str]:
     """A table's shown columns wider together than the table (the rest hidden off to
     the right); headings or cells wider than their column (Tk cuts them silently); a
-    cell shortened to "…" with no other way to read it (the table's ``cell_texts``,
-    gui.cells.CellTexts, must hold its whole text for the tooltip and details line)."""
+    cell shortened to "…" with no other way to read it (``gui.cells.texts_of(table)``,
+    its CellTexts, must hold its whole text for the tooltip and details line)."""
     from tkinter import font as tkfont
     from tkinter import ttk
 
@@ -100,7 +100,9 @@ def table_cut_off(tree: Any) -> list[str]:
     if sum(widths.values()) > room_all + 1:
         problems.append(f"table {str(tree)[-40:]}: columns {widths} wider than {room_all}")
     indent = int(style.lookup("Treeview", "indent") or 20)  # before a name's text
-    whole_texts = getattr(tree, "cell_texts", None)
+    from shh_converter.gui.cells import texts_of
+
+    whole_texts = texts_of(tree)
     rows = rows_of(tree)
     for col in columns:
         texts = [("Treeview.Heading", str(tree.heading(col, "text")), widths[col] - 8)]

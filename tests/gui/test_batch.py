@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from guikit import pump_for, pump_until, screenshot
+from guikit import last_dialog, pump_for, pump_until, screenshot
 from PIL import Image
 
 from shh_converter.gui import controller as controller_mod
+from shh_converter.gui.dialogs import FailuresDialog
 
 pytestmark = pytest.mark.gui
 
@@ -52,7 +53,7 @@ def test_convert_real_images_outputs_rows_and_summary(app, corpus, tmp_path, sho
     dest = tmp_path / "out put"
     _start(app, dest)
     _wait_done(app)
-    dialog = app.window.failures_dialog
+    dialog = last_dialog(app, FailuresDialog)
     pump_until(app.root, lambda: dialog.winfo_viewable(), what="failures dialog shown")
     pump_for(app.root, 0.3)  # let it paint before the screen is grabbed
     screenshot(app, shots_dir, "04-summary", whole_screen=True)
@@ -177,7 +178,7 @@ def test_cancel_is_not_a_failure(app, corpus, tmp_path):
     assert files.tree.item(files.iids[big], "tags") == ("cancelled",)
     summary = app.window.progress.summary_label.cget("text")
     assert summary.startswith("Cancelled after 1 of 2: 1 converted, 0 skipped, 0 failed"), summary
-    assert app.window.failures_dialog is None
+    assert last_dialog(app, FailuresDialog) is None
     pump_until(app.root, lambda: preview.state_text == "ready", timeout=60, what="preview back")
     assert "paused" not in str(preview.after_label.cget("text"))
     assert not list((tmp_path / "out").glob("plasma_Path*"))

@@ -11,12 +11,22 @@ from pathlib import Path
 from tkinter import ttk
 
 import pytest
-from guikit import add_and_wait, convert_and_wait, pump_for, pump_until, screenshot, xdotool
+from guikit import (
+    add_and_wait,
+    convert_and_wait,
+    last_dialog,
+    pump_for,
+    pump_until,
+    screenshot,
+    xdotool,
+)
 from layout_probe import table_cut_off
 from support import copy_photos
 
 from shh_converter.core.jobs import JobResult
 from shh_converter.gui import dialogs
+from shh_converter.gui.cells import texts_of
+from shh_converter.gui.dialogs import FailuresDialog
 
 pytestmark = pytest.mark.gui
 
@@ -67,7 +77,7 @@ def test_a_long_name_ends_in_an_ellipsis_with_its_whole_text_in_a_tooltip(
 
 def hover(app, tree, iid, column):  # type: ignore[no-untyped-def]
     """Rest the real pointer on a cell until its tooltip shows; the tooltip's text."""
-    cells = tree.cell_texts
+    cells = texts_of(tree)
     xdotool("mousemove", "2", "2")  # off the list (no --sync: it may be there already)
     pump_until(app.root, lambda: cells.tip is None, what="no tooltip")
     tree.see(iid)
@@ -99,7 +109,7 @@ def test_a_long_clash_note_and_failure_reasons_are_read_whole_in_the_file_list(
         broken.append(Path(shutil.copy(corpus / "corrupt" / name, first.parent / name)))
     add_and_wait(app, [first.parent, other.parent, twin.parent])
     convert_and_wait(app, first.parent / "converted")
-    failures = app.window.failures_dialog  # over the list: the pointer must reach the rows
+    failures = last_dialog(app, FailuresDialog)  # over the list: the pointer must reach the rows
     assert failures is not None
     failures.destroy()
     files = app.window.files
@@ -157,7 +167,7 @@ def test_failures_dialog_scrolls_both_ways_and_copies_its_list(app, tmp_path, sh
         for i in range(30)
     ]
     results.append(JobResult(tmp_path / "fine.jpg", tmp_path / "fine.webp", "converted"))
-    d = dialogs.failures(app.root, results)
+    d = dialogs.FailuresDialog(app.root, results)
     pump_until(app.root, lambda: d.winfo_viewable(), what="the dialog")
     pump_for(app.root, 0.3)
     tree = d.tree

@@ -22,6 +22,7 @@ from guikit import (
     centre_of,
     column_pointer_spots,
     convert_and_wait,
+    last_dialog,
     pump_until,
     saved_settings,
     screenshot,
@@ -33,6 +34,7 @@ from support import copy_corpus, copy_photos, fitted, image_files, sidecar_folde
 from wheel_probe import SHORT
 
 from shh_converter.core.settings import OutputFormat
+from shh_converter.gui.dialogs import FailuresDialog
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
 
@@ -95,7 +97,7 @@ def test_the_everyday_session(app, tmp_path: Path, shots_dir: Path) -> None:  # 
     assert (done.converted, done.failed) == (len(photo_images), 0)
     for path in non_images:
         assert files.status_of(path) == "not an image, skipped"
-    assert w.failures_dialog is None
+    assert last_dialog(app, FailuresDialog) is None
     first_outputs = mtimes(first_dest)
 
     # 2. Scroll the whole settings column with the real wheel, the pointer over each
@@ -203,7 +205,7 @@ def test_the_everyday_session(app, tmp_path: Path, shots_dir: Path) -> None:  # 
     done = app.controller.batch.last
     assert done.cancelled
     assert files.status_of(slow) == "cancelled"
-    assert w.failures_dialog is None
+    assert last_dialog(app, FailuresDialog) is None
     rows = files.files()
     statuses = {p: files.status_of(p) for p in rows}
     stopped = [p for p, st in statuses.items() if st in ("cancelled", "not converted (cancelled)")]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from guikit import add_and_wait, convert_and_wait, pump_until
+from guikit import add_and_wait, convert_and_wait, last_dialog, pump_until
 from support import convert_into, copy_photos, image_files, sidecar_folder
+
+from shh_converter.gui.dialogs import FailuresDialog
 
 pytestmark = pytest.mark.gui
 
@@ -70,7 +72,7 @@ def test_non_images_in_an_added_folder_are_listed_as_skipped(app, tmp_path: Path
     assert files.status_of(photo) == files.status_of(disguised) == "done"
     for path in others:
         assert files.status_of(path) == "not an image, skipped"
-    assert app.window.failures_dialog is None
+    assert last_dialog(app, FailuresDialog) is None
 
 
 def test_the_first_image_of_an_added_folder_is_selected_not_a_sidecar_before_it(

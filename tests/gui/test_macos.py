@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from guikit import pump_until
+from guikit import last_dialog, pump_until
 from PIL import Image
 
 from shh_converter.gui import macos
@@ -45,7 +45,7 @@ def test_show_preferences_opens_the_preferences_dialog(app: Any) -> None:
         lambda: any(w.winfo_class() == "Toplevel" for w in set(app.root.winfo_children()) - before),
         what="the Preferences window",
     )
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     assert dialog is not None
     for w in set(app.root.winfo_children()) - before:
         w.destroy()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from core.test_models import U2NETP, U2NETP_MD5, ModelServer
-from guikit import pump_until
+from guikit import last_dialog, pump_until
 
 from shh_converter import paths
 from shh_converter.core import models
@@ -34,7 +34,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[ModelServer]:
 
 def open_models_page(app: Any) -> models_page.ModelsPage:
     app.controller.extras.preferences()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     dialog.tabs.show_models()
     app.root.update()
     page = dialog.tabs.models
@@ -131,7 +131,7 @@ def test_choosing_a_missing_model_offers_the_download(app: Any, server: ModelSer
 
 def test_language_choice_is_saved(app: Any) -> None:
     app.controller.extras.preferences()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     tabs = dialog.tabs
     assert "Deutsch" in tabs.language.cget("values")
     tabs.language_var.set("日本語")

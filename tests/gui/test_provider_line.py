@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from guikit import pump_until, screenshot
+from guikit import last_dialog, pump_until, screenshot
 
 from shh_converter.core import bg_ai, providers
 from shh_converter.gui import provider_line
@@ -30,7 +30,7 @@ def unasked(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def line_text(app: Any) -> str:
     app.controller.extras.preferences()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     dialog.tabs.show_models()
     app.root.update()
     page = dialog.tabs.models

@@ -13,7 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from guikit import move_pointer, pump_until, xdotool
+from guikit import last_dialog, move_pointer, pump_until, xdotool
+
+from shh_converter.gui.dialogs import FailuresDialog
 
 pytestmark = pytest.mark.gui
 
@@ -103,7 +105,7 @@ def test_open_show_copy_retry_remove_and_the_name_template(app, corpus, tmp_path
     assert files.status_of(broken).startswith("failed")
     first = output.stat().st_mtime_ns
     shutil.copy(corpus / "png" / "pil123rgba.png", broken)  # content decides, not the name
-    app.window.failures_dialog.destroy()
+    last_dialog(app, FailuresDialog).destroy()
     menu_action(app, broken_row, "retry")
     assert app.controller.batch.running
     pump_until(app.root, lambda: not app.controller.batch.running, 120, what="the retry")

@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from guikit import close_app, make_app, pump_for, pump_until
+from guikit import close_app, last_dialog, make_app, pump_for, pump_until
 
 from shh_converter import __version__, paths
-from shh_converter.sidecars import config
+from shh_converter.sidecars import config, crash
 
 pytestmark = pytest.mark.gui
 REPO = Path(__file__).resolve().parents[2]
@@ -79,9 +79,8 @@ def release_server(monkeypatch):
 
 def test_update_notice_is_non_modal(app, release_server, shots_dir):
     app.controller.check_updates()
-    extras = app.controller.extras
-    pump_until(app.root, lambda: getattr(extras, "update_result", None), what="update answer")
-    dialog = extras.dialog
+    pump_until(app.root, lambda: last_dialog(app), what="update answer")
+    dialog = last_dialog(app)
     assert dialog.title() == "Update available"
     texts = " ".join(
         str(w.cget("text")) for w in dialog.body.winfo_children() if "Label" in w.winfo_class()
@@ -102,13 +101,13 @@ def test_callback_error_writes_a_crash_report_named_in_the_dialog(app):
     app.root.after(0, boom)
     pump_until(app.root, lambda: app.callback_errors, what="callback error")
     app.callback_errors.clear()
-    report = app.controller.extras.crash_reports[-1]
+    report = crash.reports()[0]  # newest first
     assert report is not None and report.parent == paths.crash_dir and report.is_file()
     data = json.loads(report.read_text(encoding="utf-8"))
     assert "crash report test" in json.dumps(data)
-    texts = [w.cget("text") for w in app.controller.extras.dialog.body.winfo_children()]
+    texts = [w.cget("text") for w in last_dialog(app).body.winfo_children()]
     assert any(str(report) in t for t in texts)
-    buttons = [b.cget("text") for b in app.controller.extras.dialog.buttons.winfo_children()]
+    buttons = [b.cget("text") for b in last_dialog(app).buttons.winfo_children()]
     assert "Open folder" in buttons
 
 
@@ -117,15 +116,15 @@ def test_corrupt_config_is_reported_once(x_display):
     config.config_path().write_text("{ not json", encoding="utf-8")
     app = make_app()
     try:
-        pump_until(app.root, lambda: app.controller.extras.dialog is not None, what="notice")
-        assert app.controller.extras.dialog.title() == "Settings"
+        pump_until(app.root, lambda: last_dialog(app) is not None, what="notice")
+        assert last_dialog(app).title() == "Settings"
     finally:
         close_app(app)
 
 
 def test_preferences_dialog_saves_flags(app):
     app.controller.preferences()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     checks = {
         c.cget("text"): c
         for c in dialog.tabs.general.winfo_children()  # the General tab (gui/prefs_tabs.py)
@@ -192,9 +191,8 @@ def test_entry_point_opens_the_window_with_the_paths_queued(x_display, corpus, t
 def test_manual_update_check_without_a_server_says_why(app):
     """The release URL points at a closed local port: a plain, non-modal answer."""
     app.controller.check_updates()
-    extras = app.controller.extras
-    pump_until(app.root, lambda: getattr(extras, "update_result", None), what="update answer")
-    dialog = extras.dialog
+    pump_until(app.root, lambda: last_dialog(app), what="update answer")
+    dialog = last_dialog(app)
     assert dialog.title() == "Updates" and dialog.grab_current() is None
     texts = [w.cget("text") for w in dialog.body.winfo_children()]
     assert texts[0].startswith("Could not check: ")

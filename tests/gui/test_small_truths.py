@@ -7,7 +7,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from guikit import pump_until
+from guikit import last_dialog, pump_until
 
 from shh_converter.gui import controller as controller_mod
 
@@ -32,7 +32,7 @@ def test_watched_folders_opens_its_own_tab(app):
     commands = [i for i in range(menu.index("end") + 1) if menu.type(i) == "command"]
     index = next(i for i in commands if menu.entrycget(i, "label") == "Watched folders…")
     menu.invoke(index)
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     app.root.update()
     assert dialog.tabs.notebook.select() == str(dialog.tabs.watching)
     dialog.destroy()
@@ -89,7 +89,7 @@ def test_advanced_options_hide_the_encoder_jargon_until_ticked(app):
     app.window.settings.v["format"].set("JPEG")
     assert "progressive" in shown() and "optimize_huffman" not in shown()
     app.controller.preferences()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     dialog.switches["ui.show_advanced_options"].set(True)
     dialog.save_btn.invoke()
     assert app.prefs.show_advanced

@@ -24,7 +24,7 @@ SCRIPT = textwrap.dedent(
             seen.append((args[0], threading.current_thread().name, time.perf_counter() - t0))
 
     sys.addaudithook(hook)
-    from guikit import make_app, pump_until
+    from guikit import make_app, open_dialogs, pump_until
     app = make_app()
     shown = app.shown_at - t0  # the first <Expose>: the window is on screen
     app.controller.add_paths([__import__("pathlib").Path({image!r})])
@@ -38,7 +38,8 @@ SCRIPT = textwrap.dedent(
     app.controller.convert()
     pump_until(app.root, lambda: not app.controller.batch.running, timeout=120)
     app.controller.check_updates()
-    pump_until(app.root, lambda: getattr(app.controller.extras, "update_result", None), 30)
+    answered = ("Updates", "Update available")  # the check's answer, whichever it is
+    pump_until(app.root, lambda: any(d.title() in answered for d in open_dialogs(app)), 30)
     app.controller.shutdown()
     done = app.controller.batch.last.converted
     print(json.dumps({{"shown": shown, "seen": seen, "converted": done}}))

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from guikit import close_app, make_app, pump_until, screenshot
+from guikit import close_app, last_dialog, make_app, pump_until, screenshot
 from layout_probe import table_cut_off
 from PIL import Image
 
@@ -64,7 +64,7 @@ def test_watch_a_folder_converts_arrivals_and_lists_them_in_preferences(
     assert "converted a.png" in entry.last
 
     app.controller.extras.preferences()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     page = dialog.tabs.watching
     assert page is not None
     dialog.tabs.notebook.select(page)

@@ -7,7 +7,16 @@ import types
 from pathlib import Path
 
 import pytest
-from guikit import centre_of, close_app, make_app, pump_for, pump_until, screenshot, xdnd_drag
+from guikit import (
+    centre_of,
+    close_app,
+    last_dialog,
+    make_app,
+    pump_for,
+    pump_until,
+    screenshot,
+    xdnd_drag,
+)
 
 from shh_converter.core.presets import BUILTIN
 from shh_converter.core.settings import OutputFormat, ResizeMode
@@ -222,7 +231,7 @@ def test_callback_error_shows_crash_dialog_and_app_goes_on(app):
 
     app.root.after(0, boom)
     pump_until(app.root, lambda: app.callback_errors, what="the callback error")
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     assert dialog is not None and dialog.winfo_exists() and dialog.title() == "Something went wrong"
     texts = [w.cget("text") for w in dialog.body.winfo_children()]
     assert any("deliberate test failure" in t for t in texts)
@@ -236,7 +245,7 @@ def test_about_dialog_names_the_version(app):
     from shh_converter import __version__
 
     app.controller.about()
-    dialog = app.controller.extras.dialog
+    dialog = last_dialog(app)
     texts = [w.cget("text") for w in dialog.body.winfo_children()]
     assert f"Version {__version__}" in texts
 

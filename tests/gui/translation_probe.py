@@ -27,7 +27,7 @@ from tkinter import ttk
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
-from guikit import close_app, make_app, pump_for, pump_until  # noqa: E402
+from guikit import close_app, last_dialog, make_app, pump_for, pump_until  # noqa: E402
 from layout_probe import TEXT_CLASSES, descendants, table_cut_off  # noqa: E402
 from layout_probe import cut_off as window_cut_off  # noqa: E402
 
@@ -145,7 +145,7 @@ def main() -> int:
         pump_until(root, lambda: len(app.window.files.files()) == len(args.files), what="rows")
     check(root, "window")
     app.controller.extras.preferences()
-    prefs = app.controller.extras.dialog
+    prefs = last_dialog(app)
     check(prefs, "preferences-general")
     prefs.tabs.show_models()
     check(prefs, "preferences-models")
