@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+from shh_converter.core import formats
 from shh_converter.core.errors import UsageError
 from shh_converter.core.settings import (
     BackgroundMode,
@@ -59,4 +60,4 @@ def test_parse_color_rejects_garbage() -> None:
 
 
 def test_jpeg_extension() -> None:
-    assert Settings(encode=EncodeOptions(format=OutputFormat.JPEG)).extension == "jpg"
+    assert formats.spec_for(EncodeOptions(format=OutputFormat.JPEG).format).extension == "jpg"

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from . import formats
 from .atomic import clean_stale_temps
 from .discover import Found, discover, key
 from .errors import UsageError
@@ -47,12 +48,12 @@ log = logging.getLogger(__name__)
 
 TEMPLATE_FIELDS = {
     "stem": "source name without its extension",
-    "ext": "output extension (webp, jpg, png, avif)",
+    "ext": "output extension (" + ", ".join(s.extension for s in formats.SPECS.values()) + ")",
     "name": "source name with its extension",
     "src_ext": "source extension without the dot",
     "parent": "name of the source's folder",
     "index": "position in the batch, from 1 (e.g. {index:03d})",
-    "format": "output format (webp, jpeg, png, avif)",
+    "format": "output format (" + ", ".join(f.value for f in formats.SPECS) + ")",
     "width": "the output's width in pixels",
     "height": "the output's height in pixels",
 }
@@ -308,9 +309,10 @@ def output_name(
     """
     template = settings.name_template
     rendered = _render(template, source, index + 1, settings, size)
-    if "{ext}" not in template and not rendered.endswith("." + settings.extension):
-        rendered = f"{rendered}.{settings.extension}"
-    return _safe_path(rendered) or sanitise_part(f"{source.stem}.{settings.extension}")
+    ext = formats.spec_for(settings.encode.format).extension
+    if "{ext}" not in template and not rendered.endswith("." + ext):
+        rendered = f"{rendered}.{ext}"
+    return _safe_path(rendered) or sanitise_part(f"{source.stem}.{ext}")
 
 
 def _safe_path(rendered: str) -> str:
@@ -343,7 +345,7 @@ def _render(
     if "stem" in fields:
         values["stem"] = clean(source.stem)
     if "ext" in fields:
-        values["ext"] = settings.extension
+        values["ext"] = formats.spec_for(settings.encode.format).extension
     if "name" in fields:
         values["name"] = clean(source.name)
     if "src_ext" in fields:

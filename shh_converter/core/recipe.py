@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import formats
 from .checks import Checked, check_fields
 from .errors import UsageError
 from .settings import (
@@ -234,13 +235,11 @@ def _refuse_problems(checked: Checked[Any], where: str) -> None:
 
 
 def _format(value: Any, where: str) -> OutputFormat:
-    text = str(value).strip().lower()
-    text = {"jpg": "jpeg"}.get(text, text)
-    try:
-        return OutputFormat(text)
-    except ValueError:
+    fmt = formats.format_named(str(value))
+    if fmt is None:
         known = ", ".join(f.value for f in OutputFormat)
-        raise UsageError(f"{where}: format: {value!r} is not one of {known}") from None
+        raise UsageError(f"{where}: format: {value!r} is not one of {known}")
+    return fmt
 
 
 def _int(value: Any, where: str, key: str, lo: int, hi: int) -> int:

@@ -94,46 +94,80 @@ def format_color(color: Color | None) -> str:
     return "transparent" if color is None else "#{:02x}{:02x}{:02x}".format(*color)
 
 
+def ranged(default: Any, low: float | None, high: float | None) -> Any:
+    """A field whose values run from ``low`` to ``high`` (both included; None: unbounded).
+
+    The one rule of that value: the settings checker (:mod:`.checks`), the CLI's
+    argument types, recipe keys and the window's spinboxes all read it from here.
+    For a tuple field the range holds for each element.
+    """
+    return field(default=default, metadata={"range": (low, high)})
+
+
+def chosen(default: str, choices: tuple[str, ...]) -> Any:
+    """A text field that takes one of ``choices`` (in the order offered)."""
+    return field(default=default, metadata={"choices": choices})
+
+
+def value_range(cls: type, name: str) -> tuple[Any, Any]:
+    """The (low, high) of field ``name`` of dataclass ``cls``; (None, None) when unbounded."""
+    return _field(cls, name).metadata.get("range", (None, None))  # type: ignore[no-any-return]
+
+
+def value_choices(cls: type, name: str) -> tuple[str, ...]:
+    """The choices of text field ``name`` of dataclass ``cls`` (empty: any text)."""
+    return _field(cls, name).metadata.get("choices", ())  # type: ignore[no-any-return]
+
+
+def _field(cls: type, name: str) -> dataclasses.Field[Any]:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     """Encoder options; each format reads the ones that apply to it.
 
-    ``core/formats.py`` is the table of which option applies to which format, its
-    range and its default there (``formats.default_options(fmt)`` gives a
+    Each value's range or choices are here (field metadata, :func:`ranged`);
+    which format has which option, its label and its default there are in the
+    format's module in ``core/formats/`` (``formats.default_options(fmt)`` gives a
     format's own defaults, e.g. AVIF's lower quality). Field names are stable:
     recipe specs (``--variant jpeg:progressive=false``) and saved presets use them.
     """
 
     format: OutputFormat = OutputFormat.WEBP
-    quality: int = 82  # WebP/JPEG/AVIF/JXL, 0-100 (the default recipe's: DEFAULT_SETTINGS)
+    quality: int = ranged(82, 0, 100)  # WebP/JPEG/AVIF/JXL (the default recipe's: DEFAULT_SETTINGS)
     lossless: bool = False  # WebP, JXL
-    near_lossless: int | None = None  # WebP, 0-100 (implies lossless); None = off
-    alpha_quality: int = 100  # WebP, 0-100
-    method: int = 4  # WebP effort 0-6
+    near_lossless: int | None = ranged(None, 0, 100)  # WebP (implies lossless); None = off
+    alpha_quality: int = ranged(100, 0, 100)  # WebP
+    method: int = ranged(4, 0, 6)  # WebP effort (6 smallest, slowest)
     exact: bool = False  # WebP/PNG: keep RGB under fully transparent pixels
     progressive: bool = True  # JPEG
     # JPEG/AVIF chroma: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0
-    subsampling: str = "auto"
+    subsampling: str = chosen("auto", SUBSAMPLING)
     optimize_huffman: bool = True  # JPEG: optimised Huffman tables (Pillow's encoder)
     # JPEG: pillow (libjpeg-turbo), jpegli, or auto (jpegli unless a JPEG is kept at its size)
-    jpeg_encoder: str = "pillow"
+    jpeg_encoder: str = chosen("pillow", ("auto", "jpegli", "pillow"))
     mozjpeg_pass: bool = False  # JPEG: lossless MozJPEG re-optimisation of the file
     png_optimise: bool = True  # PNG/APNG: lossless oxipng pass
-    # ...also on photographs decoded from a lossy format (formats.PHOTO_SOURCES): there
+    # ...also on photographs decoded from a lossy format (formats.png.PHOTO_SOURCES): there
     # it saves ~7 % for 3-5x the time of the whole conversion (docs/performance.md)
     png_optimise_photos: bool = False
-    png_effort: int = 2  # PNG: oxipng level 1-6 (6 smallest, slowest)
-    compress_level: int = 6  # PNG zlib level 0-9 (where the oxipng pass does not run)
+    png_effort: int = ranged(2, 1, 6)  # PNG: oxipng level (6 smallest, slowest)
+    compress_level: int = ranged(6, 0, 9)  # PNG zlib level (where the oxipng pass does not run)
     palette: bool = False  # PNG: quantise to a palette of <= palette_colors (lossy)
-    palette_colors: int = 256  # PNG palette/GIF: 2-256
+    palette_colors: int = ranged(256, 2, 256)  # PNG palette/GIF
     # PNG palette: pillow (measured smaller and closer on logos) or imagequant (libimagequant)
-    quantiser: str = "pillow"
-    palette_quality: int = 90  # PNG palette: target quality 0-100 (imagequant)
-    dither: int = 100  # PNG palette/GIF: 0 (none) - 100 (full Floyd-Steinberg)
-    avif_speed: int = 6  # AVIF 0-10 (10 fastest)
-    jxl_effort: int = 7  # JXL 1-9 (9 smallest, slowest)
+    quantiser: str = chosen("pillow", ("pillow", "imagequant"))
+    palette_quality: int = ranged(90, 0, 100)  # PNG palette: target quality (imagequant)
+    dither: int = ranged(100, 0, 100)  # PNG palette/GIF: 0 (none) - 100 (full Floyd-Steinberg)
+    avif_speed: int = ranged(6, 0, 10)  # AVIF (10 fastest)
+    jxl_effort: int = ranged(7, 1, 9)  # JXL (9 smallest, slowest)
     jpeg_transcode: bool = True  # JXL: a JPEG kept as it is is recompressed losslessly
-    ico_sizes: tuple[int, ...] = (16, 32, 48)  # ICO: square sizes held, each <= the image
+    # ICO: square sizes held, each <= the image
+    ico_sizes: tuple[int, ...] = ranged((16, 32, 48), 1, 256)
 
 
 @dataclass(frozen=True)
@@ -229,10 +263,6 @@ class Settings:
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-    @property
-    def extension(self) -> str:
-        return {"jpeg": "jpg"}.get(self.encode.format.value, self.encode.format.value)
 
 
 # The one default recipe of both front ends: what `shh-converter convert` does without

@@ -141,8 +141,8 @@ def test_every_listed_format_writes_a_file_that_decodes(app, tmp_path: Path) -> 
 def test_unavailable_format_is_labelled_and_cannot_be_chosen(
     x_display: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = formats.module_available
-    monkeypatch.setattr(formats, "module_available", lambda n: n != "pillow_jxl" and real(n))
+    real = formats.base.module_available
+    monkeypatch.setattr(formats.base, "module_available", lambda n: n != "pillow_jxl" and real(n))
     root = tk.Tk()
     try:
         changes: list[int] = []
