@@ -21,8 +21,8 @@ from typing import Any
 
 from ..core import formats
 from ..core.errors import UsageError
-from ..core.settings import EncodeOptions, OutputFormat, Resample, value_range
-from .argtypes import ranged
+from ..core.settings import EncodeOptions, OutputFormat, Resample, ResizeOptions, value_range
+from .argtypes import field_value
 
 # Flags that differ from their field's name: the project spells "optimise" one way
 # (the field keeps its name: recipe files and presets use it).
@@ -95,7 +95,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         else:
             lo, hi = value_range(EncodeOptions, field)
             group.add_argument(
-                flag, dest=field, type=ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
+                flag,
+                dest=field,
+                type=field_value(EncodeOptions, field),
+                metavar=f"{lo}-{hi}",
+                default=None,
+                help=text,
             )
 
 
@@ -106,10 +111,11 @@ def add_resize_arguments(p: argparse.ArgumentParser) -> None:
         choices=[r.value for r in Resample],
         help="resampling filter: lanczos (default), bicubic, bilinear, nearest (pixel art)",
     )
+    low, high = value_range(ResizeOptions, "sharpen")
     p.add_argument(
         "--sharpen",
-        type=ranged(0, 300),
-        metavar="0-300",
+        type=field_value(ResizeOptions, "sharpen"),
+        metavar=f"{low}-{high}",
         help="unsharp mask after a downscale, in percent (0 = off; ~50 is light)",
     )
 

@@ -2,10 +2,11 @@
 
 Saved window settings, presets and recipe files are edited by people and by older
 or newer versions of the program, so nothing read back is trusted: every value
-is checked against its field's type (from the dataclass annotations) and range
-(from :data:`RANGES`, :data:`CHOICES` and :data:`VALIDATORS` beside this checker,
-or a field's ``metadata={"range": (lo, hi)}``). A bad value is replaced by the
-field's default and reported; the rest is kept.
+is checked against its field's type (from the dataclass annotations), its range
+or choices (the field's own ``metadata``, written with ``settings.ranged`` and
+``settings.chosen``: the one rule the CLI and the window read too) and the
+:data:`VALIDATORS` beside this checker. A bad value is replaced by the field's
+default and reported; the rest is kept.
 
 API::
 
@@ -23,7 +24,7 @@ API::
   problem.
 * Keys in problems are dotted paths from the top (``prefix`` is prepended, so a
   recipe loader can say ``outputs[2].encode.quality``).
-* Range keys are ``"ClassName.field"``. Where a field's value on disk differs
+* Validator keys are ``"ClassName.field"``. Where a field's value on disk differs
   from its value in memory (the fill colour is text in JSON, a tuple in memory),
   :data:`CONVERTERS` turns one into the other and raises ``ValueError`` for bad text.
 
@@ -45,23 +46,6 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
-
-# (lowest, highest) allowed, both included; None = no bound on that side.
-RANGES: dict[str, tuple[float | None, float | None]] = {
-    "ResizeOptions.sharpen": (0, 300),
-    "ResizeOptions.width": (1, 100_000),
-    "ResizeOptions.height": (1, 100_000),
-    "ResizeOptions.size": (1, 100_000),
-    "ResizeOptions.percent": (0.01, 10_000),
-    "BackgroundRemoval.flat_tolerance": (0, 255),
-    "Limits.max_pixels": (1, 10**12),
-    "Limits.max_file_bytes": (1, None),
-    "Limits.timeout_seconds": (0.001, None),
-    "Limits.memory_budget_mb": (1, None),
-    "Limits.ai_memory_mb": (1, None),
-    "Limits.max_batch": (1, None),
-    "Settings.max_kb": (1, 10_000_000),
-}
 
 
 def _template_ok(text: str) -> str | None:
@@ -258,7 +242,7 @@ def _real(value: Any) -> float:
 
 
 def _in_range(number: Any, rule: str, f: dataclasses.Field[Any]) -> Any:
-    lo, hi = f.metadata.get("range") or RANGES.get(rule, (None, None))
+    lo, hi = f.metadata.get("range") or (None, None)
     if lo is not None and number < lo:
         raise ValueError(_range_text(lo, hi))
     if hi is not None and number > hi:

@@ -125,6 +125,16 @@ def _field(cls: type, name: str) -> dataclasses.Field[Any]:
 
 SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
 
+# The largest resize box side (width, height, longest side), one rule for the CLI,
+# --variant, recipe files, saved settings and the window. The planner and the resizer
+# take any positive size (resize.plan_geometry is arithmetic, and without --upscale a
+# box larger than the image changes nothing); an enlarged side is bounded by the
+# writers, which refuse one over their own limit with a clear error (WebP 16,383,
+# JPEG 65,500, AVIF 65,536, JPEG XL 1,048,576 px). 1,000,000 stays under the widest
+# of them and was already the CLI's rule, so no value accepted before is refused now.
+# (The output's pixel count is not bounded by it: Limits.max_pixels checks inputs.)
+LARGEST_SIDE = 1_000_000
+
 
 @dataclass(frozen=True)
 class EncodeOptions:
@@ -173,13 +183,14 @@ class EncodeOptions:
 @dataclass(frozen=True)
 class ResizeOptions:
     mode: ResizeMode = ResizeMode.NONE
-    width: int | None = None  # fit/fill/pad
-    height: int | None = None  # fit/fill/pad
-    size: int | None = None  # max-side
-    percent: float | None = None  # percent
+    width: int | None = ranged(None, 1, LARGEST_SIDE)  # fit/fill/pad
+    height: int | None = ranged(None, 1, LARGEST_SIDE)  # fit/fill/pad
+    size: int | None = ranged(None, 1, LARGEST_SIDE)  # max-side
+    percent: float | None = ranged(None, 0.01, 10_000)  # percent
     upscale: bool = False  # True: enlarge a smaller image to the size asked (--upscale)
     resample: Resample = Resample.LANCZOS  # nearest for pixel art
-    sharpen: int = 0  # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
+    # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
+    sharpen: int = ranged(0, 0, 300)
 
 
 @dataclass(frozen=True)
@@ -192,7 +203,7 @@ class BackgroundRemoval:
     mask_only: bool = False  # write the mask instead of the cut-out
     trim: bool = False  # crop to the subject's bounding box
     trim_padding: str = "0"  # pixels ("12") or percent of the box ("5%")
-    flat_tolerance: int = 24  # flat mode: colour distance counted as background
+    flat_tolerance: int = ranged(24, 0, 255)  # flat mode: colour distance counted as background
     fill_holes: bool = False  # flat mode: also remove enclosed background (inside of an "O")
 
 
@@ -200,16 +211,16 @@ class BackgroundRemoval:
 class Limits:
     """Safety limits; defaults are overridden from the config's feature flags."""
 
-    max_pixels: int = 100_000_000
-    max_file_bytes: int | None = None  # None = no limit
-    timeout_seconds: float | None = None  # per file; None = no limit
+    max_pixels: int = ranged(100_000_000, 1, 10**12)
+    max_file_bytes: int | None = ranged(None, 1, None)  # None = no limit
+    timeout_seconds: float | None = ranged(None, 0.001, None)  # per file; None = no limit
     # Memory the batch's processes should stay under (the config's warning threshold).
-    memory_budget_mb: float | None = None
+    memory_budget_mb: float | None = ranged(None, 1, None)
     # AI background removal aims lower still: files wait for each other rather than
     # overlap beyond it (one file always runs, however big). None: automatic, see
     # capacity.auto_ai_memory_mb (450 MB on 2 cores, more with more cores).
-    ai_memory_mb: float | None = None
-    max_batch: int | None = None  # files per batch; None = no limit
+    ai_memory_mb: float | None = ranged(None, 1, None)
+    max_batch: int | None = ranged(None, 1, None)  # files per batch; None = no limit
 
 
 @dataclass(frozen=True)
@@ -223,7 +234,7 @@ class Settings:
     name_template: str = "{stem}.{ext}"
     # Size cap (1 KB = 1000 bytes): an output over it gets its quality lowered until it fits
     # (core/sizing.py); one within it is left at its own quality.
-    max_kb: int | None = None
+    max_kb: int | None = ranged(None, 1, 10_000_000)
     downscale_to_fit: bool = False  # size cap: may shrink when the lowest quality is too big
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 
 from . import formats
 from .encode import Processed, encode
-from .settings import EncodeOptions, Settings
+from .settings import EncodeOptions, Settings, value_range
 
 ACCEPT_FROM = 0.90  # a file of 90-100 % of the cap is good enough
 AIM = 0.95  # where guesses aim inside that window
 LOWEST_QUALITY = 10  # below this, photos fall apart: downscale instead (when allowed)
+HIGHEST_QUALITY = value_range(EncodeOptions, "quality")[1]
 TYPICAL_SLOPE = math.log(2) / 25  # size doubles every ~25 quality steps (JPEG/WebP photos)
 MAX_ROUNDS = 4  # downscale rounds at most
 MAX_ENCODES_PER_ROUND = 8
@@ -119,7 +120,7 @@ def _search(processed: Processed, settings: Settings, cap: int, first: Encoded |
     Without a quality to lower, the one encode; when nothing fits, the lowest
     quality's file.
     """
-    chosen = max(LOWEST_QUALITY, min(100, settings.encode.quality))
+    chosen = max(LOWEST_QUALITY, min(HIGHEST_QUALITY, settings.encode.quality))
     if not has_quality(settings):
         if first is not None:
             return Encoded(first.data, processed, encodes=0)
@@ -250,7 +251,7 @@ def _next_guess(tried: dict[float, int], lo: float | None, hi: float | None, cap
         falsi = lo - f_lo * (hi - lo) / (f_hi - f_lo) if f_hi > f_lo else (lo + hi) / 2
         guess = min(guess, falsi) if tried[last] <= cap else max(guess, falsi)
     low = lo + 1 if lo is not None else LOWEST_QUALITY
-    high = hi - 1 if hi is not None else 100
+    high = hi - 1 if hi is not None else HIGHEST_QUALITY
     return int(max(low, min(high, round(guess))))
 
 

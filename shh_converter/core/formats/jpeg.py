@@ -8,7 +8,7 @@ from PIL import Image
 
 from .. import jpegmarkers, metadata
 from ..errors import EncodeError
-from ..settings import EncodeOptions, OutputFormat, Settings
+from ..settings import EncodeOptions, OutputFormat, Settings, value_range
 from . import base
 from .base import N_, FormatSpec, OptionSpec, chroma, quality_option, subsampling_option
 from .writing import Processed, icc_fits, metadata_options, pillow_bytes
@@ -161,7 +161,8 @@ def jpegli_quality(quality: int) -> int:
     corpus photos (resized to 1024 px) its quality 86-88 matched Pillow's 85 in
     SSIMULACRA2, so it gets JPEGLI_QUALITY_OFFSET more (measured at 85 only).
     """
-    return max(0, min(100, quality + JPEGLI_QUALITY_OFFSET))
+    low, high = value_range(EncodeOptions, "quality")
+    return int(max(low, min(high, quality + JPEGLI_QUALITY_OFFSET)))
 
 
 def _jpegli_bytes(
