@@ -24,7 +24,7 @@ from typing import Any
 from ..core import destination
 from ..core.errors import UsageError
 from ..core.events import BatchFinished, CancelToken
-from ..core.plan import TEMPLATE_FIELDS
+from ..core.naming import TEMPLATE_FIELDS
 from ..core.presets import PresetBook
 from ..core.recipe import Recipe
 from ..core.settings import (

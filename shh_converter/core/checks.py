@@ -29,7 +29,7 @@ API::
   :data:`CONVERTERS` turns one into the other and raises ``ValueError`` for bad text.
 
 Callers decide how to report: the window logs each problem once and shows it
-once (``gui/prefs.py``); ``Settings.from_dict`` takes the value and drops the list.
+once (``gui/prefs.py``); others take ``.value`` and drop the list.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from .settings import parse_color
 
 T = TypeVar("T")
 
@@ -79,8 +81,6 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
 
 
 def _colour_from_json(value: Any) -> Any:
-    from .settings import parse_color
-
     if value is None:
         return None
     if isinstance(value, str):

@@ -18,7 +18,8 @@ from typing import BinaryIO
 
 from . import formats
 from .errors import EncodeError, ImageTooLargeError
-from .formats.writing import ENCODER_ERRORS, Processed
+from .formats.base import Processed
+from .formats.writing import ENCODER_ERRORS
 from .settings import Settings
 
 __all__ = ["Processed", "encode"]

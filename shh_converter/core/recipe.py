@@ -29,6 +29,7 @@ from typing import Any
 from . import formats
 from .checks import Checked, check_fields
 from .errors import UsageError
+from .naming import validate_template
 from .settings import (
     DEFAULT_SETTINGS,
     EncodeOptions,
@@ -295,8 +296,6 @@ def _colour(value: Any, where: str) -> Any:
 
 
 def _name_text(value: Any, where: str, key: str) -> str:
-    from .plan import validate_template  # plan imports this module's Recipe
-
     text = str(value)
     if key == "name":
         try:

@@ -3,8 +3,9 @@
 The CLI and the GUI both build one :class:`Settings`; the engine only reads it.
 Frozen and made of plain values so it pickles to worker processes, compares by
 value, and has a stable :meth:`Settings.fingerprint` for "already made with the
-same settings" checks. ``to_dict``/``from_dict`` round-trip through JSON (reports,
-presets in the config file).
+same settings" checks. ``to_dict`` writes them as JSON (reports, presets in the
+config file); ``checks.check_fields(Settings, data)`` reads them back, each value
+checked against its field's rule.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from .errors import UsageError
 
@@ -252,16 +253,6 @@ class Settings:
         raw["background"] = format_color(self.background)
         return dict(_plain(raw))
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Settings:
-        """Inverse of :meth:`to_dict`; missing keys take defaults, unknown keys are ignored.
-
-        Every value is checked for its type and range (:mod:`.checks`); a bad one
-        takes its default. ``checks.check_fields(Settings, data)`` also returns the
-        problems, for callers that report them.
-        """
-        return cast(Settings, _build(cls, data))
-
     def fingerprint(self) -> str:
         """Stable hash of everything that changes the output's pixels or bytes.
 
@@ -295,9 +286,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def _build(cls: Any, data: dict[str, Any]) -> Any:
-    from .checks import check_fields  # lazily: the checker reads this module's classes
-
-    return check_fields(cls, data).value

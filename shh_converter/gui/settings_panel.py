@@ -20,7 +20,7 @@ from tkinter import colorchooser, ttk
 
 from ..core import models as model_table
 from ..core.errors import UsageError
-from ..core.plan import validate_template
+from ..core.naming import validate_template
 from ..core.settings import (
     DEFAULT_SETTINGS,
     BackgroundMode,
@@ -239,7 +239,7 @@ class SettingsPanel(ttk.Frame):
         dates = self._var("keep_dates", tk.BooleanVar(self, False))
         self.dates_check = ttk.Checkbutton(box, text=_("Keep the files' dates"), variable=dates)
         self.dates_check.grid(row=4, column=1, sticky="w")
-        # The CLI's --name-template: the engine checks it (core.plan.validate_template).
+        # The CLI's --name-template: the engine checks it (core.naming.validate_template).
         name = self._var("name_template", tk.StringVar(self, "{stem}.{ext}"))
         self.name_entry = ttk.Entry(box, textvariable=name, width=18)
         self._row(box, 5, _("File name"), self.name_entry, "name_template")

@@ -163,7 +163,7 @@ def test_cli_unknown_option_for_format_exits_2(app_home: Path, tmp_path: Path) -
 
 def test_settings_round_trip_keeps_new_fields() -> None:
     s = Settings(encode=formats.default_options("png", palette=True, png_effort=4, dither=30))
-    back = Settings.from_dict(s.to_dict())
+    back = checks.check_fields(Settings, s.to_dict()).value
     assert back.encode == s.encode
     assert dataclasses.replace(s, animated=False).fingerprint() != s.fingerprint()
     assert Settings().animated is True

@@ -14,22 +14,43 @@ import functools
 import importlib.util
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
+from .. import metadata
 from ..settings import EncodeOptions, OutputFormat, value_choices, value_range
 
 if TYPE_CHECKING:
     from ..settings import Settings
-    from .writing import Processed
 
 log = logging.getLogger(__name__)
 
+
+@dataclass
+class Processed:
+    """The final image(s), ready for a format's writer (the pipeline's result)."""
+
+    frames: list[Image.Image]
+    input_size: tuple[int, int]
+    durations: list[int] = field(default_factory=list)
+    loop: int = 0
+    meta: metadata.Metadata = field(default_factory=metadata.Metadata)
+    warnings: list[str] = field(default_factory=list)
+    source_format: str = "?"
+    final_size: tuple[int, int] = (0, 0)  # size at full resolution (differs in previews)
+    source_path: Path | None = None  # for JPEG XL's lossless recompression of a JPEG
+
+    @property
+    def output_size(self) -> tuple[int, int]:
+        return self.frames[0].size
+
+
 Applies = Callable[[EncodeOptions], bool]
 SaveOptions = Callable[[EncodeOptions], dict[str, Any]]
-Writer = Callable[["Processed", "Settings", "FormatSpec"], bytes]
+Writer = Callable[[Processed, "Settings", "FormatSpec"], bytes]
 
 
 def N_(message: str) -> str:
@@ -88,7 +109,7 @@ class OptionSpec:
 
     @property
     def kind(self) -> str:
-        """ "int", "bool" or "choice", from the field's type and metadata."""
+        """Its kind, "int", "bool" or "choice": from the field's type and metadata."""
         if self.choices:
             return "choice"
         return "bool" if isinstance(getattr(EncodeOptions(), self.field), bool) else "int"

@@ -9,9 +9,9 @@ from typing import Any
 from PIL import Image
 
 from ..settings import EncodeOptions, OutputFormat, Settings
-from .base import FormatSpec
+from .base import FormatSpec, Processed
 from .png import dither_option, palette_colours_option
-from .writing import Processed, pillow_bytes, quantise
+from .writing import pillow_bytes, quantise
 
 OPTIONS = (palette_colours_option(), dither_option())
 

@@ -10,8 +10,8 @@ from .. import jpegmarkers, metadata
 from ..errors import EncodeError
 from ..settings import EncodeOptions, OutputFormat, Settings, value_range
 from . import base
-from .base import N_, FormatSpec, OptionSpec, chroma, quality_option, subsampling_option
-from .writing import Processed, icc_fits, metadata_options, pillow_bytes
+from .base import N_, FormatSpec, OptionSpec, Processed, chroma, quality_option, subsampling_option
+from .writing import icc_fits, metadata_options, pillow_bytes
 
 JPEGLI_QUALITY_OFFSET = 2  # see jpegli_quality
 

@@ -14,8 +14,8 @@ from PIL import Image
 
 from .. import jpegmarkers
 from ..settings import EncodeOptions, MetadataMode, OutputFormat, Settings
-from .base import N_, FormatSpec, OptionSpec, quality_option
-from .writing import ENCODER_ERRORS, Processed, icc_fits, pillow_bytes
+from .base import N_, FormatSpec, OptionSpec, Processed, quality_option
+from .writing import ENCODER_ERRORS, icc_fits, pillow_bytes
 
 log = logging.getLogger(__name__)
 

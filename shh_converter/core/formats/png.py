@@ -8,8 +8,8 @@ from PIL import PngImagePlugin
 
 from ..settings import EncodeOptions, OutputFormat, Settings
 from . import base
-from .base import N_, FormatSpec, OptionSpec
-from .writing import Processed, metadata_options, pillow_bytes, quantise
+from .base import N_, FormatSpec, OptionSpec, Processed
+from .writing import metadata_options, pillow_bytes, quantise
 
 # Sources whose pixels are a lossy codec's output: photographs, where a lossless PNG
 # optimiser finds little to take out (~7 % on the corpus cut-outs, for 3-5x the time of

@@ -7,8 +7,8 @@ from typing import Any
 from PIL import Image
 
 from ..settings import EncodeOptions, OutputFormat, Settings
-from .base import N_, FormatSpec, OptionSpec, always, quality_option
-from .writing import Processed, metadata_options, pillow_bytes
+from .base import N_, FormatSpec, OptionSpec, Processed, always, quality_option
+from .writing import metadata_options, pillow_bytes
 
 
 def _lossy(o: EncodeOptions) -> bool:

@@ -1,6 +1,5 @@
-"""What the format modules' writers share: the image they get and Pillow's writer.
+"""What the format modules' writers share: Pillow's writer, metadata, the palette.
 
-:class:`Processed` is the pipeline's result that every writer takes;
 :func:`write_pillow` is the writer of a format Pillow writes as it is (AVIF,
 ICO), and the others build on :func:`pillow_bytes` and :func:`metadata_options`.
 """
@@ -9,8 +8,6 @@ from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from PIL import Image
@@ -19,30 +16,11 @@ from .. import metadata
 from ..errors import EncodeError
 from ..settings import EncodeOptions, Settings
 from . import base
-from .base import FormatSpec
+from .base import FormatSpec, Processed
 
 log = logging.getLogger(__name__)
 
 ENCODER_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError)
-
-
-@dataclass
-class Processed:
-    """The final image(s), ready for a format's writer."""
-
-    frames: list[Image.Image]
-    input_size: tuple[int, int]
-    durations: list[int] = field(default_factory=list)
-    loop: int = 0
-    meta: metadata.Metadata = field(default_factory=metadata.Metadata)
-    warnings: list[str] = field(default_factory=list)
-    source_format: str = "?"
-    final_size: tuple[int, int] = (0, 0)  # size at full resolution (differs in previews)
-    source_path: Path | None = None  # for JPEG XL's lossless recompression of a JPEG
-
-    @property
-    def output_size(self) -> tuple[int, int]:
-        return self.frames[0].size
 
 
 def pillow_bytes(
