@@ -14,7 +14,7 @@ from support import copy_photos, run_cli
 
 from shh_converter.cli import build_parser
 from shh_converter.core import formats
-from shh_converter.core.plan import TEMPLATE_FIELDS
+from shh_converter.core.naming import TEMPLATE_FIELDS
 
 
 @pytest.fixture(scope="module")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from shh_converter import paths
+from shh_converter.core.checks import check_fields
 from shh_converter.core.settings import Settings
 from shh_converter.sidecars import config
 
@@ -144,8 +145,8 @@ def test_settings_and_presets_round_trip() -> None:
     cfg.set("ui.window_geometry", "800x600+10+10")
     cfg.save()
     again = config.load(environ={})
-    assert Settings.from_dict(again.get("ui.settings")) == settings
-    assert Settings.from_dict(again.get("ui.presets")["mine"]) == settings
+    assert check_fields(Settings, again.get("ui.settings")).value == settings
+    assert check_fields(Settings, again.get("ui.presets")["mine"]).value == settings
     assert again.get("ui.window_geometry") == "800x600+10+10"
 
 

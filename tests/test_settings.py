@@ -2,6 +2,8 @@ import json
 
 import pytest
 
+from shh_converter.core import formats
+from shh_converter.core.checks import check_fields
 from shh_converter.core.errors import UsageError
 from shh_converter.core.settings import (
     BackgroundMode,
@@ -22,7 +24,7 @@ def test_round_trip_through_json() -> None:
         background_removal=BackgroundRemoval(enabled=True, mode=BackgroundMode.FLAT, trim=True),
         background=(1, 2, 3),
     )
-    again = Settings.from_dict(json.loads(json.dumps(s.to_dict())))
+    again = check_fields(Settings, json.loads(json.dumps(s.to_dict()))).value
     assert again == s
     assert again.fingerprint() == s.fingerprint()
 
@@ -35,8 +37,8 @@ def test_fingerprint_changes_with_output_options_only() -> None:
     assert base.fingerprint() == Settings(on_conflict=ConflictPolicy.SKIP).fingerprint()
 
 
-def test_from_dict_ignores_unknown_keys_and_keeps_defaults() -> None:
-    s = Settings.from_dict({"encode": {"quality": 50, "bogus": 1}, "whatever": True})
+def test_reading_back_ignores_unknown_keys_and_keeps_defaults() -> None:
+    s = check_fields(Settings, {"encode": {"quality": 50, "bogus": 1}, "whatever": True}).value
     assert s.encode.quality == 50 and s.encode.format is OutputFormat.WEBP
 
 
@@ -59,4 +61,4 @@ def test_parse_color_rejects_garbage() -> None:
 
 
 def test_jpeg_extension() -> None:
-    assert Settings(encode=EncodeOptions(format=OutputFormat.JPEG)).extension == "jpg"
+    assert formats.spec_for(EncodeOptions(format=OutputFormat.JPEG).format).extension == "jpg"

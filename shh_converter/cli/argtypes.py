@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
+from typing import Any
+
+from ..core.settings import value_range
 
 
 def ranged(lo: int, hi: int) -> Callable[[str], int]:
@@ -21,12 +25,23 @@ def ranged(lo: int, hi: int) -> Callable[[str], int]:
     return parse
 
 
-def positive_float(text: str) -> float:
-    """A number above 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
-    return value
+def field_value(cls: type, name: str) -> Callable[[str], Any]:
+    """A number within the range of dataclass ``cls``'s field ``name`` (settings.ranged):
+    the flag takes the rule that saved settings, recipes and the window take."""
+    lo, hi = value_range(cls, name)
+    if isinstance(getattr(cls(), name, None), float) or isinstance(lo, float):
+        return _ranged_float(lo, hi)
+    return ranged(lo, hi)
+
+
+def _ranged_float(lo: float, hi: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if not (math.isfinite(value) and lo <= value <= hi):
+            raise argparse.ArgumentTypeError(f"{text} is not in {lo:g}-{hi:g}")
+        return value
+
+    return parse

@@ -24,7 +24,7 @@ from typing import Any
 from ..core import destination
 from ..core.errors import UsageError
 from ..core.events import BatchFinished, CancelToken
-from ..core.plan import TEMPLATE_FIELDS
+from ..core.naming import TEMPLATE_FIELDS
 from ..core.presets import PresetBook
 from ..core.recipe import Recipe
 from ..core.settings import (
@@ -42,7 +42,7 @@ from ..core.settings import (
 )
 from ..i18n import _
 from . import encoder_flags, pipes, recipe_options, report
-from .argtypes import positive_float, ranged
+from .argtypes import field_value, ranged
 from .output import Printer
 from .report import write_report
 
@@ -95,7 +95,6 @@ def _padding(text: str) -> str:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """All ``convert`` options (defaults None: unset options keep Settings' defaults)."""
-    big = 1_000_000
     p.add_argument(
         "inputs",
         nargs="+",
@@ -124,10 +123,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             "exactly WxH; max-side: longest side N; percent: scale by P%%"
         ),
     )
-    p.add_argument("--width", type=ranged(1, big), metavar="W", help=_("box width (px)"))
-    p.add_argument("--height", type=ranged(1, big), metavar="H", help=_("box height (px)"))
-    p.add_argument("--size", type=ranged(1, big), metavar="N", help=_("longest side (max-side)"))
-    p.add_argument("--percent", type=positive_float, metavar="P", help=_("scale (percent)"))
+    box = {name: field_value(ResizeOptions, name) for name in ("width", "height", "size")}
+    p.add_argument("--width", type=box["width"], metavar="W", help=_("box width (px)"))
+    p.add_argument("--height", type=box["height"], metavar="H", help=_("box height (px)"))
+    p.add_argument("--size", type=box["size"], metavar="N", help=_("longest side (max-side)"))
+    p.add_argument(
+        "--percent",
+        type=field_value(ResizeOptions, "percent"),
+        metavar="P",
+        help=_("scale (percent)"),
+    )
     p.add_argument(
         "--upscale",
         action=argparse.BooleanOptionalAction,
@@ -244,7 +249,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     bg.add_argument(
         "--tolerance",
-        type=ranged(0, 255),
+        type=field_value(BackgroundRemoval, "flat_tolerance"),
         metavar="N",
         help=_("flat mode: colour distance still counted as background (24)"),
     )

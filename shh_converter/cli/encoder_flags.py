@@ -1,13 +1,14 @@
-"""Every encoder flag of ``convert``, generated from the formats table (``core/formats.py``).
+"""Every encoder flag of ``convert``, generated from the formats (``core/formats/``).
 
 One flag per :class:`EncodeOptions` field (``--png-effort`` for ``png_effort``),
-its range, choices and help taken from the table, the formats it applies to
-named in ``--help``. :func:`encode_from_args` turns the flags given into
+its help and each format's default from the formats' modules, its range and
+choices from the field, the formats it applies to named in ``--help``.
+:func:`encode_from_args` turns the flags given into
 :class:`EncodeOptions` and refuses, in one line, a flag the chosen format does
 not have and a format or option this install cannot write. (An option that
 does not apply with the others, ``--quality`` of a lossless WebP, is accepted and
 has no effect, as before; the window disables it.) Adding a format or an
-option to the table adds its flags here with no change.
+option to a format's module adds its flags here with no change.
 
 Also here: the resampling flags (``--resample``, ``--sharpen``).
 """
@@ -20,8 +21,8 @@ from typing import Any
 
 from ..core import formats
 from ..core.errors import UsageError
-from ..core.settings import EncodeOptions, OutputFormat, Resample
-from .argtypes import ranged
+from ..core.settings import EncodeOptions, OutputFormat, Resample, ResizeOptions, value_range
+from .argtypes import field_value
 
 # Flags that differ from their field's name: the project spells "optimise" one way
 # (the field keeps its name: recipe files and presets use it).
@@ -70,7 +71,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             if len(defaults) == 1
             else " (default " + ", ".join(f"{s.format.value} {o.default}" for s, o in users) + ")"
         )
-        text = _strip_default(option.help) + default
+        text = option.help_text + default
         unavailable = "" if option.available() else f" [unavailable here: needs {option.needs}]"
         text = f"{where}: {text}{unavailable}".replace("%", "%%")
         flag = flag_of(field)
@@ -92,17 +93,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                 flag, dest=field, choices=list(option.choices), default=None, help=text
             )
         else:
-            lo = min(o.low for _s, o in users if o.low is not None)
-            hi = max(o.high for _s, o in users if o.high is not None)
+            lo, hi = value_range(EncodeOptions, field)
             group.add_argument(
-                flag, dest=field, type=ranged(lo, hi), metavar=f"{lo}-{hi}", default=None, help=text
+                flag,
+                dest=field,
+                type=field_value(EncodeOptions, field),
+                metavar=f"{lo}-{hi}",
+                default=None,
+                help=text,
             )
-
-
-def _strip_default(text: str) -> str:
-    """The table's help without its trailing '(default)', which --help adds per format."""
-    head, sep, tail = text.rpartition(" (")
-    return head if sep and tail.endswith(")") and " " not in tail.strip(")") else text
 
 
 def add_resize_arguments(p: argparse.ArgumentParser) -> None:
@@ -112,10 +111,11 @@ def add_resize_arguments(p: argparse.ArgumentParser) -> None:
         choices=[r.value for r in Resample],
         help="resampling filter: lanczos (default), bicubic, bilinear, nearest (pixel art)",
     )
+    low, high = value_range(ResizeOptions, "sharpen")
     p.add_argument(
         "--sharpen",
-        type=ranged(0, 300),
-        metavar="0-300",
+        type=field_value(ResizeOptions, "sharpen"),
+        metavar=f"{low}-{high}",
         help="unsharp mask after a downscale, in percent (0 = off; ~50 is light)",
     )
 

@@ -9,6 +9,7 @@ recipe, and flags given explicitly change each of its outputs.
 from __future__ import annotations
 
 import argparse
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from ..core.presets import PresetBook
 from ..core.recipe import (
     FILE_SCHEMA,
     SETS,
+    SHORT_KEYS,
     Recipe,
     builtin_set,
     combine,
@@ -25,15 +27,21 @@ from ..core.recipe import (
 )
 from ..core.settings import DEFAULT_SETTINGS, IfBigger, Settings
 from ..i18n import _
-from .argtypes import ranged
+from .argtypes import field_value
 
+# The keys as the recipe parser declares them.
+_KEYS = textwrap.fill(
+    "; ".join(f"{key}: {what}" for key, what in SHORT_KEYS.items())
+    + "; and any encoder option (method, lossless, progressive, subsampling, ...).",
+    width=84,
+    initial_indent="      ",
+    subsequent_indent="      ",
+    break_on_hyphens=False,
+)
 EPILOG = f"""\
 several outputs per input:
-  --variant FORMAT[:key=value,...]   adds an output; keys: w, h (resize box; one alone
-      = that side), fit (fit|fill|pad), q (quality), suffix (added to the name's stem),
-      name (template, e.g. {{stem}}-{{width}}w.{{ext}}), max_kb (size cap), downscale
-      (may shrink to fit max_kb), if_bigger, bg (fill colour), upscale, and any
-      encoder option (method, lossless, progressive, subsampling, ...).
+  --variant FORMAT[:key=value,...]   adds an output; keys:
+{_KEYS}
 
 examples:
   shh-converter convert photos -o web --variant webp:w=480,suffix=-480 \\
@@ -83,7 +91,7 @@ def add_recipe_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--preset", metavar="NAME", help=_("start from a preset ('presets list')"))
     g.add_argument(
         "--max-kb",
-        type=ranged(1, 10_000_000),
+        type=field_value(Settings, "max_kb"),
         metavar="N",
         help=_(
             "size cap: each output at its quality; one over N KB gets its quality lowered "

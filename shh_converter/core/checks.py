@@ -2,10 +2,11 @@
 
 Saved window settings, presets and recipe files are edited by people and by older
 or newer versions of the program, so nothing read back is trusted: every value
-is checked against its field's type (from the dataclass annotations) and range
-(from :data:`RANGES`, :data:`CHOICES` and :data:`VALIDATORS` beside this checker,
-or a field's ``metadata={"range": (lo, hi)}``). A bad value is replaced by the
-field's default and reported; the rest is kept.
+is checked against its field's type (from the dataclass annotations), its range
+or choices (the field's own ``metadata``, written with ``settings.ranged`` and
+``settings.chosen``: the one rule the CLI and the window read too) and the
+:data:`VALIDATORS` beside this checker. A bad value is replaced by the field's
+default and reported; the rest is kept.
 
 API::
 
@@ -23,12 +24,12 @@ API::
   problem.
 * Keys in problems are dotted paths from the top (``prefix`` is prepended, so a
   recipe loader can say ``outputs[2].encode.quality``).
-* Range keys are ``"ClassName.field"``. Where a field's value on disk differs
+* Validator keys are ``"ClassName.field"``. Where a field's value on disk differs
   from its value in memory (the fill colour is text in JSON, a tuple in memory),
   :data:`CONVERTERS` turns one into the other and raises ``ValueError`` for bad text.
 
 Callers decide how to report: the window logs each problem once and shows it
-once (``gui/prefs.py``); ``Settings.from_dict`` takes the value and drops the list.
+once (``gui/prefs.py``); others take ``.value`` and drop the list.
 """
 
 from __future__ import annotations
@@ -44,42 +45,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-T = TypeVar("T")
+from .settings import parse_color
 
-# (lowest, highest) allowed, both included; None = no bound on that side.
-RANGES: dict[str, tuple[float | None, float | None]] = {
-    "EncodeOptions.quality": (0, 100),
-    "EncodeOptions.near_lossless": (0, 100),
-    "EncodeOptions.alpha_quality": (0, 100),
-    "EncodeOptions.method": (0, 6),
-    "EncodeOptions.compress_level": (0, 9),
-    "EncodeOptions.avif_speed": (0, 10),
-    # Issue 10's encoder options (tests/core/test_formats.py keeps these equal to formats.py).
-    "EncodeOptions.png_effort": (1, 6),
-    "EncodeOptions.palette_colors": (2, 256),
-    "EncodeOptions.palette_quality": (0, 100),
-    "EncodeOptions.dither": (0, 100),
-    "EncodeOptions.jxl_effort": (1, 9),
-    "ResizeOptions.sharpen": (0, 300),
-    "EncodeOptions.ico_sizes": (1, 256),  # each element
-    "ResizeOptions.width": (1, 100_000),
-    "ResizeOptions.height": (1, 100_000),
-    "ResizeOptions.size": (1, 100_000),
-    "ResizeOptions.percent": (0.01, 10_000),
-    "BackgroundRemoval.flat_tolerance": (0, 255),
-    "Limits.max_pixels": (1, 10**12),
-    "Limits.max_file_bytes": (1, None),
-    "Limits.timeout_seconds": (0.001, None),
-    "Limits.memory_budget_mb": (1, None),
-    "Limits.ai_memory_mb": (1, None),
-    "Limits.max_batch": (1, None),
-    "Settings.max_kb": (1, 10_000_000),
-}
-CHOICES: dict[str, frozenset[str]] = {
-    "EncodeOptions.subsampling": frozenset({"auto", "4:4:4", "4:2:2", "4:2:0"}),
-    "EncodeOptions.jpeg_encoder": frozenset({"auto", "jpegli", "pillow"}),
-    "EncodeOptions.quantiser": frozenset({"pillow", "imagequant"}),
-}
+T = TypeVar("T")
 
 
 def _template_ok(text: str) -> str | None:
@@ -113,8 +81,6 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
 
 
 def _colour_from_json(value: Any) -> Any:
-    from .settings import parse_color
-
     if value is None:
         return None
     if isinstance(value, str):
@@ -240,7 +206,7 @@ def _typed(value: Any, hint: Any, rule: str, f: dataclasses.Field[Any]) -> Any:
     if hint is str:
         if not isinstance(value, str):
             raise ValueError("is not text")
-        choices = CHOICES.get(rule)
+        choices = f.metadata.get("choices")
         if choices is not None and value not in choices:
             raise ValueError(f"is not one of {', '.join(sorted(choices))}")
         return value
@@ -276,7 +242,7 @@ def _real(value: Any) -> float:
 
 
 def _in_range(number: Any, rule: str, f: dataclasses.Field[Any]) -> Any:
-    lo, hi = f.metadata.get("range") or RANGES.get(rule, (None, None))
+    lo, hi = f.metadata.get("range") or (None, None)
     if lo is not None and number < lo:
         raise ValueError(_range_text(lo, hi))
     if hi is not None and number > hi:

@@ -3,10 +3,8 @@
 Rules (the tests hold us to them):
 
 * **Discovery** is :mod:`.discover` (the one walk of both front ends).
-* **Names.** ``settings.name_template`` with the fields in :data:`TEMPLATE_FIELDS`;
-  ``/`` in the template makes subfolders. Every part is made legal on Windows and
-  the result can never leave the destination (``..``, absolute paths, drive letters
-  are neutralised). A template without ``{ext}`` gets the extension appended.
+* **Names** are :mod:`.naming`'s (the name templates): ``/`` in a template makes
+  subfolders, every part is legal on Windows and none leaves the destination.
 * **Real sizes in names.** ``{width}`` and ``{height}`` are the output's real size,
   from the source's header and the output's resize (a smaller source is never
   enlarged unless asked, so its outputs are named by what they really are). Two
@@ -23,11 +21,8 @@ Rules (the tests hold us to them):
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import re
-import string
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,32 +33,19 @@ from .discover import Found, discover, key
 from .errors import UsageError
 from .imageio import upright_size
 from .jobs import Job, Target
+from .naming import (
+    output_name,
+    rendered_path,
+    sanitise_part,
+    template_fields,
+    validate_template,
+)
 from .recipe import Recipe
 from .resize import plan_geometry
 from .settings import ConflictPolicy, Settings
 from .state import LedgerBook
 
 log = logging.getLogger(__name__)
-
-TEMPLATE_FIELDS = {
-    "stem": "source name without its extension",
-    "ext": "output extension (webp, jpg, png, avif)",
-    "name": "source name with its extension",
-    "src_ext": "source extension without the dot",
-    "parent": "name of the source's folder",
-    "index": "position in the batch, from 1 (e.g. {index:03d})",
-    "format": "output format (webp, jpeg, png, avif)",
-    "width": "the output's width in pixels",
-    "height": "the output's height in pixels",
-}
-# Device names Windows keeps in every folder, with any extension: also COM0/LPT0, the
-# superscript digits (COM¹) and the console's CONIN$/CONOUT$.
-WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | {
-    f"{p}{n}" for p in ("COM", "LPT") for n in "0123456789¹²³"
-}
-# Also lone surrogates: a POSIX name that was not UTF-8 (never legal in an output name).
-ILLEGAL_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\ud800-\udfff]')
-MAX_NAME_BYTES = 200  # leaves room for " (99)" and the ".shh-partial-..." temp prefix under 255
 
 
 class BatchTooLargeError(UsageError):
@@ -82,24 +64,6 @@ class Plan:
     @property
     def to_convert(self) -> list[Job]:
         return [j for j in self.jobs if not j.skip_reason and not j.error]
-
-
-def validate_template(template: str) -> None:
-    """Raise :class:`UsageError` for an unknown field or a malformed template."""
-    try:
-        parsed = list(string.Formatter().parse(template))
-    except ValueError as exc:
-        raise UsageError(f"bad name template {template!r}: {exc}") from exc
-    for _text, name, _spec, _conv in parsed:
-        if name is not None and name not in TEMPLATE_FIELDS:
-            known = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
-            raise UsageError(
-                f"bad name template {template!r}: unknown field {{{name}}} (use {known})"
-            )
-    try:
-        _render(template, Path("x.jpg"), 1, Settings())
-    except (ValueError, IndexError, KeyError) as exc:
-        raise UsageError(f"bad name template {template!r}: {exc}") from exc
 
 
 def plan_batch(
@@ -162,7 +126,9 @@ class _Namer:
             self.kinds.append((recipe.shared, recipe.fingerprint(), "manifest"))
         self.policy = recipe.shared.on_conflict
         # Whether any name holds the output's size: then each source's header is read.
-        self.sized = any({"width", "height"} & _fields(out.name_template) for out in recipe.outputs)
+        self.sized = any(
+            {"width", "height"} & template_fields(out.name_template) for out in recipe.outputs
+        )
         self.folders: dict[tuple[str, ...], Path] = {}
         # What each output folder holds, listed once (one scandir per folder instead of a
         # stat per output): collision key -> (name on disk, is a folder).
@@ -172,8 +138,8 @@ class _Namer:
         folder = self._folder(found.subdir)
         names = [output_name(out, found.source, index) for out in self.recipe.outputs]
         if self.recipe.manifest:
-            manifest = _render(self.recipe.manifest, found.source, index + 1, self.recipe.shared)
-            names.append(_safe_path(manifest) or "site.webmanifest")
+            manifest = rendered_path(self.recipe.manifest, found.source, index, self.recipe.shared)
+            names.append(manifest or "site.webmanifest")
         if len(names) > 1:
             _check_distinct(names)  # the recipe's own names: a mistake in it is an error
         if self.sized and not found.error:
@@ -296,91 +262,3 @@ def _numbered(name: str) -> Iterator[str]:
     while True:
         yield f"{prefix}{stem} ({n}){dot}{ext}"
         n += 1
-
-
-def output_name(
-    settings: Settings, source: Path, index: int, size: tuple[int, int] | None = None
-) -> str:
-    """The template rendered for ``source`` as a safe relative path string (``/``-separated).
-
-    ``size``: the output's real size for ``{width}``/``{height}``; without it, the
-    resize box (``auto`` where it sets none).
-    """
-    template = settings.name_template
-    rendered = _render(template, source, index + 1, settings, size)
-    if "{ext}" not in template and not rendered.endswith("." + settings.extension):
-        rendered = f"{rendered}.{settings.extension}"
-    return _safe_path(rendered) or sanitise_part(f"{source.stem}.{settings.extension}")
-
-
-def _safe_path(rendered: str) -> str:
-    """A rendered name as safe ``/``-separated parts inside the destination ("" if none)."""
-    if "/" not in rendered and "\\" not in rendered:  # the usual case: one name, no folders
-        parts = [rendered] if rendered not in ("", ".", "..") else []
-    else:
-        parts = [p for p in re.split(r"[/\\]", rendered) if p not in ("", ".", "..")]
-    return "/".join(sanitise_part(p) for p in parts)
-
-
-@functools.lru_cache(maxsize=64)
-def _fields(template: str) -> frozenset[str]:
-    return frozenset(name for _t, name, _s, _c in string.Formatter().parse(template) if name)
-
-
-def _render(
-    template: str,
-    source: Path,
-    number: int,
-    settings: Settings,
-    size: tuple[int, int] | None = None,
-) -> str:
-    def clean(value: str) -> str:  # a value never makes folders; only the template's "/" does
-        return value.replace("/", "_").replace("\\", "_")
-
-    # Only the fields the template uses are computed (planning 100,000 files adds up).
-    fields = _fields(template)
-    values: dict[str, object] = {}
-    if "stem" in fields:
-        values["stem"] = clean(source.stem)
-    if "ext" in fields:
-        values["ext"] = settings.extension
-    if "name" in fields:
-        values["name"] = clean(source.name)
-    if "src_ext" in fields:
-        values["src_ext"] = clean(source.suffix.lstrip("."))
-    if "parent" in fields:
-        values["parent"] = clean(source.parent.name)
-    if "index" in fields:
-        values["index"] = number
-    if "format" in fields:
-        values["format"] = settings.encode.format.value
-    if "width" in fields:
-        values["width"] = size[0] if size else _box(settings.resize.width or settings.resize.size)
-    if "height" in fields:
-        values["height"] = size[1] if size else _box(settings.resize.height or settings.resize.size)
-    return template.format(**values)
-
-
-def _box(value: int | None) -> str:
-    return str(value) if value else "auto"
-
-
-def sanitise_part(part: str) -> str:
-    """One path component made legal on Windows, macOS and Linux (never empty, ``.`` or ``..``)."""
-    part = ILLEGAL_CHARS.sub("_", part).rstrip(". ")
-    if not part or set(part) <= {"."}:
-        part = "_"
-    if part.split(".")[0].upper().rstrip(" ") in WINDOWS_RESERVED:
-        part = "_" + part
-    return _shorten(part)
-
-
-def _shorten(part: str) -> str:
-    if len(part.encode("utf-8")) <= MAX_NAME_BYTES:
-        return part
-    stem, dot, ext = part.rpartition(".")
-    if not dot or len(ext) > 10:
-        stem, ext = part, ""
-    room = MAX_NAME_BYTES - len(ext.encode("utf-8")) - 1
-    short = stem.encode("utf-8")[:room].decode("utf-8", "ignore").rstrip(". ")
-    return f"{short}.{ext}" if ext else short

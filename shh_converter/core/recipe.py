@@ -20,13 +20,16 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import formats
 from .checks import Checked, check_fields
 from .errors import UsageError
+from .naming import validate_template
 from .settings import (
     DEFAULT_SETTINGS,
     EncodeOptions,
@@ -37,12 +40,39 @@ from .settings import (
     Settings,
     format_color,
     parse_color,
+    value_range,
 )
 
 # Settings fields made once per input: all outputs of a recipe must agree on them.
 SHARED_FIELDS = ("background_removal", "metadata", "keep_icc", "animated", "limits", "on_conflict")
 
-FILE_SCHEMA = """\
+# --variant / recipe-file keys that are not EncodeOptions field names, in the order
+# --help and FILE_SCHEMA list them (both are built from this one table).
+_Q_LOW, _Q_HIGH = value_range(EncodeOptions, "quality")
+SHORT_KEYS = {
+    "w": "resize box width (alone: only the width is bounded)",
+    "h": "resize box height (alone: only the height is bounded)",
+    "fit": "resize mode: fit, fill or pad (default fit)",
+    "q": f"quality {_Q_LOW}-{_Q_HIGH}",
+    "suffix": "appended to the file name's stem",
+    "name": "name template, e.g. {stem}-{width}w.{ext}",
+    "max_kb": "size cap in KB (the quality is lowered only when over it)",
+    "downscale": "the size cap may shrink the image (true/false)",
+    "if_bigger": "write, copy-source or skip",
+    "bg": "fill colour: transparent, white, black or #RRGGBB",
+    "upscale": "may enlarge small images (true/false)",
+}
+
+_KEYS_TEXT = textwrap.fill(
+    f"Each output takes the --variant keys ({', '.join(['format', *SHORT_KEYS])} and any "
+    "encoder option such as method or progressive), or whole Settings sections as written "
+    """by 'presets export' ("encode": {...}, "resize": {...}, ...). JSON: the same as an """
+    "object.",
+    width=81,
+    break_on_hyphens=False,
+)
+FILE_SCHEMA = (
+    """\
 A recipe file (TOML or JSON) lists the outputs made from each input, in order:
 
     # recipe.toml
@@ -59,26 +89,10 @@ A recipe file (TOML or JSON) lists the outputs made from each input, in order:
     w = 1600
     max_kb = 200
 
-Each output takes the --variant keys (format, w, h, fit, q, suffix, name, max_kb,
-downscale, if_bigger, bg, upscale and any encoder option such as method or
-progressive), or whole Settings sections as written by 'presets export'
-("encode": {...}, "resize": {...}, ...). JSON: the same as an object.
 """
-
-# --variant / recipe-file keys that are not EncodeOptions field names.
-_SHORT_KEYS = {
-    "w": "width",
-    "h": "height",
-    "fit": "resize mode: fit, fill or pad (default fit)",
-    "q": "quality 0-100",
-    "suffix": "appended to the file name's stem",
-    "name": "name template, e.g. {stem}-{width}w.{ext}",
-    "max_kb": "size cap in KB (the quality is lowered only when over it)",
-    "downscale": "the size cap may shrink the image (true/false)",
-    "if_bigger": "write, copy-source or skip",
-    "bg": "fill colour: transparent, white, black or #RRGGBB",
-    "upscale": "may enlarge small images (true/false)",
-}
+    + _KEYS_TEXT
+    + "\n"
+)
 _FITS = {"fit": ResizeMode.FIT, "fill": ResizeMode.FILL, "pad": ResizeMode.PAD}
 
 
@@ -172,9 +186,9 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
         if key == "format":
             encode = dataclasses.replace(encode, format=_format(value, where))
         elif key == "q":
-            encode = dataclasses.replace(encode, quality=_int(value, where, key, 0, 100))
+            encode = dataclasses.replace(encode, quality=_int(value, where, key, _Q_LOW, _Q_HIGH))
         elif key in ("w", "h"):  # a new box: a side not given is free
-            size = _int(value, where, key, 1, 1_000_000)
+            size = _int(value, where, key, *value_range(ResizeOptions, "width"))
             mode = resize.mode if resize.mode in _FITS.values() else ResizeMode.FIT
             if not box_given:
                 resize = dataclasses.replace(resize, width=None, height=None)
@@ -194,7 +208,8 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
         elif key == "name":
             out["name_template"] = _name_text(value, where, key)
         elif key == "max_kb":
-            out["max_kb"] = None if value is None else _int(value, where, key, 1, 10_000_000)
+            cap = value_range(Settings, "max_kb")
+            out["max_kb"] = None if value is None else _int(value, where, key, *cap)
         elif key == "downscale":
             out["downscale_to_fit"] = _bool(value, where, key)
         elif key == "if_bigger":
@@ -207,7 +222,7 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
             _refuse_problems(check_fields(EncodeOptions, {key: typed}, prefix="encode"), where)
             encode = dataclasses.replace(encode, **{key: typed})
         else:
-            known = ", ".join([*_SHORT_KEYS, "format", *sorted(_ENCODE_FIELDS)])
+            known = ", ".join([*SHORT_KEYS, "format", *sorted(_ENCODE_FIELDS)])
             raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
     if resize.mode in (ResizeMode.FILL, ResizeMode.PAD) and not (resize.width and resize.height):
         raise UsageError(f"{where}: fit={resize.mode.value} needs both w and h")
@@ -215,7 +230,7 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
 
 
 # Whole Settings fields (the export form); max_kb and if_bigger are short keys too.
-_SETTINGS_SECTIONS = {f.name for f in dataclasses.fields(Settings)} - set(_SHORT_KEYS)
+_SETTINGS_SECTIONS = {f.name for f in dataclasses.fields(Settings)} - set(SHORT_KEYS)
 _ENCODE_FIELDS = {f.name: f.type for f in dataclasses.fields(EncodeOptions) if f.name != "format"}
 
 
@@ -234,23 +249,22 @@ def _refuse_problems(checked: Checked[Any], where: str) -> None:
 
 
 def _format(value: Any, where: str) -> OutputFormat:
-    text = str(value).strip().lower()
-    text = {"jpg": "jpeg"}.get(text, text)
-    try:
-        return OutputFormat(text)
-    except ValueError:
+    fmt = formats.format_named(str(value))
+    if fmt is None:
         known = ", ".join(f.value for f in OutputFormat)
-        raise UsageError(f"{where}: format: {value!r} is not one of {known}") from None
+        raise UsageError(f"{where}: format: {value!r} is not one of {known}")
+    return fmt
 
 
-def _int(value: Any, where: str, key: str, lo: int, hi: int) -> int:
+def _int(value: Any, where: str, key: str, lo: int | None = None, hi: int | None = None) -> int:
+    """A whole number; within ``lo``-``hi`` when given (else the checker's rule applies)."""
     if isinstance(value, bool):
         raise UsageError(f"{where}: {key}: {value!r} is not a whole number")
     try:
         number = int(str(value).strip())
     except ValueError:
         raise UsageError(f"{where}: {key}: {value!r} is not a whole number") from None
-    if not lo <= number <= hi:
+    if lo is not None and hi is not None and not lo <= number <= hi:
         raise UsageError(f"{where}: {key}: {number} is not in {lo}-{hi}")
     return number
 
@@ -282,8 +296,6 @@ def _colour(value: Any, where: str) -> Any:
 
 
 def _name_text(value: Any, where: str, key: str) -> str:
-    from .plan import validate_template  # plan imports this module's Recipe
-
     text = str(value)
     if key == "name":
         try:
@@ -303,10 +315,10 @@ def _typed(value: Any, kind: Any, where: str, key: str) -> Any:
     if kind.startswith("int"):
         if "None" in kind and str(value).lower() in ("none", "off", ""):
             return None
-        return _int(value, where, key, -1_000_000, 1_000_000)
+        return _int(value, where, key)  # its range: check_fields, from the field
     if kind.startswith("tuple"):
         parts = str(value).replace("/", " ").replace(";", " ").split()
-        return tuple(_int(p, where, key, 1, 1_000_000) for p in parts)
+        return tuple(_int(p, where, key) for p in parts)
     return str(value)
 
 

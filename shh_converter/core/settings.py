@@ -3,8 +3,9 @@
 The CLI and the GUI both build one :class:`Settings`; the engine only reads it.
 Frozen and made of plain values so it pickles to worker processes, compares by
 value, and has a stable :meth:`Settings.fingerprint` for "already made with the
-same settings" checks. ``to_dict``/``from_dict`` round-trip through JSON (reports,
-presets in the config file).
+same settings" checks. ``to_dict`` writes them as JSON (reports, presets in the
+config file); ``checks.check_fields(Settings, data)`` reads them back, each value
+checked against its field's rule.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from .errors import UsageError
 
@@ -94,58 +95,103 @@ def format_color(color: Color | None) -> str:
     return "transparent" if color is None else "#{:02x}{:02x}{:02x}".format(*color)
 
 
+def ranged(default: Any, low: float | None, high: float | None) -> Any:
+    """A field whose values run from ``low`` to ``high`` (both included; None: unbounded).
+
+    The one rule of that value: the settings checker (:mod:`.checks`), the CLI's
+    argument types, recipe keys and the window's spinboxes all read it from here.
+    For a tuple field the range holds for each element.
+    """
+    return field(default=default, metadata={"range": (low, high)})
+
+
+def chosen(default: str, choices: tuple[str, ...]) -> Any:
+    """A text field that takes one of ``choices`` (in the order offered)."""
+    return field(default=default, metadata={"choices": choices})
+
+
+def value_range(cls: type, name: str) -> tuple[Any, Any]:
+    """The (low, high) of field ``name`` of dataclass ``cls``; (None, None) when unbounded."""
+    return _field(cls, name).metadata.get("range", (None, None))  # type: ignore[no-any-return]
+
+
+def value_choices(cls: type, name: str) -> tuple[str, ...]:
+    """The choices of text field ``name`` of dataclass ``cls`` (empty: any text)."""
+    return _field(cls, name).metadata.get("choices", ())  # type: ignore[no-any-return]
+
+
+def _field(cls: type, name: str) -> dataclasses.Field[Any]:
+    return next(f for f in dataclasses.fields(cls) if f.name == name)
+
+
+SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
+
+# The largest resize box side (width, height, longest side), one rule for the CLI,
+# --variant, recipe files, saved settings and the window. The planner and the resizer
+# take any positive size (resize.plan_geometry is arithmetic, and without --upscale a
+# box larger than the image changes nothing); an enlarged side is bounded by the
+# writers, which refuse one over their own limit with a clear error (WebP 16,383,
+# JPEG 65,500, AVIF 65,536, JPEG XL 1,048,576 px). 1,000,000 stays under the widest
+# of them and was already the CLI's rule, so no value accepted before is refused now.
+# (The output's pixel count is not bounded by it: Limits.max_pixels checks inputs.)
+LARGEST_SIDE = 1_000_000
+
+
 @dataclass(frozen=True)
 class EncodeOptions:
     """Encoder options; each format reads the ones that apply to it.
 
-    ``core/formats.py`` is the table of which option applies to which format, its
-    range and its default there (``formats.default_options(fmt)`` gives a
+    Each value's range or choices are here (field metadata, :func:`ranged`);
+    which format has which option, its label and its default there are in the
+    format's module in ``core/formats/`` (``formats.default_options(fmt)`` gives a
     format's own defaults, e.g. AVIF's lower quality). Field names are stable:
     recipe specs (``--variant jpeg:progressive=false``) and saved presets use them.
     """
 
     format: OutputFormat = OutputFormat.WEBP
-    quality: int = 82  # WebP/JPEG/AVIF/JXL, 0-100 (the default recipe's: DEFAULT_SETTINGS)
+    quality: int = ranged(82, 0, 100)  # WebP/JPEG/AVIF/JXL (the default recipe's: DEFAULT_SETTINGS)
     lossless: bool = False  # WebP, JXL
-    near_lossless: int | None = None  # WebP, 0-100 (implies lossless); None = off
-    alpha_quality: int = 100  # WebP, 0-100
-    method: int = 4  # WebP effort 0-6
+    near_lossless: int | None = ranged(None, 0, 100)  # WebP (implies lossless); None = off
+    alpha_quality: int = ranged(100, 0, 100)  # WebP
+    method: int = ranged(4, 0, 6)  # WebP effort (6 smallest, slowest)
     exact: bool = False  # WebP/PNG: keep RGB under fully transparent pixels
     progressive: bool = True  # JPEG
     # JPEG/AVIF chroma: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0
-    subsampling: str = "auto"
+    subsampling: str = chosen("auto", SUBSAMPLING)
     optimize_huffman: bool = True  # JPEG: optimised Huffman tables (Pillow's encoder)
     # JPEG: pillow (libjpeg-turbo), jpegli, or auto (jpegli unless a JPEG is kept at its size)
-    jpeg_encoder: str = "pillow"
+    jpeg_encoder: str = chosen("pillow", ("auto", "jpegli", "pillow"))
     mozjpeg_pass: bool = False  # JPEG: lossless MozJPEG re-optimisation of the file
     png_optimise: bool = True  # PNG/APNG: lossless oxipng pass
-    # ...also on photographs decoded from a lossy format (formats.PHOTO_SOURCES): there
+    # ...also on photographs decoded from a lossy format (formats.png.PHOTO_SOURCES): there
     # it saves ~7 % for 3-5x the time of the whole conversion (docs/performance.md)
     png_optimise_photos: bool = False
-    png_effort: int = 2  # PNG: oxipng level 1-6 (6 smallest, slowest)
-    compress_level: int = 6  # PNG zlib level 0-9 (where the oxipng pass does not run)
+    png_effort: int = ranged(2, 1, 6)  # PNG: oxipng level (6 smallest, slowest)
+    compress_level: int = ranged(6, 0, 9)  # PNG zlib level (where the oxipng pass does not run)
     palette: bool = False  # PNG: quantise to a palette of <= palette_colors (lossy)
-    palette_colors: int = 256  # PNG palette/GIF: 2-256
+    palette_colors: int = ranged(256, 2, 256)  # PNG palette/GIF
     # PNG palette: pillow (measured smaller and closer on logos) or imagequant (libimagequant)
-    quantiser: str = "pillow"
-    palette_quality: int = 90  # PNG palette: target quality 0-100 (imagequant)
-    dither: int = 100  # PNG palette/GIF: 0 (none) - 100 (full Floyd-Steinberg)
-    avif_speed: int = 6  # AVIF 0-10 (10 fastest)
-    jxl_effort: int = 7  # JXL 1-9 (9 smallest, slowest)
+    quantiser: str = chosen("pillow", ("pillow", "imagequant"))
+    palette_quality: int = ranged(90, 0, 100)  # PNG palette: target quality (imagequant)
+    dither: int = ranged(100, 0, 100)  # PNG palette/GIF: 0 (none) - 100 (full Floyd-Steinberg)
+    avif_speed: int = ranged(6, 0, 10)  # AVIF (10 fastest)
+    jxl_effort: int = ranged(7, 1, 9)  # JXL (9 smallest, slowest)
     jpeg_transcode: bool = True  # JXL: a JPEG kept as it is is recompressed losslessly
-    ico_sizes: tuple[int, ...] = (16, 32, 48)  # ICO: square sizes held, each <= the image
+    # ICO: square sizes held, each <= the image
+    ico_sizes: tuple[int, ...] = ranged((16, 32, 48), 1, 256)
 
 
 @dataclass(frozen=True)
 class ResizeOptions:
     mode: ResizeMode = ResizeMode.NONE
-    width: int | None = None  # fit/fill/pad
-    height: int | None = None  # fit/fill/pad
-    size: int | None = None  # max-side
-    percent: float | None = None  # percent
+    width: int | None = ranged(None, 1, LARGEST_SIDE)  # fit/fill/pad
+    height: int | None = ranged(None, 1, LARGEST_SIDE)  # fit/fill/pad
+    size: int | None = ranged(None, 1, LARGEST_SIDE)  # max-side
+    percent: float | None = ranged(None, 0.01, 10_000)  # percent
     upscale: bool = False  # True: enlarge a smaller image to the size asked (--upscale)
     resample: Resample = Resample.LANCZOS  # nearest for pixel art
-    sharpen: int = 0  # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
+    # unsharp-mask amount in percent after a downscale (0 = off, ~50 light)
+    sharpen: int = ranged(0, 0, 300)
 
 
 @dataclass(frozen=True)
@@ -158,7 +204,7 @@ class BackgroundRemoval:
     mask_only: bool = False  # write the mask instead of the cut-out
     trim: bool = False  # crop to the subject's bounding box
     trim_padding: str = "0"  # pixels ("12") or percent of the box ("5%")
-    flat_tolerance: int = 24  # flat mode: colour distance counted as background
+    flat_tolerance: int = ranged(24, 0, 255)  # flat mode: colour distance counted as background
     fill_holes: bool = False  # flat mode: also remove enclosed background (inside of an "O")
 
 
@@ -166,16 +212,16 @@ class BackgroundRemoval:
 class Limits:
     """Safety limits; defaults are overridden from the config's feature flags."""
 
-    max_pixels: int = 100_000_000
-    max_file_bytes: int | None = None  # None = no limit
-    timeout_seconds: float | None = None  # per file; None = no limit
+    max_pixels: int = ranged(100_000_000, 1, 10**12)
+    max_file_bytes: int | None = ranged(None, 1, None)  # None = no limit
+    timeout_seconds: float | None = ranged(None, 0.001, None)  # per file; None = no limit
     # Memory the batch's processes should stay under (the config's warning threshold).
-    memory_budget_mb: float | None = None
+    memory_budget_mb: float | None = ranged(None, 1, None)
     # AI background removal aims lower still: files wait for each other rather than
     # overlap beyond it (one file always runs, however big). None: automatic, see
     # capacity.auto_ai_memory_mb (450 MB on 2 cores, more with more cores).
-    ai_memory_mb: float | None = None
-    max_batch: int | None = None  # files per batch; None = no limit
+    ai_memory_mb: float | None = ranged(None, 1, None)
+    max_batch: int | None = ranged(None, 1, None)  # files per batch; None = no limit
 
 
 @dataclass(frozen=True)
@@ -189,7 +235,7 @@ class Settings:
     name_template: str = "{stem}.{ext}"
     # Size cap (1 KB = 1000 bytes): an output over it gets its quality lowered until it fits
     # (core/sizing.py); one within it is left at its own quality.
-    max_kb: int | None = None
+    max_kb: int | None = ranged(None, 1, 10_000_000)
     downscale_to_fit: bool = False  # size cap: may shrink when the lowest quality is too big
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time
@@ -207,16 +253,6 @@ class Settings:
         raw["background"] = format_color(self.background)
         return dict(_plain(raw))
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Settings:
-        """Inverse of :meth:`to_dict`; missing keys take defaults, unknown keys are ignored.
-
-        Every value is checked for its type and range (:mod:`.checks`); a bad one
-        takes its default. ``checks.check_fields(Settings, data)`` also returns the
-        problems, for callers that report them.
-        """
-        return cast(Settings, _build(cls, data))
-
     def fingerprint(self) -> str:
         """Stable hash of everything that changes the output's pixels or bytes.
 
@@ -229,10 +265,6 @@ class Settings:
             data.pop(key, None)
         blob = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
-
-    @property
-    def extension(self) -> str:
-        return {"jpeg": "jpg"}.get(self.encode.format.value, self.encode.format.value)
 
 
 # The one default recipe of both front ends: what `shh-converter convert` does without
@@ -254,9 +286,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def _build(cls: Any, data: dict[str, Any]) -> Any:
-    from .checks import check_fields  # lazily: the checker reads this module's classes
-
-    return check_fields(cls, data).value

@@ -10,7 +10,7 @@ soon as a file lands in the window ``[ACCEPT_FROM x cap, cap]``. When two whole
 qualities bracket the window (a step of several per cent at high qualities),
 WebP and Pillow's JPEG search between them: libwebp takes a fractional quality,
 and a JPEG's quantisation tables are scaled by the fraction
-(:func:`formats.jpeg_qtables`).
+(:func:`formats.jpeg.jpeg_qtables`).
 
 When even :data:`LOWEST_QUALITY` does not fit (or the format has no quality:
 PNG, lossless WebP, ICO) and the output allows it, the image is made smaller by
@@ -29,15 +29,15 @@ from dataclasses import dataclass
 
 from . import formats
 from .encode import Processed, encode
-from .settings import EncodeOptions, OutputFormat, Settings
+from .settings import EncodeOptions, Settings, value_range
 
 ACCEPT_FROM = 0.90  # a file of 90-100 % of the cap is good enough
 AIM = 0.95  # where guesses aim inside that window
 LOWEST_QUALITY = 10  # below this, photos fall apart: downscale instead (when allowed)
+HIGHEST_QUALITY = value_range(EncodeOptions, "quality")[1]
 TYPICAL_SLOPE = math.log(2) / 25  # size doubles every ~25 quality steps (JPEG/WebP photos)
 MAX_ROUNDS = 4  # downscale rounds at most
 MAX_ENCODES_PER_ROUND = 8
-MOST_EFFORT = 6  # WebP's highest method
 FRACTION_STEPS = 3  # WebP and Pillow's JPEG: bisections between two whole qualities
 
 
@@ -59,21 +59,13 @@ def encode_bytes(processed: Processed, settings: Settings) -> bytes:
 
 
 def has_quality(settings: Settings) -> bool:
-    """Whether the output's size can be steered by quality."""
-    enc = settings.encode
-    if enc.format == OutputFormat.WEBP:
-        return not (enc.lossless or enc.near_lossless is not None)
-    if enc.format == OutputFormat.JXL:
-        return not enc.lossless
-    return enc.format in (OutputFormat.JPEG, OutputFormat.AVIF)
+    """Whether the output's size can be steered by quality (the format's quality applies)."""
+    return formats.spec_for(settings.encode.format).applies("quality", settings.encode)
 
 
 def fractional_quality(settings: Settings) -> bool:
     """Whether the encoder takes qualities between whole numbers (see the module docstring)."""
-    enc = settings.encode
-    if enc.format == OutputFormat.WEBP:
-        return True
-    return enc.format == OutputFormat.JPEG and enc.jpeg_encoder == "pillow"
+    return formats.spec_for(settings.encode.format).fractional_quality(settings.encode)
 
 
 def encode_output(
@@ -128,7 +120,7 @@ def _search(processed: Processed, settings: Settings, cap: int, first: Encoded |
     Without a quality to lower, the one encode; when nothing fits, the lowest
     quality's file.
     """
-    chosen = max(LOWEST_QUALITY, min(100, settings.encode.quality))
+    chosen = max(LOWEST_QUALITY, min(HIGHEST_QUALITY, settings.encode.quality))
     if not has_quality(settings):
         if first is not None:
             return Encoded(first.data, processed, encodes=0)
@@ -186,19 +178,22 @@ def _search(processed: Processed, settings: Settings, cap: int, first: Encoded |
 def _more_effort(
     processed: Processed, settings: Settings, base: EncodeOptions, tried: dict[float, int], cap: int
 ) -> tuple[float, bytes | None, int] | None:
-    """WebP: where the smallest quality step over the cap still jumps past the window
-    (libwebp's size can jump 15-20 % within an eighth of a quality at q94), the quality
-    over it with more encoder effort (a higher method: slower, never worse) often fits
+    """Where the smallest quality step over the cap still jumps past the window (WebP:
+    libwebp's size can jump 15-20 % within an eighth of a quality at q94), the quality
+    over it with more encoder effort (the format's ``effort_option``) often fits
     inside. Returns that quality, its file (None if no method fitted) and the encodes."""
     fits = [k for k, v in tried.items() if v <= cap]
     big = [k for k, v in tried.items() if v > cap]
-    if settings.encode.format != OutputFormat.WEBP or settings.encode.lossless:
+    spec = formats.spec_for(settings.encode.format)
+    effort = spec.option(spec.effort_option) if spec.effort_option else None
+    if effort is None or effort.high is None or settings.encode.lossless:
         return None
     if not fits or not big or tried[max(fits)] >= cap * ACCEPT_FROM:
         return None
     hi, encodes = min(big), 0
-    for method in range(base.method + 1, MOST_EFFORT + 1):
-        opts = dataclasses.replace(base, quality=hi, method=method)  # type: ignore[arg-type]
+    for method in range(getattr(base, effort.field) + 1, effort.high + 1):
+        changes = {"quality": hi, effort.field: method}
+        opts = dataclasses.replace(base, **changes)  # type: ignore[arg-type]
         data = encode_bytes(processed, dataclasses.replace(settings, encode=opts))
         encodes += 1
         if len(data) <= cap:
@@ -208,7 +203,8 @@ def _more_effort(
 
 def _transcoded(settings: Settings) -> bool:
     """Whether the first encode may have been a lossless JPEG -> JPEG XL (not this quality's)."""
-    return settings.encode.format == OutputFormat.JXL and settings.encode.jpeg_transcode
+    spec = formats.spec_for(settings.encode.format)
+    return spec.applies("jpeg_transcode", settings.encode) and settings.encode.jpeg_transcode
 
 
 def _between_steps(tried: dict[float, int], at: Callable[[float], None], cap: int) -> int:
@@ -255,7 +251,7 @@ def _next_guess(tried: dict[float, int], lo: float | None, hi: float | None, cap
         falsi = lo - f_lo * (hi - lo) / (f_hi - f_lo) if f_hi > f_lo else (lo + hi) / 2
         guess = min(guess, falsi) if tried[last] <= cap else max(guess, falsi)
     low = lo + 1 if lo is not None else LOWEST_QUALITY
-    high = hi - 1 if hi is not None else 100
+    high = hi - 1 if hi is not None else HIGHEST_QUALITY
     return int(max(low, min(high, round(guess))))
 
 

@@ -505,7 +505,7 @@ class Watcher:
 
     def _out_folder(self, source: Path) -> Path:
         """The destination folder mirroring ``source``'s folder, as a batch would name it."""
-        from .plan import sanitise_part
+        from .naming import sanitise_part
 
         root = self._root_of(source) or source.parent
         parts = (*folder_base(root, self.dest), *source.parent.relative_to(root).parts)

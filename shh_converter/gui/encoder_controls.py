@@ -1,14 +1,15 @@
-"""The output format and its encoder options, generated from the formats table.
+"""The output format and its encoder options, generated from the formats (``core/formats/``).
 
 :class:`EncoderControls` is a ttk frame: the format list (every format of
-``core/formats.py``; one this install cannot write is labelled so and cannot be
+``core/formats/``; one this install cannot write is labelled so and cannot be
 chosen), quality and lossless (shared by the formats that have them), then the
 chosen format's own options, one widget per :class:`~shh_converter.core.formats.OptionSpec`
 (a spinbox for a range, a check box for on/off, a list for choices), and the
 animation switch. Options that do not apply given the others are disabled
 (quality of a lossless WebP, the zlib level while oxipng runs). It reads and
 writes :class:`EncodeOptions`; the settings panel embeds it and owns the rest.
-Adding an option or a format to the table adds its control here with no change.
+Adding an option or a format adds its control here with no change; the labels are
+marked for translation where the formats declare them, and shown through ``_()``.
 """
 
 from __future__ import annotations
@@ -20,22 +21,11 @@ from tkinter import ttk
 from typing import Any
 
 from ..core import formats
-from ..core.settings import EncodeOptions, OutputFormat
-from ..i18n import N_, _
+from ..core.settings import EncodeOptions, OutputFormat, value_range
+from ..i18n import _
 
 SHARED = ("quality", "lossless")  # shown once, above the format's own options
 UNAVAILABLE = _(" (unavailable here)")
-# The formats' own option labels live in core.formats (data, English) and are shown
-# through _(option.label); listed here so Babel extracts them (tests/test_i18n.py checks
-# that none is missing).
-OPTION_LABELS = (
-    N_("Alpha quality"), N_("Chroma"), N_("Colours"), N_("Dithering"), N_("Effort"),
-    N_("Encoder"), N_("Exact"), N_("ICO (favicon)"), N_("Lossless"), N_("MozJPEG pass"),
-    N_("Near-lossless"), N_("Optimise (oxipng)"), N_("Optimise photos too"),
-    N_("Optimised Huffman"),
-    N_("Palette (lossy)"), N_("Palette quality"), N_("Progressive"), N_("Quality"),
-    N_("Quantiser"), N_("Recompress JPEG"), N_("Speed"), N_("zlib level"),
-)  # fmt: skip
 
 
 def format_labels() -> dict[str, OutputFormat]:
@@ -86,8 +76,10 @@ class EncoderControls(ttk.Frame):
         qrow = ttk.Frame(self)
         quality = tk.IntVar(self, 85)
         self._var("quality", quality)
+        low, high = value_range(EncodeOptions, "quality")
+        # The slider starts at 1 (quality 0 is never wanted); a preset may still hold 0.
         self.quality_scale = ttk.Scale(
-            qrow, from_=1, to=100, variable=quality, command=self._snap_quality
+            qrow, from_=max(1, low), to=high, variable=quality, command=self._snap_quality
         )
         self.quality_scale.pack(side="left", fill="x", expand=True)
         self.quality_label = ttk.Label(qrow, width=4, anchor="e", textvariable=quality)
@@ -115,7 +107,7 @@ class EncoderControls(ttk.Frame):
             key = self.key(spec.format, option.field)
             if option.kind == "bool":
                 var = self._var(key, tk.BooleanVar(self, bool(option.default)))
-                # Labels come from the (English) table; a catalog entry translates them.
+                # Labels come from the (English) format modules; the catalog translates them.
                 check = ttk.Checkbutton(frame, text=_(option.label), variable=var)
                 check.grid(row=row, column=1, sticky="w", pady=1)
                 self._widgets[key] = [check]

@@ -15,6 +15,7 @@ import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
 
+from ..core import formats
 from ..core.recipe import SETS, SHARED_FIELDS, Recipe, builtin_set
 from ..core.settings import DEFAULT_SETTINGS, ResizeMode, Settings
 from ..i18n import N_, _, text_columns
@@ -35,7 +36,9 @@ def describe(out: Settings) -> str:
         box = f"{r.percent:g}%"
     else:
         box = _("full size")
-    name = out.name_template.replace("{stem}", "name").replace("{ext}", out.extension)
+    name = out.name_template.replace("{stem}", "name").replace(
+        "{ext}", formats.spec_for(out.encode.format).extension
+    )
     target = f" · ≤{out.max_kb} KB" if out.max_kb else ""
     return f"{out.encode.format.value.upper()} · {box}{target} · {name}"
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import colorchooser, ttk
 
 from ..core import models as model_table
 from ..core.errors import UsageError
-from ..core.plan import validate_template
+from ..core.naming import validate_template
 from ..core.settings import (
     DEFAULT_SETTINGS,
     BackgroundMode,
@@ -32,13 +33,14 @@ from ..core.settings import (
     Settings,
     format_color,
     parse_color,
+    value_range,
 )
 from ..i18n import _
 from .encoder_controls import EncoderControls, format_labels
 
 log = logging.getLogger(__name__)
 
-FORMATS = format_labels()  # from the formats table (core/formats.py)
+FORMATS = format_labels()  # from the formats (core/formats/)
 RESIZE = {
     _("Original size"): ResizeMode.NONE,
     _("Longest side"): ResizeMode.MAX_SIDE,
@@ -76,11 +78,21 @@ def _key(table: Mapping[str, object], value: object) -> str:
     return next(k for k, v in table.items() if v == value)
 
 
-def _int(text: str, default: int | None, low: int = 1, high: int = 65535) -> int | None:
+def _int(text: str, default: int | None, low: float, high: float) -> int | None:
+    """The whole number typed, held inside its field's range; ``default`` when none is."""
     try:
-        return max(low, min(high, int(float(text))))
+        # A whole number: the lowest whole one at or above a fractional low (percent's 0.01).
+        return max(math.ceil(low), min(int(high), int(float(text))))
     except ValueError:
         return default
+
+
+def _rule(cls: type, name: str) -> tuple[float, float]:
+    """The range of a bounded settings field (settings.ranged): the one rule of that value."""
+    low, high = value_range(cls, name)
+    if low is None or high is None:
+        raise ValueError(f"{cls.__name__}.{name} has no range to offer")
+    return low, high
 
 
 class SettingsPanel(ttk.Frame):
@@ -122,8 +134,9 @@ class SettingsPanel(ttk.Frame):
         var = self._var(name, tk.StringVar(self, values[0]))
         return ttk.Combobox(box, textvariable=var, values=values, state="readonly", width=16)
 
-    def _spin(self, box: tk.Misc, name: str, low: int, high: int) -> ttk.Spinbox:
+    def _spin(self, box: tk.Misc, name: str, rule: tuple[float, float]) -> ttk.Spinbox:
         var = self._var(name, tk.StringVar(self, ""))
+        low, high = rule
         return ttk.Spinbox(box, textvariable=var, from_=low, to=high, increment=10, width=8)
 
     def _box(self, text: str, row: int) -> ttk.LabelFrame:
@@ -149,16 +162,16 @@ class SettingsPanel(ttk.Frame):
         self.resize_box = self._combo(box, "resize", list(RESIZE))
         self._row(box, 0, _("Mode"), self.resize_box, "resize")
         wh = ttk.Frame(box)
-        self.width_spin = self._spin(wh, "width", 1, 65535)
+        self.width_spin = self._spin(wh, "width", _rule(ResizeOptions, "width"))
         self.width_spin.pack(side="left")
         ttk.Label(wh, text=" × ").pack(side="left")
-        self.height_spin = self._spin(wh, "height", 1, 65535)
+        self.height_spin = self._spin(wh, "height", _rule(ResizeOptions, "height"))
         self.height_spin.pack(side="left")
         self._row(box, 1, _("Box (px)"), wh, "box")
         self._controls["box"] += [self.width_spin, self.height_spin]
-        self.size_spin = self._spin(box, "size", 1, 65535)
+        self.size_spin = self._spin(box, "size", _rule(ResizeOptions, "size"))
         self._row(box, 2, _("Longest side"), self.size_spin, "size")
-        self.percent_spin = self._spin(box, "percent", 1, 1000)
+        self.percent_spin = self._spin(box, "percent", _rule(ResizeOptions, "percent"))
         self._row(box, 3, _("Percent"), self.percent_spin, "percent")
         upscale = self._var("upscale", tk.BooleanVar(self, False))
         self.upscale_check = ttk.Checkbutton(box, text=_("Enlarge small images"), variable=upscale)
@@ -166,7 +179,7 @@ class SettingsPanel(ttk.Frame):
         self._controls["upscale"] = [self.upscale_check]
         self.resample_box = self._combo(box, "resample", list(RESAMPLE))
         self._row(box, 5, _("Filter"), self.resample_box, "resample")
-        self.sharpen_spin = self._spin(box, "sharpen", 0, 300)
+        self.sharpen_spin = self._spin(box, "sharpen", _rule(ResizeOptions, "sharpen"))
         self._row(box, 6, _("Sharpen after shrinking (%)"), self.sharpen_spin, "sharpen")
 
     def _build_background(self) -> ttk.LabelFrame:
@@ -213,8 +226,8 @@ class SettingsPanel(ttk.Frame):
         self._row(box, 1, _("If the file exists"), self.conflict_box, "conflict")
         krow = ttk.Frame(box)
         self.max_kb_spin = ttk.Spinbox(
-            krow, textvariable=self._var("max_kb", tk.StringVar(self, "")), from_=0, to=100_000,
-            increment=10, width=8,
+            krow, textvariable=self._var("max_kb", tk.StringVar(self, "")), from_=0,
+            to=_rule(Settings, "max_kb")[1], increment=10, width=8,
         )  # fmt: skip
         self.max_kb_spin.pack(side="left")
         shrink = self._var("downscale", tk.BooleanVar(self, False))
@@ -226,7 +239,7 @@ class SettingsPanel(ttk.Frame):
         dates = self._var("keep_dates", tk.BooleanVar(self, False))
         self.dates_check = ttk.Checkbutton(box, text=_("Keep the files' dates"), variable=dates)
         self.dates_check.grid(row=4, column=1, sticky="w")
-        # The CLI's --name-template: the engine checks it (core.plan.validate_template).
+        # The CLI's --name-template: the engine checks it (core.naming.validate_template).
         name = self._var("name_template", tk.StringVar(self, "{stem}.{ext}"))
         self.name_entry = ttk.Entry(box, textvariable=name, width=18)
         self._row(box, 5, _("File name"), self.name_entry, "name_template")
@@ -316,8 +329,7 @@ class SettingsPanel(ttk.Frame):
         box = mode in (ResizeMode.FIT, ResizeMode.FILL, ResizeMode.PAD)
 
         def size(name: str, old: int | None, needed: bool, default: int) -> int | None:
-            high = 1000 if name == "percent" else 65535
-            value = _int(v[name].get(), None, 1, high)
+            value = _int(v[name].get(), None, *_rule(ResizeOptions, name))
             return value if value is not None else (old or (default if needed else None))
 
         percent = size("percent", None, mode == ResizeMode.PERCENT, 50)
@@ -335,7 +347,7 @@ class SettingsPanel(ttk.Frame):
             percent=float(percent) if percent is not None else r.percent,
             upscale=bool(v["upscale"].get()),
             resample=RESAMPLE.get(v["resample"].get(), r.resample),
-            sharpen=_int(v["sharpen"].get(), r.sharpen, 0, 300) or 0,
+            sharpen=_int(v["sharpen"].get(), r.sharpen, *_rule(ResizeOptions, "sharpen")) or 0,
         )
 
     def get_settings(self) -> Settings:
@@ -364,7 +376,8 @@ class SettingsPanel(ttk.Frame):
             metadata=METADATA[v["metadata"].get()],
             on_conflict=CONFLICT[v["conflict"].get()],
             animated=self.encoder.animated,
-            max_kb=_int(v["max_kb"].get(), None, 0, 100_000) or None,  # empty or 0: none
+            # empty or 0: none
+            max_kb=_int(v["max_kb"].get(), None, 0, _rule(Settings, "max_kb")[1]) or None,
             downscale_to_fit=bool(v["downscale"].get()),
             if_bigger=IF_BIGGER.get(v["if_bigger"].get(), base.if_bigger),
             keep_dates=bool(v["keep_dates"].get()),

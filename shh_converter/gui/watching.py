@@ -36,6 +36,7 @@ from pathlib import Path
 from tkinter import filedialog, ttk
 from typing import Any
 
+from ..core.checks import check_fields
 from ..core.errors import UsageError
 from ..core.events import FileFinished
 from ..core.recipe import Recipe
@@ -98,7 +99,7 @@ class FolderWatch:
     def from_dict(cls, data: dict[str, Any]) -> FolderWatch:
         """A remembered watch; a recipe or a ``left`` record that does not read raises."""
         raw = data.get("recipe") or {}
-        outputs = tuple(Settings.from_dict(o) for o in raw.get("outputs") or [{}])
+        outputs = tuple(check_fields(Settings, o).value for o in raw.get("outputs") or [{}])
         recipe = Recipe(outputs, raw.get("manifest")).check()
         folder = Path(str(data["folder"]))
         left = {

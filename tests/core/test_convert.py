@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from shh_converter.core import convert, encode
+from shh_converter.core import convert, encode, formats
 from shh_converter.core.jobs import Job
 from shh_converter.core.settings import (
     BackgroundRemoval,
@@ -352,8 +352,6 @@ def test_profiles_written_only_as_asked(tmp_path: Path) -> None:
     ],
 )
 def test_formats_table_normalises_modes(fmt: str, mode: str, want: str) -> None:
-    from shh_converter.core import formats
-
     spec = formats.spec_for(fmt)
     assert formats.normalise_mode(Image.new(mode, (4, 4)), spec).mode == want
     options = formats.save_options(EncodeOptions(format=OutputFormat(fmt), quality=61))
@@ -364,7 +362,7 @@ def test_formats_table_normalises_modes(fmt: str, mode: str, want: str) -> None:
 
 def test_near_lossless_levels() -> None:
     img = photo((64, 64))
-    assert encode.near_lossless(img, 100) is img
+    assert formats.webp.near_lossless(img, 100) is img
     for level, worst in ((80, 1), (40, 4), (0, 16)):
-        out = np.asarray(encode.near_lossless(img, level), dtype=int)
+        out = np.asarray(formats.webp.near_lossless(img, level), dtype=int)
         assert np.abs(out - np.asarray(img, dtype=int)).max() <= worst

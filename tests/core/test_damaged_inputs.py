@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from shh_converter.core import formats
 from shh_converter.core.convert import convert_job
 from shh_converter.core.jobs import Job
 from shh_converter.core.recipe import parse_spec
@@ -159,7 +160,7 @@ def test_a_planar_tiff_with_an_overview_image_converts(tmp_path: Path, fmt: str)
     with Image.open(src) as probe:  # the file is what it claims: two IFDs, planar
         assert probe.n_frames == 2 and probe.size == (64, 48)
     settings = parse_spec(fmt, DEFAULT_SETTINGS)
-    out = tmp_path / f"out.{settings.extension}"
+    out = tmp_path / f"out.{formats.spec_for(settings.encode.format).extension}"
     result = convert_job(Job.one(0, src, out, settings), settings)
     assert result.status == "converted", result.error
     with Image.open(out) as im:

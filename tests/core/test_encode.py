@@ -222,9 +222,9 @@ def test_jpegli_writes_the_default_jpeg_with_its_metadata(tmp_path: Path) -> Non
     )
     prepared = convert.prepare(GPS_PHOTO, [s])
     processed = convert.render(prepared, s)
-    assert encode.use_jpegli(s.encode, "RGB", processed)
+    assert formats.jpeg.use_jpegli(s.encode, "RGB", processed)
     same_size = convert.render(prepared, dataclasses.replace(s, resize=ResizeOptions()))
-    assert not encode.use_jpegli(s.encode, "RGB", same_size)  # a JPEG kept as it is: Pillow
+    assert not formats.jpeg.use_jpegli(s.encode, "RGB", same_size)  # a JPEG kept as it is: Pillow
     out = tmp_path / "cups.jpg"
     convert_file(GPS_PHOTO, out, s)
     data = out.read_bytes()

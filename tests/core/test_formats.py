@@ -28,15 +28,21 @@ def test_every_option_is_an_encode_options_field_with_a_valid_default() -> None:
         assert formats.problems(formats.default_options(spec.format)) == [] or not spec.available()
 
 
-def test_table_ranges_agree_with_the_settings_checks() -> None:
-    """Saved settings are checked by core/checks.py: its ranges must be the table's."""
+def test_option_ranges_are_the_fields_that_the_settings_checks_read() -> None:
+    """Saved settings are checked by core/checks.py from the field's metadata: every int
+    option has a range there and every choice option its choices, and the checker
+    refuses a value just past each end."""
     for field, users in formats.all_options().items():
         for _spec, option in users:
-            key = f"EncodeOptions.{field}"
-            if option.kind == "int" and key in checks.RANGES:
-                assert checks.RANGES[key] == (option.low, option.high), key
-            if option.kind == "choice" and key in checks.CHOICES:
-                assert set(option.choices) <= checks.CHOICES[key], key
+            if option.kind == "int":
+                assert option.low is not None and option.high is not None, field
+                for bad in (option.low - 1, option.high + 1):
+                    checked = checks.check_fields(EncodeOptions, {field: bad})
+                    assert [p.key for p in checked.problems] == [field], (field, bad)
+            if option.kind == "choice":
+                assert option.choices, field
+                checked = checks.check_fields(EncodeOptions, {field: "no-such-choice"})
+                assert [p.key for p in checked.problems] == [field], field
 
 
 def test_applies_answers_per_format_and_options() -> None:
@@ -100,9 +106,9 @@ def test_cli_refuses_an_option_the_format_does_not_have() -> None:
 def test_missing_library_makes_format_unavailable_not_a_crash(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    real = formats.module_available
+    real = formats.base.module_available
     monkeypatch.setattr(
-        formats, "module_available", lambda name: name != "pillow_jxl" and real(name)
+        formats.base, "module_available", lambda name: name != "pillow_jxl" and real(name)
     )
     assert not formats.spec_for("jxl").available()
     assert OutputFormat.JXL not in [s.format for s in formats.available_formats()]
@@ -118,13 +124,13 @@ def test_missing_library_makes_format_unavailable_not_a_crash(
 
 def test_missing_optional_encoder_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without pyjpegli the JPEG is Pillow's; without oxipng the PNG is zlib's: still written."""
-    real = formats.module_available
+    real = formats.base.module_available
     monkeypatch.setattr(
-        formats, "module_available", lambda name: name not in ("pyjpegli", "oxipng") and real(name)
+        formats.base,
+        "module_available",
+        lambda name: name not in ("pyjpegli", "oxipng") and real(name),
     )
-    from shh_converter.core import encode
-
-    assert not encode.use_jpegli(formats.default_options("jpeg"), "RGB")
+    assert not formats.jpeg.use_jpegli(formats.default_options("jpeg"), "RGB")
     with pytest.raises(UsageError, match="needs pyjpegli"):
         encoder_flags.encode_from_args(_parse("--format", "jpeg", "--jpeg-encoder", "jpegli"))
     assert formats.spec_for("png").applies("compress_level", formats.default_options("png"))
@@ -157,7 +163,7 @@ def test_cli_unknown_option_for_format_exits_2(app_home: Path, tmp_path: Path) -
 
 def test_settings_round_trip_keeps_new_fields() -> None:
     s = Settings(encode=formats.default_options("png", palette=True, png_effort=4, dither=30))
-    back = Settings.from_dict(s.to_dict())
+    back = checks.check_fields(Settings, s.to_dict()).value
     assert back.encode == s.encode
     assert dataclasses.replace(s, animated=False).fingerprint() != s.fingerprint()
     assert Settings().animated is True

@@ -15,13 +15,8 @@ from shh_converter.core.atomic import TEMP_PREFIX
 from shh_converter.core.discover import JUNK_NAMES as JUNK
 from shh_converter.core.errors import UsageError
 from shh_converter.core.jobs import NOT_AN_IMAGE
-from shh_converter.core.plan import (
-    BatchTooLargeError,
-    output_name,
-    plan_batch,
-    sanitise_part,
-    validate_template,
-)
+from shh_converter.core.naming import output_name, sanitise_part, validate_template
+from shh_converter.core.plan import BatchTooLargeError, plan_batch
 from shh_converter.core.settings import (
     ConflictPolicy,
     EncodeOptions,

@@ -88,7 +88,7 @@ def test_temps_of_another_computer_or_version_fall_back_to_their_age(tmp_path: P
 
 
 def test_temp_name_fits_with_the_longest_output_name(tmp_path: Path) -> None:
-    from shh_converter.core.plan import MAX_NAME_BYTES
+    from shh_converter.core.naming import MAX_NAME_BYTES
 
     longest = "x" * MAX_NAME_BYTES + " (99).webp"
     assert len(atomic.temp_path_for(tmp_path / longest).name.encode()) <= 255

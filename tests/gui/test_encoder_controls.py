@@ -141,8 +141,8 @@ def test_every_listed_format_writes_a_file_that_decodes(app, tmp_path: Path) -> 
 def test_unavailable_format_is_labelled_and_cannot_be_chosen(
     x_display: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = formats.module_available
-    monkeypatch.setattr(formats, "module_available", lambda n: n != "pillow_jxl" and real(n))
+    real = formats.base.module_available
+    monkeypatch.setattr(formats.base, "module_available", lambda n: n != "pillow_jxl" and real(n))
     root = tk.Tk()
     try:
         changes: list[int] = []
@@ -157,3 +157,22 @@ def test_unavailable_format_is_labelled_and_cannot_be_chosen(
         assert "pillow_jxl" in str(controls.note.cget("text"))
     finally:
         root.destroy()
+
+
+def test_the_windows_spinboxes_take_each_value_s_one_rule(app) -> None:  # type: ignore[no-untyped-def]
+    """Resize sides and the size cap: the same range as the CLI and saved settings."""
+    from shh_converter.core.settings import LARGEST_SIDE, ResizeMode, ResizeOptions
+
+    panel = app.window.settings
+    assert float(panel.width_spin.cget("to")) == LARGEST_SIDE
+    assert float(panel.size_spin.cget("to")) == LARGEST_SIDE
+    wide = dataclasses.replace(
+        panel.get_settings(),
+        resize=ResizeOptions(mode=ResizeMode.FIT, width=100_000, height=70_000),
+        max_kb=200_000,
+    )
+    panel.set_settings(wide)
+    back = panel.get_settings()  # a saved setting within the rule comes back untouched
+    assert (back.resize.width, back.resize.height, back.max_kb) == (100_000, 70_000, 200_000)
+    panel.v["width"].set(str(LARGEST_SIDE + 5))
+    assert panel.get_settings().resize.width == LARGEST_SIDE

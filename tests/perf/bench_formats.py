@@ -209,7 +209,7 @@ def ssim_min(a: Image.Image, b: Image.Image) -> float:
 def bench_palette() -> None:
     paths = files((".png",), "logo")
     print(f"Palette PNG: {len(paths)} logos/flat graphics: {', '.join(p.name for p in paths)}")
-    backends = ["pillow"] + (["imagequant"] if formats.module_available("imagequant") else [])
+    backends = ["pillow"] + (["imagequant"] if formats.base.module_available("imagequant") else [])
     for backend in backends:
         lossless_total = palette_total = 0
         worst = 1.0
@@ -317,7 +317,7 @@ def bench_jxl() -> None:
     for path in paths:
         data = path.read_bytes()
         try:
-            jxl = encode.jxl_from_jpeg(data, 7)
+            jxl = formats.jxl.jxl_from_jpeg(data, 7)
         except Exception as exc:
             failed.append(f"{path.name} ({type(exc).__name__})")
             continue

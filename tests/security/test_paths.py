@@ -19,7 +19,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from support import run_cli
 
-from shh_converter.core.plan import output_name, plan_batch
+from shh_converter.core.naming import output_name
+from shh_converter.core.plan import plan_batch
 from shh_converter.core.settings import Settings
 
 FORBIDDEN = set('<>:"/\\|?*') | {chr(c) for c in range(32)}
