@@ -1,8 +1,8 @@
-"""Small windows: About, crash report, update notice, failures list, preferences.
+"""Small windows: About, crash report, update notice, failures list.
 
 All are non-modal ``Toplevel`` windows (except the tiny confirmations from
 ``tkinter.messagebox``), so a crash report or an update notice never blocks the
-main window.
+main window. Preferences, a :class:`Dialog` too, is built in ``prefs_tabs``.
 """
 
 from __future__ import annotations
@@ -167,44 +167,4 @@ def failures(master: tk.Misc, results: Sequence[JobResult]) -> Dialog:
     d.lines = lines  # type: ignore[attr-defined]
     d.button(_("Close"), d.destroy, accent=True)
     d.copy_btn = d.button(_("Copy list"), copy)  # type: ignore[attr-defined]
-    return d
-
-
-def preferences(
-    master: tk.Misc,
-    cfg: Any,
-    keys: Sequence[tuple[str, str]],
-    on_saved: Callable[[], None],
-    post: Callable[[Any], None] | None = None,
-) -> Dialog:
-    """Yes/no switches for config flags (``keys``: (config key, label)), the language,
-    and (given the UI queue's ``post``) the Models tab."""
-    from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
-
-    d = Dialog(master, _("Preferences"))
-    d.tabs = tabs = PreferenceTabs(d, cfg, post)  # type: ignore[attr-defined]
-    variables = {}
-    for key, label in keys:
-        try:
-            value = bool(cfg.get(key))
-        except (KeyError, ValueError):
-            continue
-        var = tk.BooleanVar(d, value)
-        ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
-        variables[key] = var
-    d.switches = variables  # type: ignore[attr-defined]
-    d.text(_("Some changes apply the next time the app starts."), foreground="#808080")
-
-    def save() -> None:
-        for key, var in variables.items():
-            try:
-                cfg.set(key, bool(var.get()))
-            except (KeyError, ValueError) as exc:
-                log.warning("cannot set %s: %s", key, exc)
-        tabs.save()
-        on_saved()
-        d.destroy()
-
-    d.save_btn = d.button(_("Save"), save, accent=True)  # type: ignore[attr-defined]
-    d.button(_("Cancel"), d.destroy)
     return d

@@ -66,7 +66,9 @@ class Extras:
             if then is not None:
                 then()
 
-        self.dialog = dialogs.preferences(
+        from .prefs_tabs import preferences  # its tabs load the model and watch pages
+
+        self.dialog = preferences(
             self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=saved, post=self._post
         )
         page = getattr(self.dialog.tabs, tab, None)

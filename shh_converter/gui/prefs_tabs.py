@@ -1,6 +1,6 @@
-"""The Preferences dialog's tabs: General (switches, language) and Models.
+"""The Preferences dialog and its tabs: General (switches, language), Models, Watched folders.
 
-``dialogs.preferences`` builds the dialog and its switches; this module puts a
+:func:`preferences` builds the dialog and its switches; :class:`PreferenceTabs` puts a
 notebook into it, owns the language chooser (``ui.language``: "auto" follows the
 system) and adds :class:`~.models_page.ModelsPage` as the Models tab.
 """
@@ -9,14 +9,54 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
+from collections.abc import Callable, Sequence
 from tkinter import ttk
 from typing import Any
 
 from ..i18n import AUTO, LANGUAGES, _
+from .dialogs import Dialog
 from .models_page import ModelsPage, Post
 from .watching import add_page as add_watch_page
 
 log = logging.getLogger(__name__)
+
+
+def preferences(
+    master: tk.Misc,
+    cfg: Any,
+    keys: Sequence[tuple[str, str]],
+    on_saved: Callable[[], None],
+    post: Callable[[Any], None] | None = None,
+) -> Dialog:
+    """Yes/no switches for config flags (``keys``: (config key, label)), the language,
+    and (given the UI queue's ``post``) the Models tab."""
+    d = Dialog(master, _("Preferences"))
+    d.tabs = tabs = PreferenceTabs(d, cfg, post)  # type: ignore[attr-defined]
+    variables = {}
+    for key, label in keys:
+        try:
+            value = bool(cfg.get(key))
+        except (KeyError, ValueError):
+            continue
+        var = tk.BooleanVar(d, value)
+        ttk.Checkbutton(tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
+        variables[key] = var
+    d.switches = variables  # type: ignore[attr-defined]
+    d.text(_("Some changes apply the next time the app starts."), foreground="#808080")
+
+    def save() -> None:
+        for key, var in variables.items():
+            try:
+                cfg.set(key, bool(var.get()))
+            except (KeyError, ValueError) as exc:
+                log.warning("cannot set %s: %s", key, exc)
+        tabs.save()
+        on_saved()
+        d.destroy()
+
+    d.save_btn = d.button(_("Save"), save, accent=True)  # type: ignore[attr-defined]
+    d.button(_("Cancel"), d.destroy)
+    return d
 
 
 class PreferenceTabs:
