@@ -130,6 +130,7 @@ def _start_sidecars(args: argparse.Namespace) -> None:
     """Config, log file, crash hooks (``startup.startup``); a failure never stops a command."""
     try:
         from .. import i18n
+        from ..sidecars.config import language_from
         from ..sidecars.startup import startup
 
         cfg = startup(
@@ -137,7 +138,7 @@ def _start_sidecars(args: argparse.Namespace) -> None:
             verbose=bool(getattr(args, "verbose", False)),
             quiet=bool(getattr(args, "quiet", False)),
         )
-        i18n.setup_from_config(cfg)  # messages follow ui.language (help text: the system's)
+        i18n.setup(language_from(cfg))  # messages follow ui.language (help text: the system's)
     except Exception as exc:
         print(
             _("shh-converter: warning: start-up failed: {error}").format(error=exc), file=sys.stderr
