@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 
@@ -107,23 +106,10 @@ def _printable_streams() -> None:
 
 def _pipe_closed() -> int:
     """The reader of our output went away: say nothing more, exit like a POSIX tool."""
+    from .output import silence_stdout
+
     silence_stdout()
     return EXIT_PIPE_CLOSED
-
-
-def silence_stdout() -> None:
-    """Point stdout at the null device after its reader went away (``| head``).
-
-    Later prints, and the interpreter's last flush at exit, then write nowhere
-    instead of raising ``BrokenPipeError`` again. A batch whose progress lines can
-    no longer be read keeps converting (``cli/output.py`` calls this).
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # no real file descriptor (tests replacing stdout)
-        pass
 
 
 def _start_sidecars(args: argparse.Namespace) -> None:

@@ -8,6 +8,7 @@ thread that called ``run_batch`` (the main thread in the CLI).
 
 from __future__ import annotations
 
+import os
 import sys
 from types import TracebackType
 from typing import Any
@@ -78,8 +79,6 @@ class Printer:
         try:
             print(line, flush=True, file=self.stream)
         except BrokenPipeError:  # "| head" has read enough: the batch goes on, quietly
-            from . import silence_stdout
-
             silence_stdout()
             self.quiet = True
 
@@ -137,3 +136,18 @@ class Printer:
             size_out=_human(done.bytes_out),
         )
         self._out(line)
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device after its reader went away (``| head``).
+
+    Later prints, and the interpreter's last flush at exit, then write nowhere
+    instead of raising ``BrokenPipeError`` again. A batch whose progress lines can
+    no longer be read keeps converting (``cli/output.py`` calls this).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (tests replacing stdout)
+        pass
