@@ -15,15 +15,8 @@ from typing import Any
 
 from ..core import destination
 from ..core.events import BatchFinished, BatchPlanned, Event, FileFinished, Progress
+from ..core.units import human_bytes
 from ..i18n import _
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
 
 
 def _one_line(value: object) -> str:
@@ -103,7 +96,7 @@ class Printer:
             self._err(f"failed: {_one_line(r.source)}: {_one_line(r.error)}")
         elif self.bar is None or self.verbose:  # with a bar, per-file lines only when verbose
             if r.status == "converted":
-                size = _human(r.bytes_out)
+                size = human_bytes(r.bytes_out)
                 written = [o.output for o in r.outputs if o.status == "converted" and o.output]
                 names = ", ".join(_one_line(p) for p in written[:1]) or _one_line(r.output)
                 names += "".join(f", {_one_line(p.name)}" for p in written[1:])
@@ -132,8 +125,8 @@ class Printer:
             skipped=done.skipped,
             failed=done.failed,
             seconds=f"{done.elapsed:.1f}",
-            size_in=_human(done.bytes_in),
-            size_out=_human(done.bytes_out),
+            size_in=human_bytes(done.bytes_in),
+            size_out=human_bytes(done.bytes_out),
         )
         self._out(line)
 

@@ -25,9 +25,10 @@ from tkinter import ttk
 from typing import Any
 
 from ..core.settings import Settings
+from ..core.units import human_bytes
 from ..i18n import _
 from .compare import ZOOM_LEVELS, ComparePair, CompareService, Region, Tile, zoomed_size
-from .filelist import dims_text, human_bytes
+from .filelist import dims_text
 
 log = logging.getLogger(__name__)
 

@@ -22,10 +22,11 @@ from typing import Any
 
 from ..core.events import CancelToken
 from ..core.settings import Settings
+from ..core.units import human_bytes
 from ..i18n import N_, _, mnemonic
 from . import backend
 from .desktop import lower_this_thread_priority
-from .filelist import dims_text, human_bytes
+from .filelist import dims_text
 
 log = logging.getLogger(__name__)
 
