@@ -26,6 +26,7 @@ from typing import Any
 from ..core.events import CancelToken
 from ..core.settings import ResizeMode, Settings
 from ..i18n import _
+from .checkerboard import on_checkerboard
 from .desktop import lower_this_thread_priority
 
 log = logging.getLogger(__name__)
@@ -64,37 +65,6 @@ class Tile:
     region: Region
     before: Any
     after: Any
-
-
-def _board_unit(cell: int, repeat: int = 16) -> Any:
-    """A square of ``repeat`` x ``repeat`` checker blocks, to be tiled by a few pastes."""
-    from PIL import Image
-
-    two = Image.new("RGB", (2, 2), (255, 255, 255))
-    two.putpixel((1, 0), (214, 214, 214))
-    two.putpixel((0, 1), (214, 214, 214))
-    block = two.resize((2 * cell, 2 * cell), Image.Resampling.NEAREST)
-    unit = Image.new("RGB", (block.width * repeat, block.height * repeat))
-    for y in range(0, unit.height, block.height):
-        for x in range(0, unit.width, block.width):
-            unit.paste(block, (x, y))
-    return unit
-
-
-def on_checkerboard(img: Any, cell: int = 8) -> Any:
-    """``img`` as RGB, with transparent parts laid on a grey/white checkerboard."""
-    from PIL import Image
-
-    if img.mode not in ("RGBA", "LA", "PA") and "transparency" not in img.info:
-        return img.convert("RGB")
-    rgba = img.convert("RGBA")
-    unit = _board_unit(cell)
-    board = Image.new("RGB", rgba.size)
-    for y in range(0, rgba.height, unit.height):
-        for x in range(0, rgba.width, unit.width):
-            board.paste(unit, (x, y))
-    board.paste(rgba, (0, 0), rgba)
-    return board
 
 
 def fit_to(img: Any, size: tuple[int, int], cover: bool) -> Any:

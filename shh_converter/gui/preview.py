@@ -25,6 +25,7 @@ from ..core.settings import Settings
 from ..core.units import human_bytes
 from ..i18n import N_, _, mnemonic
 from . import backend
+from .checkerboard import on_checkerboard
 from .desktop import lower_this_thread_priority
 from .filelist import dims_text
 
@@ -52,17 +53,6 @@ class PreviewFailed:
     message: str
 
 
-def _checkerboard(size: tuple[int, int], cell: int = 8) -> Any:
-    from PIL import Image
-
-    board = Image.new("RGB", size, (255, 255, 255))
-    grey = Image.new("RGB", (cell, cell), (214, 214, 214))
-    for y in range(0, size[1], cell):
-        for x in range((y // cell) % 2 * cell, size[0], cell * 2):
-            board.paste(grey, (x, y))
-    return board
-
-
 def preview_side(box: tuple[int, int]) -> int:
     """Pixels the engine should work at: the pane's size, not more.
 
@@ -79,12 +69,7 @@ def fit_for_display(img: Any, box: tuple[int, int]) -> Any:
 
     img = img.copy()
     img.thumbnail((max(box[0], 16), max(box[1], 16)), Image.Resampling.BILINEAR)
-    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-        rgba = img.convert("RGBA")
-        board = _checkerboard(rgba.size)
-        board.paste(rgba, (0, 0), rgba)
-        return board
-    return img.convert("RGB")
+    return on_checkerboard(img)
 
 
 def _wrap_to(label: ttk.Label, width: int) -> None:
