@@ -27,7 +27,7 @@ from ..core.events import CancelToken
 from ..core.settings import ResizeMode, Settings
 from ..i18n import _
 from .checkerboard import on_checkerboard
-from .desktop import lower_this_thread_priority
+from .latest import LatestWins
 
 log = logging.getLogger(__name__)
 
@@ -177,48 +177,6 @@ class TileRenderer:
         return self._levels.get(key, (scaled[0], scaled[1]))
 
 
-class _Latest:
-    """A one-slot mailbox served by one daemon thread: a newer request replaces an older one."""
-
-    def __init__(self, name: str, work: Callable[[Any], None], low_priority: bool) -> None:
-        self._work = work
-        self._low = low_priority
-        self._cond = threading.Condition()
-        self._pending: Any = None
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
-
-    def put(self, item: Any) -> None:
-        with self._cond:
-            self._pending = item
-            self._cond.notify()
-
-    def clear(self) -> None:
-        with self._cond:
-            self._pending = None
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-
-    def _loop(self) -> None:
-        if self._low:
-            lower_this_thread_priority()
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                item, self._pending = self._pending, None
-            try:
-                self._work(item)
-            except Exception:  # a bug; the view shows "cannot compare" via the caller
-                log.exception("compare worker failed")
-
-
 class CompareService:
     """Prepares pairs and renders tiles off the Tk thread; results arrive via ``post``.
 
@@ -241,8 +199,8 @@ class CompareService:
         self._cancel: CancelToken | None = None
         self.prepared = 0  # pairs actually made (tests and the benchmark read it)
         self.renderer = TileRenderer()
-        self._prepare = _Latest("compare-prepare", self._make_pair, low_priority=True)
-        self._render = _Latest("compare-render", self._make_tile, low_priority=False)
+        self._prepare = LatestWins("compare-prepare", self._make_pair, low_priority=True)
+        self._render = LatestWins("compare-render", self._make_tile, low_priority=False)
 
     def want(self, source: Path, settings: Settings) -> bool:
         """Ask for the pair of ``source`` with ``settings``; False if already asked for."""

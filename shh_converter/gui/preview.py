@@ -26,8 +26,8 @@ from ..core.units import human_bytes
 from ..i18n import N_, _, mnemonic
 from . import backend
 from .checkerboard import on_checkerboard
-from .desktop import lower_this_thread_priority
 from .filelist import dims_text
+from .latest import LatestWins
 
 log = logging.getLogger(__name__)
 
@@ -80,61 +80,49 @@ def _wrap_to(label: ttk.Label, width: int) -> None:
         label.configure(wraplength=width)
 
 
+_Request = tuple[int, Path, Settings, tuple[int, int], CancelToken]  # generation first
+
+
 class PreviewService:
     """Computes previews in one worker thread; results go to ``post`` (the UI queue)."""
 
     def __init__(self, post: Any) -> None:
         self._post = post
-        self._cond = threading.Condition()
-        self._pending: tuple[int, Path, Settings, tuple[int, int]] | None = None
-        self._cancel: CancelToken | None = None
-        self._stopping = False
+        self._lock = threading.Lock()
+        self._cancel: CancelToken | None = None  # the newest request's
         self.generation = 0
         self.computed = 0  # previews actually computed (debounce shows in this count)
-        self._thread = threading.Thread(target=self._loop, name="preview", daemon=True)
-        self._thread.start()
+        # Below normal priority, so the model's thread pool (created from this thread,
+        # inheriting its priority) cannot starve the window while it computes.
+        self._worker: LatestWins[_Request] = LatestWins("preview", self._run, low_priority=True)
 
     def request(self, source: Path, settings: Settings, box: tuple[int, int]) -> int:
         """Ask for a preview; any older one still running is cancelled. Returns its number."""
-        with self._cond:
+        with self._lock:
             self.generation += 1
-            if self._cancel is not None:
-                self._cancel.cancel()
-            self._pending = (self.generation, source, settings, box)
-            self._cond.notify()
+            self._cancel_current()
+            self._cancel = cancel = CancelToken()
+            self._worker.put((self.generation, source, settings, box, cancel))
             return self.generation
 
     def invalidate(self) -> None:
         """Drop whatever is pending or running (e.g. the file was removed)."""
-        with self._cond:
+        with self._lock:
             self.generation += 1
-            self._pending = None
-            if self._cancel is not None:
-                self._cancel.cancel()
+            self._worker.clear()
+            self._cancel_current()
 
     def stop(self, timeout: float = 1.0) -> None:
-        with self._cond:
-            self._stopping = True
-            if self._cancel is not None:
-                self._cancel.cancel()
-            self._cond.notify()
-        self._thread.join(timeout)
+        with self._lock:
+            self._cancel_current()
+        self._worker.stop(timeout)
 
-    def _loop(self) -> None:
-        # Below normal priority, so the model's thread pool (created from this thread,
-        # inheriting its priority) cannot starve the window while it computes.
-        lower_this_thread_priority()
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                assert self._pending is not None
-                generation, source, settings, box = self._pending
-                self._pending = None
-                self._cancel = cancel = CancelToken()
-            self._post(self._compute(generation, source, settings, box, cancel))
+    def _cancel_current(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    def _run(self, request: _Request) -> None:
+        self._post(self._compute(*request))
 
     def _compute(
         self,
