@@ -2,16 +2,8 @@
 
 This module only builds the top-level parser and dispatches. Each command lives
 in its own module exposing ``register(subparsers)``, which adds a sub-parser whose
-``func(args) -> int`` runs the command and returns the exit code:
-
-* 0  every file converted or skipped (or the command succeeded)
-* 1  at least one file failed
-* 2  usage or configuration error (one line on stderr, no traceback)
-* 130 interrupted by Ctrl-C
-* 141 the output pipe was closed (``... | head``): quietly, no traceback (128 + SIGPIPE,
-  what a shell reports for a POSIX tool stopped the same way)
-
-``check-update`` also uses 3: it could not check (see ``cli/tools.py``).
+``func(args) -> int`` runs the command and returns the exit code (the table is
+``cli/exitcodes.py``).
 """
 
 from __future__ import annotations
@@ -24,9 +16,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..core.errors import UsageError
 from ..i18n import _
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_PIPE_CLOSED = 141
+from .exitcodes import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED, EXIT_USAGE
 
 # One module per command; each has register(subparsers).
 COMMAND_MODULES = (

@@ -17,8 +17,7 @@ from typing import Any
 from ..core import models
 from ..core.errors import UsageError
 from ..i18n import _
-
-EXIT_OK, EXIT_FAILED = 0, 1
+from .exitcodes import EXIT_FAILED, EXIT_OK
 
 
 def register(subparsers: Any) -> None:

@@ -14,8 +14,7 @@ from typing import Any
 
 from ..core.errors import UsageError
 from ..i18n import _
-
-EXIT_OK = 0
+from .exitcodes import EXIT_OK
 
 
 def register(subparsers: Any) -> None:

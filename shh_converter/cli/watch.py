@@ -37,11 +37,11 @@ from ..core.watch import (
 )
 from ..i18n import _, ngettext
 from . import convert
+from .exitcodes import EXIT_FAILED, EXIT_OK
 from .output import _one_line
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED = 0, 1
 EPILOG = """\
 examples:
   shh-converter watch ~/Inbox -o ~/Web --resize fit --width 1600 --height 1600
