@@ -8,9 +8,9 @@ their answer back through the UI queue as a callable.
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -19,6 +19,7 @@ from .. import paths
 from ..i18n import _
 from . import dialogs
 from .desktop import open_folder
+from .pump import run_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -85,18 +86,17 @@ class Extras:
         """
         log.info("update check (%s)", "asked by the user" if manual else "at start-up")
         cfg = self.prefs.cfg
-        self.update_thread = threading.Thread(
-            target=self._check, args=(cfg, manual), name="update-check", daemon=True
+
+        def check() -> Any:
+            from ..sidecars import updates  # worker thread: never touches Tk
+
+            return updates.check(cfg, force=manual)
+
+        self.update_thread = run_in_thread(
+            check, partial(self._show_update, manual=manual), post=self._post, name="update-check"
         )
-        self.update_thread.start()
         if self.routine is not None:
             self.routine.track_thread(self.update_thread)
-
-    def _check(self, cfg: Any, manual: bool) -> None:
-        from ..sidecars import updates  # worker thread: never touches Tk, only posts
-
-        result = updates.check(cfg, force=manual)
-        self._post(lambda: self._show_update(result, manual))
 
     def _show_update(self, result: Any, manual: bool) -> None:
         self.update_result = result

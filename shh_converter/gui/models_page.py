@@ -27,6 +27,7 @@ from ..i18n import _
 from . import fit
 from .dialogs import Dialog
 from .provider_line import ProviderLine
+from .pump import run_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +89,14 @@ class DownloadTask:
         self._on_progress = on_progress
         self._on_done = on_done
         self.token = CancelToken()
-        self.thread = threading.Thread(target=self._run, name=f"download-{name}", daemon=True)
+        self.thread: threading.Thread | None = None
         self._last_post = 0.0
 
     def start(self) -> DownloadTask:
         ACTIVE[self.name] = self
-        self.thread.start()
+        self.thread = run_in_thread(
+            self._run, self._finish, post=self._post, name=f"download-{self.name}"
+        )
         return self
 
     def cancel(self) -> None:
@@ -105,18 +108,18 @@ class DownloadTask:
             self._last_post = now
             self._post(lambda: self._on_progress(done, total))
 
-    def _run(self) -> None:  # worker thread: never touches Tk
-        error: str | None = None
+    def _run(self) -> str | None:  # worker thread: never touches Tk
+        """None when downloaded, "" when cancelled, else why it failed."""
         try:
             models.download(self.name, progress=self._progress, cancel=self.token)
         except models.DownloadCancelled:
-            error = ""
+            return ""
         except models.ModelError as exc:
-            error = str(exc)
+            return str(exc)
         except Exception as exc:  # a bug: the window must still hear the end
             log.exception("model download crashed")
-            error = f"internal error: {type(exc).__name__}: {exc}"
-        self._post(lambda: self._finish(error))
+            return f"internal error: {type(exc).__name__}: {exc}"
+        return None
 
     def _finish(self, error: str | None) -> None:
         if ACTIVE.get(self.name) is self:

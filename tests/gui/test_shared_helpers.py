@@ -1,15 +1,21 @@
 """The window's shared helpers: one "latest request wins" worker (``gui/latest.py``,
-the preview's and the compare view's) and one checkerboard (``gui/checkerboard.py``)."""
+the preview's and the compare view's), one checkerboard (``gui/checkerboard.py``) and
+one ``run_in_thread`` (``gui/pump.py``) for slow one-shot work."""
 
 from __future__ import annotations
 
+import queue
 import threading
+from collections.abc import Callable
+from typing import Any
 
+import pytest
 from PIL import Image
 
 from shh_converter.gui.checkerboard import GREY, WHITE, on_checkerboard
 from shh_converter.gui.latest import LatestWins
 from shh_converter.gui.preview import fit_for_display
+from shh_converter.gui.pump import run_in_thread
 
 
 class _Gate:
@@ -96,3 +102,38 @@ def test_one_checkerboard_for_thumbnails_and_the_compare_view() -> None:
     assert on_checkerboard(opaque).tobytes() == opaque.tobytes()
     half = Image.new("LA", (16, 16), (100, 128))  # half-transparent grey: blended
     assert on_checkerboard(half).getpixel((0, 0)) == (177, 177, 177)
+
+
+def test_run_in_thread_works_off_the_caller_and_answers_through_post() -> None:
+    posted: queue.Queue[Callable[[], None]] = queue.Queue()
+    answers: list[tuple[str, str]] = []
+    caller = threading.current_thread().name
+
+    def work() -> str:
+        return threading.current_thread().name
+
+    thread = run_in_thread(
+        work,
+        lambda name: answers.append((name, threading.current_thread().name)),
+        post=posted.put,
+        name="test-one-shot",
+    )
+    callback = posted.get(timeout=30)
+    assert answers == []  # the answer waits for the UI queue's thread
+    callback()
+    assert answers == [("test-one-shot", caller)]
+    thread.join(30)
+    assert not thread.is_alive()
+
+
+def test_run_in_thread_leaves_a_bug_to_the_excepthook(monkeypatch: pytest.MonkeyPatch) -> None:
+    hooked: list[Any] = []
+    monkeypatch.setattr(threading, "excepthook", hooked.append)
+    posted: queue.Queue[Callable[[], None]] = queue.Queue()
+
+    def work() -> int:
+        raise RuntimeError("a bug")
+
+    run_in_thread(work, lambda _n: None, post=posted.put, name="test-bug").join(30)
+    assert [type(h.exc_value) for h in hooked] == [RuntimeError]  # the crash report's hook
+    assert posted.empty()  # no answer for work that did not finish
