@@ -11,12 +11,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import UsageError
 from ..i18n import _
 from .exitcodes import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # One module per command; each has register(subparsers).
 COMMAND_MODULES = (

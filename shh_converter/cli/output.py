@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import destination
 from ..core.events import BatchFinished, BatchPlanned, Event, FileFinished, Progress
 from ..core.units import human_bytes
 from ..i18n import _
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 
 def _one_line(value: object) -> str:

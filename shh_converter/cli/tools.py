@@ -10,14 +10,16 @@ check -- offline, a server error, an unreadable answer -- with the reason in
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..i18n import _
 from .exitcodes import EXIT_FAILED, EXIT_NO_ANSWER, EXIT_OK
+
+if TYPE_CHECKING:
+    import argparse
 
 log = logging.getLogger(__name__)
 

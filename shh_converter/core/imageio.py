@@ -28,14 +28,17 @@ import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from . import colour, jxlheader, metadata, sniff
 from .errors import ConversionError, CorruptImageError, ImageTooLargeError, UnsupportedFormatError
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,14 @@ each Tcl call from Python gives up the GIL, which a busy worker thread holds.
 from __future__ import annotations
 
 import tkinter as tk
-from collections.abc import Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
 from .fit import TableMeasure
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 ELLIPSIS = "…"
 CELL_MARGIN = 10  # a cell's own padding inside its column, both sides

@@ -18,16 +18,18 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.events import CancelToken
 from ..core.settings import ResizeMode, Settings
 from ..i18n import _
 from .checkerboard import on_checkerboard
 from .latest import LatestWins
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 

@@ -10,16 +10,18 @@ from __future__ import annotations
 import logging
 import tkinter as tk
 import webbrowser
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import APP_NAME, __version__
 from ..core.jobs import JobResult, was_cancelled
 from ..i18n import _, ngettext
 from . import cells
 from .desktop import open_folder
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
-from ..core.jobs import OutputResult
 from ..core.units import human_bytes
 from ..i18n import _, ngettext
 from . import cells, fit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+
+    from ..core.jobs import OutputResult
 
 log = logging.getLogger(__name__)
 

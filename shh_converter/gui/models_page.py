@@ -14,12 +14,11 @@ window's UI queue, which runs the callables it is given on the Tk thread.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import models
 from ..core.events import CancelToken
@@ -28,6 +27,9 @@ from . import fit
 from .dialogs import Dialog
 from .provider_line import ProviderLine
 from .pump import run_in_thread
+
+if TYPE_CHECKING:
+    import threading
 
 log = logging.getLogger(__name__)
 

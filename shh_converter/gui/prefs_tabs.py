@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable, Sequence
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import AUTO, LANGUAGES, _
 from .dialogs import Dialog
 from .models_page import ModelsPage, Post
 from .watching import add_page as add_watch_page
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
 
 log = logging.getLogger(__name__)
 

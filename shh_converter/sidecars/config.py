@@ -32,14 +32,16 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..core.atomic import atomic_write
 from ..core.providers import PREFERENCES as AI_PROVIDERS
 from ..core.settings import Limits
 from ..i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
 
 from shh_converter.core import imageio
 from shh_converter.gui import backend
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _rotated_jpeg(path: Path) -> Path:

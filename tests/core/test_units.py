@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from support import copy_photos, run_cli
 
 from shh_converter.core.units import KB, human_bytes
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_decimal_units_like_the_size_cap() -> None:

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pytest
 from PIL import Image
 
 from shh_converter.gui.checkerboard import GREY, WHITE, on_checkerboard
 from shh_converter.gui.latest import LatestWins
 from shh_converter.gui.preview import fit_for_display
 from shh_converter.gui.pump import run_in_thread
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pytest
 
 
 class _Gate:
