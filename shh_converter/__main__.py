@@ -39,8 +39,9 @@ def gui_main(argv: Sequence[str] | None = None) -> int:
     multiprocessing.freeze_support()
     args = list(sys.argv[1:] if argv is None else argv)
     from . import i18n
+    from .sidecars import config
 
-    i18n.setup_from_config()  # before the window's modules: their labels translate on import
+    i18n.setup(config.language_from())  # before the window's modules: labels translate on import
     from .gui.app import run_app
 
     return run_app([Path(a) for a in args])

@@ -5,7 +5,8 @@ people. The language is chosen once per process, before the window's modules are
 imported (their module-level tables of labels are translated at import):
 
 1. ``$SHH_CONVERTER_UI__LANGUAGE`` (the config's usual environment override),
-2. the config's ``ui.language`` (Preferences; ``"auto"`` = follow the system),
+2. the config's ``ui.language`` (Preferences; ``"auto"`` = follow the system), which
+   the caller reads (``sidecars.config.language_from``) and passes to :func:`setup`,
 3. the system language: ``LANGUAGE``/``LC_ALL``/``LC_MESSAGES``/``LANG``, on Windows
    the user's UI language (``GetUserDefaultUILanguage``), on macOS the first of
    ``AppleLanguages`` in the global preferences,
@@ -129,20 +130,6 @@ def setup(setting: str | None = None) -> str:
         language = "en"
     _language = language
     return language
-
-
-def setup_from_config(cfg: object | None = None) -> str:
-    """:func:`setup` with the config's ``ui.language`` (loading the config when not given)."""
-    setting: str | None = None
-    try:
-        if cfg is None:
-            from .sidecars import config
-
-            cfg = config.load()
-        setting = str(cfg.get("ui.language"))  # type: ignore[attr-defined]
-    except Exception:  # no config yet or an old one: the system language will do
-        log.debug("ui.language unavailable", exc_info=True)
-    return setup(setting)
 
 
 def current_language() -> str:

@@ -172,7 +172,7 @@ def test_config_language_is_used(app_home: Path, english: None) -> None:
     cfg.set("ui.language", "es")
     with pytest.raises(ValueError):
         cfg.set("ui.language", "klingon")
-    assert i18n.setup_from_config(cfg) == "es"
+    assert i18n.setup(config.language_from(cfg)) == "es"
     assert i18n._("Cancel") == "Cancelar"
 
 

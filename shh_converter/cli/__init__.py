@@ -2,32 +2,24 @@
 
 This module only builds the top-level parser and dispatches. Each command lives
 in its own module exposing ``register(subparsers)``, which adds a sub-parser whose
-``func(args) -> int`` runs the command and returns the exit code:
-
-* 0  every file converted or skipped (or the command succeeded)
-* 1  at least one file failed
-* 2  usage or configuration error (one line on stderr, no traceback)
-* 130 interrupted by Ctrl-C
-* 141 the output pipe was closed (``... | head``): quietly, no traceback (128 + SIGPIPE,
-  what a shell reports for a POSIX tool stopped the same way)
-
-``check-update`` also uses 3: it could not check (see ``cli/tools.py``).
+``func(args) -> int`` runs the command and returns the exit code (the table is
+``cli/exitcodes.py``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.errors import UsageError
 from ..i18n import _
+from .exitcodes import EXIT_INTERRUPTED, EXIT_PIPE_CLOSED, EXIT_USAGE
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-EXIT_PIPE_CLOSED = 141
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # One module per command; each has register(subparsers).
 COMMAND_MODULES = (
@@ -107,29 +99,17 @@ def _printable_streams() -> None:
 
 def _pipe_closed() -> int:
     """The reader of our output went away: say nothing more, exit like a POSIX tool."""
+    from .output import silence_stdout
+
     silence_stdout()
     return EXIT_PIPE_CLOSED
-
-
-def silence_stdout() -> None:
-    """Point stdout at the null device after its reader went away (``| head``).
-
-    Later prints, and the interpreter's last flush at exit, then write nowhere
-    instead of raising ``BrokenPipeError`` again. A batch whose progress lines can
-    no longer be read keeps converting (``cli/output.py`` calls this).
-    """
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError):  # no real file descriptor (tests replacing stdout)
-        pass
 
 
 def _start_sidecars(args: argparse.Namespace) -> None:
     """Config, log file, crash hooks (``startup.startup``); a failure never stops a command."""
     try:
         from .. import i18n
+        from ..sidecars.config import language_from
         from ..sidecars.startup import startup
 
         cfg = startup(
@@ -137,7 +117,7 @@ def _start_sidecars(args: argparse.Namespace) -> None:
             verbose=bool(getattr(args, "verbose", False)),
             quiet=bool(getattr(args, "quiet", False)),
         )
-        i18n.setup_from_config(cfg)  # messages follow ui.language (help text: the system's)
+        i18n.setup(language_from(cfg))  # messages follow ui.language (help text: the system's)
     except Exception as exc:
         print(
             _("shh-converter: warning: start-up failed: {error}").format(error=exc), file=sys.stderr

@@ -43,12 +43,12 @@ from ..core.settings import (
 from ..i18n import _
 from . import encoder_flags, pipes, recipe_options, report
 from .argtypes import field_value, ranged
+from .exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .output import Printer
 from .report import write_report
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # Which size flags each resize mode reads; any other given size flag is a mistake.
 SIZE_FLAGS: dict[str, tuple[str, ...]] = {
     "fit": ("--width", "--height"),

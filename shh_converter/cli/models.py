@@ -9,16 +9,17 @@ The download URL base can be overridden with ``--url`` or ``$SHH_CONVERTER_MODEL
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import models
 from ..core.errors import UsageError
 from ..i18n import _
+from .exitcodes import EXIT_FAILED, EXIT_OK
 
-EXIT_OK, EXIT_FAILED = 0, 1
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(subparsers: Any) -> None:

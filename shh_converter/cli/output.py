@@ -8,21 +8,17 @@ thread that called ``run_batch`` (the main thread in the CLI).
 
 from __future__ import annotations
 
+import os
 import sys
-from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import destination
 from ..core.events import BatchFinished, BatchPlanned, Event, FileFinished, Progress
+from ..core.units import human_bytes
 from ..i18n import _
 
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
+if TYPE_CHECKING:
+    from types import TracebackType
 
 
 def _one_line(value: object) -> str:
@@ -78,8 +74,6 @@ class Printer:
         try:
             print(line, flush=True, file=self.stream)
         except BrokenPipeError:  # "| head" has read enough: the batch goes on, quietly
-            from . import silence_stdout
-
             silence_stdout()
             self.quiet = True
 
@@ -104,7 +98,7 @@ class Printer:
             self._err(f"failed: {_one_line(r.source)}: {_one_line(r.error)}")
         elif self.bar is None or self.verbose:  # with a bar, per-file lines only when verbose
             if r.status == "converted":
-                size = _human(r.bytes_out)
+                size = human_bytes(r.bytes_out)
                 written = [o.output for o in r.outputs if o.status == "converted" and o.output]
                 names = ", ".join(_one_line(p) for p in written[:1]) or _one_line(r.output)
                 names += "".join(f", {_one_line(p.name)}" for p in written[1:])
@@ -133,7 +127,22 @@ class Printer:
             skipped=done.skipped,
             failed=done.failed,
             seconds=f"{done.elapsed:.1f}",
-            size_in=_human(done.bytes_in),
-            size_out=_human(done.bytes_out),
+            size_in=human_bytes(done.bytes_in),
+            size_out=human_bytes(done.bytes_out),
         )
         self._out(line)
+
+
+def silence_stdout() -> None:
+    """Point stdout at the null device after its reader went away (``| head``).
+
+    Later prints, and the interpreter's last flush at exit, then write nowhere
+    instead of raising ``BrokenPipeError`` again. A batch whose progress lines can
+    no longer be read keeps converting (``cli/output.py`` calls this).
+    """
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no real file descriptor (tests replacing stdout)
+        pass

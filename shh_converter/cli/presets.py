@@ -7,15 +7,16 @@ the user's from the config. ``export`` writes a JSON recipe file that ``convert
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import UsageError
 from ..i18n import _
+from .exitcodes import EXIT_OK
 
-EXIT_OK = 0
+if TYPE_CHECKING:
+    import argparse
 
 
 def register(subparsers: Any) -> None:

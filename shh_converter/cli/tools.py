@@ -2,7 +2,7 @@
 
 Both print one JSON document on stdout (scripts and the packaging tests read it).
 ``check-update`` exits 0 when it got an answer (a newer version or not; a cached
-answer younger than a day counts) and :data:`EXIT_NO_ANSWER` (3) when it could not
+answer younger than a day counts) and :data:`~.exitcodes.EXIT_NO_ANSWER` (3) when it could not
 check -- offline, a server error, an unreadable answer -- with the reason in
 ``"error"``, so scripts can tell "up to date" from "don't know".
 ``self-test`` exits 0 only when no check failed (skipped checks count as passed).
@@ -10,17 +10,18 @@ check -- offline, a server error, an unreadable answer -- with the reason in
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..i18n import _
+from .exitcodes import EXIT_FAILED, EXIT_NO_ANSWER, EXIT_OK
+
+if TYPE_CHECKING:
+    import argparse
 
 log = logging.getLogger(__name__)
-
-EXIT_NO_ANSWER = 3  # check-update could not check (the JSON's "error" says why)
 
 
 def register(subparsers: Any) -> None:
@@ -66,7 +67,7 @@ def check_update(args: argparse.Namespace) -> int:
             "error": f"internal error: {type(exc).__name__}: {exc}",
         }
     print(json.dumps(result, indent=2, ensure_ascii=False))
-    return EXIT_NO_ANSWER if result.get("error") else 0
+    return EXIT_NO_ANSWER if result.get("error") else EXIT_OK
 
 
 def self_test(args: argparse.Namespace) -> int:
@@ -81,4 +82,4 @@ def self_test(args: argparse.Namespace) -> int:
         raise UsageError(f"unknown check {unknown[0]!r}: choose from {', '.join(selftest.CHECKS)}")
     report = selftest.run(only)
     print(json.dumps(report, indent=2, ensure_ascii=False))
-    return 0 if report["ok"] else 1
+    return EXIT_OK if report["ok"] else EXIT_FAILED

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..core.errors import UsageError
 from ..core.events import Event, FileFinished
+from ..core.units import human_bytes
 from ..core.watch import (
     SourceDeleted,
     WatchEvent,
@@ -36,11 +37,11 @@ from ..core.watch import (
 )
 from ..i18n import _, ngettext
 from . import convert
-from .output import _human, _one_line
+from .exitcodes import EXIT_FAILED, EXIT_OK
+from .output import _one_line
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILED = 0, 1
 EPILOG = """\
 examples:
   shh-converter watch ~/Inbox -o ~/Web --resize fit --width 1600 --height 1600
@@ -254,7 +255,7 @@ class WatchPrinter:
         elif r.status == "converted":
             written = [o.output for o in r.outputs if o.status == "converted" and o.output]
             targets = ", ".join(_one_line(p) for p in written) or _one_line(r.output)
-            done = f"{_human(r.bytes_out)} in {r.seconds:.2f} s"
+            done = f"{human_bytes(r.bytes_out)} in {r.seconds:.2f} s"
             self._out(f"{stamp} converted: {_one_line(r.source)} -> {targets} ({done})")
         elif self.verbose:
             self._out(f"{stamp} skipped: {_one_line(r.source)}: {_one_line(r.error)}")

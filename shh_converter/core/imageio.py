@@ -28,14 +28,17 @@ import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from . import colour, metadata, sniff
+from . import colour, jxlheader, metadata, sniff
 from .errors import ConversionError, CorruptImageError, ImageTooLargeError, UnsupportedFormatError
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +68,6 @@ ANIMATED_FORMATS = {"GIF", "PNG", "WEBP", "AVIF"}
 
 _heif_registered = False
 _jxl_registered = False
-# A bare JPEG XL codestream, or the ISO BMFF box that starts a JPEG XL container.
-JXL_MAGICS = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a")
-JXL_HEADER_BYTES = 1 << 20  # container boxes (EXIF, JPEG reconstruction) may come first
 
 
 @dataclass
@@ -104,7 +104,7 @@ def open_image(
     """
     head = _check_file(path, settings)
     _sniff(head)
-    if head.startswith(JXL_MAGICS):
+    if head.startswith(jxlheader.MAGICS):
         _check_jxl_size(path, settings)
     try:
         with path.open("rb") as fh:
@@ -125,10 +125,8 @@ def upright_size(path: Path) -> tuple[int, int] | None:
         with path.open("rb") as fh:
             head = fh.read(64)
             fh.seek(0)
-            if head.startswith(JXL_MAGICS):  # its plugin decodes on open: read the header
-                from . import jxlheader
-
-                return jxlheader.image_size(fh.read(JXL_HEADER_BYTES))
+            if head.startswith(jxlheader.MAGICS):  # its plugin decodes on open: read the header
+                return jxlheader.image_size(fh.read(jxlheader.HEADER_BYTES))
             _sniff(head)
             with Image.open(fh) as im:
                 return metadata.upright_size(im.size, metadata.header_orientation(im))
@@ -163,17 +161,15 @@ def _sniff(head: bytes) -> None:
             raise UnsupportedFormatError(message)
     if head[4:8] == b"ftyp" and head[8:12] in sniff.HEIF_BRANDS:
         _register_heif()
-    if head.startswith(JXL_MAGICS):
+    if head.startswith(jxlheader.MAGICS):
         _register_jxl()
 
 
 def _check_jxl_size(path: Path, settings: Settings) -> None:
     """The pixel limit for JPEG XL, from its header: its plugin decodes on open."""
-    from . import jxlheader
-
     try:
         with path.open("rb") as fh:
-            size = jxlheader.image_size(fh.read(JXL_HEADER_BYTES))
+            size = jxlheader.image_size(fh.read(jxlheader.HEADER_BYTES))
     except ValueError as exc:
         raise CorruptImageError(f"unreadable JPEG XL header ({exc})") from exc
     except OSError as exc:

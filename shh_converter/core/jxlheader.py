@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import struct
 
-CONTAINER = b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a"
+CODESTREAM = b"\xff\x0a"  # a bare codestream
+CONTAINER = b"\x00\x00\x00\x0cJXL \x0d\x0a\x87\x0a"  # the ISO BMFF box that starts a container
+MAGICS = (CODESTREAM, CONTAINER)  # a file starting with either is JPEG XL
+HEADER_BYTES = 1 << 20  # what to read: container boxes (EXIF, JPEG reconstruction) may come first
 # SizeHeader aspect ratios (numerator, denominator) for ratio codes 1-7.
 _RATIOS = {1: (1, 1), 2: (12, 10), 3: (4, 3), 4: (3, 2), 5: (16, 9), 6: (5, 4), 7: (2, 1)}
 _U32_BITS = (9, 13, 18, 30)  # SizeHeader's U32(Bits(9)+1, Bits(13)+1, Bits(18)+1, Bits(30)+1)
@@ -34,7 +37,7 @@ class _Bits:
 
 
 def _codestream(data: bytes) -> bytes:
-    if data.startswith(b"\xff\x0a"):
+    if data.startswith(CODESTREAM):
         return data
     if not data.startswith(CONTAINER):
         raise ValueError("not a JPEG XL file")
@@ -59,7 +62,7 @@ def _codestream(data: bytes) -> bytes:
 def image_size(data: bytes) -> tuple[int, int]:
     """(width, height) from the start of a JPEG XL file. ValueError if it cannot tell."""
     stream = _codestream(data)
-    if not stream.startswith(b"\xff\x0a"):
+    if not stream.startswith(CODESTREAM):
         raise ValueError("not a JPEG XL codestream")
     bits = _Bits(stream[2:])
     try:

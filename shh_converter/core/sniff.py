@@ -13,6 +13,7 @@ import struct
 import zlib
 from typing import BinaryIO
 
+from . import jxlheader
 from .errors import ConversionError, CorruptImageError, ImageTooLargeError, UnsupportedFormatError
 
 NOT_IMAGES = (
@@ -45,8 +46,7 @@ OTHER_IMAGE_MAGIC = (
     b"\x00\x00\x01\x00",  # ICO
     b"\x00\x00\x02\x00",  # CUR
     b"icns",  # Apple icon
-    b"\xff\x0a",  # JPEG XL codestream
-    b"\x00\x00\x00\x0cJXL ",  # JPEG XL container
+    *jxlheader.MAGICS,
 )
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import html
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .imageio import upright_size
-from .jobs import JobResult
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .jobs import JobResult
 
 # Most modern first: a browser takes the first <source> it can show.
 SOURCE_TYPES = {".avif": "image/avif", ".jxl": "image/jxl", ".webp": "image/webp"}

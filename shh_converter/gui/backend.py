@@ -58,20 +58,17 @@ def discover(paths: Iterable[Path], dest: Path | None) -> list[Found]:
 
 def probe(path: Path) -> tuple[tuple[int, int] | None, int]:
     """(pixel size from the header, upright as the camera's orientation turns it, as the
-    preview and the outputs show it; or None, file size in bytes). Cheap: no decoding."""
-    from PIL import Image
+    preview and the outputs show it; or None, file size in bytes). Cheap: no decoding.
 
-    from ..core.metadata import header_orientation, upright_size
+    The engine's one header peek (``imageio.upright_size``, the planner's too); an
+    unreadable header gives None and the batch reports the real reason."""
+    from ..core.imageio import upright_size
 
     try:
         size = path.stat().st_size
     except OSError:
         return None, 0
-    try:
-        with Image.open(path) as im:
-            return upright_size(im.size, header_orientation(im)), size
-    except Exception:  # any unreadable header: the batch will report the real reason
-        return None, size
+    return upright_size(path), size
 
 
 def run_batch(

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import tkinter as tk
 import weakref
-from collections.abc import Iterable
 from tkinter import font as tkfont
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
 from .fit import TableMeasure
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 ELLIPSIS = "…"
 CELL_MARGIN = 10  # a cell's own padding inside its column, both sides

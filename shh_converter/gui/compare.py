@@ -18,16 +18,20 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.events import CancelToken
 from ..core.settings import ResizeMode, Settings
 from ..i18n import _
-from .desktop import lower_this_thread_priority
-from .pump import Post
+from .checkerboard import on_checkerboard
+from .latest import LatestWins
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -65,37 +69,6 @@ class Tile:
     region: Region
     before: Any
     after: Any
-
-
-def _board_unit(cell: int, repeat: int = 16) -> Any:
-    """A square of ``repeat`` x ``repeat`` checker blocks, to be tiled by a few pastes."""
-    from PIL import Image
-
-    two = Image.new("RGB", (2, 2), (255, 255, 255))
-    two.putpixel((1, 0), (214, 214, 214))
-    two.putpixel((0, 1), (214, 214, 214))
-    block = two.resize((2 * cell, 2 * cell), Image.Resampling.NEAREST)
-    unit = Image.new("RGB", (block.width * repeat, block.height * repeat))
-    for y in range(0, unit.height, block.height):
-        for x in range(0, unit.width, block.width):
-            unit.paste(block, (x, y))
-    return unit
-
-
-def on_checkerboard(img: Any, cell: int = 8) -> Any:
-    """``img`` as RGB, with transparent parts laid on a grey/white checkerboard."""
-    from PIL import Image
-
-    if img.mode not in ("RGBA", "LA", "PA") and "transparency" not in img.info:
-        return img.convert("RGB")
-    rgba = img.convert("RGBA")
-    unit = _board_unit(cell)
-    board = Image.new("RGB", rgba.size)
-    for y in range(0, rgba.height, unit.height):
-        for x in range(0, rgba.width, unit.width):
-            board.paste(unit, (x, y))
-    board.paste(rgba, (0, 0), rgba)
-    return board
 
 
 def fit_to(img: Any, size: tuple[int, int], cover: bool) -> Any:
@@ -208,48 +181,6 @@ class TileRenderer:
         return self._levels.get(key, (scaled[0], scaled[1]))
 
 
-class _Latest:
-    """A one-slot mailbox served by one daemon thread: a newer request replaces an older one."""
-
-    def __init__(self, name: str, work: Callable[[Any], None], low_priority: bool) -> None:
-        self._work = work
-        self._low = low_priority
-        self._cond = threading.Condition()
-        self._pending: Any = None
-        self._stopping = False
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
-        self._thread.start()
-
-    def put(self, item: Any) -> None:
-        with self._cond:
-            self._pending = item
-            self._cond.notify()
-
-    def clear(self) -> None:
-        with self._cond:
-            self._pending = None
-
-    def stop(self) -> None:
-        with self._cond:
-            self._stopping = True
-            self._cond.notify()
-
-    def _loop(self) -> None:
-        if self._low:
-            lower_this_thread_priority()
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                item, self._pending = self._pending, None
-            try:
-                self._work(item)
-            except Exception:  # a bug; the view shows "cannot compare" via the caller
-                log.exception("compare worker failed")
-
-
 class CompareService:
     """Prepares pairs and renders tiles off the Tk thread; results arrive via ``post``.
 
@@ -272,8 +203,8 @@ class CompareService:
         self._cancel: CancelToken | None = None
         self.prepared = 0  # pairs actually made (tests and the benchmark read it)
         self.renderer = TileRenderer()
-        self._prepare = _Latest("compare-prepare", self._make_pair, low_priority=True)
-        self._render = _Latest("compare-render", self._make_tile, low_priority=False)
+        self._prepare = LatestWins("compare-prepare", self._make_pair, low_priority=True)
+        self._render = LatestWins("compare-render", self._make_tile, low_priority=False)
 
     def want(self, source: Path, settings: Settings) -> bool:
         """Ask for the pair of ``source`` with ``settings``; False if already asked for."""

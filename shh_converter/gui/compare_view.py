@@ -19,16 +19,20 @@ import logging
 import time
 import tkinter as tk
 from collections import OrderedDict
-from collections.abc import Callable
-from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.settings import Settings
+from ..core.units import human_bytes
 from ..i18n import _
 from .compare import ZOOM_LEVELS, ComparePair, CompareService, Region, Tile, zoomed_size
-from .filelist import dims_text, human_bytes
-from .pump import Post
+from .filelist import dims_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from ..core.settings import Settings
+    from .pump import Post
 
 log = logging.getLogger(__name__)
 

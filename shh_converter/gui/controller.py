@@ -11,7 +11,6 @@ run in threads.
 from __future__ import annotations
 
 import logging
-import threading
 import tkinter as tk
 from pathlib import Path
 from tkinter import filedialog, messagebox, simpledialog
@@ -31,7 +30,7 @@ from .extras import Extras
 from .lifecycle import Closer
 from .prefs import Prefs
 from .preview import PreviewFailed, PreviewReady, PreviewService
-from .pump import TkTask, UiQueue
+from .pump import TkTask, UiQueue, run_in_thread
 from .view import View
 
 if TYPE_CHECKING:  # psutil: imported off the Tk thread, after the window shows
@@ -95,13 +94,12 @@ class Controller:
     def start_services(self) -> None:
         """After the window shows: the memory monitor (started in a thread) and its readout."""
 
-        def start() -> None:
+        def start() -> MemoryMonitor:
             from ..sidecars.memory import MemoryMonitor  # psutil: imported off the Tk thread
 
-            monitor = MemoryMonitor.from_config(self.prefs.cfg).start()
-            self.ui.post(lambda: self._monitor_ready(monitor))
+            return MemoryMonitor.from_config(self.prefs.cfg).start()
 
-        threading.Thread(target=start, name="monitor-start", daemon=True).start()
+        run_in_thread(start, self._monitor_ready, post=self.ui.post, name="monitor-start")
 
     def _monitor_ready(self, monitor: MemoryMonitor) -> None:
         if self.closing:

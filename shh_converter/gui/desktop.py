@@ -15,8 +15,10 @@ import sys
 import threading
 import tkinter as tk
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .pump import Post
+if TYPE_CHECKING:
+    from .pump import Post
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
-"""Small windows: About, crash report, update notice, failures list, preferences.
+"""Small windows: About, crash report, update notice, failures list.
 
 All are non-modal ``Toplevel`` windows (except the tiny confirmations from
 ``tkinter.messagebox``), so a crash report or an update notice never blocks the
-main window.
+main window. Preferences, a :class:`Dialog` too, is built in ``prefs_tabs``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import tkinter as tk
 import webbrowser
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from tkinter import ttk
 from typing import TYPE_CHECKING
 
@@ -20,10 +18,10 @@ from ..core.jobs import JobResult, was_cancelled
 from ..i18n import _, ngettext
 from . import cells
 from .desktop import open_folder
-from .pump import Post
 
 if TYPE_CHECKING:
-    from ..sidecars.config import Config
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -181,45 +179,3 @@ class FailuresDialog(Dialog):
     def _copy(self) -> None:
         self.clipboard_clear()
         self.clipboard_append(self.lines)
-
-
-class PreferencesDialog(Dialog):
-    """Yes/no switches for config flags (``keys``: (config key, label)), the language,
-    and (given the UI queue's ``post``) the Models tab."""
-
-    def __init__(
-        self,
-        master: tk.Misc,
-        cfg: Config,
-        keys: Sequence[tuple[str, str]],
-        on_saved: Callable[[], None],
-        post: Post | None = None,
-    ) -> None:
-        from .prefs_tabs import PreferenceTabs  # imports this module: not at the top
-
-        super().__init__(master, _("Preferences"))
-        self._cfg = cfg
-        self._on_saved = on_saved
-        self.tabs = PreferenceTabs(self.body, cfg, post)
-        self.switches: dict[str, tk.BooleanVar] = {}
-        for key, label in keys:
-            try:
-                value = bool(cfg.get(key))
-            except (KeyError, ValueError):
-                continue
-            var = tk.BooleanVar(self, value)
-            ttk.Checkbutton(self.tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
-            self.switches[key] = var
-        self.text(_("Some changes apply the next time the app starts."), foreground="#808080")
-        self.save_btn = self.button(_("Save"), self.save, accent=True)
-        self.button(_("Cancel"), self.destroy)
-
-    def save(self) -> None:
-        for key, var in self.switches.items():
-            try:
-                self._cfg.set(key, bool(var.get()))
-            except (KeyError, ValueError) as exc:
-                log.warning("cannot set %s: %s", key, exc)
-        self.tabs.save()
-        self._on_saved()
-        self.destroy()

@@ -8,10 +8,10 @@ their answer back through the UI queue as a callable.
 from __future__ import annotations
 
 import logging
-import threading
 import tkinter as tk
 import traceback
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -20,10 +20,9 @@ from .. import paths
 from ..i18n import _
 from . import dialogs
 from .desktop import open_folder
-from .pump import Post
+from .pump import Post, run_in_thread
 
 if TYPE_CHECKING:  # requests (the update check): imported in its thread, not at start-up
-    from ..sidecars.config import Config
     from ..sidecars.shutdown import Shutdown
     from ..sidecars.updates import UpdateResult
     from .prefs import Prefs
@@ -71,7 +70,9 @@ class Extras:
             if then is not None:
                 then()
 
-        dialog = dialogs.PreferencesDialog(
+        from .prefs_tabs import PreferencesDialog  # its tabs load the model and watch pages
+
+        dialog = PreferencesDialog(
             self.root, self.prefs.cfg, PREFERENCE_KEYS, on_saved=saved, post=self._post
         )
         page = getattr(dialog.tabs, tab, None)
@@ -88,17 +89,16 @@ class Extras:
         """
         log.info("update check (%s)", "asked by the user" if manual else "at start-up")
         cfg = self.prefs.cfg
-        thread = threading.Thread(
-            target=self._check, args=(cfg, manual), name="update-check", daemon=True
+
+        def check() -> UpdateResult:
+            from ..sidecars import updates  # worker thread: never touches Tk
+
+            return updates.check(cfg, force=manual)
+
+        thread = run_in_thread(
+            check, partial(self._show_update, manual=manual), post=self._post, name="update-check"
         )
-        thread.start()
         self.routine.track_thread(thread)
-
-    def _check(self, cfg: Config, manual: bool) -> None:
-        from ..sidecars import updates  # worker thread: never touches Tk, only posts
-
-        result = updates.check(cfg, force=manual)
-        self._post(lambda: self._show_update(result, manual))
 
     def _show_update(self, result: UpdateResult, manual: bool) -> None:
         available = bool(getattr(result, "update_available", False))

@@ -11,13 +11,18 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
-from ..core.jobs import OutputResult
+from ..core.units import human_bytes
 from ..i18n import _, ngettext
 from . import cells, fit
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Sequence
+    from pathlib import Path
+
+    from ..core.jobs import OutputResult
 
 log = logging.getLogger(__name__)
 
@@ -49,18 +54,6 @@ _SAMPLES = {"dims": "88888×88888", "size": "888.8 KB → 888.8 KB"}
 _DROP_FIRST = ("dims", "size")
 _NAME_MIN, _STATUS_MIN = 100, 80  # at Tk scaling 1 (96 dpi), the name's indent aside
 _SIZE_HEADINGS = (_("Size before → after"), _("Size"))  # the short one on a narrow list
-
-
-def human_bytes(n: int | None) -> str:
-    """``1536`` -> ``1.5 KB`` (decimal units, as file managers show)."""
-    if n is None:
-        return ""
-    size = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
 
 
 def dims_text(size: tuple[int, int] | None) -> str:

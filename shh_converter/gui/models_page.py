@@ -14,11 +14,10 @@ window's UI queue, which runs the callables it is given on the Tk thread.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import tkinter as tk
-from collections.abc import Callable
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
 from ..core import models
 from ..core.events import CancelToken
@@ -26,7 +25,11 @@ from ..i18n import _
 from . import fit
 from .dialogs import Dialog
 from .provider_line import ProviderLine
-from .pump import Post
+from .pump import Post, run_in_thread
+
+if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
@@ -87,12 +90,14 @@ class DownloadTask:
         self._on_progress = on_progress
         self._on_done = on_done
         self.token = CancelToken()
-        self.thread = threading.Thread(target=self._run, name=f"download-{name}", daemon=True)
+        self.thread: threading.Thread | None = None
         self._last_post = 0.0
 
     def start(self) -> DownloadTask:
         ACTIVE[self.name] = self
-        self.thread.start()
+        self.thread = run_in_thread(
+            self._run, self._finish, post=self._post, name=f"download-{self.name}"
+        )
         return self
 
     def cancel(self) -> None:
@@ -104,18 +109,18 @@ class DownloadTask:
             self._last_post = now
             self._post(lambda: self._on_progress(done, total))
 
-    def _run(self) -> None:  # worker thread: never touches Tk
-        error: str | None = None
+    def _run(self) -> str | None:  # worker thread: never touches Tk
+        """None when downloaded, "" when cancelled, else why it failed."""
         try:
             models.download(self.name, progress=self._progress, cancel=self.token)
         except models.DownloadCancelled:
-            error = ""
+            return ""
         except models.ModelError as exc:
-            error = str(exc)
+            return str(exc)
         except Exception as exc:  # a bug: the window must still hear the end
             log.exception("model download crashed")
-            error = f"internal error: {type(exc).__name__}: {exc}"
-        self._post(lambda: self._finish(error))
+            return f"internal error: {type(exc).__name__}: {exc}"
+        return None
 
     def _finish(self, error: str | None) -> None:
         if ACTIVE.get(self.name) is self:

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import dataclasses
 import tkinter as tk
-from collections.abc import Callable
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
 from ..core import formats
 from ..core.recipe import SETS, SHARED_FIELDS, Recipe, builtin_set
 from ..core.settings import DEFAULT_SETTINGS, ResizeMode, Settings
 from ..i18n import N_, _, text_columns
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 NEW_OUTPUT_SUFFIX = "-{n}"
 

@@ -1,6 +1,6 @@
-"""The Preferences dialog's tabs: General (switches, language) and Models.
+"""The Preferences dialog and its tabs: General (switches, language) and Models.
 
-``dialogs.PreferencesDialog`` builds the dialog and its switches; this module puts a
+:class:`PreferencesDialog` builds the dialog and its switches; this module puts a
 notebook into it, owns the language chooser (``ui.language``: "auto" follows the
 system) and adds :class:`~.models_page.ModelsPage` as the Models tab.
 """
@@ -13,14 +13,57 @@ from tkinter import ttk
 from typing import TYPE_CHECKING
 
 from ..i18n import AUTO, LANGUAGES, _
+from .dialogs import Dialog
 from .models_page import ModelsPage
-from .pump import Post
 from .watching import add_page as add_watch_page
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
     from ..sidecars.config import Config
+    from .pump import Post
 
 log = logging.getLogger(__name__)
+
+
+class PreferencesDialog(Dialog):
+    """Yes/no switches for config flags (``keys``: (config key, label)), the language,
+    and (given the UI queue's ``post``) the Models tab."""
+
+    def __init__(
+        self,
+        master: tk.Misc,
+        cfg: Config,
+        keys: Sequence[tuple[str, str]],
+        on_saved: Callable[[], None],
+        post: Post | None = None,
+    ) -> None:
+        super().__init__(master, _("Preferences"))
+        self._cfg = cfg
+        self._on_saved = on_saved
+        self.tabs = PreferenceTabs(self.body, cfg, post)
+        self.switches: dict[str, tk.BooleanVar] = {}
+        for key, label in keys:
+            try:
+                value = bool(cfg.get(key))
+            except (KeyError, ValueError):
+                continue
+            var = tk.BooleanVar(self, value)
+            ttk.Checkbutton(self.tabs.general, text=label, variable=var).pack(anchor="w", pady=2)
+            self.switches[key] = var
+        self.text(_("Some changes apply the next time the app starts."), foreground="#808080")
+        self.save_btn = self.button(_("Save"), self.save, accent=True)
+        self.button(_("Cancel"), self.destroy)
+
+    def save(self) -> None:
+        for key, var in self.switches.items():
+            try:
+                self._cfg.set(key, bool(var.get()))
+            except (KeyError, ValueError) as exc:
+                log.warning("cannot set %s: %s", key, exc)
+        self.tabs.save()
+        self._on_saved()
+        self.destroy()
 
 
 class PreferenceTabs:

@@ -14,20 +14,25 @@ import logging
 import threading
 import time
 import tkinter as tk
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.events import CancelToken
 from ..core.settings import Settings
+from ..core.units import human_bytes
 from ..i18n import N_, _, mnemonic
 from . import backend
-from .desktop import lower_this_thread_priority
-from .filelist import dims_text, human_bytes
-from .pump import Post
+from .checkerboard import on_checkerboard
+from .filelist import dims_text
+from .latest import LatestWins
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +58,6 @@ class PreviewFailed:
     message: str
 
 
-def _checkerboard(size: tuple[int, int], cell: int = 8) -> Any:
-    from PIL import Image
-
-    board = Image.new("RGB", size, (255, 255, 255))
-    grey = Image.new("RGB", (cell, cell), (214, 214, 214))
-    for y in range(0, size[1], cell):
-        for x in range((y // cell) % 2 * cell, size[0], cell * 2):
-            board.paste(grey, (x, y))
-    return board
-
-
 def preview_side(box: tuple[int, int]) -> int:
     """Pixels the engine should work at: the pane's size, not more.
 
@@ -80,12 +74,7 @@ def fit_for_display(img: Any, box: tuple[int, int]) -> Any:
 
     img = img.copy()
     img.thumbnail((max(box[0], 16), max(box[1], 16)), Image.Resampling.BILINEAR)
-    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
-        rgba = img.convert("RGBA")
-        board = _checkerboard(rgba.size)
-        board.paste(rgba, (0, 0), rgba)
-        return board
-    return img.convert("RGB")
+    return on_checkerboard(img)
 
 
 def _wrap_to(label: ttk.Label, width: int) -> None:
@@ -96,61 +85,49 @@ def _wrap_to(label: ttk.Label, width: int) -> None:
         label.configure(wraplength=width)
 
 
+_Request = tuple[int, Path, Settings, tuple[int, int], CancelToken]  # generation first
+
+
 class PreviewService:
     """Computes previews in one worker thread; results go to ``post`` (the UI queue)."""
 
     def __init__(self, post: Callable[[PreviewReady | PreviewFailed], None]) -> None:
         self._post = post
-        self._cond = threading.Condition()
-        self._pending: tuple[int, Path, Settings, tuple[int, int]] | None = None
-        self._cancel: CancelToken | None = None
-        self._stopping = False
+        self._lock = threading.Lock()
+        self._cancel: CancelToken | None = None  # the newest request's
         self.generation = 0
         self.computed = 0  # previews actually computed (debounce shows in this count)
-        self._thread = threading.Thread(target=self._loop, name="preview", daemon=True)
-        self._thread.start()
+        # Below normal priority, so the model's thread pool (created from this thread,
+        # inheriting its priority) cannot starve the window while it computes.
+        self._worker: LatestWins[_Request] = LatestWins("preview", self._run, low_priority=True)
 
     def request(self, source: Path, settings: Settings, box: tuple[int, int]) -> int:
         """Ask for a preview; any older one still running is cancelled. Returns its number."""
-        with self._cond:
+        with self._lock:
             self.generation += 1
-            if self._cancel is not None:
-                self._cancel.cancel()
-            self._pending = (self.generation, source, settings, box)
-            self._cond.notify()
+            self._cancel_current()
+            self._cancel = cancel = CancelToken()
+            self._worker.put((self.generation, source, settings, box, cancel))
             return self.generation
 
     def invalidate(self) -> None:
         """Drop whatever is pending or running (e.g. the file was removed)."""
-        with self._cond:
+        with self._lock:
             self.generation += 1
-            self._pending = None
-            if self._cancel is not None:
-                self._cancel.cancel()
+            self._worker.clear()
+            self._cancel_current()
 
     def stop(self, timeout: float = 1.0) -> None:
-        with self._cond:
-            self._stopping = True
-            if self._cancel is not None:
-                self._cancel.cancel()
-            self._cond.notify()
-        self._thread.join(timeout)
+        with self._lock:
+            self._cancel_current()
+        self._worker.stop(timeout)
 
-    def _loop(self) -> None:
-        # Below normal priority, so the model's thread pool (created from this thread,
-        # inheriting its priority) cannot starve the window while it computes.
-        lower_this_thread_priority()
-        while True:
-            with self._cond:
-                while self._pending is None and not self._stopping:
-                    self._cond.wait()
-                if self._stopping:
-                    return
-                assert self._pending is not None
-                generation, source, settings, box = self._pending
-                self._pending = None
-                self._cancel = cancel = CancelToken()
-            self._post(self._compute(generation, source, settings, box, cancel))
+    def _cancel_current(self) -> None:
+        if self._cancel is not None:
+            self._cancel.cancel()
+
+    def _run(self, request: _Request) -> None:
+        self._post(self._compute(*request))
 
     def _compute(
         self,

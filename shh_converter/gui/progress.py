@@ -10,8 +10,8 @@ from tkinter import ttk
 
 from ..core.events import BatchFinished, Progress
 from ..core.jobs import was_cancelled
+from ..core.units import human_bytes
 from ..i18n import _, mnemonic
-from .filelist import human_bytes
 
 log = logging.getLogger(__name__)
 

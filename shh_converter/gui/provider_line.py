@@ -10,14 +10,13 @@ page asks once. The thread never touches Tk: it reports through ``post``.
 from __future__ import annotations
 
 import logging
-import threading
 import tkinter as tk
 from tkinter import ttk
 
 from ..core import models
 from ..core.settings import BackgroundRemoval
 from ..i18n import _
-from .pump import Post
+from .pump import Post, run_in_thread
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +56,13 @@ def runs_on_text() -> str:
     return f"{text}\n{got.note}" if got.note else text
 
 
+def _probe() -> str:  # a worker thread: never touches Tk
+    global _answer
+    text = runs_on_text()
+    _answer = text
+    return text
+
+
 class ProviderLine(ttk.Label):
     """A label that fills in where the models run, once a probe in a thread has answered."""
 
@@ -65,14 +71,7 @@ class ProviderLine(ttk.Label):
         super().__init__(master, text=_answer or waiting, anchor="w", justify="left")
         self.bind("<Configure>", lambda e: self.configure(wraplength=max(200, e.width)))
         if _answer is None:
-            self._post = post
-            threading.Thread(target=self._probe, name="provider-probe", daemon=True).start()
-
-    def _probe(self) -> None:  # a worker thread: never touches Tk
-        global _answer
-        text = runs_on_text()
-        _answer = text
-        self._post(lambda: self._show(text))
+            run_in_thread(_probe, self._show, post=post, name="provider-probe")
 
     def _show(self, text: str) -> None:
         if self.winfo_exists():

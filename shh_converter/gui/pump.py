@@ -7,6 +7,9 @@ freezes the window. The ``after`` id is kept and cancelled on :meth:`stop`.
 
 It also measures the longest gap between two ticks: that is how long the Tk loop
 was unable to run anything, i.e. the worst freeze a user could have seen.
+
+:func:`run_in_thread` is the one way to do a piece of slow work once, off the Tk
+thread, and hear its result back on it.
 """
 
 from __future__ import annotations
@@ -14,9 +17,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import queue
+import threading
 import time
 import tkinter as tk
 from collections.abc import Callable
+from functools import partial
 from typing import Generic, TypeVar
 
 log = logging.getLogger(__name__)
@@ -24,6 +29,30 @@ log = logging.getLogger(__name__)
 TkTask = Callable[[], object]  # a small "run this on the Tk thread", posted by a worker
 Post = Callable[[TkTask], None]  # how a helper hands such a task to the UI queue
 Message = TypeVar("Message")
+Result = TypeVar("Result")
+
+
+def run_in_thread(
+    work: Callable[[], Result],
+    on_done: Callable[[Result], None],
+    *,
+    post: Post,
+    name: str,
+) -> threading.Thread:
+    """Run ``work()`` in a daemon thread named ``name``, then ``on_done(result)`` on the Tk
+    thread (posted through ``post``, the UI queue's). Returns the started thread.
+
+    ``work`` must not touch Tk. An exception in it is a bug: it goes to the thread's
+    excepthook (the crash report) and ``on_done`` is not called, so work that can fail
+    in an expected way returns a value that says so.
+    """
+
+    def run() -> None:
+        post(partial(on_done, work()))
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 class UiQueue(Generic[Message]):

@@ -6,7 +6,9 @@ controller and the tests can reach them. The settings column scrolls when the
 window is short (``fit.ScrollColumn``), so small screens lose no setting.
 
 Keyboard: every menu entry has a mnemonic (Alt+underlined letter) and lists its
-shortcut; shortcuts use Command on macOS and Control elsewhere. Tab walks every
+shortcut; one table (``MainWindow._menu_table``) builds both the menus and the key
+bindings, so a listed shortcut is always bound. Shortcuts use Command on macOS and
+Control elsewhere. Tab walks every
 control (the focus is drawn by the theme; the compare view draws its own ring),
 F6 jumps between the file list, the preview, the settings and Convert.
 """
@@ -16,6 +18,8 @@ from __future__ import annotations
 import logging
 import tkinter as tk
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +39,30 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DEFAULT_GEOMETRY = f"{PREFERRED[0]}x{PREFERRED[1]}"
 __all__ = ["DEFAULT_GEOMETRY", "MIN_SIZE", "MainWindow", "PresetBar"]
+
+
+@dataclass(frozen=True)
+class Shortcut:
+    """A key: what its menu item shows, and the Tk sequences bound to the same command."""
+
+    shown: str
+    sequences: tuple[str, ...]
+    on_file_list: bool = False  # bound where the selection is, not on the whole window
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One menu entry: its label ("&" before the access key), command and shortcut;
+    ``view`` makes it a radio button for the preview's view of that name."""
+
+    label: str
+    command: Callable[[], Any]
+    key: Shortcut | None = None
+    view: str | None = None
+
+
+# None: a separator; a callable adds its own items to the menu it is given.
+Entry = MenuItem | Callable[[tk.Menu], object] | None
 
 
 # The built-in presets' names live in core.presets (data, English: the CLI's --preset
@@ -172,7 +200,6 @@ class MainWindow:
         # widget up from the one under the pointer, and the root is the last of them.
         self.drop.accept_drops(root)
         self._menu()
-        self._shortcuts()
         self._desktop_links()
 
     def _desktop_links(self) -> None:
@@ -200,123 +227,114 @@ class MainWindow:
                 self.theme_watcher.stop()
             self.notifier.stop()
 
-    def _key(self, letter: str) -> str:
-        return f"{self.mod_text}{letter}"
+    def _key(self, shown: str, *keys: str) -> Shortcut:
+        """``Ctrl+shown`` (Cmd on macOS), bound as ``<Control-key>`` for each of ``keys``."""
+        return Shortcut(self.mod_text + shown, tuple(f"<{self.mod}-{key}>" for key in keys))
+
+    def _menu_table(self) -> list[tuple[str, str, list[Entry]]]:
+        """Every menu and its items, each with its shortcut: the one table the menu bar
+        and the key bindings are both built from. (name, translated title, entries)."""
+        c, k, pv, show = self.c, self._key, self.preview, self.preview.set_view
+        zoom_in = k("+", "plus", "equal", "KP_Add")
+        delete = Shortcut("Delete", ("<Delete>",), on_file_list=True)
+        file: list[Entry] = [
+            MenuItem(_("&Add files…"), c.add_files_dialog, k("O", "o")),
+            MenuItem(_("Add &folder…"), c.add_folder_dialog, k("Shift+O", "O")),
+            None,
+            MenuItem(_("&Convert"), c.convert, k("Enter", "Return", "KP_Enter")),
+            MenuItem(_("Cancel &batch"), c.cancel, Shortcut("Esc", ("<Escape>",))),
+            MenuItem(_("&Open output folder"), c.open_destination),
+            MenuItem(_("C&hange output folder…"), c.choose_destination),
+            # Watch a folder…, Watched folders… (gui/watching.py)
+            lambda menu: watching.add_menu_items(menu, c),
+            None,
+            MenuItem(_("&Quit"), c.request_close, k("Q", "q")),
+        ]
+        edit: list[Entry] = [
+            MenuItem(_("&Remove selected"), c.remove_selected, delete),
+            MenuItem(_("&Clear list"), c.clear),
+            None,
+            MenuItem(_("&Save preset…"), self.presets.save),
+            MenuItem(_("&Delete preset"), self.presets.delete),
+            None,
+            MenuItem(_("Pr&eferences…"), c.preferences, k(",", "comma")),
+        ]
+        view: list[Entry] = [
+            MenuItem(_("&Thumbnails"), partial(show, "thumbs"), k("T", "t"), "thumbs"),
+            MenuItem(_("Compare: &split"), partial(show, "split"), k("D", "d"), "split"),
+            MenuItem(_("Compare: side &by side"), partial(show, "side"), k("B", "b"), "side"),
+            None,
+            MenuItem(_("Zoom to &fit"), partial(pv.zoom, "zoom_fit"), k("0", "Key-0")),
+            MenuItem(_("&Actual size (100 %)"), partial(pv.zoom, "zoom_actual"), k("1", "Key-1")),
+            MenuItem(_("Zoom &in"), partial(pv.zoom, "zoom_in"), zoom_in),
+            MenuItem(_("Zoom &out"), partial(pv.zoom, "zoom_out"), k("-", "minus", "KP_Subtract")),
+            None,
+            MenuItem(_("&Next pane"), partial(self.next_pane, +1), Shortcut("F6", ("<F6>",))),
+        ]
+        helpm: list[Entry] = [
+            MenuItem(_("&Keyboard shortcuts"), self.show_shortcuts),
+            MenuItem(_("Check for &updates…"), c.check_updates),
+            MenuItem(_("Open &log folder"), c.open_log_folder),
+            None,
+            MenuItem(_("&About SHH Converter"), c.about),
+        ]
+        return [
+            ("File", _("&File"), file),
+            ("Edit", _("&Edit"), edit),
+            ("View", _("&View"), view),
+            ("Help", _("&Help"), helpm),
+        ]
+
+    def _unlisted_keys(self) -> list[MenuItem]:
+        """Shortcuts no menu shows (the reverse of one that does)."""
+        previous = partial(self.next_pane, -1)
+        return [MenuItem("", previous, Shortcut("Shift+F6", ("<Shift-F6>",)))]
 
     def _menu(self) -> None:
-        c, k, pv = self.c, self._key, self.preview
+        """The menu bar and every shortcut, from :meth:`_menu_table`."""
         bar = tk.Menu(self.root)
-        file = tk.Menu(bar, tearoff=False)
-        file.add_command(
-            **mnemonic(_("&Add files…")), accelerator=k("O"), command=c.add_files_dialog
-        )
-        file.add_command(
-            **mnemonic(_("Add &folder…")),
-            accelerator=k("Shift+O"),
-            command=c.add_folder_dialog,
-        )
-        file.add_separator()
-        file.add_command(**mnemonic(_("&Convert")), accelerator=k("Enter"), command=c.convert)
-        file.add_command(**mnemonic(_("Cancel &batch")), accelerator="Esc", command=c.cancel)
-        file.add_command(**mnemonic(_("&Open output folder")), command=c.open_destination)
-        file.add_command(**mnemonic(_("C&hange output folder…")), command=c.choose_destination)
-        watching.add_menu_items(file, c)  # Watch a folder…, Watched folders… (gui/watching.py)
-        file.add_separator()
-        file.add_command(**mnemonic(_("&Quit")), accelerator=k("Q"), command=c.request_close)
-        edit = tk.Menu(bar, tearoff=False)
-        edit.add_command(
-            **mnemonic(_("&Remove selected")), accelerator="Delete", command=c.remove_selected
-        )
-        edit.add_command(**mnemonic(_("&Clear list")), command=c.clear)
-        edit.add_separator()
-        edit.add_command(**mnemonic(_("&Save preset…")), command=self.presets.save)
-        edit.add_command(**mnemonic(_("&Delete preset")), command=self.presets.delete)
-        edit.add_separator()
-        edit.add_command(**mnemonic(_("Pr&eferences…")), accelerator=k(","), command=c.preferences)
-        view = tk.Menu(bar, tearoff=False)
-        view.add_radiobutton(
-            **mnemonic(_("&Thumbnails")),
-            accelerator=k("T"),
-            value="thumbs",
-            variable=pv.view_var,
-            command=lambda: pv.set_view("thumbs"),
-        )
-        view.add_radiobutton(
-            **mnemonic(_("Compare: &split")),
-            accelerator=k("D"),
-            value="split",
-            variable=pv.view_var,
-            command=lambda: pv.set_view("split"),
-        )
-        view.add_radiobutton(
-            **mnemonic(_("Compare: side &by side")),
-            accelerator=k("B"),
-            value="side",
-            variable=pv.view_var,
-            command=lambda: pv.set_view("side"),
-        )
-        view.add_separator()
-        view.add_command(
-            **mnemonic(_("Zoom to &fit")),
-            accelerator=k("0"),
-            command=lambda: pv.zoom("zoom_fit"),
-        )
-        view.add_command(
-            **mnemonic(_("&Actual size (100 %)")),
-            accelerator=k("1"),
-            command=lambda: pv.zoom("zoom_actual"),
-        )
-        view.add_command(
-            **mnemonic(_("Zoom &in")), accelerator=k("+"), command=lambda: pv.zoom("zoom_in")
-        )
-        view.add_command(
-            **mnemonic(_("Zoom &out")), accelerator=k("-"), command=lambda: pv.zoom("zoom_out")
-        )
-        view.add_separator()
-        view.add_command(
-            **mnemonic(_("&Next pane")), accelerator="F6", command=lambda: self.next_pane(+1)
-        )
-        helpm = tk.Menu(bar, tearoff=False)
-        helpm.add_command(**mnemonic(_("&Keyboard shortcuts")), command=self.show_shortcuts)
-        helpm.add_command(**mnemonic(_("Check for &updates…")), command=c.check_updates)
-        helpm.add_command(**mnemonic(_("Open &log folder")), command=c.open_log_folder)
-        helpm.add_separator()
-        helpm.add_command(**mnemonic(_("&About SHH Converter")), command=c.about)
-        bar.add_cascade(**mnemonic(_("&File")), menu=file)
-        bar.add_cascade(**mnemonic(_("&Edit")), menu=edit)
-        bar.add_cascade(**mnemonic(_("&View")), menu=view)
-        bar.add_cascade(**mnemonic(_("&Help")), menu=helpm)
+        self.menus: dict[str, tk.Menu] = {}
+        self.shortcut_keys: dict[str, Callable[[], Any]] = {}
+        items: list[MenuItem] = []
+        for name, title, entries in self._menu_table():
+            menu = self.menus[name] = tk.Menu(bar, tearoff=False)
+            for entry in entries:
+                if entry is None:
+                    menu.add_separator()
+                elif isinstance(entry, MenuItem):
+                    self._add_item(menu, entry)
+                    items.append(entry)
+                else:
+                    entry(menu)
+            bar.add_cascade(**mnemonic(title), menu=menu)
         self.root.configure(menu=bar)
         self.menubar = bar
-        self.menus = {"File": file, "Edit": edit, "View": view, "Help": helpm}
+        for item in [*items, *self._unlisted_keys()]:
+            self._bind(item)
 
-    def _shortcuts(self) -> None:
-        c, root, m, pv = self.c, self.root, self.mod, self.preview
-        keys: dict[str, Callable[[], Any]] = {
-            f"<{m}-o>": c.add_files_dialog,
-            f"<{m}-O>": c.add_folder_dialog,
-            f"<{m}-Return>": c.convert,
-            f"<{m}-KP_Enter>": c.convert,
-            "<Escape>": c.cancel,
-            f"<{m}-q>": c.request_close,
-            f"<{m}-comma>": c.preferences,
-            f"<{m}-t>": lambda: pv.set_view("thumbs"),
-            f"<{m}-d>": lambda: pv.set_view("split"),
-            f"<{m}-b>": lambda: pv.set_view("side"),
-            f"<{m}-Key-0>": lambda: pv.zoom("zoom_fit"),
-            f"<{m}-Key-1>": lambda: pv.zoom("zoom_actual"),
-            f"<{m}-plus>": lambda: pv.zoom("zoom_in"),
-            f"<{m}-equal>": lambda: pv.zoom("zoom_in"),
-            f"<{m}-KP_Add>": lambda: pv.zoom("zoom_in"),
-            f"<{m}-minus>": lambda: pv.zoom("zoom_out"),
-            f"<{m}-KP_Subtract>": lambda: pv.zoom("zoom_out"),
-            "<F6>": lambda: self.next_pane(+1),
-            "<Shift-F6>": lambda: self.next_pane(-1),
-        }
-        for seq, command in keys.items():
-            root.bind(seq, _shortcut(command))
-        self.shortcut_keys = keys
-        self.files.tree.bind("<Delete>", lambda _e: c.remove_selected())
+    def _add_item(self, menu: tk.Menu, item: MenuItem) -> None:
+        shown = item.key.shown if item.key is not None else ""  # "": none, Tk's default
+        if item.view is None:
+            menu.add_command(**mnemonic(item.label), accelerator=shown, command=item.command)
+        else:
+            menu.add_radiobutton(
+                **mnemonic(item.label),
+                accelerator=shown,
+                value=item.view,
+                variable=self.preview.view_var,
+                command=item.command,
+            )
+
+    def _bind(self, item: MenuItem) -> None:
+        if item.key is None:
+            return
+        if item.key.on_file_list:
+            for sequence in item.key.sequences:
+                self.files.tree.bind(sequence, lambda _e: item.command())
+            return
+        for sequence in item.key.sequences:
+            self.root.bind(sequence, _shortcut(item.command))
+            self.shortcut_keys[sequence] = item.command
 
     def panes(self) -> list[Any]:
         """Where F6 goes, in order: file list, preview/compare, first setting, Convert."""

@@ -32,14 +32,16 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..core.atomic import atomic_write
 from ..core.providers import PREFERENCES as AI_PROVIDERS
 from ..core.settings import Limits
 from ..i18n import LANGUAGES
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -425,3 +427,15 @@ def workers_from(cfg: Config) -> int | None:
     """``performance.max_concurrent_operations`` as the runner's ``workers`` (None = auto)."""
     value = int(cfg.get("performance.max_concurrent_operations"))
     return value if value > 0 else None
+
+
+def language_from(cfg: Config | None = None) -> str | None:
+    """``ui.language`` for ``i18n.setup`` (loading the config when not given).
+
+    None when it cannot be read (no config yet, an old one): the system language will do.
+    """
+    try:
+        return str((load() if cfg is None else cfg).get("ui.language"))
+    except Exception:
+        log.debug("ui.language unavailable", exc_info=True)
+        return None

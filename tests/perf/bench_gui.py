@@ -74,8 +74,9 @@ def child_launch(mode: str, t0: float) -> None:
         ttk.Label(root, text="hello").pack()
     else:  # what gui_main and run_app do, with the two bindings added before tkdnd maps the root
         from shh_converter import i18n
+        from shh_converter.sidecars import config
 
-        i18n.setup_from_config()  # before the window's modules: their labels translate on import
+        i18n.setup(config.language_from())  # before the window's modules: labels on import
         from shh_converter.gui.app import App, load_config, make_root
         from shh_converter.sidecars import crash, logs
 

@@ -5,7 +5,7 @@ Run:  .venv/bin/python tests/perf/bench_i18n.py [--runs 9] [--json out.json]
 Starts its own Xvfb and works in a temp folder (SHH_CONVERTER_HOME). Each run
 starts, side by side and in turn, fresh processes for: a bare one-label ttk window
 (the reference), the app in English, in German and in Japanese. Each child does
-what ``shh-converter`` does for the window (``i18n.setup_from_config()``, then the
+what ``shh-converter`` does for the window (``i18n.setup(config.language_from())``, then the
 window's modules, logging, crash hooks, the root, the App) and reports seconds from
 the parent's ``t0`` to the root's first ``<Map>`` and first ``<Expose>``. Printed:
 medians, each language's ratio to English and to the bare window, the catalog
