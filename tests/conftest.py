@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,22 @@ def app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     paths.configure(home)
     yield home
     paths.configure(home)  # keep pointing at a temp dir, never at the real home
+
+
+@pytest.fixture(autouse=True)
+def pillow_pixel_limit() -> Iterator[None]:
+    """Each test leaves Pillow's bomb limit as it found it.
+
+    The engine sets ``Image.MAX_IMAGE_PIXELS`` from the settings it decodes with (Pillow
+    has no per-call limit, and in the app one session has one limit); a test's tiny limit
+    would otherwise make the next test's header peeks fail in the same process (with
+    pytest-xdist the order of files differs from a serial run).
+    """
+    from PIL import Image
+
+    saved = Image.MAX_IMAGE_PIXELS
+    yield
+    Image.MAX_IMAGE_PIXELS = saved
 
 
 @pytest.fixture(scope="session")
