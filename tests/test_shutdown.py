@@ -27,7 +27,7 @@ from shh_converter.sidecars.memory import MemoryMonitor
 
 out = Path(sys.argv[1]); stuck = sys.argv[2] == "stuck"
 logs.setup(kind="gui")
-routine = shutdown.get()
+routine = shutdown.Shutdown()
 cfg = config.load(); cfg.set("ui.window_geometry", "640x480+5+5")
 routine.register("save the config", cfg.save)  # first registered: saved last
 monitor = MemoryMonitor(interval=0.1).start()
@@ -117,12 +117,6 @@ def test_signal_handlers_need_the_main_thread() -> None:
     thread.start()
     thread.join()
     assert result == [False]
-
-
-def test_process_wide_instance() -> None:
-    shutdown.reset_for_tests()
-    assert shutdown.get() is shutdown.get()
-    shutdown.reset_for_tests()
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")

@@ -40,7 +40,7 @@ RESERVED = 1.0  # of which kept for the steps after joining the workers
 
 
 class Shutdown:
-    """The app's shutdown routine (one per process: :func:`get`)."""
+    """The app's shutdown routine: ``run_app`` makes one and hands it to the window."""
 
     def __init__(self, deadline: float = DEADLINE) -> None:
         self.deadline = deadline
@@ -189,23 +189,3 @@ def forward_terminate_to_interrupt() -> bool:
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), handler)
     return True
-
-
-_instance: Shutdown | None = None
-_instance_lock = threading.Lock()
-
-
-def get() -> Shutdown:
-    """The process-wide shutdown routine."""
-    global _instance
-    with _instance_lock:
-        if _instance is None:
-            _instance = Shutdown()
-        return _instance
-
-
-def reset_for_tests() -> None:
-    """Forget the process-wide instance (tests only)."""
-    global _instance
-    with _instance_lock:
-        _instance = None
