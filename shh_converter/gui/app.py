@@ -12,7 +12,6 @@ import logging
 import re
 import sys
 import threading
-import time
 import tkinter as tk
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -98,13 +97,10 @@ class App:
         # Not at once: the first paint must not compete with the engine import. The
         # timer is a fallback for a window that never draws (minimised at start).
         self._shown = False
-        self.shown_at: float | None = None
         root.bind("<Expose>", self._first_expose, add="+")
         root.after(FALLBACK_SHOWN_MS, self._after_shown)
 
     def _first_expose(self, _event: object) -> None:
-        if self.shown_at is None:
-            self.shown_at = time.perf_counter()  # the window is on screen (tests, benchmark)
         if not self._shown:
             self.root.after(AFTER_SHOWN_MS, self._after_shown)
 
@@ -146,9 +142,10 @@ def run_app(paths_in: list[Path]) -> int:
     cfg = startup.startup("gui")  # the same start-up routine as the CLI's
     # Until the window's own handlers are in (below), a SIGTERM still ends cleanly (exit 0):
     # tkdnd maps the window while it is being built.
-    shutdown.get().install_signal_handlers()
+    routine = shutdown.Shutdown()
+    routine.install_signal_handlers()
     root, dnd = make_root()
-    app = App(root, dnd, cfg, shutdown.get())
+    app = App(root, dnd, cfg, routine)
     app.controller.closer.install_signal_handlers()
     instance.connect_window(channel, root, app.controller.ui.post, app.controller.add_paths)
     c = app.controller

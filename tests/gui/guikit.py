@@ -32,10 +32,11 @@ def make_app(cfg: Any = None) -> Any:
     from shh_converter.gui.app import App, make_root
 
     root, dnd = make_root()
-    exposed: list[object] = []
-    root.bind("<Expose>", lambda e: exposed.append(e), add="+")
+    exposed: list[float] = []  # when the window was drawn (its <Expose> events)
+    root.bind("<Expose>", lambda _e: exposed.append(time.perf_counter()), add="+")
     app = App(root, dnd=dnd, cfg=cfg)
     app.callback_errors = []
+    app.exposed = exposed
     handler = root.report_callback_exception
 
     def record(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:

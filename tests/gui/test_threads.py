@@ -26,7 +26,7 @@ SCRIPT = textwrap.dedent(
     sys.addaudithook(hook)
     from guikit import make_app, open_dialogs, pump_until
     app = make_app()
-    shown = app.shown_at - t0  # the first <Expose>: the window is on screen
+    shown = app.exposed[0] - t0  # the first <Expose>: the window is on screen
     app.controller.add_paths([__import__("pathlib").Path({image!r})])
     pump_until(app.root, lambda: app.controller.pending_adds == 0)
     app.window.presets.apply("Product cut-out")
