@@ -110,7 +110,6 @@ class ThemeWatcher:
         self.root = root
         self._post = post
         self.mode = current
-        self.changes = 0  # themes switched while running (tests read it)
         self._seen = current
         self._stop = threading.Event()
         self._interval = interval
@@ -136,7 +135,6 @@ class ThemeWatcher:
             log.warning("could not switch to the %s theme: %s", mode, exc)
             return
         self.mode = mode
-        self.changes += 1
         log.info("theme follows the system: %s", mode)
 
     def stop(self) -> None:

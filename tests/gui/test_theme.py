@@ -45,14 +45,19 @@ def test_theme_follows_a_live_os_change(x_display, os_settings):
         watcher = app.window.theme_watcher
         assert watcher is not None and watcher.mode == "light"
         light_bg = app.window.settings_column.canvas.cget("background")
+        switches: list[str] = []  # Tk's <<ThemeChanged>>, as every widget gets it
+        probe = ttk.Frame(app.root)
+        probe.bind("<<ThemeChanged>>", lambda _e: switches.append(style.theme_use()))
         _gsettings("set", SCHEMA, "color-scheme", "prefer-dark")
         pump_until(app.root, lambda: watcher.mode == "dark", timeout=20, what="dark theme")
-        assert style.theme_use() == "sun-valley-dark" and watcher.changes == 1
+        app.root.update_idletasks()  # Tk tells the widgets at idle time
+        assert style.theme_use() == "sun-valley-dark" and len(switches) == 1
         app.root.update()
         # The classic Tk canvas behind the settings followed the theme too.
         assert app.window.settings_column.canvas.cget("background") != light_bg
         _gsettings("set", SCHEMA, "color-scheme", "default")
         pump_until(app.root, lambda: watcher.mode == "light", timeout=20, what="light again")
-        assert style.theme_use() == "sun-valley-light" and watcher.changes == 2
+        app.root.update_idletasks()
+        assert style.theme_use() == "sun-valley-light" and len(switches) == 2
     finally:
         close_app(app)
