@@ -62,10 +62,6 @@ class Notifier:
         self._cfg = cfg
         self._loop: asyncio.AbstractEventLoop | None = None
         self._notifier: Any = None
-        self.sent: list[tuple[str, str]] = []  # (title, text) handed to the library
-        self.decisions: list[bool] = []  # one per batch (tests read it)
-        self.clicked = 0
-        self.last_error = ""
 
     @property
     def enabled(self) -> bool:
@@ -78,7 +74,6 @@ class Notifier:
         """Called on the Tk thread when a batch ends (``summary``: the window's line for
         it, which knows how many files were listed); returns whether a notification goes out."""
         notify = should_notify(done.elapsed, window_in_front(self.root), self.enabled)
-        self.decisions.append(notify)
         if notify:
             title = _("Batch cancelled") if done.cancelled else _("Batch finished")
             self.send(title, summary or summary_text(done))
@@ -88,7 +83,6 @@ class Notifier:
         """Hand one notification to the library (in its own thread); never blocks Tk."""
         import asyncio  # here, not at start-up: only a long unwatched batch needs it
 
-        self.sent.append((title, text))
         loop = self._ensure_loop()
         asyncio.run_coroutine_threadsafe(self._send(title, text), loop)
 
@@ -108,17 +102,14 @@ class Notifier:
 
                 self._notifier = DesktopNotifier(app_name=APP_NAME)
             await self._notifier.send(title=title, message=text, on_clicked=self._on_clicked)
-            self.last_error = ""
         except Exception as exc:  # no library, no D-Bus session, no notification service
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.info("no desktop notification (%s)", self.last_error)
+            log.info("no desktop notification (%s: %s)", type(exc).__name__, exc)
 
     def _on_clicked(self) -> None:
         self._post(self.bring_up)  # from the notifier's thread: Tk only on the Tk thread
 
     def bring_up(self) -> None:
         """Show the window in front (the user clicked the notification)."""
-        self.clicked += 1
         self.root.deiconify()
         self.root.lift()
         self.root.focus_force()
