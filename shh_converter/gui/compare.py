@@ -138,7 +138,6 @@ class TileRenderer:
 
     def __init__(self) -> None:
         self._levels: OrderedDict[tuple[int, float], tuple[Any, Any]] = OrderedDict()
-        self.resized = 0  # scaled copies made (the cache shows in this count)
 
     def forget(self) -> None:
         self._levels.clear()
@@ -174,7 +173,6 @@ class TileRenderer:
             img.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
             for img in (pair.before, pair.after)
         )
-        self.resized += 1
         self._levels[key] = (scaled[0], scaled[1])
         while len(self._levels) > CACHED_LEVELS:
             self._levels.popitem(last=False)
@@ -201,7 +199,6 @@ class CompareService:
         self._lock = threading.Lock()
         self._wanted: tuple[Path, Settings] | None = None
         self._cancel: CancelToken | None = None
-        self.prepared = 0  # pairs actually made (tests and the benchmark read it)
         self.renderer = TileRenderer()
         self._prepare = LatestWins("compare-prepare", self._make_pair, low_priority=True)
         self._render = LatestWins("compare-render", self._make_tile, low_priority=False)
@@ -257,7 +254,6 @@ class CompareService:
         except MemoryError:
             self._post(lambda: self._on_failed(_("not enough memory for a full-size comparison")))
             return
-        self.prepared += 1
         if self._current(source, settings):
             self.renderer.forget()
             self._post(lambda: self._deliver_pair(pair))

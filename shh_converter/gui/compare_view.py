@@ -16,7 +16,6 @@ zoom, ``0`` fit, ``1`` 100 %, arrows pan, ``[``/``]`` move the divider.
 from __future__ import annotations
 
 import logging
-import time
 import tkinter as tk
 from collections import OrderedDict
 from tkinter import ttk
@@ -68,8 +67,6 @@ class CompareView(ttk.Frame):
         self.tile: Tile | None = None
         self.regions: list[Region | None] = [None, None]  # what each canvas's picture shows
         self._asked: tuple[ComparePair, float, Region] | None = None
-        self.shown_zoom: float | None = None  # zoom of the tile on screen (tests, benchmark)
-        self.shown_at = 0.0
         self.state_text = "empty"  # empty | preparing | ready | failed
         self._photos: list[Any] = [None, None]  # the PhotoImage each canvas shows
         self._photo_sizes: list[OrderedDict[tuple[int, int], Any]] = [OrderedDict(), OrderedDict()]
@@ -160,7 +157,6 @@ class CompareView(ttk.Frame):
         self.service.drop()
         self.pair = self.tile = self._asked = None
         self.regions = [None, None]
-        self.shown_zoom = None
         self.state_text = "empty"
         for canvas, item in zip(self.canvases, self.items, strict=True):
             canvas.itemconfigure(item, image="")
@@ -432,7 +428,6 @@ class CompareView(ttk.Frame):
         self.regions[i] = tile.region
         self._place_items()
         if i == 1:
-            self.shown_zoom, self.shown_at = tile.zoom, time.perf_counter()
             self._need_tile()  # the view may have moved on while this one was rendered
 
     def _place_items(self) -> None:

@@ -49,6 +49,14 @@ def make_app(cfg: Any = None) -> Any:
     return app
 
 
+def shown_zoom(cv: Any) -> float | None:
+    """The zoom of the tile both canvases of compare view ``cv`` show (None until both do)."""
+    tile = cv.tile
+    if tile is None or cv.regions != [tile.region, tile.region]:
+        return None
+    return float(tile.zoom)
+
+
 def close_app(app: Any) -> None:
     try:
         if app.root.winfo_exists():

@@ -5,15 +5,17 @@ scaled copies cached per zoom level; the "after" is the real encoder's output de
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
-from guikit import pump_for, pump_until, screenshot
+from guikit import pump_for, pump_until, screenshot, shown_zoom
 from PIL import Image, ImageChops, ImageStat
 
 from shh_converter.core.events import CancelToken
 from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
-from shh_converter.gui.compare import prepare_pair
+from shh_converter.gui import compare
+from shh_converter.gui.compare import ComparePair, prepare_pair
 
 pytestmark = pytest.mark.gui
 PHOTO = "photos/plasma_ColorfulCups_2560x1600.jpg"
@@ -33,7 +35,7 @@ def _compare(app, src: Path, settings: Settings, view: str = "split"):  # type: 
     cv = pane.compare
     pump_until(
         app.root,
-        lambda: cv.state_text == "ready" and cv.shown_zoom is not None,
+        lambda: cv.state_text == "ready" and shown_zoom(cv) is not None,
         timeout=60,
         what="full-size pair shown",
     )
@@ -65,7 +67,7 @@ def test_split_view_at_100_percent_pans_together_and_the_divider_moves(app, corp
     pair = cv.pair
     assert pair.encoded_bytes > 1000 and pair.size == (2560, 1600)
     cv.zoom_actual()
-    pump_until(app.root, lambda: cv.shown_zoom == 1.0, what="100 %")
+    pump_until(app.root, lambda: shown_zoom(cv) == 1.0, what="100 %")
     assert app.window.preview.zoom_label.cget("text") == "100 %"
     _same_pixels(cv, 0, pair.before, [(0, 0), (37, 11), (100, 90)])
     _same_pixels(cv, 1, pair.after, [(0, 0), (37, 11), (100, 90)])
@@ -98,7 +100,7 @@ def test_split_view_at_100_percent_pans_together_and_the_divider_moves(app, corp
     screenshot(app, shots_dir, "compare-split-100")
 
 
-def test_side_by_side_keys_wheel_and_zoom_cache(app, corpus, shots_dir):
+def test_side_by_side_keys_wheel_and_zoom_cache(app, corpus, shots_dir, monkeypatch):
     settings = Settings(encode=EncodeOptions(format=OutputFormat.JPEG, quality=30))
     cv = _compare(app, corpus / PHOTO, settings, view="side")
     left, right = cv.canvases
@@ -107,30 +109,38 @@ def test_side_by_side_keys_wheel_and_zoom_cache(app, corpus, shots_dir):
     cv.area.focus_force()
     app.root.update()
     cv.area.event_generate("<Key-1>")
-    pump_until(app.root, lambda: cv.shown_zoom == 1.0, what="100 % by key")
+    pump_until(app.root, lambda: shown_zoom(cv) == 1.0, what="100 % by key")
     cv.area.event_generate("<plus>")
-    pump_until(app.root, lambda: cv.shown_zoom == 1.5, what="zoom in by key")
+    pump_until(app.root, lambda: shown_zoom(cv) == 1.5, what="zoom in by key")
     _same_pixels(
         cv, 0, cv.tile.before, [(0, 0), (5, 5)], offset=False
     )  # shown tile is what was rendered
     cv.area.event_generate("<Key-0>")
-    pump_until(app.root, lambda: cv.fit and cv.shown_zoom == cv.zoom, what="fit by key")
+    pump_until(app.root, lambda: cv.fit and shown_zoom(cv) == cv.zoom, what="fit by key")
     fit = cv.zoom
     x, y = left.winfo_width() // 3, left.winfo_height() // 3
     left.event_generate("<Button-4>", x=x, y=y)  # the X11 wheel, over the left image
-    pump_until(app.root, lambda: cv.shown_zoom == cv.zoom and cv.zoom > fit, what="wheel zoom")
+    pump_until(app.root, lambda: shown_zoom(cv) == cv.zoom and cv.zoom > fit, what="wheel zoom")
     # Both sides show the same part: same origin, same tile region.
     assert left.coords(cv.items[0]) == right.coords(cv.items[1])
     cv._set_zoom(0.5, None)
-    pump_until(app.root, lambda: cv.shown_zoom == 0.5, what="50 %")
-    made = cv.service.renderer.resized
+    pump_until(app.root, lambda: shown_zoom(cv) == 0.5, what="50 %")
+    scaled: list[tuple[int, int]] = []  # images scaled by the tile thread from here on
+    resize = Image.Image.resize
+
+    def counted(image, size, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "compare-render":
+            scaled.append(size)
+        return resize(image, size, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "resize", counted)
     regions = set()
     for _ in range(8):
         cv.pan_by(180, 100)
         pump_until(app.root, lambda: cv._asked is None, what="tile")
         regions.add(cv.tile.region)
     assert len(regions) > 1  # new tiles were cut while panning ...
-    assert cv.service.renderer.resized == made  # ... from the one cached 50 % copy
+    assert scaled == []  # ... from the one cached 50 % copy
     screenshot(app, shots_dir, "compare-side-50")
 
 
@@ -150,10 +160,18 @@ def test_after_is_the_encoded_file_decoded_back(corpus):
         assert lossy.input_size == im.size
 
 
-def test_compare_follows_selection_and_settings(app, corpus):
+def test_compare_follows_selection_and_settings(app, corpus, monkeypatch):
+    made: list[ComparePair] = []  # pairs the compare thread actually prepared
+
+    def counted(source: Path, settings: Settings, cancel: CancelToken) -> ComparePair:
+        pair = prepare_pair(source, settings, cancel)
+        made.append(pair)
+        return pair
+
+    monkeypatch.setattr(compare, "prepare_pair", counted)
     settings = Settings(encode=EncodeOptions(format=OutputFormat.WEBP, quality=70))
     cv = _compare(app, corpus / PHOTO, settings)
-    made = cv.service.prepared
+    before = len(made)
     app.window.settings.set_settings(
         Settings(encode=EncodeOptions(format=OutputFormat.WEBP, quality=20))
     )
@@ -164,8 +182,8 @@ def test_compare_follows_selection_and_settings(app, corpus):
         timeout=60,
         what="pair for the new settings",
     )
-    assert cv.service.prepared == made + 1
+    assert len(made) == before + 1
     pump_for(app.root, 0.5)  # resizes / repeated previews make no new pair
-    assert cv.service.prepared == made + 1
+    assert len(made) == before + 1
     app.controller.clear()
     pump_until(app.root, lambda: cv.state_text == "empty" and cv.pair is None, what="cleared")

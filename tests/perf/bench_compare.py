@@ -52,7 +52,7 @@ def make_24mp(folder: Path) -> Path:
 
 
 def open_compare(app: Any, src: Path) -> tuple[Any, float]:
-    from guikit import pump_for, pump_until
+    from guikit import pump_for, pump_until, shown_zoom
 
     from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
 
@@ -78,22 +78,22 @@ def open_compare(app: Any, src: Path) -> tuple[Any, float]:
     t0 = time.perf_counter()
     pane.set_view("split")
     cv = pane.compare
-    pump_until(app.root, lambda: cv.state_text == "ready" and cv.shown_zoom is not None, 300)
+    pump_until(app.root, lambda: cv.state_text == "ready" and shown_zoom(cv) is not None, 300)
     return cv, time.perf_counter() - t0
 
 
 def bench_actual(app: Any, cv: Any, runs: int) -> dict[str, float]:
-    from guikit import pump_until
+    from guikit import pump_until, shown_zoom
     from PIL import ImageTk
 
     ours, bare = [], []
     for _ in range(runs):
         cv.zoom_fit()
-        pump_until(app.root, lambda: cv.shown_zoom == cv.zoom and cv._asked is None)
+        pump_until(app.root, lambda: shown_zoom(cv) == cv.zoom and cv._asked is None)
         app.root.update()
         t0 = time.perf_counter()
         cv.zoom_actual()
-        pump_until(app.root, lambda: cv.shown_zoom == 1.0)
+        pump_until(app.root, lambda: shown_zoom(cv) == 1.0)
         app.root.update_idletasks()
         ours.append(time.perf_counter() - t0)
         # The floor: the same view cut and wrapped on the Tk thread, nothing else.
@@ -184,7 +184,7 @@ def _naive_motion(app: Any, cv: Any) -> Any:
 
 
 def bench_pan(app: Any, cv: Any, seconds: float, runs: int) -> dict[str, float]:
-    from guikit import pump_until
+    from guikit import pump_until, shown_zoom
 
     names = ("at_100", "at_50", "naive_100")
     out: dict[str, list[float]] = {k: [] for k in (*names, *(f"cpu_{n}" for n in names))}
@@ -196,10 +196,10 @@ def bench_pan(app: Any, cv: Any, seconds: float, runs: int) -> dict[str, float]:
 
     for _ in range(runs):
         cv.zoom_actual()
-        pump_until(app.root, lambda: cv.shown_zoom == 1.0 and cv._asked is None)
+        pump_until(app.root, lambda: shown_zoom(cv) == 1.0 and cv._asked is None)
         record("at_100", _drag(app, cv.canvases[0], seconds))
         cv._set_zoom(0.5, None)
-        pump_until(app.root, lambda: cv.shown_zoom == 0.5 and cv._asked is None)
+        pump_until(app.root, lambda: shown_zoom(cv) == 0.5 and cv._asked is None)
         record("at_50", _drag(app, cv.canvases[0], seconds))
         top, motion = _naive_motion(app, cv)
         app.root.update()
