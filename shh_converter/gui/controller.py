@@ -79,7 +79,6 @@ class Controller:
             root, self.routine, prefs.cfg, self._busy, self._remember_window, self._stop_timers
         )
         self._preview_after: str | None = None
-        self.last_preview: PreviewReady | None = None
         self.extras = Extras(root, prefs, self.ui.post, self.routine)
         self.monitor: MemoryMonitor | None = None
         self._status_after: str | None = None
@@ -266,7 +265,6 @@ class Controller:
         if msg.generation != self.preview.generation:
             return  # stale: the user moved on
         if isinstance(msg, PreviewReady):
-            self.last_preview = msg
             self.view.preview.show(msg)
         else:
             self.view.preview.show_failed(msg.message)

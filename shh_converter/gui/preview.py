@@ -96,7 +96,6 @@ class PreviewService:
         self._lock = threading.Lock()
         self._cancel: CancelToken | None = None  # the newest request's
         self.generation = 0
-        self.computed = 0  # previews actually computed (debounce shows in this count)
         # Below normal priority, so the model's thread pool (created from this thread,
         # inheriting its priority) cannot starve the window while it computes.
         self._worker: LatestWins[_Request] = LatestWins("preview", self._run, low_priority=True)
@@ -140,7 +139,6 @@ class PreviewService:
         from ..core.errors import ConversionError
 
         start = time.perf_counter()
-        self.computed += 1
         try:
             p = backend.make_preview(source, settings, preview_side(box), cancel)
             before, after = fit_for_display(p.before, box), fit_for_display(p.after, box)

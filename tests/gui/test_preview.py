@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from guikit import pump_for, pump_until, screenshot
 
+from shh_converter.gui import backend
+
 pytestmark = pytest.mark.gui
 
 
@@ -24,14 +26,14 @@ def _select(app, path: Path) -> None:
 
 
 def _wait_ready(app, after_generation: int = 0, timeout: float = 30) -> None:
-    c = app.controller
+    c, pane = app.controller, app.window.preview
     pump_until(
         app.root,
         lambda: (
-            c.last_preview is not None
-            and c.last_preview.generation > after_generation
-            and c.last_preview.generation == c.preview.generation
-            and app.window.preview.state_text == "ready"
+            pane.ready is not None
+            and pane.ready.generation > after_generation
+            and pane.ready.generation == c.preview.generation
+            and pane.state_text == "ready"
         ),
         timeout,
         what="preview shown",
@@ -49,7 +51,7 @@ def test_preview_shows_before_and_after_with_sizes(app, corpus, shots_dir):
     after = pane.after_caption.cget("text")
     assert after.startswith("1600×1000 · ≈") and "%" in after
     assert str(pane.before_label.cget("image")) and str(pane.after_label.cget("image"))
-    shown = app.controller.last_preview
+    shown = app.window.preview.ready
     assert shown.source == src and 0 < shown.encoded_bytes < src.stat().st_size
     assert max(shown.after.size) <= max(pane.box()) and max(shown.after.size) > 100
     screenshot(app, shots_dir, "02-preview")
@@ -60,26 +62,34 @@ def test_preview_follows_settings(app, corpus):
     _list(app, [src])
     _select(app, src)
     _wait_ready(app)
-    first = app.controller.last_preview
+    first = app.window.preview.ready
     panel = app.window.settings
     panel.v["resize"].set("Longest side")
     panel.v["size"].set("200")
     panel.v["format"].set("PNG")
     _wait_ready(app, first.generation)
-    second = app.controller.last_preview
+    second = app.window.preview.ready
     w, h = second.output_size
     assert w == 200 and abs(h - 427 * 200 / 640) <= 1
     assert second.encoded_bytes != first.encoded_bytes
     assert app.window.preview.after_caption.cget("text").startswith(f"200×{h} · ")
 
 
-def test_slider_moves_are_debounced(app, corpus):
+def test_slider_moves_are_debounced(app, corpus, monkeypatch):
+    computed: list[Path] = []  # previews the preview thread actually started to compute
+    make_preview = backend.make_preview
+
+    def counted(source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        computed.append(source)
+        return make_preview(source, *args, **kwargs)
+
+    monkeypatch.setattr(backend, "make_preview", counted)
     src = corpus / "photos" / "mpl_grace_hopper.jpg"
     _list(app, [src])
     _select(app, src)
     _wait_ready(app)
-    before = app.controller.preview.computed
-    generation = app.controller.last_preview.generation
+    before = len(computed)
+    generation = app.window.preview.ready.generation
     quality = app.window.settings.v["quality"]
     for q in range(40, 80, 2):  # a slider drag: 20 changes in quick succession
         quality.set(q)
@@ -88,7 +98,7 @@ def test_slider_moves_are_debounced(app, corpus):
         app.root.update_idletasks()
     _wait_ready(app, generation)
     pump_for(app.root, 0.4)
-    assert app.controller.preview.computed - before == 1
+    assert len(computed) - before == 1
 
 
 def test_stale_previews_are_dropped(app, corpus):
@@ -100,7 +110,7 @@ def test_stale_previews_are_dropped(app, corpus):
     _select(app, b)
     _wait_ready(app)
     pump_for(app.root, 0.5)
-    assert app.controller.last_preview.source == b
+    assert app.window.preview.ready.source == b
     assert app.window.preview.before_caption.cget("text").startswith("512×512")
 
 
@@ -125,6 +135,6 @@ def test_ai_preview_shows_working_then_the_cut_out(app, corpus):
     pump_until(app.root, lambda: caption.cget("text") == "Removing background…", what="AI caption")
     assert app.window.preview.state_text == "working"
     _wait_ready(app, timeout=120)
-    shown = app.controller.last_preview
+    shown = app.window.preview.ready
     w, h = shown.output_size
     assert (w, h) != shown.input_size and max(w, h) <= 1200  # trimmed to the car, then resized

@@ -31,8 +31,8 @@ SCRIPT = textwrap.dedent(
     pump_until(app.root, lambda: app.controller.pending_adds == 0)
     app.window.presets.apply("Product cut-out")
     pane = app.window.preview
-    pump_until(app.root, lambda: pane.state_text == "ready" and app.controller.last_preview
-               and app.controller.last_preview.generation == app.controller.preview.generation,
+    pump_until(app.root, lambda: pane.state_text == "ready" and pane.ready
+               and pane.ready.generation == app.controller.preview.generation,
                timeout=120)
     app.window.progress.dest_var.set({dest!r})
     app.controller.convert()

@@ -188,9 +188,7 @@ def bench_preview(app, src: Path, runs: int) -> dict[str, float]:  # type: ignor
         _wait(
             app,
             lambda target=target: (
-                c.last_preview
-                and c.last_preview.generation == target
-                and pane.state_text == "ready"
+                pane.ready and pane.ready.generation == target and pane.state_text == "ready"
             ),
         )
         gui.append(time.perf_counter() - t0)

@@ -132,8 +132,8 @@ def child(mode: str, photos: int, work: Path) -> dict[str, Any]:
             pump_until(
                 app.root,
                 lambda before=before: (
-                    c.last_preview is not None
-                    and c.last_preview.generation > before
+                    app.window.preview.ready is not None
+                    and app.window.preview.ready.generation > before
                     and app.window.preview.state_text == "ready"
                 ),
                 300,
