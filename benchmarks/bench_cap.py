@@ -12,7 +12,7 @@ WebP and JPEG (``--formats`` adds avif or jxl). Per output it records:
   file must be at 90-100 % of the cap; the goal is a median of <= 4 encodes;
 * **unreachable**: even quality 10 is too big (the note says what it reached).
 
-Run: ``.venv/bin/python tests/perf/bench_cap.py [--formats webp,jpeg]``. Prints
+Run: ``.venv/bin/python benchmarks/bench_cap.py [--formats webp,jpeg]``. Prints
 one line per miss, the figures and the machine's load; ``docs/performance.md``
 has the last run.
 """
@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shh_converter.core import sizing  # noqa: E402

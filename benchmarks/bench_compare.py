@@ -1,6 +1,6 @@
 """Compare view benchmark: 100 % on a 24 MP photo, and the Tk loop while panning.
 
-Run:  .venv/bin/python tests/perf/bench_compare.py [--runs 7] [--json out.json]
+Run:  .venv/bin/python benchmarks/bench_compare.py [--runs 7] [--json out.json]
 
 Starts its own Xvfb (1920x1080) and works in a temp folder (SHH_CONVERTER_HOME
 too). The photo is a 6000x4000 JPEG made from a corpus photo; the settings are
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "gui"))

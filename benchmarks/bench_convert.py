@@ -1,6 +1,6 @@
 """Benchmark: JPEG -> WebP q85, our engine vs libwebp's own ``cwebp``, same run.
 
-    .venv/bin/python tests/perf/bench_convert.py [--repeats 3] [--photos 24]
+    .venv/bin/python benchmarks/bench_convert.py [--repeats 3] [--photos 24]
 
 Inputs: 24 real photos from ``../shared/corpus/photos`` (2-20 MP; files are reused
 to reach 24). Non-JPEG photos (HEIC, PNG, WebP) are first converted to JPEG q95 in
@@ -44,7 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from PIL import Image  # noqa: E402

@@ -2,7 +2,7 @@
 
 Not collected by pytest. Run from the repository root:
 
-    SHH_BENCH_MODELS=/path/to/models .venv/bin/python tests/perf/bench_cutout.py [--quick]
+    SHH_BENCH_MODELS=/path/to/models .venv/bin/python benchmarks/bench_cutout.py [--quick]
 
 Inputs (read from ``../shared/matting``, never copied into the repository):
 
@@ -46,13 +46,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 MODELS_ENV = "SHH_BENCH_MODELS"
 
 sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "tests" / "perf"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
 import psutil  # noqa: E402

@@ -1,6 +1,6 @@
 """Benchmark: the formats goals of issue 10, each against its reference in the same run.
 
-    .venv/bin/python tests/perf/bench_formats.py [--parts png,palette,jpeg,jxl,avif]
+    .venv/bin/python benchmarks/bench_formats.py [--parts png,palette,jpeg,jxl,avif]
         [--repeats 3] [--max-mp 1.6] [--resize 0]
 
 Inputs come from ``../shared/corpus/MANIFEST.tsv`` (override with ``SHH_CORPUS``):
@@ -45,7 +45,7 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 import numpy as np  # noqa: E402

@@ -1,6 +1,6 @@
 """Benchmark: the frozen bundle -- window visible, first cut-out, size.
 
-    .venv/bin/python tests/perf/bench_frozen.py [--bundle "dist/SHH Converter"] [--runs 5]
+    .venv/bin/python benchmarks/bench_frozen.py [--bundle "dist/SHH Converter"] [--runs 5]
 
 Without ``--bundle`` it builds one first (PyInstaller, a minute or two). Starts its
 own Xvfb. Medians over ``--runs``, each beside a reference measured in the same run:
@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 sys.path.insert(0, str(REPO / "tests"))
 from support import start_xvfb  # noqa: E402

@@ -1,6 +1,6 @@
 """GUI benchmark: launch time, Tk-loop stalls during an AI batch, preview latency, cancel.
 
-Run:  .venv/bin/python tests/perf/bench_gui.py [--runs 5] [--batch 100] [--json out.json]
+Run:  .venv/bin/python benchmarks/bench_gui.py [--runs 5] [--batch 100] [--json out.json]
 
 Starts its own Xvfb and works in a temp folder (SHH_CONVERTER_HOME too). Each
 number is a median over ``--runs`` and is printed beside a reference measured in
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "gui"))

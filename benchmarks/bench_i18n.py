@@ -1,6 +1,6 @@
 """Launch with a translation loaded: the window must still show within 0.5 s.
 
-Run:  .venv/bin/python tests/perf/bench_i18n.py [--runs 9] [--json out.json]
+Run:  .venv/bin/python benchmarks/bench_i18n.py [--runs 9] [--json out.json]
 
 Starts its own Xvfb and works in a temp folder (SHH_CONVERTER_HOME). Each run
 starts, side by side and in turn, fresh processes for: a bare one-label ttk window
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))

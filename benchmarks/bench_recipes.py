@@ -9,7 +9,7 @@
 2. (Target size moved to ``bench_cap.py``: ``max_kb`` is a cap since issue 20.)
 3. **Favicon set from one decode**: the ICO holds exactly 16, 32 and 48.
 
-Run: ``.venv/bin/python tests/perf/bench_recipes.py [--repeats 3]``. Prints the
+Run: ``.venv/bin/python benchmarks/bench_recipes.py [--repeats 3]``. Prints the
 figures and the machine's load; ``docs/performance.md`` has the last run.
 """
 
@@ -24,9 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "perf"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 import numpy as np  # noqa: E402
 from bench_convert import prepare  # noqa: E402

@@ -1,6 +1,6 @@
 """Benchmark: edge refinement, guided filter (core/refine.py) against pymatting.
 
-    .venv/bin/python tests/perf/bench_refine.py [--repeats 3]
+    .venv/bin/python benchmarks/bench_refine.py [--repeats 3]
 
 For each corpus photo (rembg/inputs and rembg/examples): the AI mask (u2netp, the
 app's smoothing), then the edge refined two ways side by side:
@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ["SHH_CONVERTER_HOME"] = tempfile.mkdtemp(prefix="bench-refine-")
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))

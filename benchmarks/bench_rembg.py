@@ -2,7 +2,7 @@
 
 Not collected by pytest. Run from the repository root:
 
-    .venv/bin/python tests/perf/bench_rembg.py [--reps 3] [--quick]
+    .venv/bin/python benchmarks/bench_rembg.py [--reps 3] [--quick]
 
 What it does (everything under a temp folder; nothing touches ~/.u2net or the repo):
 
@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the flat step imports the package in this process
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 MODEL = REPO / "assets" / "models" / "u2netp.onnx"

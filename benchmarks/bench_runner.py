@@ -1,6 +1,6 @@
 """Benchmark: the runner's own cost per file, and the planner's cost per file.
 
-    .venv/bin/python tests/perf/bench_runner.py [--repeats 3] [--files 300]
+    .venv/bin/python benchmarks/bench_runner.py [--repeats 3] [--files 300]
 
 (1) Many small images (so conversion is cheap and any per-file overhead shows):
     ``runner.run_batch`` with 2 workers (spawned processes, one job at a time over
@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from PIL import Image  # noqa: E402

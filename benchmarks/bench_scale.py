@@ -11,7 +11,7 @@
    Tk loop's longest stall meanwhile (a 10 ms ``after`` probe). Goal: <= 5 s and
    <= 100 ms.
 
-Run: ``.venv/bin/python tests/perf/bench_scale.py [--sizes 1000 10000 100000] [--window 50000]``.
+Run: ``.venv/bin/python benchmarks/bench_scale.py [--sizes 1000 10000 100000] [--window 50000]``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "tests" / "gui"))
 sys.path.insert(0, str(REPO))

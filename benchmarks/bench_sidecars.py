@@ -1,6 +1,6 @@
 """Benchmark: what the sidecars cost a batch.
 
-    .venv/bin/python tests/perf/bench_sidecars.py [--repeats 5] [--files 60]
+    .venv/bin/python benchmarks/bench_sidecars.py [--repeats 5] [--files 60]
 
 (1) A whole batch of small PNG -> WebP files through ``runner.run_batch`` (2 workers)
     with the CLI's sidecars (memory monitor thread + guard, header screen, event
@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ["SHH_CONVERTER_HOME"] = tempfile.mkdtemp(prefix="bench-sidecars-")
 

@@ -1,6 +1,6 @@
 """Benchmark: watch folders through the product path (``shh-converter watch`` as a process).
 
-    .venv/bin/python tests/perf/bench_watch.py [--latency 7] [--files 200] [--pairs 3]
+    .venv/bin/python benchmarks/bench_watch.py [--latency 7] [--files 200] [--pairs 3]
                                                 [--session 2000]
 
 (1) Latency: a 12 MP JPEG (4000x3000, from the corpus' Kleiber photo) copied
@@ -43,7 +43,7 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 PHOTO = CORPUS / "photos" / "Kleiber_by_Lukas_Baubkus.jpg"
 RECIPE = ["--resize", "fit", "--width", "1600", "--height", "1600"]

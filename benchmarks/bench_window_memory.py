@@ -1,6 +1,6 @@
 """Benchmark: the window's memory after AI previews, and the whole app's during an AI batch.
 
-    .venv/bin/python tests/perf/bench_window_memory.py [--photos 5]
+    .venv/bin/python benchmarks/bench_window_memory.py [--photos 5]
 
 The real window (``gui.app.App``) on its own Xvfb, in a temp ``SHH_CONVERTER_HOME``.
 Each side runs in a fresh process, one after the other:
@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "gui"))

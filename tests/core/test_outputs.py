@@ -113,7 +113,7 @@ def test_webp_takes_more_effort_where_a_quality_step_jumps_over_the_window(
     tmp_path: Path, corpus: Path, name: str, kb: int
 ) -> None:
     """At 1600 px and q95 these jump from 89 % (86 %) to 103 % of the cap within an eighth
-    of a quality step (tests/perf/bench_cap.py found them); a higher method lands inside."""
+    of a quality step (benchmarks/bench_cap.py found them); a higher method lands inside."""
     out = _one(corpus / "photos" / name, tmp_path, f"webp:q=95,w=1600,h=1600,max_kb={kb}")
     on_disk = Path(out.output or "").stat().st_size
     assert out.status == "converted" and out.bytes_out == on_disk

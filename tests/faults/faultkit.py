@@ -1,7 +1,7 @@
 """Helpers of the fault tests: images, privilege drops, a real small tmpfs.
 
 Kept beside the tests (imported as ``from faultkit import ...`` through the
-``tests/faults`` conftest's path) rather than in ``tests/support.py``, which other
+``tests/faults`` conftest's path) rather than in ``tests/support/``, which other
 engineers edit.
 """
 

@@ -4,7 +4,7 @@ list changes, so the test can see what the window lists::
 
     listed ["/abs/a.jpg", "/abs/b.png"]
 
-    python tests/instance_probe.py [PATH...]
+    python tests/sidecars/instance_probe.py [PATH...]
 
 ``SHH_PROBE_MAC_OPEN`` (paths joined by ``os.pathsep``): once the window runs, call
 ``::tk::mac::OpenDocument`` with them, as macOS does for the Finder and the Dock.
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from shh_converter import __main__ as entry
 from shh_converter.gui import app as app_module

@@ -28,7 +28,7 @@ from shh_converter import paths
 from shh_converter.gui import instance
 
 pytestmark = pytest.mark.gui
-PROBE = REPO / "tests" / "instance_probe.py"
+PROBE = REPO / "tests" / "sidecars" / "instance_probe.py"
 
 
 @pytest.fixture(scope="module")
