@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import configuration as hypothesis_configuration
-from support import CORPUS
+from support import CORPUS, as_display, start_xvfb
 
 # Tests expect English whatever the machine's LANG (tests/test_i18n.py and the translated
 # window tests choose other languages explicitly).
@@ -34,6 +35,23 @@ def app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     paths.configure(home)
     yield home
     paths.configure(home)  # keep pointing at a temp dir, never at the real home
+
+
+@pytest.fixture(scope="session")
+def x_display() -> Iterator[str]:
+    """One private Xvfb for the whole session, ``$DISPLAY`` while it runs (``-displayfd``
+    picks a free display number once it accepts clients).
+
+    Started here, not by a plugin, so a test that needs it fails loudly when Xvfb is
+    missing. It lives until the end: a server stopped while a Tk interpreter of this
+    process may still hold a connection to it would make Xlib end the whole process.
+    """
+    try:
+        proc, display = start_xvfb()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with as_display(proc, display):
+        yield display
 
 
 @pytest.fixture(scope="session")

@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 from support import REPO, ctrl_c_after_first_file, run_cli
+from support.images import noisy, solid
 
 from shh_converter.cli import build_parser
 from shh_converter.cli.convert import recipe_from_args, settings_from_args
@@ -26,12 +26,6 @@ from shh_converter.core.settings import DEFAULT_SETTINGS, OutputFormat, ResizeMo
 
 pytestmark = pytest.mark.timeout(300)
 REPORT_KEYS = ("source", "output", "status", "error", "bytes_in", "bytes_out", "seconds")
-
-
-def image(path: Path, size: tuple[int, int] = (64, 48), colour=(200, 40, 40)) -> Path:  # type: ignore[no-untyped-def]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", size, colour).save(path)
-    return path
 
 
 def hashes(folder: Path) -> dict[Path, str]:
@@ -135,8 +129,8 @@ def test_inconsistent_flags_are_usage_errors(argv: tuple[str, ...]) -> None:
 
 def test_converts_and_reports(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    image(src / "a.png", (64, 48))
-    image(src / "b.jpg", (30, 20))
+    solid(src / "a.png", (64, 48))
+    solid(src / "b.jpg", (30, 20))
     before = hashes(src)
     report = tmp_path / "r" / "report.json"
     proc = run_cli("convert", str(src), "-o", str(tmp_path / "out"), "--report", str(report))
@@ -173,7 +167,7 @@ def test_converts_and_reports(tmp_path: Path) -> None:
 
 def test_bad_files_fail_with_one_line_each_and_exit_1(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    image(src / "good.png")
+    solid(src / "good.png")
     (src / "empty.jpg").write_bytes(b"")
     (src / "text.png").write_text("hello", encoding="utf-8")
     truncated = (src / "good.png").read_bytes()[:60]
@@ -199,7 +193,7 @@ def test_bad_files_fail_with_one_line_each_and_exit_1(tmp_path: Path) -> None:
 
 
 def test_quiet_prints_only_errors(tmp_path: Path) -> None:
-    image(tmp_path / "a.png")
+    solid(tmp_path / "a.png")
     (tmp_path / "bad.png").write_bytes(b"nope")
     proc = run_cli(
         "convert", str(tmp_path / "a.png"), str(tmp_path / "bad.png"), "-o",
@@ -223,7 +217,7 @@ def test_quiet_prints_only_errors(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, argv: tuple[str, ...]) -> None:
-    image(tmp_path / "a.png")
+    solid(tmp_path / "a.png")
     proc = run_cli("convert", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), *argv)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
@@ -232,15 +226,15 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, argv: tuple[str, ...]
 
 
 def test_missing_destination_flag_and_file_destination(tmp_path: Path) -> None:
-    a = image(tmp_path / "a.png")
+    a = solid(tmp_path / "a.png")
     assert run_cli("convert", str(a)).returncode == 2
     proc = run_cli("convert", str(a), "-o", str(a))
     assert proc.returncode == 2 and "not a folder" in proc.stderr
 
 
 def test_unicode_names_and_dash_paths(tmp_path: Path) -> None:
-    image(tmp_path / "фото 😀 ü.png")
-    image(tmp_path / "-dash.png")
+    solid(tmp_path / "фото 😀 ü.png")
+    solid(tmp_path / "-dash.png")
     proc = run_cli("convert", "-o", "out", "--", "фото 😀 ü.png", "-dash.png", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "фото 😀 ü.webp").is_file()
@@ -250,8 +244,8 @@ def test_unicode_names_and_dash_paths(tmp_path: Path) -> None:
 
 
 def test_same_stem_inputs_never_overwrite_each_other(tmp_path: Path) -> None:
-    image(tmp_path / "a.jpg", (30, 20))
-    image(tmp_path / "a.png", (50, 40))
+    solid(tmp_path / "a.jpg", (30, 20))
+    solid(tmp_path / "a.png", (50, 40))
     proc = run_cli("convert", str(tmp_path / "a.jpg"), str(tmp_path / "a.png"), "-o", "out",
                    cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -263,8 +257,8 @@ def test_same_stem_inputs_never_overwrite_each_other(tmp_path: Path) -> None:
 
 def test_destination_inside_source_twice(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    image(src / "a.png")
-    image(src / "sub" / "b.png")
+    solid(src / "a.png")
+    solid(src / "sub" / "b.png")
     before = hashes(src)
     args = ("convert", str(src), "-o", str(src / "out"), "--recursive")
     first = run_cli(*args)
@@ -280,13 +274,6 @@ def test_destination_inside_source_twice(tmp_path: Path) -> None:
     ]
     after = hashes(src)
     assert {p: h for p, h in after.items() if p in before} == before
-
-
-def noisy(path: Path, side: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(side)
-    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path, "BMP")
-    return path
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX-only here")
@@ -322,7 +309,7 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     import termios
 
     for i in range(3):
-        image(tmp_path / "src" / f"{i}.png")
+        solid(tmp_path / "src" / f"{i}.png")
     (tmp_path / "src" / "bad.png").write_bytes(b"nope")
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))

@@ -15,16 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from support import run_cli
+from support.images import solid
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def image(path: Path, size: tuple[int, int] = (64, 48)) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", size, (30, 120, 200)).save(path)
-    return path
 
 
 def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
@@ -43,11 +37,11 @@ def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
 def tree(tmp_path: Path) -> tuple[Path, Path]:
     """A folder with one photo already converted into ``out`` and two new ones."""
     src, dest = tmp_path / "in", tmp_path / "out"
-    image(src / "done.jpg")
+    solid(src / "done.jpg")
     first = run_cli("convert", str(src), "-o", str(dest), "--format", "webp", "--quiet")
     assert first.returncode == 0, first.stderr
-    image(src / "new.jpg")
-    image(src / "sub" / "deeper.png", (30, 20))
+    solid(src / "new.jpg")
+    solid(src / "sub" / "deeper.png", (30, 20))
     return src, dest
 
 

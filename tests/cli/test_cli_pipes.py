@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from support import REPO
+from support.images import grey_ramp
 
 
 def jpeg_bytes(size: tuple[int, int] = (320, 200)) -> bytes:
     buffer = io.BytesIO()
-    Image.linear_gradient("L").resize(size).convert("RGB").save(buffer, "JPEG", quality=90)
+    grey_ramp(size).save(buffer, "JPEG", quality=90)
     return buffer.getvalue()
 
 

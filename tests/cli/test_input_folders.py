@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ from support import (
     manifest_rows,
     run_cli,
     sidecar_folder,
+    wait_until,
 )
 
 from shh_converter.core.discover import discover
@@ -141,10 +141,7 @@ def test_a_watch_never_takes_earlier_outputs(
 
 
 def wait_for(finished: list[FileFinished], count: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while len(finished) < count:
-        assert time.monotonic() < deadline, [e.result.source for e in finished]
-        time.sleep(0.05)
+    wait_until(lambda: len(finished) >= count, timeout, f"{count} files finished")
 
 
 def test_each_folder_given_keeps_its_name_and_a_rerun_converts_nothing(

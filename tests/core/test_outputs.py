@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from support.images import assert_similar
 
 from shh_converter.core import convert, formats, imageio
 from shh_converter.core.convert import convert_job
@@ -302,4 +303,4 @@ def test_render_matches_a_decode_for_that_output_alone(tmp_path: Path) -> None:
     shared = np.asarray(convert.render(prepared, outs[0]).frames[0], float)
     alone = np.asarray(convert.process_image(src, outs[0]).frames[0], float)
     assert shared.shape == alone.shape
-    assert float(np.abs(shared - alone).mean()) < 1.0
+    assert_similar(shared, alone, mean_below=1.0)

@@ -199,10 +199,11 @@ def _images(folder: Path) -> tuple[Path, Path]:
     import os
 
     from PIL import Image
+    from support.images import solid
 
     folder.mkdir()
     small, big = folder / "small.png", folder / "big.png"
-    Image.new("RGB", (8, 8), (200, 10, 10)).save(small)
+    solid(small, (8, 8), (200, 10, 10))
     Image.frombytes("RGB", (128, 128), os.urandom(128 * 128 * 3)).save(big)  # ~48 KB
     return small, big
 

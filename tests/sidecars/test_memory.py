@@ -6,11 +6,11 @@ import logging
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import psutil
 import pytest
+from support import wait_until
 
 from shh_converter.core.jobs import JobResult
 from shh_converter.sidecars import config, memory
@@ -35,9 +35,7 @@ def test_thread_starts_samples_and_is_gone_after_stop() -> None:
     mine = [t for t in _monitor_threads() if t not in others]
     assert len(mine) == 1 and mine[0].is_alive() and monitor.running
     first = monitor._last
-    deadline = time.monotonic() + 5
-    while monitor._last is first and time.monotonic() < deadline:
-        time.sleep(0.01)  # polling for the thread's next sample, not asserting on time
+    wait_until(lambda: monitor._last is not first, 5, "the thread's next sample", interval=0.01)
     assert monitor._last is not first  # the thread really samples
     monitor.stop()
     monitor.stop()

@@ -17,26 +17,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from support import REPO, start_xvfb
+from support import REPO, wait_until
+from support.images import solid
 
 from shh_converter import paths
 from shh_converter.gui import instance
 
 pytestmark = pytest.mark.gui
 PROBE = REPO / "tests" / "sidecars" / "instance_probe.py"
-
-
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    proc, name = start_xvfb()
-    yield name
-    proc.terminate()
-    proc.wait(10)
 
 
 class Window:
@@ -101,22 +92,22 @@ def _images(folder: Path, count: int) -> list[Path]:
     out = []
     for i in range(count):
         path = folder / f"photo {i} é.png"  # a space and non-ASCII travel intact
-        Image.new("RGB", (32 + i, 24), (40 * i % 255, 90, 160)).save(path)
+        solid(path, (32 + i, 24), (40 * i % 255, 90, 160))
         out.append(path)
     return out
 
 
 def test_a_second_launch_hands_its_paths_to_the_running_window(
-    display: str, tmp_path: Path
+    x_display: str, tmp_path: Path
 ) -> None:
     first_files, later_files = _images(tmp_path / "a", 1), _images(tmp_path / "b", 2)
-    first = Window(display, *first_files)
+    first = Window(x_display, *first_files)
     try:
         first.wait_listed(first_files)
         started = time.monotonic()
         second = subprocess.run(
             [sys.executable, str(PROBE), *map(str, later_files)],
-            env=dict(os.environ, DISPLAY=display),
+            env=dict(os.environ, DISPLAY=x_display),
             cwd=REPO,
             capture_output=True,
             text=True,
@@ -134,15 +125,15 @@ def test_a_second_launch_hands_its_paths_to_the_running_window(
     assert not (paths.cache_dir / instance.CHANNEL_FILE).exists(), "channel file left behind"
 
 
-def test_a_channel_left_by_a_killed_window_is_stale(display: str, tmp_path: Path) -> None:
+def test_a_channel_left_by_a_killed_window_is_stale(x_display: str, tmp_path: Path) -> None:
     files = _images(tmp_path, 1)
-    crashed = Window(display)
+    crashed = Window(x_display)
     crashed.wait_for(lambda line: line == "window", "the first window")
     crashed.proc.kill()  # no clean-up at all: the channel file stays
     crashed.proc.wait(10)
     assert (paths.cache_dir / instance.CHANNEL_FILE).exists()
     started = time.monotonic()
-    fresh = Window(display, *files)
+    fresh = Window(x_display, *files)
     try:
         fresh.wait_listed(files, timeout=30)
         # The OS dropped the dead process's lock: no waiting for an answer first.
@@ -151,14 +142,16 @@ def test_a_channel_left_by_a_killed_window_is_stale(display: str, tmp_path: Path
         fresh.close()
 
 
-def test_five_launches_at_once_end_as_one_window(display: str, tmp_path: Path) -> None:
+def test_five_launches_at_once_end_as_one_window(x_display: str, tmp_path: Path) -> None:
     files = _images(tmp_path, 5)
-    launches = [Window(display, f) for f in files]
+    launches = [Window(x_display, f) for f in files]
     try:
-        deadline = time.monotonic() + 90
-        while sum(w.proc.poll() is None for w in launches) > 1:
-            assert time.monotonic() < deadline, "more than one window stayed open"
-            time.sleep(0.1)
+        wait_until(
+            lambda: sum(w.proc.poll() is None for w in launches) <= 1,
+            90,
+            "more than one window stayed open",
+            interval=0.1,
+        )
         survivors = [w for w in launches if w.proc.poll() is None]
         assert len(survivors) == 1
         for w in launches:
@@ -186,9 +179,7 @@ def test_only_the_token_holder_gets_in(tmp_path: Path) -> None:
         assert instance.send_paths([tmp_path / "x.png"]) is False
         channel.write_text(json.dumps(real), encoding="utf-8")
         assert instance.send_paths([tmp_path / "y.png"]) is True
-        deadline = time.monotonic() + 5
-        while not got and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: got, 5, "the paths handed over", interval=0.01)
         assert got == [[tmp_path / "y.png"]]
         # While this process holds the lock, another claim hands off instead of opening.
         assert instance.claim_or_hand_off([tmp_path / "z.png"], wait=2) is None
@@ -198,11 +189,11 @@ def test_only_the_token_holder_gets_in(tmp_path: Path) -> None:
 
 
 def test_files_from_the_finder_reach_the_window_through_tk_mac_open_document(
-    display: str, tmp_path: Path
+    x_display: str, tmp_path: Path
 ) -> None:
     """The real start-up registers ``::tk::mac::OpenDocument``; what it gets is listed."""
     files = _images(tmp_path, 2)
-    window = Window(display, SHH_PROBE_MAC_OPEN=os.pathsep.join(map(str, files)))
+    window = Window(x_display, SHH_PROBE_MAC_OPEN=os.pathsep.join(map(str, files)))
     try:
         window.wait_listed(files)
     finally:

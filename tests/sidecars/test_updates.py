@@ -11,16 +11,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.web import QuietHandler, local_server
 
 from shh_converter import __version__
 from shh_converter.sidecars import config, updates
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: _Server
-
-    def log_message(self, *args: Any) -> None:  # keep test output quiet
-        pass
 
     def do_GET(self) -> None:
         self.server.hits.append((self.path, self.headers.get("If-None-Match")))
@@ -112,15 +110,10 @@ class _Server(http.server.ThreadingHTTPServer):
 
 @pytest.fixture
 def server() -> Iterator[_Server]:
-    srv = _Server(("127.0.0.1", 0), _Handler)
-    srv.hits, srv.release = [], threading.Event()
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.release.set()
-    srv.shutdown()
-    srv.server_close()
-    thread.join(5)
+    with local_server(_Handler, _Server) as srv:
+        srv.hits, srv.release = [], threading.Event()
+        yield srv
+        srv.release.set()  # a hanging answer ends before the server stops
 
 
 @pytest.fixture

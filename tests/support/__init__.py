@@ -11,9 +11,12 @@ import csv
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus")).resolve()
@@ -73,6 +76,21 @@ def ctrl_c_after_first_file(*args: str, timeout: float = 120) -> tuple[int, str]
             proc.kill()
             proc.wait()
     return proc.returncode, err
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, what: str, interval: float = 0.05) -> T:
+    """Call ``predicate`` until it returns something true, and return that.
+
+    Fails the test, naming ``what``, once ``timeout`` seconds pass without it. It polls
+    for a state the test then asserts on; it never stands in for the assertion.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out after {timeout} s: {what}"
+        time.sleep(interval)
 
 
 def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], str]:
