@@ -1,4 +1,6 @@
-"""``shh-converter convert`` as a real subprocess: exit codes, output lines, report, Ctrl-C."""
+"""``shh-converter convert``: exit codes, output lines, report (the CLI in-process); Ctrl-C, a
+hard kill, the progress bar on a terminal and native libraries' noise on the process's
+stderr (real processes)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import pytest
 from PIL import Image
 from support import REPO, ctrl_c_after_first_file, run_cli
 from support.images import noisy, solid
+from support.inprocess import cli_in_process
 
 from shh_converter.cli import build_parser
 from shh_converter.cli.convert import recipe_from_args, settings_from_args
@@ -92,7 +95,7 @@ def test_nothing_is_enlarged_unless_asked(tmp_path: Path) -> None:
     Image.new("RGB", (2400, 1200), (200, 90, 30)).save(big, quality=90)
     example = ("--resize", "max-side", "--size", "1600")
     for name, flags in (("example", example), ("plain", ()), ("up", (*example, "--upscale"))):
-        proc = run_cli("convert", str(small), str(big), "-o", str(tmp_path / name), *flags)
+        proc = cli_in_process("convert", str(small), str(big), "-o", str(tmp_path / name), *flags)
         assert proc.returncode == 0, proc.stderr
     sizes = {}
     for made in sorted(tmp_path.glob("*/*.webp")):
@@ -133,7 +136,7 @@ def test_converts_and_reports(tmp_path: Path) -> None:
     solid(src / "b.jpg", (30, 20))
     before = hashes(src)
     report = tmp_path / "r" / "report.json"
-    proc = run_cli("convert", str(src), "-o", str(tmp_path / "out"), "--report", str(report))
+    proc = cli_in_process("convert", str(src), "-o", str(tmp_path / "out"), "--report", str(report))
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout.count("converted: ") == 2
@@ -173,7 +176,7 @@ def test_bad_files_fail_with_one_line_each_and_exit_1(tmp_path: Path) -> None:
     truncated = (src / "good.png").read_bytes()[:60]
     (src / "cut.png").write_bytes(truncated)
     report = tmp_path / "report.json"
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(src), str(tmp_path / "gone.jpg"), "-o", str(tmp_path / "out"),
         "--report", str(report),
     )  # fmt: skip
@@ -195,7 +198,7 @@ def test_bad_files_fail_with_one_line_each_and_exit_1(tmp_path: Path) -> None:
 def test_quiet_prints_only_errors(tmp_path: Path) -> None:
     solid(tmp_path / "a.png")
     (tmp_path / "bad.png").write_bytes(b"nope")
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(tmp_path / "a.png"), str(tmp_path / "bad.png"), "-o",
         str(tmp_path / "out"), "--quiet",
     )  # fmt: skip
@@ -218,7 +221,7 @@ def test_quiet_prints_only_errors(tmp_path: Path) -> None:
 )
 def test_usage_errors_exit_2_with_one_line(tmp_path: Path, argv: tuple[str, ...]) -> None:
     solid(tmp_path / "a.png")
-    proc = run_cli("convert", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), *argv)
+    proc = cli_in_process("convert", str(tmp_path / "a.png"), "-o", str(tmp_path / "out"), *argv)
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "error" in proc.stderr
@@ -227,26 +230,26 @@ def test_usage_errors_exit_2_with_one_line(tmp_path: Path, argv: tuple[str, ...]
 
 def test_missing_destination_flag_and_file_destination(tmp_path: Path) -> None:
     a = solid(tmp_path / "a.png")
-    assert run_cli("convert", str(a)).returncode == 2
-    proc = run_cli("convert", str(a), "-o", str(a))
+    assert cli_in_process("convert", str(a)).returncode == 2
+    proc = cli_in_process("convert", str(a), "-o", str(a))
     assert proc.returncode == 2 and "not a folder" in proc.stderr
 
 
 def test_unicode_names_and_dash_paths(tmp_path: Path) -> None:
     solid(tmp_path / "фото 😀 ü.png")
     solid(tmp_path / "-dash.png")
-    proc = run_cli("convert", "-o", "out", "--", "фото 😀 ü.png", "-dash.png", cwd=tmp_path)
+    proc = cli_in_process("convert", "-o", "out", "--", "фото 😀 ü.png", "-dash.png", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "out" / "фото 😀 ü.webp").is_file()
     assert (tmp_path / "out" / "-dash.webp").is_file()
-    proc = run_cli("convert", "./-dash.png", "-o", "out2", cwd=tmp_path)
+    proc = cli_in_process("convert", "./-dash.png", "-o", "out2", cwd=tmp_path)
     assert proc.returncode == 0 and (tmp_path / "out2" / "-dash.webp").is_file()
 
 
 def test_same_stem_inputs_never_overwrite_each_other(tmp_path: Path) -> None:
     solid(tmp_path / "a.jpg", (30, 20))
     solid(tmp_path / "a.png", (50, 40))
-    proc = run_cli("convert", str(tmp_path / "a.jpg"), str(tmp_path / "a.png"), "-o", "out",
+    proc = cli_in_process("convert", str(tmp_path / "a.jpg"), str(tmp_path / "a.png"), "-o", "out",
                    cwd=tmp_path)  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     with Image.open(tmp_path / "out" / "a.webp") as first:
@@ -261,9 +264,9 @@ def test_destination_inside_source_twice(tmp_path: Path) -> None:
     solid(src / "sub" / "b.png")
     before = hashes(src)
     args = ("convert", str(src), "-o", str(src / "out"), "--recursive")
-    first = run_cli(*args)
+    first = cli_in_process(*args)
     assert first.returncode == 0, first.stderr
-    second = run_cli(*args, "--report", str(tmp_path / "r.json"))
+    second = cli_in_process(*args, "--report", str(tmp_path / "r.json"))
     assert second.returncode == 0, second.stderr
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert [f["status"] for f in data["files"]] == ["skipped", "skipped"]
@@ -392,6 +395,6 @@ def test_quiet_hides_native_library_noise(tmp_path: Path, corpus: Path) -> None:
 def test_a_newline_in_a_name_keeps_one_line_per_file(tmp_path: Path) -> None:
     bad = tmp_path / "two\nlines.png"
     bad.write_bytes(b"not an image")
-    proc = run_cli("convert", str(bad), "-o", str(tmp_path / "out"))
+    proc = cli_in_process("convert", str(bad), "-o", str(tmp_path / "out"))
     assert proc.returncode == 1
     assert len(proc.stderr.splitlines()) == 1 and proc.stderr.startswith("failed: ")

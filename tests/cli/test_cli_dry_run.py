@@ -1,4 +1,4 @@
-"""``shh-converter convert --dry-run`` as a real subprocess: what it would do, nothing written.
+"""``shh-converter convert --dry-run`` (the CLI in-process): what it would do, nothing written.
 
 Each input's outputs are listed as "would convert" or "would skip" with the reason
 (up to date, an existing file under --on-conflict skip), an input that cannot be
@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import run_cli
 from support.images import solid
+from support.inprocess import cli_in_process
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -38,7 +38,7 @@ def tree(tmp_path: Path) -> tuple[Path, Path]:
     """A folder with one photo already converted into ``out`` and two new ones."""
     src, dest = tmp_path / "in", tmp_path / "out"
     solid(src / "done.jpg")
-    first = run_cli("convert", str(src), "-o", str(dest), "--format", "webp", "--quiet")
+    first = cli_in_process("convert", str(src), "-o", str(dest), "--format", "webp", "--quiet")
     assert first.returncode == 0, first.stderr
     solid(src / "new.jpg")
     solid(src / "sub" / "deeper.png", (30, 20))
@@ -52,7 +52,7 @@ def test_dry_run_says_what_it_would_do_per_output_and_writes_nothing(
     before_src, before_dest = snapshot(src), snapshot(dest)
     mirror = dest / src.name  # the folder given keeps its name under DEST
     report = tmp_path / "report.json"
-    done = run_cli(
+    done = cli_in_process(
         "convert", str(src), "-o", str(dest), "--recursive", "--format", "webp",
         "--variant", "webp", "--variant", "webp:w=32,suffix=-32",
         "--dry-run", "--report", str(report),
@@ -101,7 +101,7 @@ def test_dry_run_reports_an_existing_file_it_would_leave_and_an_unreadable_input
     (dest / "new.webp").write_bytes(b"someone else's file")
     if sys.platform != "win32":
         os.mkfifo(src / "pipe.jpg")
-    done = run_cli(
+    done = cli_in_process(
         "convert", str(src), "-o", str(out), "--format", "webp",
         "--on-conflict", "skip", "--dry-run",
     )  # fmt: skip

@@ -1,7 +1,7 @@
 """Command-line habits (issue 20, item 15): short flags, one spelling, help that is complete.
 
-The help and exit codes are the process's (real ``shh-converter`` processes); what
-a flag sets is read from the real parser in-process.
+The help and exit codes are the CLI's (``shh-converter`` in-process); what a flag sets
+is read from the real parser.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ import re
 from pathlib import Path
 
 import pytest
-from support import copy_photos, run_cli
+from support import copy_photos
+from support.inprocess import cli_in_process
 
 from shh_converter.cli import build_parser
 from shh_converter.core import formats
@@ -19,7 +20,7 @@ from shh_converter.core.plan import TEMPLATE_FIELDS
 
 @pytest.fixture(scope="module")
 def convert_help() -> str:
-    done = run_cli("convert", "--help")
+    done = cli_in_process("convert", "--help")
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -37,11 +38,11 @@ def test_short_flags_mean_the_long_ones() -> None:
 def test_short_flags_in_a_real_run(tmp_path: Path) -> None:
     copy_photos(tmp_path / "in" / "sub", ("debian_emblem-debian_256.png",))
     out = tmp_path / "out"
-    done = run_cli("convert", str(tmp_path / "in"), "-o", str(out), "-r", "-q")
+    done = cli_in_process("convert", str(tmp_path / "in"), "-o", str(out), "-r", "-q")
     assert done.returncode == 0, done.stderr
     assert done.stdout == ""  # -q: only errors
     assert (out / "in" / "sub" / "debian_emblem-debian_256.webp").is_file()  # -r walked
-    both = run_cli("convert", str(tmp_path / "in"), "-o", str(out), "-q", "-v")
+    both = cli_in_process("convert", str(tmp_path / "in"), "-o", str(out), "-q", "-v")
     assert both.returncode == 2 and "--quiet and --verbose" in both.stderr
 
 

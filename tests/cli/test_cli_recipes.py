@@ -1,5 +1,6 @@
-"""The CLI's recipe contract as real processes: --variant, --set, --recipe, --preset, presets,
---max-kb, --if-bigger, --keep-dates, per-output report entries, per-output resume after a kill."""
+"""The CLI's recipe contract, in-process: --variant, --set, --recipe, --preset, presets,
+--max-kb, --if-bigger, --keep-dates, per-output report entries; per-output resume after
+a kill (a real process, killed)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from support import REPO, run_cli
+from support.inprocess import cli_in_process
 
 
 def photo(path: Path, size: tuple[int, int] = (900, 600), seed: int = 0) -> Path:
@@ -34,7 +36,7 @@ def test_variants_make_every_output_and_report_each(tmp_path: Path) -> None:
     photo(tmp_path / "src" / "a.jpg")
     photo(tmp_path / "src" / "sub" / "b.jpg", seed=1)
     report = tmp_path / "r.json"
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(tmp_path / "src"), "-o", str(tmp_path / "out"), "--recursive",
         "--variant", "webp:w=480,suffix=-480", "--variant", "webp:w=960,suffix=-960",
         "--variant", "jpeg:w=300,q=70", "--report", str(report),
@@ -76,7 +78,7 @@ def test_bad_recipe_options_exit_2_with_one_line(
     tmp_path: Path, argv: tuple[str, ...], names: str
 ) -> None:
     photo(tmp_path / "a.jpg", (50, 40))
-    proc = run_cli("convert", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "out"), *argv)
+    proc = cli_in_process("convert", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "out"), *argv)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and names in lines[0] and "Traceback" not in proc.stderr
@@ -87,7 +89,7 @@ def test_a_bad_recipe_file_names_the_output_and_field(tmp_path: Path) -> None:
     photo(tmp_path / "a.jpg", (50, 40))
     recipe = tmp_path / "r.toml"
     recipe.write_text('[[outputs]]\nformat = "webp"\n[[outputs]]\nformat = "png"\nq = 300\n')
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "o"), "--recipe", str(recipe)
     )
     assert proc.returncode == 2
@@ -100,7 +102,7 @@ def test_set_and_recipe_file_add_outputs_in_order(tmp_path: Path) -> None:
     recipe = tmp_path / "extra.json"
     recipe.write_text(json.dumps({"outputs": [{"format": "webp", "w": 64, "name": "tiny.webp"}]}))
     report = tmp_path / "r.json"
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(logo), "-o", str(tmp_path / "site"), "--set", "favicon",
         "--recipe", str(recipe), "--report", str(report),
     )  # fmt: skip
@@ -122,12 +124,12 @@ def test_max_kb_is_a_cap_from_the_command_line(tmp_path: Path, fmt: str) -> None
     src = photo(tmp_path / "a.png", (1600, 1000))  # PNG: a JPEG source makes a lossless JXL
     Image.open(src).save(src, "PNG")
     ext = {"jpeg": "jpg"}.get(fmt, fmt)
-    plain = run_cli("convert", str(src), "-o", str(tmp_path / "plain"), "--format", fmt)
+    plain = cli_in_process("convert", str(src), "-o", str(tmp_path / "plain"), "--format", fmt)
     assert plain.returncode == 0, plain.stderr
     size = (tmp_path / "plain" / f"a.{ext}").stat().st_size
     report = tmp_path / "r.json"
     for name, kb in (("above", size // 1000 + 20), ("below", size // 2000)):
-        proc = run_cli(
+        proc = cli_in_process(
             "convert", str(src), "-o", str(tmp_path / name), "--format", fmt,
             "--max-kb", str(kb), "--report", str(report),
         )  # fmt: skip
@@ -145,7 +147,7 @@ def test_max_kb_is_a_cap_from_the_command_line(tmp_path: Path, fmt: str) -> None
 def test_keep_dates_and_if_bigger_from_the_command_line(tmp_path: Path) -> None:
     photo(tmp_path / "a.jpg", (1600, 1000))
     report = tmp_path / "r.json"
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "out"), "--format", "jpeg",
         "--keep-dates", "--report", str(report),
     )  # fmt: skip
@@ -154,7 +156,7 @@ def test_keep_dates_and_if_bigger_from_the_command_line(tmp_path: Path) -> None:
     assert out.stat().st_mtime_ns == (tmp_path / "a.jpg").stat().st_mtime_ns
     tiny = tmp_path / "tiny.webp"  # a lossy WebP at quality 5: lossless can only be bigger
     Image.open(photo(tmp_path / "t.jpg", (200, 150))).save(tiny, "WEBP", quality=5)
-    skip = run_cli(
+    skip = cli_in_process(
         "convert", str(tiny), "-o", str(tmp_path / "o2"), "--lossless", "--if-bigger", "skip",
         "--report", str(report),
     )  # fmt: skip
@@ -165,10 +167,10 @@ def test_keep_dates_and_if_bigger_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_presets_are_shared_listed_exported_and_imported(tmp_path: Path) -> None:
-    listed = run_cli("presets", "list")
+    listed = cli_in_process("presets", "list")
     assert listed.returncode == 0, listed.stderr
     assert "Favicon set\t(built-in)" in listed.stdout.splitlines()
-    shown = run_cli("presets", "show", "Responsive images (srcset)")
+    shown = cli_in_process("presets", "show", "Responsive images (srcset)")
     assert [o["resize"]["width"] for o in json.loads(shown.stdout)["outputs"]] == [
         480,
         960,
@@ -176,12 +178,12 @@ def test_presets_are_shared_listed_exported_and_imported(tmp_path: Path) -> None
         1600,
     ]
     exported = tmp_path / "social.json"
-    assert run_cli("presets", "export", "Social media sizes", str(exported)).returncode == 0
-    imported = run_cli("presets", "import", str(exported), "--name", "My social")
+    assert cli_in_process("presets", "export", "Social media sizes", str(exported)).returncode == 0
+    imported = cli_in_process("presets", "import", str(exported), "--name", "My social")
     assert imported.returncode == 0, imported.stderr
-    assert "My social\t(yours)" in run_cli("presets", "list").stdout.splitlines()
+    assert "My social\t(yours)" in cli_in_process("presets", "list").stdout.splitlines()
     photo(tmp_path / "a.jpg", (1300, 800))
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "out"), "--preset", "My social",
         "--quality", "60",
     )  # fmt: skip
@@ -192,12 +194,12 @@ def test_presets_are_shared_listed_exported_and_imported(tmp_path: Path) -> None
         "a-square.jpg": (1080, 1080),
         "a-story.jpg": (1080, 1920),
     }
-    assert run_cli("presets", "show", "Nope").returncode == 2
+    assert cli_in_process("presets", "show", "Nope").returncode == 2
 
 
 def test_report_to_stdout(tmp_path: Path) -> None:
     photo(tmp_path / "a.jpg", (100, 80))
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(tmp_path / "a.jpg"), "-o", str(tmp_path / "o"), "--quiet", "--report", "-"
     )
     assert proc.returncode == 0, proc.stderr
@@ -250,7 +252,7 @@ def test_names_say_real_widths_and_the_report_has_the_picture_html(tmp_path: Pat
     small = photo(tmp_path / "in" / "small.jpg", (640, 427))
     big = photo(tmp_path / "in" / "big.jpg", (2000, 1000), seed=2)
     report = tmp_path / "r.json"
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(small), str(big), "-o", str(tmp_path / "web"), "--set", "responsive",
         "--report", str(report),
     )  # fmt: skip
@@ -271,7 +273,7 @@ def test_names_say_real_widths_and_the_report_has_the_picture_html(tmp_path: Pat
     assert '<img src="small-640.jpg"' in html["small.jpg"] and 'width="640"' in html["small.jpg"]
     assert "big-960.webp 960w" in html["big.jpg"] and "1600w" in html["big.jpg"]
     # A hand-written variant agrees with the set (no enlarging), a {width} name is real.
-    proc = run_cli(
+    proc = cli_in_process(
         "convert", str(small), "-o", str(tmp_path / "v"), "--variant", "webp:w=960",
         "--variant", "png:name={stem}-{width}w.{ext}", "--resize", "none",
     )  # fmt: skip

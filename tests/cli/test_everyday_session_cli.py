@@ -1,5 +1,6 @@
-"""Issue 20's everyday session in the CLI, as real processes, one step after another on the
-same folders (the window's: tests/gui/test_everyday_session.py).
+"""Issue 20's everyday session in the CLI, one step after another on the same folders (the
+window's: tests/gui/test_everyday_session.py); the conversions run in-process, the Ctrl-C
+and its re-run as real processes.
 
 Each rule alone has its own test; this one combines them the way a session does:
 

@@ -9,7 +9,7 @@
 * A non-image found by walking a folder (a sidecar) is skipped, not a failure; one
   named explicitly still fails; content, not the name, says what is an image.
 
-The CLI cases run as real processes (exit codes, files on disk, --report); the
+The CLI cases run the CLI in-process (exit codes, files on disk, --report); the
 discovery rules are checked in-process where the helper is the unit.
 """
 
@@ -26,10 +26,10 @@ from support import (
     copy_photos,
     image_files,
     manifest_rows,
-    run_cli,
     sidecar_folder,
     wait_until,
 )
+from support.inprocess import cli_in_process
 
 from shh_converter.core.discover import discover
 from shh_converter.core.events import FileFinished
@@ -200,7 +200,7 @@ def test_a_clash_that_remains_is_said_in_the_report(tmp_path: Path) -> None:
     assert notes[second] == (
         f"named mpl_grace_hopper (2).webp: mpl_grace_hopper.webp is the output of {first}"
     )
-    printed = run_cli("convert", str(first.parent), str(second.parent), "-o", str(out))
+    printed = cli_in_process("convert", str(first.parent), str(second.parent), "-o", str(out))
     assert printed.returncode == 0, printed.stderr  # up to date: the layout is stable
     assert image_files(out) == ["pics/mpl_grace_hopper (2).webp", "pics/mpl_grace_hopper.webp"]
 
@@ -221,7 +221,7 @@ def test_non_images_in_a_folder_are_skipped_and_do_not_fail_the_batch(tmp_path: 
     assert all(f["output"] is None for f in report["files"] if f["status"] == "skipped")
     assert report["totals"]["failed"] == 0
     assert image_files(out) == ["shoot/mpl_grace_hopper.webp", "shoot/scan.webp"]
-    again = run_cli("convert", str(photo.parent), "-o", str(out))
+    again = cli_in_process("convert", str(photo.parent), "-o", str(out))
     assert again.returncode == 0, again.stderr
     for p in others:
         assert f"skipped: {p}: not an image" in again.stdout
@@ -229,7 +229,7 @@ def test_non_images_in_a_folder_are_skipped_and_do_not_fail_the_batch(tmp_path: 
 
 def test_a_dry_run_says_the_same_of_non_images(tmp_path: Path) -> None:
     photo, _disguised, others = sidecar_folder(tmp_path / "shoot")
-    done = run_cli("convert", str(photo.parent), "-o", str(tmp_path / "out"), "--dry-run")
+    done = cli_in_process("convert", str(photo.parent), "-o", str(tmp_path / "out"), "--dry-run")
     assert done.returncode == 0, done.stderr
     skipped = sorted(line for line in done.stdout.splitlines() if line.startswith("would skip"))
     assert skipped == sorted(f"would skip: {p}: not an image" for p in others)
@@ -238,7 +238,7 @@ def test_a_dry_run_says_the_same_of_non_images(tmp_path: Path) -> None:
 
 def test_a_non_image_named_explicitly_still_fails(tmp_path: Path) -> None:
     _photo, _disguised, others = sidecar_folder(tmp_path / "shoot")
-    done = run_cli("convert", str(others[2]), "-o", str(tmp_path / "out"))
+    done = cli_in_process("convert", str(others[2]), "-o", str(tmp_path / "out"))
     assert done.returncode == 1
     assert done.stderr.startswith(f"failed: {others[2]}: "), done.stderr
 
@@ -252,7 +252,9 @@ def test_walking_the_corpus_ext_lies_keeps_content_sniffing_the_rule(
     assert len(rows) == len(list((corpus / "ext_lies").iterdir())) >= 6
     folder = shutil.copytree(corpus / "ext_lies", tmp_path / "ext_lies")
     report = tmp_path / "report.json"
-    done = run_cli("convert", str(folder), "-o", str(tmp_path / "out"), "--report", str(report))
+    done = cli_in_process(
+        "convert", str(folder), "-o", str(tmp_path / "out"), "--report", str(report)
+    )
     assert done.returncode == 1, done.stderr  # the rejected ones are failures
     files = json.loads(report.read_text(encoding="utf-8"))["files"]
     status = {Path(f["source"]).name: f for f in files}

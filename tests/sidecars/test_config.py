@@ -209,11 +209,11 @@ def _images(folder: Path) -> tuple[Path, Path]:
 
 
 def test_remove_bg_disabled_in_config_exits_2(tmp_path: Path) -> None:
-    from support import run_cli
+    from support.inprocess import cli_in_process
 
     _write_config(features__background_removal_enabled=False)
     small, _ = _images(tmp_path / "in")
-    proc = run_cli("convert", str(small), "-o", str(tmp_path / "out"), "--remove-bg")
+    proc = cli_in_process("convert", str(small), "-o", str(tmp_path / "out"), "--remove-bg")
     assert proc.returncode == 2
     assert "background removal is disabled in the config" in proc.stderr
     assert "features.background_removal_enabled" in proc.stderr
@@ -221,12 +221,12 @@ def test_remove_bg_disabled_in_config_exits_2(tmp_path: Path) -> None:
 
 
 def test_file_size_limit_from_config_fails_only_that_file(tmp_path: Path) -> None:
-    from support import run_cli
+    from support.inprocess import cli_in_process
 
     _write_config(features__max_image_size_mb=0.02)  # 20 KB
     small, big = _images(tmp_path / "in")
     assert small.stat().st_size < 20 * 1024 < big.stat().st_size
-    proc = run_cli("convert", str(small), str(big), "-o", str(tmp_path / "out"))
+    proc = cli_in_process("convert", str(small), str(big), "-o", str(tmp_path / "out"))
     assert proc.returncode == 1
     outputs = sorted(p.name for p in (tmp_path / "out").glob("*.webp"))
     assert outputs == ["small.webp"]
@@ -235,24 +235,24 @@ def test_file_size_limit_from_config_fails_only_that_file(tmp_path: Path) -> Non
 
 
 def test_batch_limit_from_config(tmp_path: Path) -> None:
-    from support import run_cli
+    from support.inprocess import cli_in_process
 
     _write_config(features__max_batch_size=1)
     small, big = _images(tmp_path / "in")
-    proc = run_cli("convert", str(small), str(big), "-o", str(tmp_path / "out"))
+    proc = cli_in_process("convert", str(small), str(big), "-o", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert "limit of 1" in proc.stderr
 
 
 def test_corrupt_config_notice_reaches_the_cli_user_once(tmp_path: Path) -> None:
-    from support import run_cli
+    from support.inprocess import cli_in_process
 
     path = config.config_path()
     paths.ensure(path.parent)
     path.write_text("{broken", encoding="utf-8")
     small, _ = _images(tmp_path / "in")
-    first = run_cli("convert", str(small), "-o", str(tmp_path / "out"))
-    second = run_cli("convert", str(small), "-o", str(tmp_path / "out2"))
+    first = cli_in_process("convert", str(small), "-o", str(tmp_path / "out"))
+    second = cli_in_process("convert", str(small), "-o", str(tmp_path / "out2"))
     assert first.returncode == 0 and second.returncode == 0
     assert "settings file was damaged" in first.stderr
     assert "damaged" not in second.stderr

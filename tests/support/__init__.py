@@ -1,5 +1,10 @@
 """Helpers shared by the tests (import as ``from support import ...``).
 
+Here: the repository's places, the corpus, real processes (``run_python``, ``run_cli``),
+a private Xvfb, ``wait_until``. Beside it: ``support.images`` (test pictures and
+``assert_similar``), ``support.web`` (a local HTTP server) and ``support.inprocess``
+(the CLI run inside the test process).
+
 Kept out of ``conftest.py`` on purpose: with several ``conftest.py`` files in the
 tree, ``import conftest`` would find whichever pytest loaded first.
 """
@@ -177,16 +182,18 @@ def copy_photos(folder: Path, names: tuple[str, ...] = SAMPLE_PHOTOS) -> list[Pa
 
 
 def convert_into(inputs: list[Path], dest: Path, *options: str) -> dict[str, Any]:
-    """``shh-converter convert INPUTS -o DEST --report`` as a real process; the report.
+    """``shh-converter convert INPUTS -o DEST --report``, in this process; the report.
 
-    Fails the test unless the process exits 0 (the inputs are meant to convert).
+    Fails the test unless the command exits 0 (the inputs are meant to convert).
     """
     import json
     import tempfile
 
+    from .inprocess import cli_in_process
+
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        done = run_cli(
+        done = cli_in_process(
             "convert", *map(str, inputs), "-o", str(dest), "--report", str(report), *options
         )
         assert done.returncode == 0, done.stderr
