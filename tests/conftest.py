@@ -26,7 +26,9 @@ hypothesis_configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="shh-hy
 
 
 @pytest.fixture(autouse=True)
-def app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def app_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point every per-user folder at a fresh temp dir for this test (and its subprocesses)."""
     from shh_converter import paths
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
+from support import CORPUS
 from support.images import assert_similar, gradient_photo
 
 from shh_converter.core import convert, encode, formats, jpegmarkers
@@ -27,7 +28,6 @@ from shh_converter.core.settings import (
     ResizeOptions,
     Settings,
 )
-from tests.support import CORPUS
 
 GPS_PHOTO = CORPUS / "photos" / "plasma_ColorfulCups_2560x1600.jpg"  # carries a GPS block
 LOGO = CORPUS / "photos" / "mpl_logo2.png"

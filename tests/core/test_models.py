@@ -310,7 +310,12 @@ def test_checksum_verified_once_per_process(monkeypatch) -> None:  # type: ignor
     monkeypatch.setattr(models, "_verified", set())
     hashed: list[Path] = []
     real = models.file_checksum
-    monkeypatch.setattr(models, "file_checksum", lambda p, a: hashed.append(p) or real(p, a))
+
+    def counting(path: Path, algorithm: str) -> str:
+        hashed.append(path)
+        return real(path, algorithm)
+
+    monkeypatch.setattr(models, "file_checksum", counting)
     models.verified_path("u2netp")
     models.verified_path("u2netp")
     assert hashed == [U2NETP]

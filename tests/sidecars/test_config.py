@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,13 @@ REVIEW_KEYS = (
 )
 
 
-def _default(key: str):
+def _default(key: str) -> Any:
     return config.BY_KEY[key].default
 
 
-def _file() -> dict:
-    return json.loads(config.config_path().read_text(encoding="utf-8"))
+def _file() -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(config.config_path().read_text(encoding="utf-8"))
+    return data
 
 
 def test_first_run_writes_every_default(app_home: Path) -> None:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 from support import run_python
@@ -21,7 +22,7 @@ def _run(code: str) -> subprocess.CompletedProcess[str]:
     return run_python("-c", PRELUDE + code, timeout=60)
 
 
-def _reports() -> list[dict]:
+def _reports() -> list[dict[str, Any]]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in crash.reports()]
 
 

@@ -169,7 +169,9 @@ def test_cli_batch_is_logged_to_the_file(tmp_path: Path) -> None:
     assert proc.returncode == 1
     lines = _lines()
     batch_lines = [line for line in lines if "[batch " in line]
-    ids = {re.search(r"\[batch ([0-9a-f]+)\]", line)[1] for line in batch_lines}
+    found = [re.search(r"\[batch ([0-9a-f]+)\]", line) for line in batch_lines]
+    assert all(found), batch_lines
+    ids = {match[1] for match in found if match}
     assert len(ids) == 1
     text = "\n".join(batch_lines)
     assert re.search(r"file good\.png: converted in [\d.]+s \(memory \d+ MB\)", text)

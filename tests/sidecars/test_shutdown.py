@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from shh_converter import paths
 from shh_converter.core.events import CancelToken
 from shh_converter.sidecars import config, shutdown
 
@@ -72,7 +73,7 @@ def test_signal_runs_the_routine_once_and_exits_0(tmp_path: Path, signum: int) -
     assert notes == ["batch cancelled", "cleanup C", "cleanup B", "cleanup A"]
     saved = json.loads(config.config_path().read_text(encoding="utf-8"))
     assert saved["ui"]["window_geometry"] == "640x480+5+5"
-    log_text = next(config.paths.log_dir.glob("*.log")).read_text(encoding="utf-8")
+    log_text = next(paths.log_dir.glob("*.log")).read_text(encoding="utf-8")
     assert "shutting down" in log_text and "shut down" in log_text
 
 
@@ -86,7 +87,7 @@ def test_stuck_batch_is_forced_and_exit_stays_within_deadline(tmp_path: Path) ->
     assert code == 0 and elapsed < shutdown.DEADLINE + 0.5
     notes = out.read_text(encoding="utf-8").splitlines()
     assert notes == ["terminated", "cleanup C", "cleanup B", "cleanup A"]
-    log_text = next(config.paths.log_dir.glob("*.log")).read_text(encoding="utf-8")
+    log_text = next(paths.log_dir.glob("*.log")).read_text(encoding="utf-8")
     assert "forcing it" in log_text
 
 
@@ -98,7 +99,12 @@ def test_routine_is_ordered_idempotent_and_survives_failing_steps() -> None:
     routine.attach_batch(token)
     routine.register("first", lambda: calls.append("first"))
     routine.register("broken", lambda: 1 / 0)
-    routine.register("last", lambda: (calls.append("last"), seen_cancel.append(token.cancelled)))
+
+    def last() -> None:
+        calls.append("last")
+        seen_cancel.append(token.cancelled)
+
+    routine.register("last", last)
     cfg = config.load(environ={})
     cfg.set("ui.last_output_dir", "/tmp/out")
     routine.config = cfg

@@ -127,7 +127,9 @@ def _point(monkeypatch: pytest.MonkeyPatch, srv: _Server, route: str) -> str:
     return url
 
 
-def test_url_from_config_and_environment(cfg: config.Config, monkeypatch) -> None:
+def test_url_from_config_and_environment(
+    cfg: config.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv(updates.URL_ENV, raising=False)
     assert updates.release_url(cfg) == (
         "https://api.github.com/repos/LWR95/ImageToWebp/releases/latest"
@@ -136,7 +138,9 @@ def test_url_from_config_and_environment(cfg: config.Config, monkeypatch) -> Non
     assert updates.release_url(cfg) == "http://127.0.0.1:9/x"
 
 
-def test_newer_release_then_cache_then_etag(server, cfg, monkeypatch) -> None:
+def test_newer_release_then_cache_then_etag(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _point(monkeypatch, server, "newer")
     first = updates.check(cfg)
     assert first.update_available and first.error is None
@@ -152,7 +156,9 @@ def test_newer_release_then_cache_then_etag(server, cfg, monkeypatch) -> None:
     assert forced.update_available and forced.from_cache and forced.notes == first.notes
 
 
-def test_skip_this_version(server, cfg, monkeypatch) -> None:
+def test_skip_this_version(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _point(monkeypatch, server, "newer")
     cfg.set("updates.skipped_version", "99.0.0")
     quiet = updates.check(cfg)
@@ -161,14 +167,16 @@ def test_skip_this_version(server, cfg, monkeypatch) -> None:
     assert asked.update_available and asked.skipped
 
 
-def test_same_version(server, cfg, monkeypatch) -> None:
+def test_same_version(server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch) -> None:
     _point(monkeypatch, server, "same")
     result = updates.check(cfg)
     assert not result.update_available and result.error is None
     assert result.latest_version == __version__
 
 
-def test_prerelease_only_when_opted_in(server, cfg, monkeypatch) -> None:
+def test_prerelease_only_when_opted_in(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _point(monkeypatch, server, "pre")
     assert not updates.check(cfg).update_available
     cfg.set("updates.include_prereleases", True)
@@ -188,7 +196,9 @@ def test_prerelease_only_when_opted_in(server, cfg, monkeypatch) -> None:
         ("badtag", "not a version"),
     ],
 )
-def test_failures_are_reported_not_raised(server, cfg, monkeypatch, route, words) -> None:
+def test_failures_are_reported_not_raised(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch, route: str, words: str
+) -> None:
     _point(monkeypatch, server, route)
     result = updates.check(cfg, force=True)
     assert not result.update_available
@@ -196,14 +206,16 @@ def test_failures_are_reported_not_raised(server, cfg, monkeypatch, route, words
     assert len(result.error.splitlines()) == 1
 
 
-def test_failed_check_is_not_cached(server, cfg, monkeypatch) -> None:
+def test_failed_check_is_not_cached(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _point(monkeypatch, server, "error")
     updates.check(cfg)
     updates.check(cfg)
     assert len(server.hits) == 2
 
 
-def test_refused_connection(cfg, monkeypatch) -> None:
+def test_refused_connection(cfg: config.Config, monkeypatch: pytest.MonkeyPatch) -> None:
     import socket
 
     with socket.socket() as sock:  # a port nobody listens on
@@ -215,7 +227,9 @@ def test_refused_connection(cfg, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("route", ["hang", "trickle"])
-def test_silent_or_slow_server_gives_up_within_five_seconds(server, cfg, monkeypatch, route):
+def test_silent_or_slow_server_gives_up_within_five_seconds(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch, route: str
+) -> None:
     _point(monkeypatch, server, route)
     start = time.monotonic()
     result = updates.check(cfg, force=True)
@@ -224,7 +238,9 @@ def test_silent_or_slow_server_gives_up_within_five_seconds(server, cfg, monkeyp
     assert result.error and "within 5 s" in result.error
 
 
-def test_background_check_calls_back_from_another_thread(server, cfg, monkeypatch) -> None:
+def test_background_check_calls_back_from_another_thread(
+    server: _Server, cfg: config.Config, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _point(monkeypatch, server, "newer")
     got: list[tuple[updates.UpdateResult, str]] = []
     done = threading.Event()
@@ -256,7 +272,9 @@ CLI_KEYS = {"update_available", "current_version", "latest_version", "url", "not
 @pytest.mark.parametrize(
     ("route", "available"), [("newer", True), ("same", False), ("error", False)]
 )
-def test_check_update_command_prints_json_and_exit_code(server, monkeypatch, route, available):
+def test_check_update_command_prints_json_and_exit_code(
+    server: _Server, monkeypatch: pytest.MonkeyPatch, route: str, available: bool
+) -> None:
     import os
 
     from support import run_cli

@@ -34,7 +34,7 @@ def manifest_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
 
 
-def run_python(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-untyped-def]
+def run_python(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run ``python ARGS`` (e.g. ``"-c", code``) in the repository as a real subprocess.
 
     Text output captured; returns the CompletedProcess.
@@ -49,7 +49,7 @@ def run_python(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-u
     )
 
 
-def run_cli(*args: str, timeout: float = 300, **kwargs):  # type: ignore[no-untyped-def]
+def run_cli(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """Run ``python -m shh_converter ARGS`` as a real subprocess; returns CompletedProcess."""
     return run_python("-m", "shh_converter", *args, timeout=timeout, **kwargs)
 
