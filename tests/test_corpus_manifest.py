@@ -86,7 +86,7 @@ def converted_image(row_file: str, tmp_path: Path, fmt: str = "png", **kw: objec
 
 
 def is_specific(message: str | None) -> bool:
-    return bool(message) and "internal error" not in message and "\n" not in message
+    return bool(message) and "internal error" not in str(message) and "\n" not in str(message)
 
 
 # -- the verdict for every row ------------------------------------------------------
@@ -253,6 +253,7 @@ def test_icc_converted_to_srgb(tmp_path: Path) -> None:
     source = Image.open(CORPUS / "icc/xmp_test.jpg")
     profile = ImageCms.ImageCmsProfile(__import__("io").BytesIO(source.info["icc_profile"]))
     reference = ImageCms.profileToProfile(source, profile, ImageCms.createProfile("sRGB"))
+    assert reference is not None
     out = converted_image("icc/xmp_test.jpg", tmp_path)
     assert_similar(out, reference, mean_below=3)
     # stripping would show

