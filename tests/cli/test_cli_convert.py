@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
-from support import REPO, ctrl_c_after_first_file, run_cli
+from support import REPO, ctrl_c_after_first_file, killed_after_first_file, run_cli
 from support.images import noisy, solid
 from support.inprocess import cli_in_process
 
@@ -347,29 +347,15 @@ def test_rerun_after_a_hard_kill_finishes_only_the_rest(tmp_path: Path) -> None:
     for i in range(12):
         noisy(src / f"{i:02d}.bmp", 900 + i)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(out),
-           "--method", "6", "--jobs", "2"]  # fmt: skip
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().startswith("converted: ")
-        os.killpg(proc.pid, signal.SIGKILL)  # the runner and its workers, no clean-up at all
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == -signal.SIGKILL
+    args = ("convert", str(src), "-o", str(out), "--method", "6", "--jobs", "2")
+    assert killed_after_first_file(*args) == -signal.SIGKILL  # the runner and its workers
     done_before = {p.name for p in (out / "src").glob("*.webp")}
     assert 1 <= len(done_before) < 12
     old = time.time() - 3600  # as if the re-run came later: the killed run's temps are stale
     for temp in partials(out):
         os.utime(temp, (old, old))
     report = tmp_path / "r.json"
-    rerun = run_cli(*cmd[3:], "--report", str(report))
+    rerun = run_cli(*args, "--report", str(report))
     assert rerun.returncode == 0, rerun.stderr
     data = json.loads(report.read_text(encoding="utf-8"))
     status = {Path(f["output"]).name: f["status"] for f in data["files"]}

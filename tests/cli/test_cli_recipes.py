@@ -5,16 +5,13 @@ a kill (a real process, killed)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from support import REPO, run_cli
+from support import killed_after_first_file, run_cli
 from support.inprocess import cli_in_process
 
 
@@ -214,26 +211,14 @@ def test_a_killed_recipe_run_resumes_output_by_output(tmp_path: Path) -> None:
         photo(src / f"{i:02d}.jpg", (800, 500), seed=i)
     out = tmp_path / "out"
     slow = "webp:method=5,lossless=true"  # a second or so per file: the kill lands mid-batch
-    cmd = [sys.executable, "-m", "shh_converter", "convert", str(src), "-o", str(out),
-           "--jobs", "1", "--variant", "webp:w=300,suffix=-s", "--variant", slow]  # fmt: skip
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
-        start_new_session=True,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().startswith("converted: ")
-        os.killpg(proc.pid, signal.SIGKILL)  # runner and worker, no clean-up at all
-        proc.wait(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    args = ("convert", str(src), "-o", str(out),
+            "--jobs", "1", "--variant", "webp:w=300,suffix=-s", "--variant", slow)  # fmt: skip
+    killed_after_first_file(*args)  # runner and worker, no clean-up at all
     out = out / src.name  # where the outputs are: the folder given keeps its name
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*.webp")}
     assert 2 <= len(before) < 16
     report = tmp_path / "r.json"
-    rerun = run_cli(*cmd[3:], "--report", str(report))
+    rerun = run_cli(*args, "--report", str(report))
     assert rerun.returncode == 0, rerun.stderr
     status = {Path(e["output"]).name: e["status"] for e in report_of(report)["files"]}
     expected = {f"{i:02d}{s}.webp" for i in range(8) for s in ("-s", "")}

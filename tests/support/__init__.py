@@ -56,10 +56,32 @@ def run_cli(*args: str, timeout: float = 300, **kwargs: Any) -> subprocess.Compl
 
 def ctrl_c_after_first_file(*args: str, timeout: float = 120) -> tuple[int, str]:
     """``python -m shh_converter ARGS`` as a real process, Ctrl-C'd (SIGINT, POSIX) as
-    soon as it prints its first ``converted:`` line (skipped non-images come first,
-    without work); its exit code and stderr."""
+    soon as it prints its first ``converted:`` line; its exit code and stderr."""
     import signal
 
+    return _after_first_file(args, lambda proc: proc.send_signal(signal.SIGINT), timeout)
+
+
+def killed_after_first_file(*args: str, timeout: float = 60) -> int:
+    """``python -m shh_converter ARGS`` as a real process in a session of its own,
+    SIGKILLed with its workers (the whole group: no clean-up at all, POSIX) as soon as it
+    prints its first ``converted:`` line; its exit status."""
+    import signal
+
+    def kill_group(proc: subprocess.Popen[str]) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+
+    return _after_first_file(args, kill_group, timeout, own_session=True)[0]
+
+
+def _after_first_file(
+    args: tuple[str, ...],
+    interrupt: Callable[[subprocess.Popen[str]], None],
+    timeout: float,
+    own_session: bool = False,
+) -> tuple[int, str]:
+    """The CLI as a real process, ``interrupt`` called once its first file is converted
+    (skipped non-images come first, without work); its exit code and stderr."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "shh_converter", *args],
         cwd=REPO,
@@ -67,6 +89,7 @@ def ctrl_c_after_first_file(*args: str, timeout: float = 120) -> tuple[int, str]
         stderr=subprocess.PIPE,
         text=True,
         env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        start_new_session=own_session,
     )
     try:
         assert proc.stdout is not None
@@ -74,7 +97,7 @@ def ctrl_c_after_first_file(*args: str, timeout: float = 120) -> tuple[int, str]
         while line.startswith("skipped: "):
             line = proc.stdout.readline()
         assert line.startswith("converted: "), line
-        proc.send_signal(signal.SIGINT)
+        interrupt(proc)
         _out, err = proc.communicate(timeout=timeout)
     finally:
         if proc.poll() is None:
