@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import configuration as hypothesis_configuration
-from support import CORPUS
+from support import CORPUS, as_display, start_xvfb
 
 # Tests expect English whatever the machine's LANG (tests/test_i18n.py and the translated
 # window tests choose other languages explicitly).
@@ -26,7 +26,9 @@ hypothesis_configuration.set_hypothesis_home_dir(tempfile.mkdtemp(prefix="shh-hy
 
 
 @pytest.fixture(autouse=True)
-def app_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def app_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point every per-user folder at a fresh temp dir for this test (and its subprocesses)."""
     from shh_converter import paths
 
@@ -51,6 +53,23 @@ def pillow_pixel_limit() -> Iterator[None]:
     saved = Image.MAX_IMAGE_PIXELS
     yield
     Image.MAX_IMAGE_PIXELS = saved
+
+
+@pytest.fixture(scope="session")
+def x_display() -> Iterator[str]:
+    """One private Xvfb for the whole session, ``$DISPLAY`` while it runs (``-displayfd``
+    picks a free display number once it accepts clients).
+
+    Started here, not by a plugin, so a test that needs it fails loudly when Xvfb is
+    missing. It lives until the end: a server stopped while a Tk interpreter of this
+    process may still hold a connection to it would make Xlib end the whole process.
+    """
+    try:
+        proc, display = start_xvfb()
+    except RuntimeError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    with as_display(proc, display):
+        yield display
 
 
 @pytest.fixture(scope="session")

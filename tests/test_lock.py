@@ -8,11 +8,8 @@ is ``build_scripts/lock.py --platforms`` (a step of ``scripts/test.sh``) and ``-
 
 from __future__ import annotations
 
-import http.server
 import importlib.metadata as md
-import json
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 from support import REPO
+from support.web import QuietHandler, local_server
 
 sys.path.insert(0, str(REPO / "build_scripts"))
 import lock
@@ -53,7 +51,7 @@ def test_every_requirement_is_pinned_within_pyproject_ranges(target: lock.Target
 
 def test_the_lowest_lock_pins_the_floors_and_stays_in_range() -> None:
     pins = lock.read_lock(lock.LOWEST, lock.LINUX)
-    floors = lock.floors(lock.project()["dependencies"])  # type: ignore[arg-type]
+    floors = lock.floors(lock.project()["dependencies"])
     assert len(floors) >= 15
     for floor in floors:
         req = Requirement(floor)
@@ -162,32 +160,23 @@ def test_a_second_pin_or_a_loose_one_is_refused(tmp_path: Path) -> None:
         lock.read_lock(path, lock.LINUX)
 
 
-class _Index(http.server.BaseHTTPRequestHandler):
+class _Index(QuietHandler):
     """A PEP 691 simple index holding ``server.files`` (project -> file names)."""
 
     server: Any
 
-    def log_message(self, *args: Any) -> None:
-        pass
-
     def do_GET(self) -> None:
         name = self.path.strip("/").rpartition("/")[2]
-        body = json.dumps(
-            {"name": name, "files": [{"filename": f} for f in self.server.files[name]]}
+        self.send_json(
+            {"name": name, "files": [{"filename": f} for f in self.server.files[name]]},
+            content_type="application/vnd.pypi.simple.v1+json",
         )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
-        self.end_headers()
-        self.wfile.write(body.encode())
 
 
 @pytest.fixture
 def index() -> Iterator[Any]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Index)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with local_server(_Index) as server:
+        yield server
 
 
 def test_the_wheel_check_names_the_package_and_the_platform_without_one(index: Any) -> None:

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from support import CORPUS, run_cli
 
 
-def test_an_unwritable_ledger_is_reported_without_the_temp_name(tmp_path):
+def test_an_unwritable_ledger_is_reported_without_the_temp_name(tmp_path: Path) -> None:
     out = tmp_path / "out"
     (out / ".shh-converter-state.json").mkdir(parents=True)  # the ledger cannot be replaced
     done = run_cli("convert", str(CORPUS / "photos" / "mpl_grace_hopper.jpg"), "-o", str(out))
@@ -17,7 +19,7 @@ def test_an_unwritable_ledger_is_reported_without_the_temp_name(tmp_path):
     assert ".shh-partial" not in said, said
 
 
-def test_a_failed_atomic_write_names_the_output_not_its_temp(tmp_path):
+def test_a_failed_atomic_write_names_the_output_not_its_temp(tmp_path: Path) -> None:
     """The final name is a folder, so the last step (the rename) really fails, as root
     too and on every platform; the error keeps its class and reason, and names the output."""
     import pytest

@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import pytest
 from support import run_python
 
 from shh_converter import paths
@@ -20,7 +21,8 @@ SHOW = (
 def _dirs_in_subprocess(env: dict[str, str]) -> dict[str, str]:
     proc = run_python("-c", SHOW, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout)
+    dirs: dict[str, str] = json.loads(proc.stdout)
+    return dirs
 
 
 def test_home_override_relocates_everything(tmp_path: Path) -> None:
@@ -74,7 +76,9 @@ def test_bundled_model_found() -> None:
     assert model.parent.parent == paths.asset_dir()
 
 
-def test_redact_home_replaces_whole_folder_names_only(monkeypatch, tmp_path: Path) -> None:
+def test_redact_home_replaces_whole_folder_names_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     home = tmp_path / "al"
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("USERPROFILE", str(home))

@@ -31,7 +31,7 @@ WIDE_PIXELS = 50_000
 NARROW_PIXELS = 200_000
 # Window radii as shares of the shorter side. The paper's boxes (90 and 6 px wide,
 # on ~1000-2000 px images) would be ~3 % and ~0.2 %; on the lemur composites
-# (tests/perf/bench_cutout.py) these wider ones left less colour error: 4.16/255
+# (benchmarks/bench_cutout.py) these wider ones left less colour error: 4.16/255
 # against 4.24 with u2netp's alpha, 1.34 against 1.56 with the true alpha.
 WIDE_FRACTION = 0.06
 NARROW_FRACTION = 0.004

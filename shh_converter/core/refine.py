@@ -6,7 +6,7 @@ sparse system over every unknown pixel. A guided filter (He, Sun and Tang,
 "Guided Image Filtering", 2010) is a handful of box filters: it makes the mask
 follow the colour edges of the photo -- hair, fur, soft edges. On the corpus
 photos it takes ~0.6x pymatting's time and lands ~40% of the way from the plain
-mask to pymatting's matte (``tests/perf/bench_refine.py``, docs/performance.md).
+mask to pymatting's matte (``benchmarks/bench_refine.py``, docs/performance.md).
 Only the band where the mask is unsure is changed; pixels the model is sure
 about stay fully opaque or fully clear.
 
@@ -23,7 +23,7 @@ EPS = 1e-4  # regularisation: smaller follows colour edges more closely (and noi
 SURE_FG, SURE_BG = 240, 10  # mask levels the model is sure about
 BAND_FRACTION = 0.006  # erosion of the sure areas, as a share of the shorter side
 # The filter's window radius, as a share of the shorter side. 1 %, not the former
-# 2.5 %: against ground truth (tests/perf/bench_cutout.py) 2.5 % made the real
+# 2.5 %: against ground truth (benchmarks/bench_cutout.py) 2.5 % made the real
 # photos' edges worse than no refinement; 1 % makes them and the composites better.
 RADIUS_FRACTION = 0.01
 FIT_MIN_SIDE = 256  # the filter's fit runs on a copy with a shorter side about this big

@@ -11,7 +11,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from support.images import solid
 
 from shh_converter.core import capacity
 from shh_converter.core.plan import plan_batch
@@ -40,7 +40,7 @@ def photos(tmp_path: Path) -> list[Path]:
     paths = []
     for i in range(40):
         path = tmp_path / f"{i}.png"
-        Image.new("RGB", (64, 48), (i, 0, 0)).save(path)
+        solid(path, (64, 48), (i, 0, 0))
         paths.append(path)
     return paths
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
+from support.images import assert_similar, gradient_photo
 
 from shh_converter.core import convert, encode, formats
 from shh_converter.core.jobs import Job
@@ -26,12 +27,7 @@ from shh_converter.core.settings import (
 
 def photo(size: tuple[int, int] = (320, 240), seed: int = 3) -> Image.Image:
     """Smooth gradients plus some noise: compresses like a photo, not like flat colour."""
-    w, h = size
-    x = np.linspace(0, 1, w)[None, :]
-    y = np.linspace(0, 1, h)[:, None]
-    base = np.stack([200 * x + 0 * y, 180 * y + 0 * x, 120 * (x * y) + 40], axis=-1)
-    noise = np.random.default_rng(seed).normal(0, 12, (h, w, 3))
-    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")
+    return gradient_photo(size, seed, noise=12)
 
 
 def cutout() -> Image.Image:
@@ -75,8 +71,7 @@ def test_each_format_round_trips(tmp_path: Path, fmt: str) -> None:
     assert result.seconds > 0
     with Image.open(out) as img:
         assert img.format == {"jpeg": "JPEG", "png": "PNG", "webp": "WEBP", "avif": "AVIF"}[fmt]
-        diff = np.abs(np.asarray(img.convert("RGB"), float) - np.asarray(photo(), float))
-        assert diff.mean() < (0.5 if fmt == "png" else 12)  # lossy codecs smooth the noise
+        assert_similar(img, photo(), mean_below=0.5 if fmt == "png" else 12)  # lossy: smoother
 
 
 def test_quality_changes_size(tmp_path: Path) -> None:
@@ -93,8 +88,7 @@ def test_webp_lossless_exact_and_near_lossless(tmp_path: Path) -> None:
     run(src, tmp_path / "ll.webp", settings(encode={"lossless": True}))
     assert np.array_equal(np.asarray(Image.open(tmp_path / "ll.webp").convert("RGB")), photo())
     near = run(src, tmp_path / "nl.webp", settings(encode={"near_lossless": 40}))
-    got = np.asarray(Image.open(tmp_path / "nl.webp").convert("RGB"), dtype=int)
-    assert np.abs(got - np.asarray(photo(), dtype=int)).max() <= 4  # level 40: +-4 at most
+    assert_similar(Image.open(tmp_path / "nl.webp"), photo(), max_at_most=4)  # level 40: +-4
     assert near.bytes_out < (tmp_path / "ll.webp").stat().st_size
 
 
@@ -177,8 +171,7 @@ def test_big_jpeg_downscale_uses_reduced_decode(tmp_path: Path) -> None:
     assert processed.output_size == (800, 600)
     assert processed.input_size == (4000, 3000)
     reference = photo((4000, 3000)).resize((800, 600), Image.Resampling.LANCZOS)
-    diff = np.abs(np.asarray(processed.frames[0], float) - np.asarray(reference, float))
-    assert diff.mean() < 6  # the draft decode does not visibly change the result
+    assert_similar(processed.frames[0], reference, mean_below=6)  # draft decode: no visible change
 
 
 def test_metadata_strip_removes_exif_and_gps(tmp_path: Path, jpeg_with_gps: Path) -> None:
@@ -364,5 +357,4 @@ def test_near_lossless_levels() -> None:
     img = photo((64, 64))
     assert formats.webp.near_lossless(img, 100) is img
     for level, worst in ((80, 1), (40, 4), (0, 16)):
-        out = np.asarray(formats.webp.near_lossless(img, level), dtype=int)
-        assert np.abs(out - np.asarray(img, dtype=int)).max() <= worst
+        assert_similar(formats.webp.near_lossless(img, level), img, max_at_most=worst)

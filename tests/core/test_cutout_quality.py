@@ -4,7 +4,7 @@ One real photo with a human-made alpha matte and one composite of a subject with
 known alpha and colours (``../shared/matting``), cut out with the default settings
 and the bundled model. Thresholds: the figures measured when the default was chosen
 (docs/performance.md, "Cut-out quality") plus a margin of ~10 %. The full
-comparison of models and refinements is tests/perf/bench_cutout.py.
+comparison of models and refinements is benchmarks/bench_cutout.py.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
+from support import CORPUS
+from support.images import assert_similar, gradient_photo
 
 from shh_converter.core import convert, encode, formats, jpegmarkers
 from shh_converter.core.jobs import Job, JobResult
@@ -26,7 +28,6 @@ from shh_converter.core.settings import (
     ResizeOptions,
     Settings,
 )
-from tests.support import CORPUS
 
 GPS_PHOTO = CORPUS / "photos" / "plasma_ColorfulCups_2560x1600.jpg"  # carries a GPS block
 LOGO = CORPUS / "photos" / "mpl_logo2.png"
@@ -34,12 +35,7 @@ ANIMATED_GIF = CORPUS / "gif" / "dispose_bgnd_transparency.gif"  # 10 frames, va
 
 
 def photo(size: tuple[int, int] = (160, 120), seed: int = 5) -> Image.Image:
-    w, h = size
-    x = np.linspace(0, 1, w)[None, :]
-    y = np.linspace(0, 1, h)[:, None]
-    base = np.stack([200 * x + 0 * y, 180 * y + 0 * x, 120 * (x * y) + 40], axis=-1)
-    noise = np.random.default_rng(seed).normal(0, 10, (h, w, 3))
-    return Image.fromarray(np.clip(base + noise, 0, 255).astype(np.uint8), "RGB")
+    return gradient_photo(size, seed, noise=10)
 
 
 def settings(fmt: str, **encode_changes: object) -> Settings:
@@ -154,8 +150,7 @@ def test_png_palette_quantises_and_colours_limit_it() -> None:
     few = opened(encoded(img, settings("png", palette=True, palette_colors=8)))
     assert len(few.convert("RGB").getcolors(256) or []) <= 8
     assert len(encoded(img, settings("png", palette=True, palette_colors=8))) < len(full)
-    diff = np.abs(np.asarray(pal.convert("RGB"), float) - np.asarray(img, float)).mean()
-    assert diff < 12
+    assert_similar(pal, img, mean_below=12)
 
 
 def test_png_palette_with_imagequant() -> None:

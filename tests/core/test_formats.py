@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from support import run_cli
 
 from shh_converter.cli import encoder_flags
 from shh_converter.core import checks, convert, formats
 from shh_converter.core.errors import UsageError
 from shh_converter.core.jobs import Job
 from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
-from tests.support import run_cli
 
 
 def test_every_option_is_an_encode_options_field_with_a_valid_default() -> None:
@@ -174,7 +174,7 @@ def test_cli_animation_kept_by_default_and_the_report_says_when_not(
 ) -> None:
     import json
 
-    from tests.support import CORPUS
+    from support import CORPUS
 
     gif = CORPUS / "gif" / "dispose_bgnd_transparency.gif"
     out = tmp_path / "out"

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
+from support.images import assert_similar, mean_abs_diff
 
 from shh_converter.core import imageio
 from shh_converter.core.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
@@ -41,12 +42,6 @@ def open_(path: Path, **kw: object) -> imageio.Source:
     return imageio.open_image(path, Settings(**kw))  # type: ignore[arg-type]
 
 
-def mad(a: Image.Image, b: Image.Image) -> float:
-    assert a.size == b.size
-    a_ = np.asarray(a.convert("RGB"), dtype=float)
-    return float(np.abs(a_ - np.asarray(b.convert("RGB"), dtype=float)).mean())
-
-
 # -- orientation ------------------------------------------------------------------
 
 
@@ -72,9 +67,9 @@ def test_all_eight_orientations(tmp_path: Path, fmt: str, orientation: int) -> N
     assert src.input_size == upright.size
     # Pillow applies a TIFF's orientation while loading and drops the tag.
     assert src.meta.orientation == (1 if fmt == "TIFF" else orientation)
-    assert mad(src.frames[0], upright) < 4
+    assert_similar(src.frames[0], upright, mean_below=4)
     if orientation in (2, 3, 4, 5, 6, 7, 8):
-        assert mad(stored.resize(upright.size), upright) > 10  # not upright as stored
+        assert mean_abs_diff(stored.resize(upright.size), upright) > 10  # not upright as stored
 
 
 # -- refusing bad files -----------------------------------------------------------
@@ -203,7 +198,7 @@ def test_modes_normalised(tmp_path: Path, mode: str, fmt: str, want: str) -> Non
     frame = open_(path).frames[0]
     assert frame.mode == want
     if mode in ("RGB", "CMYK", "P"):
-        assert mad(frame, pattern()) < (20 if mode == "P" else 12)
+        assert_similar(frame, pattern(), mean_below=20 if mode == "P" else 12)
 
 
 def test_palette_with_transparency_gets_alpha(tmp_path: Path) -> None:
@@ -246,14 +241,14 @@ def test_icc_converted_to_srgb_by_default_or_kept(tmp_path: Path) -> None:
 def test_invalid_icc_ignored_with_warning(tmp_path: Path) -> None:
     path = save(pattern(), tmp_path / "bad.jpg", "JPEG", icc_profile=b"not a profile at all")
     src = open_(path)
-    assert mad(src.frames[0], pattern()) < 8
+    assert_similar(src.frames[0], pattern(), mean_below=8)
     assert any("profile" in w for w in src.warnings)
 
 
 def test_srgb_profile_left_alone(tmp_path: Path) -> None:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     path = save(pattern(), tmp_path / "s.png", "PNG", icc_profile=srgb)
-    assert mad(open_(path).frames[0], pattern()) == 0
+    assert mean_abs_diff(open_(path).frames[0], pattern()) == 0
 
 
 # -- animations -------------------------------------------------------------------

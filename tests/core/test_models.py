@@ -8,6 +8,7 @@ all run against real sockets.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.server
 import itertools
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.web import QuietHandler, local_server
 
 from shh_converter import paths
 from shh_converter.core import downloads, models
@@ -43,7 +45,7 @@ class ModelServer:
         self.requests: list[tuple[str, str | None]] = []
         owner = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 name = self.path.lstrip("/")
                 wanted = self.headers.get("Range")
@@ -89,21 +91,16 @@ class ModelServer:
                     return
                 self.wfile.write(rest)
 
-            def log_message(self, *args: object) -> None:
-                pass
-
         class Server(http.server.ThreadingHTTPServer):
             def handle_error(self, request: object, client_address: object) -> None:
                 pass  # a client that cancels mid-body breaks the pipe: expected here
 
-        self.httpd = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
+        self._serving = contextlib.ExitStack()
+        self.httpd = self._serving.enter_context(local_server(Handler, Server))
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/"
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self._serving.close()
 
 
 U2NETP = paths.bundled_model_path("u2netp")
@@ -313,7 +310,12 @@ def test_checksum_verified_once_per_process(monkeypatch) -> None:  # type: ignor
     monkeypatch.setattr(models, "_verified", set())
     hashed: list[Path] = []
     real = models.file_checksum
-    monkeypatch.setattr(models, "file_checksum", lambda p, a: hashed.append(p) or real(p, a))
+
+    def counting(path: Path, algorithm: str) -> str:
+        hashed.append(path)
+        return real(path, algorithm)
+
+    monkeypatch.setattr(models, "file_checksum", counting)
     models.verified_path("u2netp")
     models.verified_path("u2netp")
     assert hashed == [U2NETP]

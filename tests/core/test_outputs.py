@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from support.images import assert_similar
 
 from shh_converter.core import convert, formats, imageio
 from shh_converter.core.convert import convert_job
@@ -113,7 +114,7 @@ def test_webp_takes_more_effort_where_a_quality_step_jumps_over_the_window(
     tmp_path: Path, corpus: Path, name: str, kb: int
 ) -> None:
     """At 1600 px and q95 these jump from 89 % (86 %) to 103 % of the cap within an eighth
-    of a quality step (tests/perf/bench_cap.py found them); a higher method lands inside."""
+    of a quality step (benchmarks/bench_cap.py found them); a higher method lands inside."""
     out = _one(corpus / "photos" / name, tmp_path, f"webp:q=95,w=1600,h=1600,max_kb={kb}")
     on_disk = Path(out.output or "").stat().st_size
     assert out.status == "converted" and out.bytes_out == on_disk
@@ -302,4 +303,4 @@ def test_render_matches_a_decode_for_that_output_alone(tmp_path: Path) -> None:
     shared = np.asarray(convert.render(prepared, outs[0]).frames[0], float)
     alone = np.asarray(convert.process_image(src, outs[0]).frames[0], float)
     assert shared.shape == alone.shape
-    assert float(np.abs(shared - alone).mean()) < 1.0
+    assert_similar(shared, alone, mean_below=1.0)

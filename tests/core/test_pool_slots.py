@@ -8,9 +8,9 @@ import signal
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
+from support.images import noisy
 
 from shh_converter.core import capacity, pool, runner
 from shh_converter.core.atomic import TEMP_PREFIX
@@ -23,13 +23,6 @@ pytestmark = pytest.mark.timeout(240)
 
 SLOW = Settings(encode=EncodeOptions(method=6, lossless=True))  # noisy images take seconds
 KILL = getattr(signal, "SIGKILL", signal.SIGTERM)
-
-
-def noisy(path: Path, side: int) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(side)
-    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path, "BMP")
-    return path
 
 
 def started_pool(settings: Settings, slots: int) -> pool.Pool:

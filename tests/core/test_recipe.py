@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from support.images import grey_ramp
 
 from shh_converter.core.convert import convert_job
 from shh_converter.core.errors import UsageError
@@ -181,7 +182,7 @@ def test_outputs_must_agree_on_what_is_done_once_per_input() -> None:
 
 def photo(path: Path, size: tuple[int, int] = (640, 480)) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.linear_gradient("L").resize(size).convert("RGB").save(path, "JPEG")
+    grey_ramp(size).save(path, "JPEG")
     return path
 
 

@@ -6,10 +6,10 @@ import os
 import signal
 from pathlib import Path
 
-import numpy as np
 import psutil
 import pytest
 from PIL import Image
+from support.images import noisy
 
 from shh_converter.core import runner
 from shh_converter.core.atomic import TEMP_PREFIX
@@ -39,14 +39,6 @@ pytestmark = pytest.mark.timeout(180)
 def small(path: Path, colour: tuple[int, int, int] = (120, 30, 200)) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", (48, 32), colour).save(path)
-    return path
-
-
-def noisy(path: Path, side: int) -> Path:
-    """Random pixels compress badly, so encoding them takes real time."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(side)
-    Image.fromarray(rng.integers(0, 256, (side, side, 3), dtype=np.uint8)).save(path, "BMP")
     return path
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from support.images import solid
 
 from shh_converter.core.atomic import TEMP_PREFIX
 from shh_converter.core.events import BatchFinished
@@ -122,20 +123,14 @@ def test_a_claim_is_ours_but_never_up_to_date(tmp_path: Path) -> None:
 # -- resume through the real planner and runner ---------------------------------------------
 
 
-def image(path: Path, colour: tuple[int, int, int]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (40, 30), colour).save(path)
-    return path
-
-
 def run(sources: list[Path], dest: Path, settings: Settings) -> BatchFinished:
     plan = plan_batch(sources, dest, settings)
     return run_batch(plan.jobs, settings, lambda e: None, workers=1)
 
 
 def test_second_run_skips_and_changes_redo_in_place(tmp_path: Path) -> None:
-    a = image(tmp_path / "src" / "a.png", (200, 10, 10))
-    b = image(tmp_path / "src" / "b.png", (10, 200, 10))
+    a = solid(tmp_path / "src" / "a.png", (40, 30), (200, 10, 10))
+    b = solid(tmp_path / "src" / "b.png", (40, 30), (10, 200, 10))
     dest = tmp_path / "out"
     first = run([a, b], dest, Settings())
     assert [r.status for r in first.results] == ["converted", "converted"]
@@ -155,8 +150,8 @@ def test_second_run_skips_and_changes_redo_in_place(tmp_path: Path) -> None:
 
 
 def test_killed_runs_temp_is_cleaned_and_rest_finished(tmp_path: Path) -> None:
-    a = image(tmp_path / "src" / "a.png", (1, 2, 3))
-    b = image(tmp_path / "src" / "b.png", (4, 5, 6))
+    a = solid(tmp_path / "src" / "a.png", (40, 30), (1, 2, 3))
+    b = solid(tmp_path / "src" / "b.png", (40, 30), (4, 5, 6))
     dest = tmp_path / "out"
     run([a], dest, Settings())
     # What a run killed while writing b leaves behind: a temp file, no ledger entry for b.

@@ -1,7 +1,7 @@
 """Helpers of the fault tests: images, privilege drops, a real small tmpfs.
 
 Kept beside the tests (imported as ``from faultkit import ...`` through the
-``tests/faults`` conftest's path) rather than in ``tests/support.py``, which other
+``tests/faults`` conftest's path) rather than in ``tests/support/``, which other
 engineers edit.
 """
 
@@ -16,15 +16,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from PIL import Image
 from support import REPO
+from support.images import solid
 
 
 def image(path: Path, color: tuple[int, int, int] = (200, 30, 30), size: int = 16) -> Path:
     """A small real PNG at ``path`` (folders made)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", (size, size), color).save(path, format="PNG")
-    return path
+    return solid(path, (size, size), color, fmt="PNG")
 
 
 def is_root() -> bool:

@@ -36,7 +36,7 @@ def dialog_text(app) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.mark.gui
 def test_window_starts_with_a_bad_saved_setting_and_says_so_once(
-    display: str, caplog: pytest.LogCaptureFixture
+    x_display: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     paths.ensure(paths.config_dir)
     config.config_path().write_text(json.dumps(BAD_CONFIG), encoding="utf-8")

@@ -139,7 +139,7 @@ def test_without_dac_override_really_denies(tmp_path: Path) -> None:
 
 @POSIX
 @pytest.mark.gui
-def test_window_lists_a_broken_folder_with_a_reason_per_entry(tree, display: str) -> None:  # type: ignore[no-untyped-def]
+def test_window_lists_a_broken_folder_with_a_reason_per_entry(tree, x_display: str) -> None:  # type: ignore[no-untyped-def]
     """The same walk in the window: each broken entry a failed row with its reason."""
     from guikit import close_app, make_app, pump_until
 

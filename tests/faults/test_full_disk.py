@@ -137,7 +137,7 @@ def test_a_read_only_destination_never_names_an_internal_temp(tmp_path: Path) ->
 
 
 def test_the_window_on_a_read_only_destination_never_names_an_internal_temp(
-    tmp_path: Path, display: str
+    tmp_path: Path, x_display: str
 ) -> None:
     """The same in the real window: rows, their details, the summary and the failures
     dialog say the outputs' names and the reason."""

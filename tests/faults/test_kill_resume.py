@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from support import REPO
@@ -94,7 +95,7 @@ def test_temp_name_fits_with_the_longest_output_name(tmp_path: Path) -> None:
     assert len(atomic.temp_path_for(tmp_path / longest).name.encode()) <= 255
 
 
-def _kill_script():  # type: ignore[no-untyped-def]
+def _kill_script() -> ModuleType:
     spec = importlib.util.spec_from_file_location(
         "kill_resume", REPO / "scripts" / "kill_resume.py"
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from support import REPO
 
 
-def _soak_module():  # type: ignore[no-untyped-def]
+def _soak_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("shh_soak", REPO / "scripts" / "soak.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

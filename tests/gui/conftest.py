@@ -1,8 +1,9 @@
-"""GUI test fixtures: a private Xvfb, the real app object, screenshots, callback errors.
+"""GUI test fixtures: the real app object, screenshots, callback errors.
 
-The display is started here (not by a plugin), so GUI tests fail loudly when Xvfb
-is missing instead of silently skipping. Every test using ``app`` fails if any
-Tk callback raised, even when the test's own assertions passed.
+The display is ``x_display`` (``tests/conftest.py``): started by the tests, not by a
+plugin, so GUI tests fail loudly when Xvfb is missing instead of silently skipping.
+Every test using ``app`` fails if any Tk callback raised, even when the test's own
+assertions passed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import pytest
 # For `import guikit`; appended, so `conftest`/`support` still resolve to tests/ first.
 sys.path.append(str(Path(__file__).resolve().parent))
 from guikit import close_app, make_app
-from support import as_display, start_xvfb
 
 SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to look at
 
@@ -27,17 +27,6 @@ SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to lo
 def no_release_server(monkeypatch: pytest.MonkeyPatch) -> None:
     """The start-up update check goes to a closed local port, never to the internet."""
     monkeypatch.setenv("SHH_CONVERTER_UPDATE_URL", "http://127.0.0.1:9/releases/latest")
-
-
-@pytest.fixture(scope="session")
-def x_display() -> Iterator[str]:
-    """A private Xvfb; ``-displayfd`` picks a free display number once it accepts clients."""
-    try:
-        proc, display = start_xvfb()
-    except RuntimeError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    with as_display(proc, display):
-        yield display
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from guikit import close_app, last_dialog, make_app, pump_for, pump_until
+from support import wait_until
+from support.web import QuietHandler, local_server
 
 from shh_converter import __version__, paths
 from shh_converter.sidecars import config, crash
@@ -47,34 +47,23 @@ def test_window_remembers_geometry_folders_and_settings(x_display, corpus, tmp_p
         close_app(again)
 
 
-class _Releases(BaseHTTPRequestHandler):
+class _Releases(QuietHandler):
     def do_GET(self) -> None:
-        body = json.dumps(
+        self.send_json(
             {
                 "tag_name": "v99.0.0",
                 "html_url": "http://127.0.0.1/rel",
                 "body": "Faster *everything*.",
             }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
+        )
 
 
 @pytest.fixture
 def release_server(monkeypatch):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Releases)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    monkeypatch.setenv("SHH_CONVERTER_UPDATE_URL", f"http://127.0.0.1:{server.server_port}/latest")
-    yield server
-    server.shutdown()
-    server.server_close()
+    with local_server(_Releases) as server:
+        port = server.server_port
+        monkeypatch.setenv("SHH_CONVERTER_UPDATE_URL", f"http://127.0.0.1:{port}/latest")
+        yield server
 
 
 def test_update_notice_is_non_modal(app, release_server, shots_dir):
@@ -166,12 +155,12 @@ def test_entry_point_opens_the_window_with_the_paths_queued(x_display, corpus, t
         props = subprocess.run(["xprop", "-id", wid], capture_output=True, text=True, timeout=10)
         assert "XdndAware" in props.stdout  # tkdnd is live in the real app
         log_file = paths.log_dir / "shh-converter.log"
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            text = log_file.read_text(encoding="utf-8") if log_file.exists() else ""
-            if "files added: 1 found" in text:
-                break
-            time.sleep(0.1)
+
+        def log_text() -> str:
+            return log_file.read_text(encoding="utf-8") if log_file.exists() else ""
+
+        wait_until(lambda: "files added: 1 found" in log_text(), 20, "the log's files added")
+        text = log_text()
         assert "adding 1 item(s): цветок фото.jpg" in text and "files added: 1 found" in text
         out = shots_dir / "05-entry-point.png"
         subprocess.run(["import", "-window", wid, str(out)], check=True, timeout=30)

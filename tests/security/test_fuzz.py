@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
+from types import ModuleType
 
 import psutil
 import pytest
@@ -24,7 +25,7 @@ from shh_converter.core.plan import plan_batch
 from shh_converter.core.settings import Limits, Settings
 
 
-def _fuzz_module():  # type: ignore[no-untyped-def]
+def _fuzz_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("shh_fuzz", REPO / "scripts" / "fuzz.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -120,7 +120,7 @@ TEMPLATES = [
 
 @given(
     name=st.text(
-        alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"),
+        alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="/\x00"),
         min_size=1,
         max_size=300,
     ),
