@@ -82,6 +82,13 @@ def watching(
     opts = {"quiet_seconds": QUIET, "rescan_seconds": 60.0, **options}
     session = Session()
     watcher = Watcher([folder], dest, settings, session.record, WatchOptions(**opts), run_jobs)  # type: ignore[arg-type]
+    with running(watcher, session):
+        yield session
+
+
+@contextmanager
+def running(watcher: Watcher, session: Session) -> Iterator[Session]:
+    """``watcher`` on a thread, as the window runs it, reporting to ``session``."""
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     session.wait(lambda: session.of(WatchStarted), what="the watch to start")
@@ -301,22 +308,26 @@ def test_outputs_beside_the_sources_are_not_taken_as_new_arrivals(tmp_path: Path
 
 
 def test_the_workers_stay_up_between_arrivals(tmp_path: Path) -> None:
-    from shh_converter.core.batch import Hooks
-    from shh_converter.core.watch import hooked_run_jobs, warm_runner
+    from shh_converter.core import batch
+    from shh_converter.core.recipe import Recipe
 
     inbox, dest = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     pids: list[tuple[int, ...]] = []
-    with warm_runner(SETTINGS) as warm:
-        started = tuple(sorted(warm.worker_pids()))
-        run = hooked_run_jobs(Hooks(), warm)
+    with batch.Session(Recipe.single(SETTINGS)) as door:
+        session = Session()
+        options = WatchOptions(quiet_seconds=QUIET, rescan_seconds=60.0)
+        watcher = door.watch([inbox], dest, session.record, options)
+        started = tuple(sorted(door.worker_pids()))
+        run = watcher.run_jobs
 
         def run_jobs(jobs, settings, on_event, cancel):  # type: ignore[no-untyped-def]
             done = run(jobs, settings, on_event, cancel)
-            pids.append(tuple(sorted(warm.worker_pids())))
+            pids.append(tuple(sorted(door.worker_pids())))
             return done
 
-        with watching(inbox, dest, run_jobs=run_jobs) as s:
+        watcher.run_jobs = run_jobs
+        with running(watcher, session) as s:
             for n, name in enumerate(("a.png", "b.png", "c.png"), start=1):
                 striped(inbox / name)
                 s.wait(lambda n=n: len(s.results()) == n, what=f"arrival {n}")  # type: ignore[misc]

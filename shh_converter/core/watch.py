@@ -14,8 +14,9 @@ or a thread of the window) that
   the destination, where a batch of the watched folder would put them
   (:func:`.discover.folder_base`; so up-to-date outputs are skipped through the resume ledger,
   a changed source is redone in place, and a stopped-and-restarted watch redoes
-  nothing) and runs them as one batch (``run_jobs``, by default
-  :func:`.runner.run_batch`);
+  nothing) and runs them as one batch (``run_jobs``: a front end's comes from
+  :meth:`.batch.Session.watch`, with its sidecars and warm workers; by default
+  :func:`.runner.run_batch`, nothing around it);
 * remembers each file's ``(size, mtime)`` after its result, so a file that fails
   is reported once and tried again only when it changes;
 * reports a deleted source (:class:`SourceDeleted`); its outputs stay unless
@@ -35,7 +36,6 @@ called from any thread or a signal handler: the batch in flight is cancelled
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -43,7 +43,7 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,46 +123,6 @@ def default_run_jobs(
     from . import runner
 
     return runner.run_batch(jobs, settings, on_event, cancel)
-
-
-def hooked_run_jobs(hooks: Any, warm: Any = None, workers: int | None = None) -> RunJobs:
-    """Each group of arrivals through the sidecars' hooks, on warm workers when given.
-
-    ``hooks``: what ``sidecars.startup`` builds for a batch (``wrap`` logs each
-    event, ``screen`` fails what cannot fit in memory, ``memory_guard``,
-    ``workers``), so a watch is wired exactly like a batch. ``warm``: a
-    ``runner.BatchRunner`` (see :func:`warm_runner`), else each group starts workers.
-    """
-
-    def run_jobs(
-        jobs: list[Job], settings: Settings, on_event: EventCallback, cancel: CancelToken
-    ) -> BatchFinished:
-        from . import runner
-
-        run = warm.run if warm is not None else runner.run_batch
-        count = workers or hooks.workers
-        emit = hooks.wrap(on_event)
-        return run(hooks.screen(jobs), settings, emit, cancel, count, hooks.memory_guard)
-
-    return run_jobs
-
-
-@contextlib.contextmanager
-def warm_runner(settings: Settings, workers: int | None = None) -> Iterator[Any]:
-    """Worker processes (and the AI model) kept between arrivals, started before the first.
-
-    Yields a started :class:`.runner.BatchRunner`: between groups of arrivals its
-    workers stay up, and a group that needs another shape (AI on, more files at a
-    time) makes it replace them.
-    """
-    from .runner import BatchRunner
-
-    warm = BatchRunner()
-    try:
-        warm.start(settings, workers)
-        yield warm
-    finally:
-        warm.close()
 
 
 class Watcher:
