@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any
 
-from ..core import models
+from ..core.background import models
 from ..core.errors import UsageError
 from ..i18n import _
 

@@ -2,7 +2,7 @@
 
 A plain conversion batch runs one job per worker at a time. An AI batch runs one
 worker with several slots (threads): the model and its interpreter are in memory
-once, one inference runs at a time (see ``bg_ai``), and the other slots decode,
+once, one inference runs at a time (see ``background.ai``), and the other slots decode,
 cut out and encode meanwhile.
 
 Each worker has its own pipe, so the runner always knows which files a worker is

@@ -112,8 +112,8 @@ def worker_main(
     Messages from the runner: a :class:`Job`; ``(SETTINGS, settings)`` for the
     jobs after it (a warm worker kept for the next batch); ``None``: exit.
     """
-    if ai_threads:  # read by bg_ai when the first model session is made
-        from .bg_ai import INFERENCES_ENV, THREADS_ENV
+    if ai_threads:  # read by background.ai when the first model session is made
+        from .background.ai import INFERENCES_ENV, THREADS_ENV
 
         os.environ[THREADS_ENV] = str(ai_threads)
         os.environ[INFERENCES_ENV] = str(inferences)
@@ -130,7 +130,7 @@ def worker_main(
     from .convert import convert_job  # the heavy imports happen here, once per worker
 
     if ai_threads:  # an AI batch: load the model while the first files are decoded
-        from .bg_ai import warm_up
+        from .background.ai import warm_up
 
         warm_up(settings.background_removal.model)
     with contextlib.suppress(OSError):  # the runner went away: recv() below notices

@@ -124,7 +124,7 @@ def release_model_later(seconds: float | None = None) -> None:
 
 
 def _release_model() -> None:
-    from . import bg_ai  # already imported by the preview that scheduled this
+    from .background import ai as bg_ai  # already imported by the preview that scheduled this
 
     bg_ai.release()
     log.debug("AI model released after the last preview")

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from ..core import models
+from ..core.background import models
 from ..core.settings import BackgroundRemoval
 from ..i18n import _
 
@@ -44,7 +44,7 @@ def probe_model() -> str:
 
 def runs_on_text() -> str:
     """Make a session, read back its provider: the page's line (slow: call off the Tk thread)."""
-    from ..core import bg_ai
+    from ..core.background import ai as bg_ai
 
     name = probe_model()
     try:

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..core import providers
+from ..core.background import providers
 from ..core.events import Event, EventCallback
 from ..core.settings import Settings
 from . import config, crash, logs, shutdown

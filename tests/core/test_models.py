@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from shh_converter import paths
-from shh_converter.core import downloads, models
+from shh_converter.core import downloads
+from shh_converter.core.background import models
 from shh_converter.core.events import CancelToken
 
 

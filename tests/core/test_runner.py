@@ -358,7 +358,8 @@ def _report_ai_threads(settings: Settings, threads: int, queue) -> None:  # type
     """Child: run the worker's start-up with a closed pipe, then say what bg_ai would use."""
     import multiprocessing
 
-    from shh_converter.core import bg_ai, pool_worker
+    from shh_converter.core import pool_worker
+    from shh_converter.core.background import ai as bg_ai
 
     here, there = multiprocessing.Pipe()
     here.close()

@@ -41,13 +41,13 @@ class Outcome:
 
 def preflight(recipe: Recipe, continue_without_bg: bool, warn: Callable[[str], None]) -> Recipe:
     """The recipe to run: raises when background removal cannot start (unless told to go on)."""
-    from .. import background
+    from ..background import removal
 
     recipe = recipe.check()
     if not recipe.shared.background_removal.enabled:
         return recipe
     try:
-        background.preflight(recipe.shared.background_removal)
+        removal.preflight(recipe.shared.background_removal)
     except BackgroundRemovalError as exc:
         if not continue_without_bg:
             raise
