@@ -159,6 +159,8 @@ class Watcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._cancel: CancelToken | None = None
+        self._next_rescan = 0.0  # time.monotonic() of the next full walk
+        self.rescans = 0  # full walks of the folders done (each a step that rescanned)
 
     # -- control (any thread) ---------------------------------------------------------
 
@@ -223,20 +225,10 @@ class Watcher:
         observer = self._start_observer()
         try:
             self.emit(WatchStarted(self.roots, self.dest, observer is not None))
-            self._rescan(time.monotonic())
-            next_rescan = time.monotonic() + self.options.rescan_seconds
+            self.step(rescan=True)
             while not self._stopping.is_set():
-                self._sleep_until(next_rescan)
-                now = time.monotonic()
-                self._take_dirty(now)
-                if now >= next_rescan:
-                    self._rescan(now)
-                    next_rescan = now + self.options.rescan_seconds
-                ready, gone = self._tracker.ready(now)
-                for path in gone:
-                    self._source_gone(path)
-                if ready and not self._stopping.is_set():
-                    self._convert(ready)
+                self._sleep_until(self._next_rescan)
+                self.step()
         finally:
             if observer is not None:
                 observer.stop()
@@ -247,6 +239,27 @@ class Watcher:
             )
             self.emit(stopped)
         return stopped
+
+    def step(self, now: float | None = None, *, rescan: bool = False) -> None:
+        """One pass of the loop: marked paths, a full rescan when due, then what is ready.
+
+        :meth:`run` calls it at each wake-up. It is also the seam for running the
+        loop by hand, one pass at a time, on the caller's thread (tests): ``now``
+        (a ``time.monotonic()`` value, default the real one) decides which files
+        have been quiet long enough; ``rescan`` walks the folders whether due or
+        not. Files that are ready are converted before it returns.
+        """
+        now = time.monotonic() if now is None else now
+        self._take_dirty(now)
+        if rescan or now >= self._next_rescan:
+            self._rescan(now)
+            self._next_rescan = now + self.options.rescan_seconds
+            self.rescans += 1
+        ready, gone = self._tracker.ready(now)
+        for path in gone:
+            self._source_gone(path)
+        if ready and not self._stopping.is_set():
+            self._convert(ready)
 
     def _sleep_until(self, next_rescan: float) -> None:
         due = self._tracker.next_check()
