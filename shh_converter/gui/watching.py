@@ -42,6 +42,7 @@ from ..core.recipe import Recipe
 from ..core.settings import Settings
 from ..core.watch import (
     SourceDeleted,
+    Watcher,
     WatchEvent,
     WatchOptions,
     WatchProblem,
@@ -78,7 +79,7 @@ class FolderWatch:
     failed: int = 0
     last: str = ""  # the latest line for people
     left: dict[Path, Signature] = field(default_factory=dict)  # "only new arrivals"
-    watcher: Any = None
+    watcher: Watcher | None = None  # made on the watch thread, by the batch door
     thread: threading.Thread | None = None
     post: Post = _nothing  # set by start(): the window's UI queue
     on_change: Callable[[], None] = _nothing
@@ -165,7 +166,9 @@ class FolderWatch:
                 self.watcher = session.watch(
                     [self.folder], self.dest, self._on_event, options, leave=self.left
                 )
-                if not self._stop_asked.is_set():  # a stop before the watcher existed
+                if self._stop_asked.is_set():  # stopped before the watcher existed
+                    self._on_event(WatchStopped(0, 0, 0, 0.0))
+                else:
                     self.watcher.run()
         except BackgroundRemovalError as exc:
             log.warning("watch of %s cannot start: %s", self.folder, exc)
@@ -325,8 +328,6 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
     convert them too (:func:`ask_about_waiting`, ``watches.question``) and returns
     None: the answer starts the watch.
     """
-    from ..core.watch import Watcher
-
     c = watches.c
     if folder is None:
         start = c.prefs.last_folder("input")  # most likely the folder just added
