@@ -128,7 +128,8 @@ def timed(func: Callable[[], Any]) -> tuple[float, Any]:
 
 def ours(model: str, folder: Path, items: list[Item]) -> Iterator[dict[str, Any]]:
     """This program's pipeline: the mask once, then each refinement on it."""
-    from shh_converter.core import bg_ai, foreground, models, refine
+    from shh_converter.core.background import ai as bg_ai
+    from shh_converter.core.background import foreground, models, refine
 
     file, _, feed = CANDIDATES[model]
     if model not in models.MODELS:  # a candidate only the benchmark knows
@@ -172,7 +173,8 @@ def ours(model: str, folder: Path, items: list[Item]) -> Iterator[dict[str, Any]
 def flat(items: list[Item]) -> Iterator[dict[str, Any]]:
     """Flat-colour removal (no model) on the composites on flat colours: its own unmixing
     (the known background colour taken out of the edge) against blur fusion on its alpha."""
-    from shh_converter.core import bg_flat, foreground
+    from shh_converter.core.background import flat as bg_flat
+    from shh_converter.core.background import foreground
 
     for item in items:
         if not item["name"].endswith(FLAT):
@@ -277,7 +279,8 @@ METRICS = ("mae", "sad", "edge", "iou", "colour")
 
 def decontam_12mp(repeats: int) -> None:
     """Edge colours on a 12 MP cut-out: plain cut-out vs with the estimate, alternating."""
-    from shh_converter.core import bg_ai, foreground
+    from shh_converter.core.background import ai as bg_ai
+    from shh_converter.core.background import foreground
 
     with Image.open(CORPUS / "rembg" / "examples" / "animal-3.jpg") as im:
         scale = (12_000_000 / (im.width * im.height)) ** 0.5

@@ -1,4 +1,4 @@
-"""Benchmark: edge refinement, guided filter (core/refine.py) against pymatting.
+"""Benchmark: edge refinement, guided filter (core/background/refine.py) against pymatting.
 
     .venv/bin/python benchmarks/bench_refine.py [--repeats 3]
 
@@ -33,7 +33,8 @@ CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from shh_converter.core import bg_ai, refine  # noqa: E402
+from shh_converter.core.background import ai as bg_ai  # noqa: E402
+from shh_converter.core.background import refine  # noqa: E402
 
 PHOTOS = [
     "rembg/inputs/car-1.jpg",

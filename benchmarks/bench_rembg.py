@@ -247,7 +247,8 @@ def child_per_image(reps: int) -> None:
     from PIL import Image
     from pillow_heif import register_heif_opener
 
-    from shh_converter.core import background, bg_ai
+    from shh_converter.core.background import ai as bg_ai
+    from shh_converter.core.background import removal as background
     from shh_converter.core.settings import BackgroundRemoval
 
     register_heif_opener()
@@ -283,7 +284,8 @@ def child_arena(mode: str) -> None:
     from PIL import Image
     from pillow_heif import register_heif_opener
 
-    from shh_converter.core import background, bg_ai
+    from shh_converter.core.background import ai as bg_ai
+    from shh_converter.core.background import removal as background
     from shh_converter.core.settings import BackgroundRemoval
 
     register_heif_opener()
@@ -316,7 +318,8 @@ def cold_start() -> None:
     rembg_env, ours_env = envs()
     img = str(CORPUS / "rembg/examples/animal-3.jpg")
     ours = (
-        "import sys; from PIL import Image; from shh_converter.core import background as b; "
+        "import sys; from PIL import Image; "
+        "from shh_converter.core.background import removal as b; "
         "from shh_converter.core.settings import BackgroundRemoval as R; "
         "b.remove_background(Image.open(sys.argv[1]).convert('RGB'), R(enabled=True))"
     )
@@ -348,7 +351,7 @@ def flat(reps: int) -> None:
     """Flat-colour removal vs PIL's ImageDraw.floodfill (region only, no soft edge)."""
     from PIL import Image, ImageDraw
 
-    from shh_converter.core import background
+    from shh_converter.core.background import removal as background
     from shh_converter.core.settings import BackgroundMode, BackgroundRemoval
 
     opts = BackgroundRemoval(enabled=True, mode=BackgroundMode.FLAT, fill_holes=True)

@@ -14,13 +14,13 @@ opens its window without them.
 from __future__ import annotations
 
 # fmt: off
-# rembg's dependency tree: the app has its own onnxruntime pipeline (core/bg_ai.py)
-# and a numpy guided filter for alpha matting (core/refine.py).
+# rembg's dependency tree: the app has its own onnxruntime pipeline (core/background/ai.py)
+# and a numpy guided filter for alpha matting (core/background/refine.py).
 REMBG_TREE = [
     "rembg", "pymatting", "numba", "llvmlite", "skimage", "pooch", "imageio",
     "networkx", "lazy_loader", "jsonschema", "cv2", "pywt", "imagehash",
 ]
-# scipy: the app uses scipy.ndimage only (core/bg_ai.py, core/bg_flat.py).
+# scipy: the app uses scipy.ndimage only (core/background/ai.py, core/background/flat.py).
 SCIPY_UNUSED = [
     f"scipy.{name}" for name in (
         "cluster", "datasets", "differentiate", "fft", "fftpack", "integrate",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from shh_converter.core.events import BatchFinished, FileFinished, FileStarted
+from shh_converter.core.events import FileFinished, FileStarted
 from shh_converter.core.settings import ResizeMode, ResizeOptions, Settings
 from shh_converter.core.watch import (
     RunJobs,
@@ -51,6 +51,7 @@ class Session:
     def __init__(self) -> None:
         self.events: list[tuple[float, object]] = []
         self.lock = threading.Lock()
+        self.watcher: Watcher | None = None  # the one reporting here, once running
 
     def record(self, event: object) -> None:
         with self.lock:
@@ -82,6 +83,14 @@ def watching(
     opts = {"quiet_seconds": QUIET, "rescan_seconds": 60.0, **options}
     session = Session()
     watcher = Watcher([folder], dest, settings, session.record, WatchOptions(**opts), run_jobs)  # type: ignore[arg-type]
+    with running(watcher, session):
+        yield session
+
+
+@contextmanager
+def running(watcher: Watcher, session: Session) -> Iterator[Session]:
+    """``watcher`` on a thread, as the window runs it, reporting to ``session``."""
+    session.watcher = watcher
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     session.wait(lambda: session.of(WatchStarted), what="the watch to start")
@@ -92,6 +101,19 @@ def watching(
         thread.join(30)
         assert not thread.is_alive(), "the watch did not stop"
     assert session.of(WatchStopped), "WatchStopped is always the last event"
+
+
+def more_rescans(session: Session, count: int) -> None:
+    """Wait for ``count`` more full rescans of the running watcher (each one loop pass).
+
+    Any file a rescan touches is ready after the quiet period and converted on
+    the loop's thread before a later pass: with ``rescan_seconds`` 0.2 and a
+    quiet period of 0.3 s, by the third rescan after the one that touched it.
+    """
+    watcher = session.watcher
+    assert watcher is not None
+    after = watcher.rescans
+    session.wait(lambda: watcher.rescans >= after + count, what=f"{count} more rescans")
 
 
 def write_slowly(source: Path, target: Path, pieces: int, pause: float) -> float:
@@ -150,13 +172,13 @@ def test_a_file_written_slowly_in_chunks_is_converted_once_whole(
 def test_a_file_renamed_into_place_is_converted_and_its_temp_name_never(tmp_path: Path) -> None:
     inbox, dest = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
-    with watching(inbox, dest) as s:
+    with watching(inbox, dest, rescan_seconds=0.2) as s:
         for temp in ("shot.jpg.part", ".shot2.jpg"):
             striped(inbox / temp)
         os.replace(inbox / "shot.jpg.part", inbox / "shot.jpg")
         os.replace(inbox / ".shot2.jpg", inbox / "shot2.jpg")
         s.wait(lambda: len(s.results()) >= 2, what="two conversions")
-        time.sleep(3 * QUIET)  # room for a wrong extra conversion to show up
+        more_rescans(s, 3)  # a wrongly taken temp name would be quiet and converted by then
     names = sorted(r.source.name for r in s.results())
     assert names == ["shot.jpg", "shot2.jpg"]
     mirror = dest / inbox.name  # the watched folder keeps its name under DEST
@@ -241,17 +263,36 @@ def test_a_stopped_and_restarted_watch_redoes_nothing_and_catches_up(tmp_path: P
 
 
 def test_a_file_that_keeps_failing_is_reported_once(tmp_path: Path) -> None:
+    """Stepped by hand: after the failure, ten file-system events for the unchanged file
+    (as watchdog's thread marks them), each followed by full rescans with the quiet
+    period over, in which a retry would run."""
     inbox, dest = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
-    with watching(inbox, dest, rescan_seconds=0.2) as s:
-        (inbox / "broken.jpg").write_bytes(b"this is not a picture at all" * 20)
-        s.wait(lambda: s.of(BatchFinished), what="the batch with the failure")
-        rescans_before = len(s.events)
-        time.sleep(10 * 0.2)  # ten rescans: none may try the file again
-        assert len(s.events) == rescans_before
-        striped(tmp_path / "fixed.jpg")
-        os.replace(tmp_path / "fixed.jpg", inbox / "broken.jpg")  # fixed: tried again
-        s.wait(lambda: len(s.results("broken.jpg")) == 2, what="the retry")
+    s = Session()
+    opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=60.0, use_events=False)
+    watcher = Watcher([inbox], dest, SETTINGS, s.record, opts)
+    broken = inbox / "broken.jpg"
+    clock = time.monotonic()
+
+    def event_then_quiet() -> None:
+        """An event for the file, a pass, then a pass once it has been quiet long enough."""
+        nonlocal clock
+        watcher.mark([str(broken)], is_directory=False)
+        for _ in range(2):
+            clock += 2 * QUIET
+            watcher.step(clock, rescan=True)
+
+    broken.write_bytes(b"this is not a picture at all" * 20)
+    event_then_quiet()
+    assert [r.status for r in s.results("broken.jpg")] == ["failed"]
+    events_before = len(s.events)
+    for _ in range(10):
+        event_then_quiet()
+    assert watcher.rescans == 22
+    assert len(s.events) == events_before, "a pass tried the failed file again"
+    striped(tmp_path / "fixed.jpg")
+    os.replace(tmp_path / "fixed.jpg", broken)  # fixed: tried again
+    event_then_quiet()
     assert [r.status for r in s.results("broken.jpg")] == ["failed", "converted"]
 
 
@@ -293,30 +334,34 @@ def test_a_crash_while_running_one_group_never_stops_the_watch(tmp_path: Path) -
 def test_outputs_beside_the_sources_are_not_taken_as_new_arrivals(tmp_path: Path) -> None:
     inbox = tmp_path / "in"
     striped(inbox / "a.png")
-    with watching(inbox, inbox) as s:
+    with watching(inbox, inbox, rescan_seconds=0.2) as s:
         s.wait(lambda: s.results("a.png"), what="the conversion")
-        time.sleep(4 * QUIET)  # room for a wrong conversion of a.webp
+        more_rescans(s, 3)  # a.webp, wrongly taken by one, would be converted by the third
     assert [r.source.name for r in s.results()] == ["a.png"]
     assert (inbox / "a.webp").is_file()
 
 
 def test_the_workers_stay_up_between_arrivals(tmp_path: Path) -> None:
-    from shh_converter.core.batch import Hooks
-    from shh_converter.core.watch import hooked_run_jobs, warm_runner
+    from shh_converter.core import batch
+    from shh_converter.core.recipe import Recipe
 
     inbox, dest = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     pids: list[tuple[int, ...]] = []
-    with warm_runner(SETTINGS) as warm:
-        started = tuple(sorted(warm.worker_pids()))
-        run = hooked_run_jobs(Hooks(), warm)
+    with batch.Session(Recipe.single(SETTINGS)) as door:
+        session = Session()
+        options = WatchOptions(quiet_seconds=QUIET, rescan_seconds=60.0)
+        watcher = door.watch([inbox], dest, session.record, options)
+        started = tuple(sorted(door.worker_pids()))
+        run = watcher.run_jobs
 
         def run_jobs(jobs, settings, on_event, cancel):  # type: ignore[no-untyped-def]
             done = run(jobs, settings, on_event, cancel)
-            pids.append(tuple(sorted(warm.worker_pids())))
+            pids.append(tuple(sorted(door.worker_pids())))
             return done
 
-        with watching(inbox, dest, run_jobs=run_jobs) as s:
+        watcher.run_jobs = run_jobs
+        with running(watcher, session) as s:
             for n, name in enumerate(("a.png", "b.png", "c.png"), start=1):
                 striped(inbox / name)
                 s.wait(lambda n=n: len(s.results()) == n, what=f"arrival {n}")  # type: ignore[misc]
@@ -324,16 +369,6 @@ def test_the_workers_stay_up_between_arrivals(tmp_path: Path) -> None:
     # A one-file batch may let a spare worker go; none is started anew per arrival.
     assert pids[0] == pids[1] == pids[2], "worker processes were restarted between arrivals"
     assert set(pids[0]) <= set(started), "the first arrival did not use the warm workers"
-
-
-class CountingWatcher(Watcher):
-    """A real watcher that counts its full rescans (the seam for "nothing more happened")."""
-
-    rescans = 0
-
-    def _rescan(self, now: float) -> None:
-        super()._rescan(now)
-        self.rescans += 1
 
 
 def test_waiting_counts_only_images_not_converted_yet(tmp_path: Path) -> None:
@@ -361,7 +396,7 @@ def test_only_new_arrivals_leaves_what_was_waiting_and_converts_the_rest(tmp_pat
         striped(inbox / name)
     session = Session()
     opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2, use_events=False)
-    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    watcher = Watcher([inbox], dest, SETTINGS, session.record, opts)
     left = watcher.leave_waiting()
     assert len(left) == 3
     striped(inbox / "new.png")
@@ -393,7 +428,7 @@ def test_a_left_file_deleted_is_not_reported_as_a_deleted_source(tmp_path: Path)
     striped(inbox / "old.png")
     session = Session()
     opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2, use_events=False)
-    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    watcher = Watcher([inbox], dest, SETTINGS, session.record, opts)
     assert list(watcher.leave_waiting()) == [inbox / "old.png"]
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
@@ -419,7 +454,7 @@ def test_a_non_image_in_the_folder_is_left_out_not_failed(tmp_path: Path) -> Non
     (inbox / "before.json").write_text('{"title": "holiday"}\n')  # there at the start
     session = Session()
     opts = WatchOptions(quiet_seconds=QUIET, rescan_seconds=0.2)
-    watcher = CountingWatcher([inbox], dest, SETTINGS, session.record, opts)
+    watcher = Watcher([inbox], dest, SETTINGS, session.record, opts)
     thread = threading.Thread(target=watcher.run, daemon=True)
     thread.start()
     try:

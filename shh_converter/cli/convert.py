@@ -19,7 +19,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import destination
 from ..core.errors import UsageError
@@ -46,6 +46,9 @@ from .argtypes import field_value, ranged
 from .exitcodes import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from .output import Printer
 from .report import write_report
+
+if TYPE_CHECKING:  # the engine's batch modules load when a command runs
+    from ..core.batch import Hooks, Session
 
 log = logging.getLogger(__name__)
 
@@ -408,7 +411,6 @@ def check_paths(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``convert`` command: plan, run, print, report. Returns the exit code."""
-    from ..core import batch
     from ..sidecars import startup
 
     if args.quiet and args.verbose:
@@ -426,17 +428,11 @@ def run(args: argparse.Namespace) -> int:
         stack.enter_context(_ctrl_c_cancels(cancel))
         stack.enter_context(printer)
         hooks = stack.enter_context(startup.batch_hooks(recipe.shared))
-        request = batch.Request(
-            inputs=inputs,
-            dest=dest,
-            recipe=preflight(recipe, args.continue_without_bg),
-            recursive=args.recursive,
-            workers=args.jobs,
-            continue_without_bg=args.continue_without_bg,
-        )
+        session = open_session(recipe, hooks, args)
         if args.dry_run:
-            return _dry_run(request, args)
-        outcome = batch.run(request, printer.on_event, cancel, hooks)
+            return _dry_run(session, inputs, dest, args)
+        with session:
+            outcome = session.run(inputs, dest, printer.on_event, cancel, recursive=args.recursive)
         if pipes.is_pipe(args.dest):
             pipes.send(outcome.plan.jobs)
     if args.report is not None:
@@ -446,12 +442,10 @@ def run(args: argparse.Namespace) -> int:
     return exit_code(outcome.finished)
 
 
-def _dry_run(request: Any, args: argparse.Namespace) -> int:
+def _dry_run(session: Session, inputs: list[Path], dest: Path, args: argparse.Namespace) -> int:
     """``--dry-run``: the plan, one line per output, nothing written or removed."""
-    from ..core import batch
-
-    plan = batch.plan(request)
-    data = report.dry_run_data(plan.jobs, request.recipe)
+    plan = session.plan(inputs, dest, recursive=args.recursive)
+    data = report.dry_run_data(plan.jobs, session.recipe)
     out = sys.stderr if args.report is not None and pipes.is_pipe(args.report) else sys.stdout
     if not args.quiet:
         lines = []
@@ -487,14 +481,21 @@ def _warn(text: str) -> None:
     print(_("shh-converter: warning: {text}").format(text=text), file=sys.stderr)
 
 
-def preflight(recipe: Recipe, continue_without_bg: bool) -> Recipe:
-    """Background removal that cannot start: exit 2, or one warning and go on without it."""
-    from ..core import batch
+def open_session(recipe: Recipe, hooks: Hooks, args: argparse.Namespace) -> Session:
+    """The batch door for ``convert`` and ``watch``, with background removal checked once.
+
+    Background removal that cannot start: exit 2, or one warning and go on without it.
+    """
+    from ..core.batch import Session
     from ..core.errors import BackgroundRemovalError
 
-    request = batch.Request((), Path(), recipe, continue_without_bg=continue_without_bg)
     try:
-        return batch.preflight(request, _warn)
+        return Session(
+            recipe,
+            dataclasses.replace(hooks, warn=_warn),
+            workers=args.jobs,
+            continue_without_bg=args.continue_without_bg,
+        )
     except BackgroundRemovalError as exc:
         raise UsageError(
             f"background removal cannot start: {exc} (--continue-without-bg converts without it)"

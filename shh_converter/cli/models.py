@@ -13,7 +13,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..core import models
+from ..core.background import models
 from ..core.errors import UsageError
 from ..i18n import _
 from .exitcodes import EXIT_FAILED, EXIT_OK

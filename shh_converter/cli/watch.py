@@ -147,7 +147,6 @@ def check_folders(folders: list[Path], dest: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """The ``watch`` command; returns the exit code once the watch is stopped."""
-    from ..core.watch import Watcher, hooked_run_jobs, warm_runner
     from ..sidecars import startup
 
     if args.quiet and args.verbose:
@@ -158,7 +157,6 @@ def run(args: argparse.Namespace) -> int:
     check_folders(list(args.inputs), args.dest)
     if args.report is not None and str(args.report) != "-" and args.report.is_dir():
         raise UsageError(f"--report {args.report} is a folder; give a file name")
-    recipe = convert.preflight(recipe, args.continue_without_bg)  # exit 2, or one warning
     options = WatchOptions(
         quiet_seconds=args.settle,
         rescan_seconds=args.rescan,
@@ -166,10 +164,11 @@ def run(args: argparse.Namespace) -> int:
         remove_outputs_of_deleted=args.remove_deleted,
     )
     printer = WatchPrinter(quiet=args.quiet, verbose=args.verbose, report=args.report)
-    shared = recipe.shared
-    with startup.batch_hooks(shared) as hooks, warm_runner(shared, args.jobs) as warm:
-        run_jobs = hooked_run_jobs(hooks, warm, args.jobs)
-        watcher = Watcher(args.inputs, args.dest, recipe, printer.on_event, options, run_jobs)
+    with (
+        startup.batch_hooks(recipe.shared) as hooks,
+        convert.open_session(recipe, hooks, args) as session,  # exit 2, or one warning
+    ):
+        watcher = session.watch(args.inputs, args.dest, printer.on_event, options)
         if args.existing == "skip":
             printer.left(len(watcher.leave_waiting()))
         with _signals_stop(watcher.stop):

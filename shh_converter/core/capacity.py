@@ -8,7 +8,7 @@ of 50 MP scans gets fewer workers than a batch of thumbnails on the same machine
 
 AI background removal: one worker process with one job slot per core, so the
 model, onnxruntime and the interpreter are in memory once and one inference's
-scratch memory is needed at a time (``bg_ai`` runs one inference at a time on
+scratch memory is needed at a time (``background.ai`` runs one inference at a time on
 every core). What may run side by side is bounded by pixels: the runner starts a
 file only while the images in flight fit the memory budget (:class:`BatchShape`),
 so big photos wait for each other and small ones overlap.
@@ -245,7 +245,7 @@ def inference_scratch_mb(model: str) -> float:
     Bigger networks (u2net, isnet, BiRefNet) need more per pixel of input too, so
     their weights' size is added as a rough allowance.
     """
-    from . import models
+    from .background import models
 
     try:
         info = models.get_info(model)

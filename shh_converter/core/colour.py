@@ -64,16 +64,17 @@ def to_working(img: Image.Image, *, keep_icc: bool = False) -> ColourResult:
 
 def _depth_to_8bit(img: Image.Image) -> Image.Image:
     """Scale 16/32-bit integer and float images to 8 bits; other modes pass through."""
+    deep_integers = img.mode.startswith("I;16") or img.mode == "I"
+    if not deep_integers and img.mode != "F":
+        return img  # before importing numpy, which 8-bit images never need (~80 ms a worker)
     import numpy as np  # lazy: only deep images need it, and workers start faster without
 
-    if img.mode.startswith("I;16") or img.mode == "I":
+    if deep_integers:
         arr = np.asarray(img.convert("I") if img.mode != "I" else img).astype(np.int64)
         alpha = _key_alpha(arr, img.info.get("transparency"))
         grey = Image.fromarray(scale_16_to_8(arr), "L")
         return _with_alpha(grey, alpha)
-    if img.mode == "F":
-        return Image.fromarray(_float_to_8(np.asarray(img)), "L")
-    return img
+    return Image.fromarray(_float_to_8(np.asarray(img)), "L")
 
 
 def scale_16_to_8(arr: np.ndarray) -> np.ndarray:

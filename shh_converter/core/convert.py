@@ -214,12 +214,12 @@ def _logical_size(
 
 
 def _remove_background(img: Image.Image, settings: Settings, *, in_place: bool) -> Image.Image:
-    from . import background  # lazy: pulls in onnxruntime only when asked
+    from .background import removal  # lazy: pulls in onnxruntime only when asked
 
     if img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGBA" if img.mode == "LA" else "RGB")
         in_place = True  # a copy of our own
-    return background.remove_background(img, settings.background_removal, in_place=in_place)
+    return removal.remove_background(img, settings.background_removal, in_place=in_place)
 
 
 def _ai_note(targets: Sequence[Target]) -> str | None:
@@ -227,7 +227,7 @@ def _ai_note(targets: Sequence[Target]) -> str | None:
     options = targets[0].settings.background_removal if targets else None
     if options is None or not options.enabled or options.mode != BackgroundMode.AI:
         return None
-    from .bg_ai import outcome  # loaded already: the cut-out was made
+    from .background.ai import outcome  # loaded already: the cut-out was made
 
     got = outcome(options.model)
     return got.note if got else None

@@ -2,7 +2,7 @@
 
 A plain conversion batch runs one job per worker at a time. An AI batch runs one
 worker with several slots (threads): the model and its interpreter are in memory
-once, one inference runs at a time (see ``bg_ai``), and the other slots decode,
+once, one inference runs at a time (see ``background.ai``), and the other slots decode,
 cut out and encode meanwhile.
 
 Each worker has its own pipe, so the runner always knows which files a worker is
@@ -16,6 +16,9 @@ each alone in its worker ("suspects"), so only the guilty one fails.
 apps (``freeze_support`` in ``__main__`` starts the child there). Workers' log
 records travel back over the same pipe and are replayed in the main process, so
 log files and stderr get them.
+
+This is the runner's (parent's) half; what runs inside a worker process is
+:mod:`.pool_worker`.
 """
 
 from __future__ import annotations
@@ -23,14 +26,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import multiprocessing
-import os
-import signal
-import sys
-import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +43,7 @@ from .jobs import (
     skipped_output,
     summarise,
 )
+from .pool_worker import SETTINGS, worker_main
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -164,12 +163,22 @@ class Pool:
         self.ctx = multiprocessing.get_context("spawn")
         self.workers = [self._new_worker() for _ in range(size)]
         self.start_failures = 0
-        self.retry: list[Job] = []  # jobs to run again: their worker died for another file
+        self._retry: list[Job] = []  # jobs to run again: their worker died for another file
         self.suspects: set[int] = set()  # job indexes that must run alone
 
     @property
     def size(self) -> int:
         return len(self.workers)
+
+    @property
+    def retry(self) -> list[Job]:
+        """The jobs waiting to run again (a copy: :meth:`take_retries` hands them over)."""
+        return list(self._retry)
+
+    def take_retries(self) -> list[Job]:
+        """Hand over the jobs to run again (their worker died or overran on another file)."""
+        taken, self._retry = self._retry, []
+        return taken
 
     def _new_worker(self) -> Worker:
         worker = Worker(self.ctx, self.settings, self.ai_threads, self.slots, self.inferences)
@@ -238,7 +247,7 @@ class Pool:
     def overdue(self, seconds: float) -> list[Job]:
         """Stop workers that spent longer than ``seconds`` on a file; return those jobs.
 
-        Other files that worker was on are not to blame: they go to :attr:`retry`.
+        Other files that worker was on are not to blame: they go to :meth:`take_retries`.
         """
         now = time.monotonic()
         late_jobs = []
@@ -250,7 +259,7 @@ class Pool:
                 log.warning(
                     "%s: took longer than %g s, stopping its worker", job.source.name, seconds
                 )
-            self.retry.extend(job for job in worker.jobs if job not in late)
+            self._retry.extend(job for job in worker.jobs if job not in late)
             self._replace(worker)
             late_jobs.extend(late)
         return late_jobs
@@ -260,7 +269,7 @@ class Pool:
         code = worker.proc.exitcode
         # A file queued behind the current one was not the cause: it just runs elsewhere.
         jobs = [r.job for r in worker.on_files()]
-        self.retry.extend(job for job in worker.jobs if job not in jobs)
+        self._retry.extend(job for job in worker.jobs if job not in jobs)
         if not worker.running and not worker.ready:
             self.start_failures += 1
             if self.start_failures > self.MAX_START_FAILURES:
@@ -273,7 +282,7 @@ class Pool:
                 len(jobs),
             )
             self.suspects.update(job.index for job in jobs)
-            self.retry.extend(jobs)
+            self._retry.extend(jobs)
             return []
         failed = []
         for job in jobs:
@@ -304,7 +313,7 @@ class Pool:
                 continue
             self._replace(worker)  # kills it and removes its temp files
             results.extend((item.job, _discarded(item.job, item.since_wall)) for item in running)
-        self.retry, self.suspects = [], set()
+        self._retry, self.suspects = [], set()
         return finished + results
 
     def close(self) -> list[tuple[Job, JobResult]]:
@@ -370,136 +379,3 @@ def _relog(record: dict[str, Any]) -> None:
     logger = logging.getLogger(rec.name)
     if logger.isEnabledFor(rec.levelno):
         logger.handle(rec)
-
-
-class _PipeLogHandler(logging.Handler):
-    """In a worker: send log records to the runner over the job pipe.
-
-    The handler's lock also guards the worker's own sends (:meth:`send`), since the
-    native-stderr thread logs while the main thread may be sending a result.
-    """
-
-    def __init__(self, conn: Connection) -> None:
-        super().__init__()
-        self.conn = conn
-
-    def send(self, message: tuple[str, Any]) -> None:
-        self.acquire()
-        try:
-            self.conn.send(message)
-        finally:
-            self.release()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            data = dict(record.__dict__, msg=record.getMessage(), args=None, exc_info=None)
-            self.conn.send(("log", data))  # emit() already runs under the handler's lock
-        except Exception:
-            self.handleError(record)
-
-
-def _capture_native_stderr() -> None:
-    """C libraries (libtiff) write warnings straight to fd 2; make them DEBUG log lines.
-
-    Otherwise a batch over odd TIFFs floods the terminal even with ``--quiet``.
-    """
-    try:
-        read_fd, write_fd = os.pipe()
-        os.dup2(write_fd, 2)
-        os.close(write_fd)
-    except OSError:  # no usable fd 2 (a windowed app): nothing to capture
-        return
-    native = logging.getLogger("shh_converter.native")
-
-    def pump() -> None:
-        with os.fdopen(read_fd, "r", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                native.debug("%s", line.rstrip())
-
-    threading.Thread(target=pump, name="native-stderr", daemon=True).start()
-
-
-def return_big_blocks_to_the_os() -> None:
-    """glibc (Linux) only: serve image-sized blocks from mmap, never from the heap.
-
-    glibc raises its mmap threshold after big blocks are freed and gives each
-    thread its own heap, so an AI worker (threads for files, onnxruntime's own)
-    keeps freed image buffers resident (measured: +30-60 MB RSS on the benchmark's
-    AI batch). A fixed threshold turns that off. Windows' and macOS's allocators
-    already return big blocks; elsewhere this does nothing.
-    """
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None)  # the process's own symbols, libc's among them
-        libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES)
-    except (OSError, AttributeError):  # musl or another libc without mallopt
-        return
-
-
-M_MMAP_THRESHOLD = -3  # glibc's mallopt() parameter number
-MMAP_THRESHOLD_BYTES = 4 * 2**20
-
-
-SETTINGS = "settings"  # message tag: the settings for the jobs that follow
-
-
-def worker_main(
-    conn: Connection,
-    settings: Settings,
-    log_level: int,
-    ai_threads: int | None = None,
-    slots: int = 1,
-    inferences: int = 1,
-) -> None:
-    """Body of a worker process: convert the jobs it is sent, up to ``slots`` at a time.
-
-    Messages from the runner: a :class:`Job`; ``(SETTINGS, settings)`` for the
-    jobs after it (a warm worker kept for the next batch); ``None``: exit.
-    """
-    if ai_threads:  # read by bg_ai when the first model session is made
-        from .bg_ai import INFERENCES_ENV, THREADS_ENV
-
-        os.environ[THREADS_ENV] = str(ai_threads)
-        os.environ[INFERENCES_ENV] = str(inferences)
-    # Ctrl-C reaches the whole process group; the runner decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    handler = _PipeLogHandler(conn)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(log_level)
-    logging.captureWarnings(True)  # Pillow's UserWarnings become log records, not stray stderr
-    _capture_native_stderr()
-    if ai_threads or slots > 1:
-        return_big_blocks_to_the_os()
-    from .convert import convert_job  # the heavy imports happen here, once per worker
-
-    if ai_threads:  # an AI batch: load the model while the first files are decoded
-        from .bg_ai import warm_up
-
-        warm_up(settings.background_removal.model)
-    with contextlib.suppress(OSError):  # the runner went away: recv() below notices
-        handler.send(("ready", os.getpid()))
-
-    def convert_and_report(job: Job, settings: Settings) -> None:
-        with contextlib.suppress(OSError):  # the runner went away: the output is whole anyway
-            handler.send(("done", convert_job(job, settings)))
-
-    jobs = ThreadPoolExecutor(slots, thread_name_prefix="job") if slots > 1 else None
-    try:
-        while (message := conn.recv()) is not None:
-            if isinstance(message, tuple) and message[0] == SETTINGS:
-                settings = message[1]
-            elif jobs is None:
-                convert_and_report(message, settings)
-            else:  # the runner sends a job only when a slot is free, so it starts at once
-                jobs.submit(convert_and_report, message, settings)
-    except (EOFError, OSError):
-        return  # the runner went away (closed, or killed): its output is whole anyway
-    finally:
-        if jobs is not None:
-            jobs.shutdown(wait=True)

@@ -92,13 +92,13 @@ def make_preview(
 def _big_blocks_from_mmap() -> None:
     """Once per process: image-sized buffers come from mmap, so they leave RSS when freed.
 
-    The same glibc setting the AI worker uses (see ``pool``); without it the
+    The same glibc setting the AI worker uses (see ``pool_worker``); without it the
     window's heap grows to its largest preview and keeps that size.
     """
     global _mmap_set
     if not _mmap_set:
         _mmap_set = True
-        from .pool import return_big_blocks_to_the_os
+        from .pool_worker import return_big_blocks_to_the_os
 
         return_big_blocks_to_the_os()
 
@@ -124,7 +124,7 @@ def release_model_later(seconds: float | None = None) -> None:
 
 
 def _release_model() -> None:
-    from . import bg_ai  # already imported by the preview that scheduled this
+    from .background import ai as bg_ai  # already imported by the preview that scheduled this
 
     bg_ai.release()
     log.debug("AI model released after the last preview")

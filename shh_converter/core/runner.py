@@ -223,7 +223,7 @@ class _Batch:
         """Stop workers (discarding unfinished files), save ledgers; never raises."""
         try:
             if self.pool is not None:
-                retry = self.pool.retry  # waiting for a retry when the batch ended
+                retry = self.pool.take_retries()  # waiting for a retry when the batch ended
                 for job, result in self.pool.end_batch():  # idle workers stay warm
                     if job.index in self.started:  # not one still queued behind another
                         self._finish(job, result)
@@ -249,13 +249,12 @@ class _Batch:
                 grace_until = time.monotonic() + CANCEL_GRACE_SECONDS
             if grace_until is not None and time.monotonic() > grace_until:
                 return  # _shut_down discards what is still running
-            if workers.retry:  # their worker died or overran on another file
-                if grace_until is None:
-                    pending.extendleft(reversed(workers.retry))
-                else:
-                    for job in workers.retry:
-                        self._cancelled(job)
-                workers.retry.clear()
+            retry = workers.take_retries()  # their worker died or overran on another file
+            if grace_until is None:
+                pending.extendleft(reversed(retry))
+            else:
+                for job in retry:
+                    self._cancelled(job)
             self._dispatch(pending)
             for job, result in workers.collect(POLL_SECONDS):
                 self._finish(job, result)

@@ -14,8 +14,9 @@ or a thread of the window) that
   the destination, where a batch of the watched folder would put them
   (:func:`.discover.folder_base`; so up-to-date outputs are skipped through the resume ledger,
   a changed source is redone in place, and a stopped-and-restarted watch redoes
-  nothing) and runs them as one batch (``run_jobs``, by default
-  :func:`.runner.run_batch`);
+  nothing) and runs them as one batch (``run_jobs``: a front end's comes from
+  :meth:`.batch.Session.watch`, with its sidecars and warm workers; by default
+  :func:`.runner.run_batch`, nothing around it);
 * remembers each file's ``(size, mtime)`` after its result, so a file that fails
   is reported once and tried again only when it changes;
 * reports a deleted source (:class:`SourceDeleted`); its outputs stay unless
@@ -35,7 +36,6 @@ called from any thread or a signal handler: the batch in flight is cancelled
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import os
@@ -43,7 +43,7 @@ import stat
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,46 +125,6 @@ def default_run_jobs(
     return runner.run_batch(jobs, settings, on_event, cancel)
 
 
-def hooked_run_jobs(hooks: Any, warm: Any = None, workers: int | None = None) -> RunJobs:
-    """Each group of arrivals through the sidecars' hooks, on warm workers when given.
-
-    ``hooks``: what ``sidecars.startup`` builds for a batch (``wrap`` logs each
-    event, ``screen`` fails what cannot fit in memory, ``memory_guard``,
-    ``workers``), so a watch is wired exactly like a batch. ``warm``: a
-    ``runner.BatchRunner`` (see :func:`warm_runner`), else each group starts workers.
-    """
-
-    def run_jobs(
-        jobs: list[Job], settings: Settings, on_event: EventCallback, cancel: CancelToken
-    ) -> BatchFinished:
-        from . import runner
-
-        run = warm.run if warm is not None else runner.run_batch
-        count = workers or hooks.workers
-        emit = hooks.wrap(on_event)
-        return run(hooks.screen(jobs), settings, emit, cancel, count, hooks.memory_guard)
-
-    return run_jobs
-
-
-@contextlib.contextmanager
-def warm_runner(settings: Settings, workers: int | None = None) -> Iterator[Any]:
-    """Worker processes (and the AI model) kept between arrivals, started before the first.
-
-    Yields a started :class:`.runner.BatchRunner`: between groups of arrivals its
-    workers stay up, and a group that needs another shape (AI on, more files at a
-    time) makes it replace them.
-    """
-    from .runner import BatchRunner
-
-    warm = BatchRunner()
-    try:
-        warm.start(settings, workers)
-        yield warm
-    finally:
-        warm.close()
-
-
 class Watcher:
     """Watches ``folders`` (recursively) and converts what arrives into ``dest``.
 
@@ -199,6 +159,8 @@ class Watcher:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._cancel: CancelToken | None = None
+        self._next_rescan = 0.0  # time.monotonic() of the next full walk
+        self.rescans = 0  # full walks of the folders done (each a step that rescanned)
 
     # -- control (any thread) ---------------------------------------------------------
 
@@ -263,20 +225,10 @@ class Watcher:
         observer = self._start_observer()
         try:
             self.emit(WatchStarted(self.roots, self.dest, observer is not None))
-            self._rescan(time.monotonic())
-            next_rescan = time.monotonic() + self.options.rescan_seconds
+            self.step(rescan=True)
             while not self._stopping.is_set():
-                self._sleep_until(next_rescan)
-                now = time.monotonic()
-                self._take_dirty(now)
-                if now >= next_rescan:
-                    self._rescan(now)
-                    next_rescan = now + self.options.rescan_seconds
-                ready, gone = self._tracker.ready(now)
-                for path in gone:
-                    self._source_gone(path)
-                if ready and not self._stopping.is_set():
-                    self._convert(ready)
+                self._sleep_until(self._next_rescan)
+                self.step()
         finally:
             if observer is not None:
                 observer.stop()
@@ -287,6 +239,27 @@ class Watcher:
             )
             self.emit(stopped)
         return stopped
+
+    def step(self, now: float | None = None, *, rescan: bool = False) -> None:
+        """One pass of the loop: marked paths, a full rescan when due, then what is ready.
+
+        :meth:`run` calls it at each wake-up. It is also the seam for running the
+        loop by hand, one pass at a time, on the caller's thread (tests): ``now``
+        (a ``time.monotonic()`` value, default the real one) decides which files
+        have been quiet long enough; ``rescan`` walks the folders whether due or
+        not. Files that are ready are converted before it returns.
+        """
+        now = time.monotonic() if now is None else now
+        self._take_dirty(now)
+        if rescan or now >= self._next_rescan:
+            self._rescan(now)
+            self._next_rescan = now + self.options.rescan_seconds
+            self.rescans += 1
+        ready, gone = self._tracker.ready(now)
+        for path in gone:
+            self._source_gone(path)
+        if ready and not self._stopping.is_set():
+            self._convert(ready)
 
     def _sleep_until(self, next_rescan: float) -> None:
         due = self._tracker.next_check()

@@ -91,12 +91,15 @@ def run_batch(
     workers); every event is then posted to the window. ``warm``: the window's
     ``runner.BatchRunner``, whose workers outlive the batch.
     """
-    from ..core import batch
+    from ..core.batch import Session
     from ..sidecars import startup
 
-    request = batch.Request(roots, dest, recipe, recursive=True, only=files)
-    with startup.batch_hooks(recipe.shared, cfg, monitor) as hooks, WorkerPriority():
-        batch.run(request, post, cancel, hooks, warm)
+    with (
+        startup.batch_hooks(recipe.shared, cfg, monitor) as hooks,
+        Session(recipe, hooks, warm=warm) as session,
+        WorkerPriority(),
+    ):
+        session.run(roots, dest, post, cancel, recursive=True, only=files)
 
 
 class WorkerPriority:

@@ -6,7 +6,7 @@ cancel), and Delete. :func:`watch_model_choice` makes the settings panel's model
 box offer the download (:class:`DownloadOffer`) when the user picks a model that is
 not installed, instead of a batch failing later with a command to type.
 
-Downloads run in a :class:`DownloadTask` thread (``core.models.download``: checksum,
+Downloads run in a :class:`DownloadTask` thread (``core.background.models.download``: checksum,
 resume, retries); the thread never touches Tk and reports through ``post``, the
 window's UI queue, which runs the callables it is given on the Tk thread.
 """
@@ -19,7 +19,7 @@ import tkinter as tk
 from tkinter import ttk
 from typing import TYPE_CHECKING
 
-from ..core import models
+from ..core.background import models
 from ..core.events import CancelToken
 from ..i18n import _
 from . import fit

@@ -13,7 +13,7 @@ import logging
 import tkinter as tk
 from tkinter import ttk
 
-from ..core import models
+from ..core.background import models
 from ..core.settings import BackgroundRemoval
 from ..i18n import _
 from .pump import Post, run_in_thread
@@ -42,7 +42,7 @@ def probe_model() -> str:
 
 def runs_on_text() -> str:
     """Make a session, read back its provider: the page's line (slow: call off the Tk thread)."""
-    from ..core import bg_ai
+    from ..core.background import ai as bg_ai
 
     name = probe_model()
     try:

@@ -18,7 +18,7 @@ import tkinter as tk
 from collections.abc import Callable, Mapping
 from tkinter import colorchooser, ttk
 
-from ..core import models as model_table
+from ..core.background import models as model_table
 from ..core.errors import UsageError
 from ..core.naming import validate_template
 from ..core.settings import (

@@ -43,6 +43,7 @@ from ..core.recipe import Recipe
 from ..core.settings import Settings
 from ..core.watch import (
     SourceDeleted,
+    Watcher,
     WatchEvent,
     WatchOptions,
     WatchProblem,
@@ -79,10 +80,11 @@ class FolderWatch:
     failed: int = 0
     last: str = ""  # the latest line for people
     left: dict[Path, Signature] = field(default_factory=dict)  # "only new arrivals"
-    watcher: Any = None
+    watcher: Watcher | None = None  # made on the watch thread, by the batch door
     thread: threading.Thread | None = None
     post: Post = _nothing  # set by start(): the window's UI queue
     on_change: Callable[[], None] = _nothing
+    _stop_asked: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -113,28 +115,26 @@ class FolderWatch:
 
     def start(self, post: Post, on_change: Callable[[], None], cfg: Any) -> None:
         """Start the watch thread (Tk thread); events come back through ``post``."""
-        from ..core.watch import Watcher
-
         if self.running:
             return
         self.state, self.last = "starting", self._left_note()
-
-        def on_event(event: WatchEvent) -> None:  # the watch thread: post only
-            if isinstance(event, WatchProblem) and event.error is not None:
-                from ..sidecars import crash
-
-                crash.write_report(event.error, {"where": "watch", "folder": str(self.folder)})
-            if isinstance(event, SHOWN_EVENTS):  # not progress: the list shows counts only
-                post(lambda: self._apply(event, on_change))
-
         self.post, self.on_change = post, on_change
-        self.watcher = Watcher(
-            [self.folder], self.dest, self.recipe, on_event, WatchOptions(), leave=self.left
-        )
+        self._stop_asked.clear()
+        self.watcher = None
         self.thread = threading.Thread(
             target=self._run, args=(cfg,), name=f"watch {self.folder.name}", daemon=True
         )
         self.thread.start()
+
+    def _on_event(self, event: WatchEvent) -> None:
+        """The watch thread's callback: post only."""
+        if isinstance(event, WatchProblem) and event.error is not None:
+            from ..sidecars import crash
+
+            crash.write_report(event.error, {"where": "watch", "folder": str(self.folder)})
+        if isinstance(event, SHOWN_EVENTS):  # not progress: the list shows counts only
+            on_change = self.on_change
+            self.post(lambda: self._apply(event, on_change))
 
     def _left_note(self) -> str:
         count = len(self.left)
@@ -148,15 +148,33 @@ class FolderWatch:
         return text.format(count=count)
 
     def _run(self, cfg: Any) -> None:
-        """The watch thread: the batch's sidecars and warm workers around the watcher's loop."""
-        from ..core.watch import hooked_run_jobs, warm_runner
+        """The watch thread: the engine's batch door (sidecars, warm workers) around the loop.
+
+        Background removal that cannot start (a missing model) stops the watch at
+        once with that one message, as it fails a batch, instead of failing every
+        arriving file.
+        """
+        from ..core.batch import Session
+        from ..core.errors import BackgroundRemovalError
         from ..sidecars import startup
 
-        shared = self.recipe.shared
         try:
-            with startup.batch_hooks(shared, cfg) as hooks, warm_runner(shared) as warm:
-                self.watcher.run_jobs = hooked_run_jobs(hooks, warm)
-                self.watcher.run()
+            with (
+                startup.batch_hooks(self.recipe.shared, cfg) as hooks,
+                Session(self.recipe, hooks) as session,
+            ):
+                options = WatchOptions()
+                self.watcher = session.watch(
+                    [self.folder], self.dest, self._on_event, options, leave=self.left
+                )
+                if self._stop_asked.is_set():  # stopped before the watcher existed
+                    self._on_event(WatchStopped(0, 0, 0, 0.0))
+                else:
+                    self.watcher.run()
+        except BackgroundRemovalError as exc:
+            log.warning("watch of %s cannot start: %s", self.folder, exc)
+            self._on_event(WatchProblem(str(exc)))  # as the window's batch shows it
+            self._on_event(WatchStopped(0, 0, 0, 0.0))
         except Exception:  # never a thread dying silently; the list shows it stopped
             log.exception("watch of %s failed", self.folder)
             self.post(lambda: self._apply(WatchStopped(0, 0, 0, 0.0), self.on_change))
@@ -182,8 +200,11 @@ class FolderWatch:
         on_change()
 
     def stop(self) -> None:
-        if self.watcher is not None and self.running:
-            self.state = "stopping"
+        if not self.running:
+            return
+        self.state = "stopping"
+        self._stop_asked.set()  # before looking for the watcher: the thread checks after making it
+        if self.watcher is not None:
             self.watcher.stop()
 
     def join(self, timeout: float) -> None:
@@ -308,8 +329,6 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
     convert them too (:func:`ask_about_waiting`, ``watches.question``) and returns
     None: the answer starts the watch.
     """
-    from ..core.watch import Watcher
-
     c = watches.c
     if folder is None:
         start = c.prefs.last_folder("input")  # most likely the folder just added

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import paths
 from ..core.atomic import atomic_write
-from ..core.providers import PREFERENCES as AI_PROVIDERS
+from ..core.background.providers import PREFERENCES as AI_PROVIDERS
 from ..core.settings import Limits
 from ..i18n import LANGUAGES
 

@@ -91,7 +91,8 @@ def check_codecs() -> tuple[str, str]:
 
 def check_onnxruntime() -> tuple[str, str]:
     """onnxruntime imports and has a CPU provider; which provider the setting asks for."""
-    from ..core import bg_ai, providers
+    from ..core.background import ai as bg_ai
+    from ..core.background import providers
 
     ort = bg_ai.import_onnxruntime()
     available = ort.get_available_providers()
@@ -107,7 +108,7 @@ def check_model(name: str = "u2netp") -> tuple[str, str]:
     """The bundled model's checksum, then one real inference on a generated image."""
     import numpy as np
 
-    from ..core import bg_ai
+    from ..core.background import ai as bg_ai
 
     model = paths.bundled_model_path(name)
     if not model.is_file():

@@ -7,7 +7,7 @@ parsed) and the window's ``run_app`` call :func:`startup`: config loaded
 installed, SIGTERM routed to the Ctrl-C path. Commands read the loaded config
 with :func:`current_config`.
 
-Both front ends run a batch through ``core.batch.run`` with the hooks of
+Both front ends run a batch through ``core.batch.Session`` with the hooks of
 :func:`batch_hooks`: a memory monitor (the runner's ``memory_guard`` and the
 memory screen) and the event logger (each file, background-removal attempt and
 the batch summary in the log file, performance details when configured).
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..core import providers
+from ..core.background import providers
 from ..core.events import Event, EventCallback
 from ..core.settings import Settings
 from . import config, crash, logs, shutdown
@@ -97,7 +97,7 @@ def check_feature_flags(settings: Settings, cfg: config.Config | None = None) ->
 def batch_hooks(
     settings: Settings, cfg: config.Config | None = None, monitor: MemoryMonitor | None = None
 ) -> Iterator[Hooks]:
-    """The sidecars around one batch, for :func:`shh_converter.core.batch.run`.
+    """The sidecars around one batch, for :class:`shh_converter.core.batch.Session`.
 
     The same for the CLI, the window and the watch folder: every event logged to
     the file (with performance details when ``performance.enable_performance_logging``

@@ -10,7 +10,7 @@ from core.test_models import U2NETP, ModelServer
 from support.inprocess import cli_in_process
 
 from shh_converter import paths
-from shh_converter.core import models
+from shh_converter.core.background import models
 
 
 @pytest.fixture

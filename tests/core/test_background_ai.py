@@ -19,7 +19,9 @@ from support import run_python
 from support.images import assert_similar
 
 from shh_converter import paths
-from shh_converter.core import background, bg_ai, foreground, models
+from shh_converter.core.background import ai as bg_ai
+from shh_converter.core.background import foreground, models
+from shh_converter.core.background import removal as background
 from shh_converter.core.errors import BackgroundRemovalError
 from shh_converter.core.settings import BackgroundRemoval
 
@@ -221,7 +223,7 @@ def test_cold_start_imports_nothing_heavy(corpus: Path, tmp_path: Path) -> None:
     code = (
         "import sys\n"
         "from PIL import Image\n"
-        "from shh_converter.core import background\n"
+        "from shh_converter.core.background import removal as background\n"
         "from shh_converter.core.settings import BackgroundRemoval\n"
         f"img = Image.open({str(corpus / 'rembg/inputs/car-1.jpg')!r}).convert('RGB')\n"
         "out = background.remove_background(img, BackgroundRemoval(enabled=True))\n"
@@ -240,7 +242,7 @@ def test_missing_onnxruntime_is_a_clear_error(tmp_path: Path) -> None:
         "import sys\n"
         "sys.modules['onnxruntime'] = None  # what an uninstalled package looks like to import\n"
         "from PIL import Image\n"
-        "from shh_converter.core import background\n"
+        "from shh_converter.core.background import removal as background\n"
         "from shh_converter.core.errors import BackgroundRemovalError\n"
         "from shh_converter.core.settings import BackgroundRemoval\n"
         "try:\n"
@@ -294,7 +296,7 @@ def test_alpha_matting_refines_the_edge_without_numba(corpus: Path) -> None:
     code = (
         "import sys, numpy as np\n"
         "from PIL import Image\n"
-        "from shh_converter.core import background\n"
+        "from shh_converter.core.background import removal as background\n"
         "from shh_converter.core.settings import BackgroundRemoval as R\n"
         "img = Image.open(sys.argv[1]).convert('RGB').resize((240, 180))\n"
         "plain = background.remove_background(img, R(enabled=True))\n"
@@ -349,7 +351,7 @@ def test_preflight_checks_without_loading_onnxruntime() -> None:
     would take ~35 MB from the memory an AI batch's files may use."""
     code = (
         "import sys\n"
-        "from shh_converter.core import background\n"
+        "from shh_converter.core.background import removal as background\n"
         "from shh_converter.core.errors import BackgroundRemovalError\n"
         "from shh_converter.core.settings import BackgroundRemoval\n"
         "background.preflight(BackgroundRemoval(enabled=True))\n"

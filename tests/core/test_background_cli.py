@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw
 from support import REPO, run_cli, run_python
 
 from shh_converter import paths
-from shh_converter.core import background
+from shh_converter.core.background import removal as background
 from shh_converter.core.settings import BackgroundRemoval
 
 BLOCKER = """

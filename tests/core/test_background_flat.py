@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from shh_converter.core import background
+from shh_converter.core.background import removal as background
 from shh_converter.core.errors import BackgroundRemovalError
 from shh_converter.core.settings import BackgroundMode, BackgroundRemoval
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from shh_converter.core import bg_ai
+from shh_converter.core.background import ai as bg_ai
 
 
 @pytest.fixture

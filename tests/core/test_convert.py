@@ -294,7 +294,7 @@ def test_existing_output_is_replaced_whole(tmp_path: Path) -> None:
 
 
 def test_background_removal_mask_only_writes_l_mask(tmp_path: Path) -> None:
-    pytest.importorskip("shh_converter.core.background")
+    pytest.importorskip("shh_converter.core.background.removal")
     src = tmp_path / "in.png"
     img = Image.new("RGB", (80, 80), (255, 255, 255))
     img.paste((10, 90, 200), (20, 20, 60, 60))

@@ -13,7 +13,8 @@ import pytest
 from matting_truth import MATTING, lemur_composite, metrics, real_photo
 from PIL import Image
 
-from shh_converter.core import background, bg_ai
+from shh_converter.core.background import ai as bg_ai
+from shh_converter.core.background import removal as background
 from shh_converter.core.settings import BackgroundRemoval
 
 DEFAULT = BackgroundRemoval(enabled=True)

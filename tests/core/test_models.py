@@ -22,7 +22,8 @@ import pytest
 from support.web import QuietHandler, local_server
 
 from shh_converter import paths
-from shh_converter.core import downloads, models
+from shh_converter.core import downloads
+from shh_converter.core.background import models
 from shh_converter.core.events import CancelToken
 
 

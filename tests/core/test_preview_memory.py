@@ -16,7 +16,8 @@ pytestmark = pytest.mark.timeout(180)
 CHILD = """
 import sys, time, psutil
 from pathlib import Path
-from shh_converter.core import bg_ai, preview
+from shh_converter.core import preview
+from shh_converter.core.background import ai as bg_ai
 from shh_converter.core.settings import BackgroundRemoval, Settings
 
 preview.RELEASE_AFTER_SECONDS = 0.5

@@ -21,7 +21,9 @@ from PIL import Image
 from support import run_cli, run_python
 
 from shh_converter import paths
-from shh_converter.core import background, bg_ai, providers
+from shh_converter.core.background import ai as bg_ai
+from shh_converter.core.background import providers
+from shh_converter.core.background import removal as background
 from shh_converter.core.settings import BackgroundRemoval
 from shh_converter.sidecars import config, selftest
 
@@ -218,7 +220,7 @@ def test_self_test_names_the_provider_and_the_fallback(
 def test_onnxruntime_telemetry_is_turned_off_before_it_loads() -> None:
     code = (
         "import os, sys\n"
-        "from shh_converter.core import bg_ai\n"
+        "from shh_converter.core.background import ai as bg_ai\n"
         "assert 'onnxruntime' not in sys.modules\n"
         "bg_ai.import_onnxruntime()\n"
         "print(os.environ.get('ORT_DISABLE_TELEMETRY'))\n"

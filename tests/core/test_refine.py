@@ -1,4 +1,4 @@
-"""The numpy guided filter that refines AI cut-out edges (core/refine.py)."""
+"""The numpy guided filter that refines AI cut-out edges (core/background/refine.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 from support.images import assert_similar
 
-from shh_converter.core import refine
+from shh_converter.core.background import refine
 
 
 def test_box_mean_matches_a_direct_window_mean() -> None:

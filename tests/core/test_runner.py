@@ -289,7 +289,7 @@ def test_ai_workers_run_inference_with_the_threads_they_were_given() -> None:
     """A real spawned worker gets its onnxruntime thread count before any model loads."""
     import multiprocessing
 
-    from shh_converter.core import pool
+    from shh_converter.core import pool_worker
 
     ctx = multiprocessing.get_context("spawn")
     ai = Settings(background_removal=BackgroundRemoval(enabled=True))
@@ -300,7 +300,7 @@ def test_ai_workers_run_inference_with_the_threads_they_were_given() -> None:
     finally:
         probe.join(30)
     # (conn, settings, level, ai_threads, slots, inferences)
-    assert pool.worker_main.__code__.co_argcount == 6
+    assert pool_worker.worker_main.__code__.co_argcount == 6
 
 
 def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
@@ -350,9 +350,10 @@ def _report_ai_threads(settings: Settings, threads: int, queue) -> None:  # type
     """Child: run the worker's start-up with a closed pipe, then say what bg_ai would use."""
     import multiprocessing
 
-    from shh_converter.core import bg_ai, pool
+    from shh_converter.core import pool_worker
+    from shh_converter.core.background import ai as bg_ai
 
     here, there = multiprocessing.Pipe()
     here.close()
-    pool.worker_main(there, settings, 30, threads)  # returns at once: the runner is "gone"
+    pool_worker.worker_main(there, settings, 30, threads)  # returns at once: the runner is "gone"
     queue.put(bg_ai.intra_op_threads())

@@ -15,7 +15,7 @@ from core.test_models import U2NETP, U2NETP_MD5, ModelServer
 from guikit import last_dialog, pump_until
 
 from shh_converter import paths
-from shh_converter.core import models
+from shh_converter.core.background import models
 from shh_converter.gui import models_page
 
 pytestmark = pytest.mark.gui

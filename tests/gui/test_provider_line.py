@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from guikit import last_dialog, pump_until, screenshot
 
-from shh_converter.core import bg_ai, providers
+from shh_converter.core.background import ai as bg_ai
+from shh_converter.core.background import providers
 from shh_converter.gui import provider_line
 
 pytestmark = pytest.mark.gui

@@ -183,3 +183,43 @@ def test_convert_them_too_converts_the_waiting_images_and_cancel_starts_nothing(
     pump_until(app.root, lambda: entry.converted == 1, timeout=60, what="the waiting image")
     assert (dest / inbox.name / "old.webp").is_file()
     assert entry.left == {} and "left" not in app.prefs.cfg.get(watching.FOLDERS_KEY)[0]
+
+
+def test_a_watch_without_its_model_says_so_once_instead_of_failing_each_arrival(
+    tmp_path: Path,
+) -> None:
+    """The window's watch checks background removal before the first file, as its batch does.
+
+    A real watch of a real folder, with real worker processes, and the silueta
+    model not installed (the test's own per-user folder has none; u2netp is bundled).
+    """
+    import queue
+    import time
+
+    from shh_converter.core.recipe import Recipe
+    from shh_converter.core.settings import BackgroundRemoval, Settings
+    from shh_converter.sidecars import config
+
+    inbox, dest = tmp_path / "inbox", tmp_path / "web"
+    for name in ("a.png", "b.png"):
+        image(inbox / name)
+    cut_out = Settings(background_removal=BackgroundRemoval(enabled=True, model="silueta"))
+    entry = watching.FolderWatch(inbox, dest, Recipe.single(cut_out))
+    posted: queue.Queue[Any] = queue.Queue()  # the window's UI queue, run here
+    entry.start(posted.put, lambda: None, config.load())
+    try:
+        deadline = time.monotonic() + 60
+        while entry.state != "stopped" and entry.failed < 2:
+            assert time.monotonic() < deadline, f"the watch neither stopped nor failed: {entry}"
+            try:
+                posted.get(timeout=0.1)()
+            except queue.Empty:
+                continue
+    finally:
+        entry.stop()
+        entry.join(30)
+    assert not entry.running
+    assert entry.failed == 0, f"each arrival failed on its own: {entry.last}"
+    assert entry.state == "stopped"
+    assert "'silueta' is not installed" in entry.last
+    assert not dest.exists() or not any(dest.rglob("*.*")), "nothing is converted without it"

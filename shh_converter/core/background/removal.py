@@ -1,8 +1,8 @@
 """Background removal: the engine's single entry point, :func:`remove_background`.
 
-Two modes (``BackgroundRemoval.mode``): AI (:mod:`.bg_ai`, U²-Net family models
+Two modes (``BackgroundRemoval.mode``): AI (:mod:`.ai`, U²-Net family models
 through onnxruntime, bundled ``u2netp`` by default) and flat colour
-(:mod:`.bg_flat`, no model). Both produce one alpha mask at the image's size,
+(:mod:`.flat`, no model). Both produce one alpha mask at the image's size,
 which is then applied (or returned with ``mask_only``) and optionally trimmed to
 the subject. The engine resizes afterwards, so the mask is never round-tripped
 through encoded bytes. Everything heavy is imported lazily.
@@ -16,8 +16,8 @@ import re
 
 from PIL import Image
 
-from .errors import BackgroundRemovalError
-from .settings import BackgroundMode, BackgroundRemoval
+from ..errors import BackgroundRemovalError
+from ..settings import BackgroundMode, BackgroundRemoval
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,9 @@ def remove_background(
     if img.mode not in ("RGB", "RGBA"):
         img = img.convert("RGBA" if "A" in img.getbands() else "RGB")
     if options.mode == BackgroundMode.FLAT:
-        from . import bg_flat
+        from . import flat
 
-        cutout, mask = bg_flat.flat_alpha(img, options.flat_tolerance, options.fill_holes)
+        cutout, mask = flat.flat_alpha(img, options.flat_tolerance, options.fill_holes)
     else:
         cutout, mask = _ai_cutout(img, options, in_place)
     if mask.getbbox() is None:
@@ -81,11 +81,11 @@ def preflight(options: BackgroundRemoval) -> None:
 def _ai_cutout(
     img: Image.Image, options: BackgroundRemoval, in_place: bool
 ) -> tuple[Image.Image, Image.Image]:
-    from . import bg_ai, foreground
+    from . import ai, foreground
 
-    mask = bg_ai.predict_mask(img, options.model)
+    mask = ai.predict_mask(img, options.model)
     if options.post_process:
-        mask = bg_ai.smooth_mask(mask)
+        mask = ai.smooth_mask(mask)
     if options.alpha_matting:
         from .refine import refine_alpha
 

@@ -123,13 +123,13 @@ def _local_means(small: Image.Image, small_alpha: Image.Image) -> tuple[np.ndarr
 def cutout(img: Image.Image, alpha: Image.Image, *, in_place: bool = False) -> Image.Image:
     """The straight-alpha RGBA cut-out of ``img`` (RGB or RGBA) with ``alpha`` ("L", same size).
 
-    The plain cut-out is made by Pillow (:func:`.bg_ai.apply_mask`: an RGBA input's own
+    The plain cut-out is made by Pillow (:func:`.ai.apply_mask`: an RGBA input's own
     alpha counts too, fully clear pixels are cleared); then the partly transparent
     pixels get the subject's own colour, a strip of :data:`STRIP_ROWS` rows at a time
     (so the extra memory stays small whatever the image's size).
     ``in_place``: ``img`` becomes the cut-out (one full-size image less at the peak).
     """
-    from .bg_ai import apply_mask
+    from .ai import apply_mask
 
     had_alpha = img.mode == "RGBA"
     small = _shrunk(img.convert("RGB") if had_alpha else img, NARROW_PIXELS)

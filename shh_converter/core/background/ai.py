@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageChops
 
+from ..errors import BackgroundRemovalError
 from . import models, providers
-from .errors import BackgroundRemovalError
 from .providers import one_line as _one_line
 
 log = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import paths
-from . import downloads
-from .downloads import ProgressCallback
-from .errors import BackgroundRemovalError
-from .events import CancelToken
+from ... import paths
+from .. import downloads
+from ..downloads import ProgressCallback
+from ..errors import BackgroundRemovalError
+from ..events import CancelToken
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import logging
 import numpy as np
 from PIL import Image, ImageChops
 
-from .errors import BackgroundRemovalError
+from ..errors import BackgroundRemovalError
 
 log = logging.getLogger(__name__)
 
