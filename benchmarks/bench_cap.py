@@ -26,15 +26,18 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shh_converter.core import sizing  # noqa: E402
 from shh_converter.core.convert import process_image  # noqa: E402
-from shh_converter.core.encode import Processed  # noqa: E402
 from shh_converter.core.recipe import parse_spec  # noqa: E402
 from shh_converter.core.settings import Settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from shh_converter.core.encode import Processed
 
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus")) / "photos"
 HELD_OUT = (

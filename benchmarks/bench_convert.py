@@ -161,11 +161,13 @@ def run_cli(inputs: list[Path], out: Path, fit: bool) -> tuple[float, int]:
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
-        raise SystemExit(f"shh-converter convert failed: {done.stderr[-2000:]}")
+        msg = f"shh-converter convert failed: {done.stderr[-2000:]}"
+        raise SystemExit(msg)
     made = out / inputs[0].parent.name  # the folder given keeps its name under DEST
     outputs = [p for p in made.iterdir() if p.suffix == ".webp"]
     if len(outputs) != len(inputs):
-        raise SystemExit(f"shh-converter convert made {len(outputs)} of {len(inputs)} files")
+        msg = f"shh-converter convert made {len(outputs)} of {len(inputs)} files"
+        raise SystemExit(msg)
     return elapsed, sum(p.stat().st_size for p in outputs)
 
 

@@ -42,9 +42,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -58,6 +57,9 @@ import numpy as np  # noqa: E402
 import psutil  # noqa: E402
 from matting_truth import Item, lemur_composite, metrics, real_photo, real_photos  # noqa: E402
 from PIL import Image  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 # name -> (file in $SHH_BENCH_MODELS, rembg's name for it or None, how to feed it)
@@ -366,7 +368,8 @@ def main() -> None:
                 cmd + (["--quick"] if args.quick else []), capture_output=True, text=True
             )
             if done.returncode:
-                raise SystemExit(f"{engine} {model} failed:\n{done.stderr[-3000:]}")
+                msg = f"{engine} {model} failed:\n{done.stderr[-3000:]}"
+                raise SystemExit(msg)
             rows += [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
             print(f"{engine} {model}: done, load average {os.getloadavg()[0]:.2f}", flush=True)
     summarise(rows)

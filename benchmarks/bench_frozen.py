@@ -47,7 +47,8 @@ class XWatcher:
     def __init__(self) -> None:
         lib = ctypes.util.find_library("X11")
         if not lib:
-            raise SystemExit("libX11 not found")
+            msg = "libX11 not found"
+            raise SystemExit(msg)
         self.x = ctypes.CDLL(lib)
         self.x.XOpenDisplay.restype = ctypes.c_void_p
         self.x.XDefaultRootWindow.restype = ctypes.c_ulong
@@ -66,7 +67,8 @@ class XWatcher:
         self.x.XFree.argtypes = [ctypes.c_void_p]
         self.display = self.x.XOpenDisplay(None)
         if not self.display:
-            raise SystemExit("cannot open the X display")
+            msg = "cannot open the X display"
+            raise SystemExit(msg)
         self.root = self.x.XDefaultRootWindow(self.display)
 
     def _viewable(self, window: int) -> bool:
@@ -103,9 +105,11 @@ def time_to_window(watch: XWatcher, command: list[str], env: dict[str, str]) -> 
     try:
         while not watch.visible(b"SHH Converter"):
             if proc.poll() is not None:
-                raise SystemExit(f"{command[0]} exited: {proc.stderr.read()[-2000:]!r}")  # type: ignore[union-attr]
+                msg = f"{command[0]} exited: {proc.stderr.read()[-2000:]!r}"
+                raise SystemExit(msg)  # type: ignore[union-attr]
             if time.perf_counter() - started > 60:
-                raise SystemExit(f"no window from {command}")
+                msg = f"no window from {command}"
+                raise SystemExit(msg)
             time.sleep(0.002)
         return time.perf_counter() - started
     finally:

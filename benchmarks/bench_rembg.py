@@ -160,7 +160,8 @@ def timed(cmd: list[str], env: dict[str, str]) -> Run:
     wall = time.perf_counter() - start
     peak.stop()
     if proc.returncode != 0:
-        raise SystemExit(f"{cmd[:3]} failed: {err.decode(errors='replace')[-2000:]}")
+        msg = f"{cmd[:3]} failed: {err.decode(errors='replace')[-2000:]}"
+        raise SystemExit(msg)
     cpu_after = children_cpu()
     cpu = None if cpu_before is None or cpu_after is None else cpu_after - cpu_before
     return Run(wall, peak.peak, peak.samples, cpu)

@@ -26,12 +26,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 os.environ["SHH_CONVERTER_HOME"] = tempfile.mkdtemp(prefix="bench-sidecars-")
+
 
 import psutil  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -42,6 +43,9 @@ from shh_converter.core.runner import run_batch  # noqa: E402
 from shh_converter.core.settings import Settings  # noqa: E402
 from shh_converter.sidecars import config, logs, startup  # noqa: E402
 from shh_converter.sidecars.memory import MemoryMonitor  # noqa: E402
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def _median_time(func: Callable[[], object], repeats: int) -> float:

@@ -65,7 +65,8 @@ def wait_for(paths: list[Path], timeout: float = 600) -> float:
     for path in paths:
         while not path.exists():
             if time.monotonic() - start > timeout:
-                raise TimeoutError(f"output missing: {path}")
+                msg = f"output missing: {path}"
+                raise TimeoutError(msg)
             time.sleep(0.005)
     return time.monotonic() - start
 

@@ -32,7 +32,10 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shh_converter.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("SHH_CORPUS", REPO.parent / "shared" / "corpus"))
@@ -105,7 +108,6 @@ def child(mode: str, photos: int, work: Path) -> dict[str, Any]:
     from guikit import make_app, pump_for, pump_until
 
     from shh_converter.core import capacity, preview
-    from shh_converter.core.settings import Settings
 
     if mode == "keep":
         preview.RELEASE_AFTER_SECONDS = 1e9  # never within the run: the old behaviour

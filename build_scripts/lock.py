@@ -39,12 +39,15 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging import tags
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import Version
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
@@ -154,12 +157,14 @@ def read_lock(path: Path, target: Target) -> Pins:
         req = Requirement(line)
         exact = [spec for spec in req.specifier if spec.operator == "=="]
         if len(exact) != 1 or len(req.specifier) != 1 or req.extras or req.url:
-            raise LockError(f"{path.name}:{number}: not one exact pin: {line!r}")
+            msg = f"{path.name}:{number}: not one exact pin: {line!r}"
+            raise LockError(msg)
         if not target.takes(req.marker):
             continue
         name = canonicalize_name(req.name)
         if name in pins:
-            raise LockError(f"{path.name}:{number}: a second pin of {name} on {target.name}")
+            msg = f"{path.name}:{number}: a second pin of {name} on {target.name}"
+            raise LockError(msg)
         pins[name] = exact[0].version
     return pins
 
@@ -230,7 +235,8 @@ def floors(dependencies: Iterable[str]) -> list[str]:
 def _uv() -> str:
     found = shutil.which("uv") or shutil.which("uv", path=str(Path(sys.executable).parent))
     if not found:
-        raise SystemExit('lock.py needs uv: pip install -c build_scripts/constraints.txt ".[lock]"')
+        msg = 'lock.py needs uv: pip install -c build_scripts/constraints.txt ".[lock]"'
+        raise SystemExit(msg)
     return found
 
 
@@ -261,7 +267,8 @@ def resolve(
         env = {**os.environ, "MACOSX_DEPLOYMENT_TARGET": f"{MACOS[0]}.{MACOS[1]}"}
         done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
         if done.returncode != 0:
-            raise SystemExit(f"uv could not resolve for {target.name}:\n{done.stderr}")
+            msg = f"uv could not resolve for {target.name}:\n{done.stderr}"
+            raise SystemExit(msg)
         pins: Pins = {}
         for line in out.read_text(encoding="utf-8").splitlines():
             if line.strip() and not line.startswith("#"):

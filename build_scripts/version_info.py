@@ -8,7 +8,10 @@ as ``shh-converter --version``, the installer and the update check.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # PyInstaller's text format for a VSVersionInfo (read by
 # PyInstaller.utils.win32.versioninfo.load_version_info_from_text_file).

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import multiprocessing
 import sys
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 def _wants_gui(args: Sequence[str]) -> bool:

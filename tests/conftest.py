@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import configuration as hypothesis_configuration
 from support import CORPUS, as_display, start_xvfb
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 # Tests expect English whatever the machine's LANG (tests/test_i18n.py and the translated
 # window tests choose other languages explicitly).

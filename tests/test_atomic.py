@@ -28,7 +28,8 @@ def test_failure_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "out.webp"
     with pytest.raises(RuntimeError), atomic_write(target) as fh:
         fh.write(b"half")
-        raise RuntimeError("encoder died")
+        msg = "encoder died"
+        raise RuntimeError(msg)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -15,9 +15,8 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from support import REPO, run_cli
@@ -28,6 +27,9 @@ from shh_converter.sidecars import config
 
 sys.path.insert(0, str(REPO / "build_scripts"))
 import version_info
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 WORKFLOWS = REPO / ".github" / "workflows"
 WORKFLOW = WORKFLOWS / "release.yml"

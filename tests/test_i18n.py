@@ -11,16 +11,20 @@ from __future__ import annotations
 import gettext
 import os
 import re
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 from support import REPO, run_cli
 
 from shh_converter import i18n
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from babel.messages.catalog import Catalog
 
 LOCALE = REPO / "shh_converter" / "locale"
 TRANSLATED = [code for code in i18n.LANGUAGES if code != "en"]

@@ -156,7 +156,8 @@ def one_loop(graph: Graph, group: frozenset[str]) -> list[str]:
             if target not in paths:
                 paths[target] = [*paths[node], target]
                 queue.append(target)
-    raise AssertionError(f"{sorted(group)} is not a cycle")
+    msg = f"{sorted(group)} is not a cycle"
+    raise AssertionError(msg)
 
 
 def describe(graph: Graph, group: frozenset[str]) -> str:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import importlib.metadata as md
 import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -23,6 +21,10 @@ from support.web import QuietHandler, local_server
 
 sys.path.insert(0, str(REPO / "build_scripts"))
 import lock
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 WINDOWS, MAC_ARM, MAC_INTEL = (
     next(t for t in lock.TARGETS if t.name == n)

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from support import CORPUS, run_cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_an_unwritable_ledger_is_reported_without_the_temp_name(tmp_path: Path) -> None:

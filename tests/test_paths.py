@@ -6,11 +6,14 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from support import run_python
 
 from shh_converter import paths
+
+if TYPE_CHECKING:
+    import pytest
 
 SHOW = (
     "import json; from shh_converter import paths; "

@@ -15,9 +15,12 @@ Two figures, both from an ``ast`` pass over the package (no import, so nothing r
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PACKAGE = Path(__file__).resolve().parent.parent / "shh_converter"
 SEAMS = ("gui", "sidecars")

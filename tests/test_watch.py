@@ -11,9 +11,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -30,6 +29,10 @@ from shh_converter.core.watch import (
     WatchStopped,
     default_run_jobs,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.timeout(120)
 SETTINGS = Settings(resize=ResizeOptions(mode=ResizeMode.FIT, width=64, height=64))
@@ -318,7 +321,8 @@ def test_a_crash_while_running_one_group_never_stops_the_watch(tmp_path: Path) -
     def flaky(jobs, settings, on_event, cancel):  # type: ignore[no-untyped-def]
         calls.append(len(jobs))
         if len(calls) == 1:
-            raise RuntimeError("boom in the runner")
+            msg = "boom in the runner"
+            raise RuntimeError(msg)
         return default_run_jobs(jobs, settings, on_event, cancel)
 
     with watching(inbox, dest, run_jobs=flaky) as s:

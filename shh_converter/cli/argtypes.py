@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.settings import value_range
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def ranged(lo: int, hi: int) -> Callable[[str], int]:
@@ -17,9 +19,11 @@ def ranged(lo: int, hi: int) -> Callable[[str], int]:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+            msg = f"{text!r} is not a whole number"
+            raise argparse.ArgumentTypeError(msg) from None
         if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"{value} is not in {lo}-{hi}")
+            msg = f"{value} is not in {lo}-{hi}"
+            raise argparse.ArgumentTypeError(msg)
         return value
 
     return parse
@@ -39,9 +43,11 @@ def _ranged_float(lo: float, hi: float) -> Callable[[str], float]:
         try:
             value = float(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+            msg = f"{text!r} is not a number"
+            raise argparse.ArgumentTypeError(msg) from None
         if not (math.isfinite(value) and lo <= value <= hi):
-            raise argparse.ArgumentTypeError(f"{text} is not in {lo:g}-{hi:g}")
+            msg = f"{text} is not in {lo:g}-{hi:g}"
+            raise argparse.ArgumentTypeError(msg)
         return value
 
     return parse

@@ -17,7 +17,6 @@ import logging
 import signal
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,8 +24,6 @@ from ..core import destination
 from ..core.errors import UsageError
 from ..core.events import BatchFinished, CancelToken
 from ..core.naming import TEMPLATE_FIELDS
-from ..core.presets import PresetBook
-from ..core.recipe import Recipe
 from ..core.settings import (
     DEFAULT_SETTINGS,
     BackgroundMode,
@@ -48,7 +45,11 @@ from .output import Printer
 from .report import write_report
 
 if TYPE_CHECKING:  # the engine's batch modules load when a command runs
+    from collections.abc import Iterator
+
     from ..core.batch import Hooks, Session
+    from ..core.presets import PresetBook
+    from ..core.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +93,8 @@ def _colour(text: str) -> str:
 def _padding(text: str) -> str:
     body = text[:-1] if text.endswith("%") else text
     if not body.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r}: use pixels (12) or a percent (5%)")
+        msg = f"{text!r}: use pixels (12) or a percent (5%)"
+        raise argparse.ArgumentTypeError(msg)
     return text
 
 
@@ -305,12 +307,14 @@ def resize_from_args(args: argparse.Namespace, base: ResizeOptions | None = None
         "percent": ("--percent", args.percent),
     }
     if mode in needs and not needs[mode][1]:
-        raise UsageError(f"--resize {mode} needs {needs[mode][0]}")
+        msg = f"--resize {mode} needs {needs[mode][0]}"
+        raise UsageError(msg)
     sizes = {"--width": args.width, "--height": args.height, "--size": args.size}
     sizes["--percent"] = args.percent
     for flag, value in sizes.items():
         if value is not None and flag not in SIZE_FLAGS.get(mode, ()):
-            raise UsageError(f"{flag} does not apply to --resize {mode}")
+            msg = f"{flag} does not apply to --resize {mode}"
+            raise UsageError(msg)
     return ResizeOptions(
         mode=ResizeMode(mode),
         width=args.width,
@@ -342,11 +346,13 @@ def background_removal_from_args(
         },
     )
     if given and not (args.remove_bg or base.enabled):
-        raise UsageError("background options need --remove-bg")
+        msg = "background options need --remove-bg"
+        raise UsageError(msg)
     if "mode" in given:
         given["mode"] = BackgroundMode(given["mode"])
     if "model" in given and not str(given["model"]).replace("-", "_").isidentifier():
-        raise UsageError(f"bad model name {given['model']!r}")
+        msg = f"bad model name {given['model']!r}"
+        raise UsageError(msg)
     return dataclasses.replace(base, enabled=bool(args.remove_bg or base.enabled), **given)
 
 
@@ -406,7 +412,8 @@ def check_paths(args: argparse.Namespace) -> None:
     if problem and not pipes.is_pipe(args.dest):
         raise UsageError(problem)
     if args.report is not None and args.report.is_dir() and not pipes.is_pipe(args.report):
-        raise UsageError(f"--report {args.report} is a folder; give a file name")
+        msg = f"--report {args.report} is a folder; give a file name"
+        raise UsageError(msg)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -414,7 +421,8 @@ def run(args: argparse.Namespace) -> int:
     from ..sidecars import startup
 
     if args.quiet and args.verbose:
-        raise UsageError("--quiet and --verbose do not go together")
+        msg = "--quiet and --verbose do not go together"
+        raise UsageError(msg)
     _setup_logging(args)
     recipe = recipe_from_args(args)
     startup.check_feature_flags(recipe.shared)  # --remove-bg off in the config -> exit 2
@@ -497,9 +505,8 @@ def open_session(recipe: Recipe, hooks: Hooks, args: argparse.Namespace) -> Sess
             continue_without_bg=args.continue_without_bg,
         )
     except BackgroundRemovalError as exc:
-        raise UsageError(
-            f"background removal cannot start: {exc} (--continue-without-bg converts without it)"
-        ) from None
+        msg = f"background removal cannot start: {exc} (--continue-without-bg converts without it)"
+        raise UsageError(msg) from None
 
 
 def exit_code(finished: BatchFinished) -> int:

@@ -149,9 +149,8 @@ def encode_from_args(args: argparse.Namespace, base: EncodeOptions | None = None
     chosen = getattr(args, "format", None)
     if chosen and len(chosen) > 1:
         named = ", ".join(chosen)
-        raise UsageError(
-            f"--format given {len(chosen)} times ({named}): use --variant FORMAT for each output"
-        )
+        msg = f"--format given {len(chosen)} times ({named}): use --variant FORMAT for each output"
+        raise UsageError(msg)
     base = base if base is not None else formats.default_options(OutputFormat.WEBP)
     if chosen and OutputFormat(chosen[0]) != base.format:
         base = formats.default_options(chosen[0])
@@ -165,19 +164,23 @@ def check(opts: EncodeOptions, given: dict[str, Any]) -> None:
     """Refuse what the table says cannot be (UsageError, one line, exit 2)."""
     spec = formats.spec_for(opts.format)
     if not spec.available():
-        raise UsageError(
+        msg = (
             f"--format {opts.format.value}: {spec.label} output is unavailable in this install "
             f"({formats.unavailable_why(spec)})"
         )
+        raise UsageError(msg)
     for field in given:
         option = spec.option(field)
         flag = flag_of(field)
         if option is None:
             having = [s.format.value for s, _o in formats.all_options()[field]]
-            raise UsageError(f"{flag} applies to --format {' or '.join(having)} only")
+            msg = f"{flag} applies to --format {' or '.join(having)} only"
+            raise UsageError(msg)
         if not option.available():
-            raise UsageError(f"{flag} is unavailable in this install (needs {option.needs})")
+            msg = f"{flag} is unavailable in this install (needs {option.needs})"
+            raise UsageError(msg)
         value = getattr(opts, field)
         if option.kind == "choice" and not option.choice_available(value):
             needed = dict(option.choice_needs)[value]
-            raise UsageError(f"{flag} {value} is unavailable in this install (needs {needed})")
+            msg = f"{flag} {value} is unavailable in this install (needs {needed})"
+            raise UsageError(msg)

@@ -12,12 +12,16 @@ import contextlib
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..core.errors import UsageError
-from ..core.jobs import Job
-from ..core.recipe import Recipe
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from ..core.jobs import Job
+    from ..core.recipe import Recipe
 
 STDIN_NAME = "stdin"
 
@@ -29,12 +33,15 @@ def is_pipe(path: Path) -> bool:
 def check(inputs: Sequence[Path], dest: Path, recipe: Recipe) -> None:
     """Refuse what a pipe cannot carry (one line, exit 2)."""
     if any(is_pipe(p) for p in inputs) and len(inputs) > 1:
-        raise UsageError("'-' (read the image from stdin) must be the only input")
+        msg = "'-' (read the image from stdin) must be the only input"
+        raise UsageError(msg)
     if is_pipe(dest):
         if len(recipe.outputs) > 1 or recipe.manifest:
-            raise UsageError("-o - writes one output to stdout: this recipe has several")
+            msg = "-o - writes one output to stdout: this recipe has several"
+            raise UsageError(msg)
         if len(inputs) != 1 or (not is_pipe(inputs[0]) and inputs[0].is_dir()):
-            raise UsageError("-o - writes one output to stdout: give exactly one input file")
+            msg = "-o - writes one output to stdout: give exactly one input file"
+            raise UsageError(msg)
 
 
 @contextlib.contextmanager

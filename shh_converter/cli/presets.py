@@ -60,7 +60,8 @@ def _export(args: argparse.Namespace) -> int:
     try:
         _book().export(args.name, args.file)
     except OSError as exc:
-        raise UsageError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+        msg = f"cannot write {args.file}: {exc.strerror or exc}"
+        raise UsageError(msg) from None
     print(_("exported {name} to {file}").format(name=repr(args.name), file=args.file))
     return EXIT_OK
 

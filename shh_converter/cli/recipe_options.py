@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import argparse
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..core.presets import PresetBook
 from ..core.recipe import (
     FILE_SCHEMA,
     SETS,
@@ -28,6 +26,11 @@ from ..core.recipe import (
 from ..core.settings import DEFAULT_SETTINGS, IfBigger, Settings
 from ..i18n import _
 from .argtypes import field_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..core.presets import PresetBook
 
 # The keys as the recipe parser declares them.
 _KEYS = textwrap.fill(

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..core import srcset
 from ..core.atomic import atomic_write
-from ..core.events import BatchFinished
 from ..core.jobs import NOT_AN_IMAGE, Job, JobResult, failed_result
-from ..core.recipe import Recipe
 from ..i18n import _
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..core.events import BatchFinished
+    from ..core.recipe import Recipe
 
 
 def report_data(

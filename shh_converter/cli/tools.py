@@ -79,7 +79,8 @@ def self_test(args: argparse.Namespace) -> int:
     if unknown:
         from ..core.errors import UsageError
 
-        raise UsageError(f"unknown check {unknown[0]!r}: choose from {', '.join(selftest.CHECKS)}")
+        msg = f"unknown check {unknown[0]!r}: choose from {', '.join(selftest.CHECKS)}"
+        raise UsageError(msg)
     report = selftest.run(only)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return EXIT_OK if report["ok"] else EXIT_FAILED

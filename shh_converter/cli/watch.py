@@ -20,9 +20,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core.errors import UsageError
 from ..core.events import Event, FileFinished
@@ -39,6 +37,10 @@ from ..i18n import _, ngettext
 from . import convert
 from .exitcodes import EXIT_FAILED, EXIT_OK
 from .output import _one_line
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -128,9 +130,11 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        msg = f"{text!r} is not a number of seconds"
+        raise argparse.ArgumentTypeError(msg) from None
     if not 0 < value <= 86_400:
-        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 86400 seconds")
+        msg = f"{text} is not between 0 and 86400 seconds"
+        raise argparse.ArgumentTypeError(msg)
     return value
 
 
@@ -140,9 +144,11 @@ def check_folders(folders: list[Path], dest: Path) -> None:
 
     for folder in folders:
         if not folder.is_dir():
-            raise UsageError(f"{folder} is not a folder (watch takes folders)")
+            msg = f"{folder} is not a folder (watch takes folders)"
+            raise UsageError(msg)
         if inside(folder.absolute(), dest.absolute()) and folder.absolute() != dest.absolute():
-            raise UsageError(f"the watched folder {folder} is inside the destination {dest}")
+            msg = f"the watched folder {folder} is inside the destination {dest}"
+            raise UsageError(msg)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -150,13 +156,15 @@ def run(args: argparse.Namespace) -> int:
     from ..sidecars import startup
 
     if args.quiet and args.verbose:
-        raise UsageError("--quiet and --verbose do not go together")
+        msg = "--quiet and --verbose do not go together"
+        raise UsageError(msg)
     convert._setup_logging(args)
     recipe = convert.recipe_from_args(args)
     startup.check_feature_flags(recipe.shared)
     check_folders(list(args.inputs), args.dest)
     if args.report is not None and str(args.report) != "-" and args.report.is_dir():
-        raise UsageError(f"--report {args.report} is a folder; give a file name")
+        msg = f"--report {args.report} is a folder; give a file name"
+        raise UsageError(msg)
     options = WatchOptions(
         quiet_seconds=args.settle,
         rescan_seconds=args.rescan,

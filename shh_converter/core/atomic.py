@@ -37,9 +37,11 @@ import socket
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +76,8 @@ def process_start(pid: int) -> int | None:
     except psutil.NoSuchProcess:
         return None
     except psutil.AccessDenied as exc:
-        raise PermissionError(f"cannot look at process {pid}") from exc
+        msg = f"cannot look at process {pid}"
+        raise PermissionError(msg) from exc
 
 
 @functools.lru_cache(maxsize=1)

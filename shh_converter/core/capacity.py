@@ -20,12 +20,15 @@ import logging
 import os
 import time
 import warnings
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import formats
 from .jobs import Job, file_size
 from .settings import BackgroundMode, OutputFormat, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 log = logging.getLogger(__name__)
 

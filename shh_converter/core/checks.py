@@ -87,14 +87,16 @@ def _colour_from_json(value: Any) -> Any:
         try:
             return parse_color(value)
         except Exception:  # UsageError: one reason, said below
-            raise ValueError("is not a colour (transparent, white, black or #RRGGBB)") from None
+            msg = "is not a colour (transparent, white, black or #RRGGBB)"
+            raise ValueError(msg) from None
     if (
         isinstance(value, (list, tuple))
         and len(value) == 3
         and all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c <= 255 for c in value)
     ):
         return tuple(value)
-    raise ValueError("is not a colour (transparent, white, black or #RRGGBB)")
+    msg = "is not a colour (transparent, white, black or #RRGGBB)"
+    raise ValueError(msg)
 
 
 # JSON form -> in-memory form, for fields stored differently on disk.
@@ -183,10 +185,12 @@ def _typed(value: Any, hint: Any, rule: str, f: dataclasses.Field[Any]) -> Any:
             return None
         arms = [a for a in args if a is not type(None)]
         if value is None:
-            raise ValueError("must not be empty (null)")
+            msg = "must not be empty (null)"
+            raise ValueError(msg)
         return _typed(value, arms[0], rule, f) if len(arms) == 1 else value
     if value is None:
-        raise ValueError("must not be empty (null)")
+        msg = "must not be empty (null)"
+        raise ValueError(msg)
     if origin is tuple:
         return _tuple(value, args, rule, f)
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
@@ -194,10 +198,12 @@ def _typed(value: Any, hint: Any, rule: str, f: dataclasses.Field[Any]) -> Any:
             return hint(value)
         except ValueError:
             allowed = ", ".join(str(m.value) for m in hint)
-            raise ValueError(f"is not one of {allowed}") from None
+            msg = f"is not one of {allowed}"
+            raise ValueError(msg) from None
     if hint is bool:
         if not isinstance(value, bool):
-            raise ValueError("is not true or false")
+            msg = "is not true or false"
+            raise ValueError(msg)
         return value
     if hint is int:
         return _in_range(_whole(value), rule, f)
@@ -205,39 +211,48 @@ def _typed(value: Any, hint: Any, rule: str, f: dataclasses.Field[Any]) -> Any:
         return _in_range(_real(value), rule, f)
     if hint is str:
         if not isinstance(value, str):
-            raise ValueError("is not text")
+            msg = "is not text"
+            raise ValueError(msg)
         choices = f.metadata.get("choices")
         if choices is not None and value not in choices:
-            raise ValueError(f"is not one of {', '.join(sorted(choices))}")
+            msg = f"is not one of {', '.join(sorted(choices))}"
+            raise ValueError(msg)
         return value
     return value  # a type this checker does not know: taken as it is
 
 
 def _tuple(value: Any, args: tuple[Any, ...], rule: str, f: dataclasses.Field[Any]) -> Any:
     if not isinstance(value, (list, tuple)):
-        raise ValueError("is not a list")
+        msg = "is not a list"
+        raise ValueError(msg)
     if len(args) == 2 and args[1] is Ellipsis:
         if not value:
-            raise ValueError("is an empty list")
+            msg = "is an empty list"
+            raise ValueError(msg)
         return tuple(_typed(v, args[0], rule, f) for v in value)
     if len(value) != len(args):
-        raise ValueError(f"is not a list of {len(args)} values")
+        msg = f"is not a list of {len(args)} values"
+        raise ValueError(msg)
     return tuple(_typed(v, a, rule, f) for v, a in zip(value, args, strict=True))
 
 
 def _whole(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("is not a whole number")
+        msg = "is not a whole number"
+        raise ValueError(msg)
     if isinstance(value, float) and not value.is_integer():
-        raise ValueError("is not a whole number")
+        msg = "is not a whole number"
+        raise ValueError(msg)
     return int(value)
 
 
 def _real(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError("is not a number")
+        msg = "is not a number"
+        raise ValueError(msg)
     if not math.isfinite(value):
-        raise ValueError("is not a finite number")
+        msg = "is not a finite number"
+        raise ValueError(msg)
     return float(value)
 
 

@@ -22,9 +22,8 @@ import logging
 import os
 import time
 import traceback
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
@@ -32,7 +31,6 @@ from . import formats, imageio, manifest, sizing
 from .atomic import atomic_write
 from .encode import Processed
 from .errors import ConversionError, OutputError
-from .events import CancelToken
 from .jobs import (
     Job,
     JobResult,
@@ -46,6 +44,12 @@ from .jobs import (
 )
 from .resize import Geometry, apply_geometry, plan_geometry
 from .settings import BackgroundMode, Color, IfBigger, Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from .events import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -290,7 +294,8 @@ def convert_job(job: Job, settings: Settings) -> JobResult:
 def _run(job: Job, base: JobResult) -> JobResult:
     for target in job.to_make:
         if _same_file(job.source, target.path):
-            raise OutputError(f"{target.path.name} would overwrite the source file")
+            msg = f"{target.path.name} would overwrite the source file"
+            raise OutputError(msg)
     images = [t for t in job.to_make if t.kind == "image"]
     prepared = prepare(job.source, [t.settings for t in images]) if images else None
     if prepared is not None:
@@ -395,7 +400,8 @@ def _write_bytes(target: Path, data: bytes, dates_from: Path | None) -> None:
             st = dates_from.stat()
             os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     except OSError as exc:
-        raise OutputError(f"cannot write {target.name}: {exc.strerror or exc}") from exc
+        msg = f"cannot write {target.name}: {exc.strerror or exc}"
+        raise OutputError(msg) from exc
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -47,13 +47,16 @@ import logging
 import os
 import stat
 import unicodedata
-from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .jobs import NOT_AN_IMAGE
 from .sniff import looks_like_image
 from .state import JOURNAL_NAME, STATE_NAME, Ledger, LedgerBook
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator
 
 log = logging.getLogger(__name__)
 

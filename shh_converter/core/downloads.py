@@ -27,10 +27,12 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .events import CancelToken
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .events import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +119,8 @@ def fetch_verified(
                 log.info("resumed download of %s failed its checksum: starting over", url)
                 fresh_start_done = True
                 continue
-            raise DownloadFailed("the download failed its checksum (corrupted or wrong file)")
+            msg = "the download failed its checksum (corrupted or wrong file)"
+            raise DownloadFailed(msg)
     os.replace(part, target)
     return target
 
@@ -153,7 +156,8 @@ def _fetch_with_retries(
 def _check(cancel: CancelToken | None, part: Path) -> None:
     if cancel is not None and cancel.cancelled:
         part.unlink(missing_ok=True)
-        raise Cancelled("download cancelled")
+        msg = "download cancelled"
+        raise Cancelled(msg)
 
 
 def _attempt(
@@ -176,11 +180,14 @@ def _attempt(
                 if total == have:
                     return  # the part file already holds the whole body
                 part.unlink(missing_ok=True)
-                raise _Transient("the server refused to resume: starting over", retry_after=0)
+                msg = "the server refused to resume: starting over"
+                raise _Transient(msg, retry_after=0)
             if r.status_code in TRANSIENT_STATUS:
-                raise _Transient(f"server said {r.status_code} {r.reason}", _retry_after(r.headers))
+                msg = f"server said {r.status_code} {r.reason}"
+                raise _Transient(msg, _retry_after(r.headers))
             if r.status_code not in (200, 206):
-                raise DownloadFailed(f"server said {r.status_code} {r.reason}")
+                msg = f"server said {r.status_code} {r.reason}"
+                raise DownloadFailed(msg)
             resuming = r.status_code == 206 and _range_start(r.headers) == have
             done = have if resuming else 0
             total = _body_length(r.headers)
@@ -193,13 +200,16 @@ def _attempt(
                     if progress is not None:
                         progress(done, total)
             if total is not None and done < total:
-                raise _Transient(f"the download was cut off ({done} of {total} bytes)")
+                msg = f"the download was cut off ({done} of {total} bytes)"
+                raise _Transient(msg)
     except (requests.ConnectionError, requests.Timeout) as exc:
         cut = _grew(part, have)  # bytes arrived, so the server was reachable
         what = "the download was cut off" if cut else "offline or server unreachable"
-        raise _Transient(f"{what}: {_reason(exc)}", offline=not cut) from None
+        msg = f"{what}: {_reason(exc)}"
+        raise _Transient(msg, offline=not cut) from None
     except requests.exceptions.ChunkedEncodingError as exc:
-        raise _Transient(f"the download was cut off: {_reason(exc)}") from None
+        msg = f"the download was cut off: {_reason(exc)}"
+        raise _Transient(msg) from None
 
 
 def _grew(part: Path, before: int) -> bool:

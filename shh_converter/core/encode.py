@@ -14,13 +14,15 @@ needed; one that is missing makes its format or option unavailable
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import formats
 from .errors import EncodeError, ImageTooLargeError
 from .formats.base import Processed
 from .formats.writing import ENCODER_ERRORS
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from .settings import Settings
 
 __all__ = ["Processed", "encode"]
 
@@ -30,20 +32,24 @@ def encode(processed: Processed, settings: Settings, fh: BinaryIO) -> None:
     spec = formats.spec_for(settings.encode.format)
     first = processed.frames[0]
     if not spec.available():
-        raise EncodeError(
+        msg = (
             f"{spec.label} output is unavailable in this install ({formats.unavailable_why(spec)})"
         )
+        raise EncodeError(msg)
     if max(first.size) > spec.max_side:
-        raise EncodeError(
+        msg = (
             f"{first.width}x{first.height} is too large for {spec.pil_name} "
             f"(at most {spec.max_side} pixels per side): resize it"
         )
+        raise EncodeError(msg)
     try:
         data = spec.writer(processed, settings, spec)
     except EncodeError:
         raise
     except ENCODER_ERRORS as exc:
-        raise EncodeError(f"{spec.pil_name} encoder failed: {exc}") from exc
+        msg = f"{spec.pil_name} encoder failed: {exc}"
+        raise EncodeError(msg) from exc
     except MemoryError as exc:
-        raise ImageTooLargeError("not enough memory to encode this image") from exc
+        msg = "not enough memory to encode this image"
+        raise ImageTooLargeError(msg) from exc
     fh.write(data)

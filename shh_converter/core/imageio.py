@@ -28,6 +28,7 @@ import warnings
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from PIL import Image, ImageFile, UnidentifiedImageError
@@ -36,8 +37,6 @@ from . import colour, jxlheader, metadata, sniff
 from .errors import ConversionError, CorruptImageError, ImageTooLargeError, UnsupportedFormatError
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -112,7 +111,8 @@ def open_image(
         src.path = path
         return src
     except PermissionError as exc:
-        raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+        msg = f"cannot read file: {exc.strerror or exc}"
+        raise ConversionError(msg) from exc
 
 
 def upright_size(path: Path) -> tuple[int, int] | None:
@@ -140,12 +140,15 @@ def _check_file(path: Path, settings: Settings) -> bytes:
         with path.open("rb") as fh:
             head = fh.read(64)
     except OSError as exc:
-        raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+        msg = f"cannot read file: {exc.strerror or exc}"
+        raise ConversionError(msg) from exc
     if size == 0:
-        raise CorruptImageError("empty file (0 bytes)")
+        msg = "empty file (0 bytes)"
+        raise CorruptImageError(msg)
     limit = settings.limits.max_file_bytes
     if limit is not None and size > limit:
-        raise ImageTooLargeError(f"file too large: {_mb(size)} MB (limit {_mb(limit)} MB)")
+        msg = f"file too large: {_mb(size)} MB (limit {_mb(limit)} MB)"
+        raise ImageTooLargeError(msg)
     return head
 
 
@@ -171,9 +174,11 @@ def _check_jxl_size(path: Path, settings: Settings) -> None:
         with path.open("rb") as fh:
             size = jxlheader.image_size(fh.read(jxlheader.HEADER_BYTES))
     except ValueError as exc:
-        raise CorruptImageError(f"unreadable JPEG XL header ({exc})") from exc
+        msg = f"unreadable JPEG XL header ({exc})"
+        raise CorruptImageError(msg) from exc
     except OSError as exc:
-        raise ConversionError(f"cannot read file: {exc.strerror or exc}") from exc
+        msg = f"cannot read file: {exc.strerror or exc}"
+        raise ConversionError(msg) from exc
     _check_dimensions(size, settings)
 
 
@@ -184,7 +189,8 @@ def _register_jxl() -> None:
     try:
         import pillow_jxl  # noqa: F401  (registers the JXL opener and writer with Pillow)
     except ImportError as exc:
-        raise UnsupportedFormatError("JPEG XL images are not supported by this build") from exc
+        msg = "JPEG XL images are not supported by this build"
+        raise UnsupportedFormatError(msg) from exc
     _jxl_registered = True
 
 
@@ -198,7 +204,8 @@ def _register_heif() -> None:
         pillow_heif.register_heif_opener(thumbnails=False)
         _heif_registered = True
     except ImportError as exc:  # a build without HEIC support
-        raise UnsupportedFormatError("HEIC/HEIF images are not supported by this build") from exc
+        msg = "HEIC/HEIF images are not supported by this build"
+        raise UnsupportedFormatError(msg) from exc
 
 
 def _decode(fh: BinaryIO, settings: Settings, need: NeedSize | None, all_frames: bool) -> Source:
@@ -245,14 +252,16 @@ def _open_header(fh: BinaryIO) -> ImageFile.ImageFile:
 def _check_dimensions(size: tuple[int, int], settings: Settings) -> None:
     w, h = size
     if w <= 0 or h <= 0:
-        raise CorruptImageError(f"invalid image dimensions: {w}x{h}")
+        msg = f"invalid image dimensions: {w}x{h}"
+        raise CorruptImageError(msg)
     pixels = w * h
     limit = settings.limits.max_pixels
     if pixels > limit:
-        raise ImageTooLargeError(
+        msg = (
             f"image too large: {w}x{h} = {sniff.megapixels(pixels)} MP "
             f"(limit {sniff.megapixels(limit)} MP)"
         )
+        raise ImageTooLargeError(msg)
 
 
 def _draft(im: ImageFile.ImageFile, want: tuple[int, int], orientation: int) -> None:
@@ -293,7 +302,8 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
     try:
         n = getattr(im, "n_frames", 1)  # counting reads every frame's header
     except DECODE_ERRORS as exc:  # found by scripts/fuzz.py: a TIFF without dimensions
-        raise CorruptImageError(f"broken animation or page list ({exc})") from exc
+        msg = f"broken animation or page list ({exc})"
+        raise CorruptImageError(msg) from exc
     if im.format not in ANIMATED_FORMATS or n <= 1:
         # Counting may have sought through the file and back (a TIFF with overview
         # images), which drops the decoded pixels: decode them again while it is open.
@@ -310,16 +320,16 @@ def _frames(im: ImageFile.ImageFile, settings: Settings, src: Source) -> list[Im
             _check_dimensions(im.size, settings)
             total += im.size[0] * im.size[1]
             if total > settings.limits.max_pixels:
-                raise ImageTooLargeError(
+                msg = (
                     f"animation too large: {n} frames of {im.size[0]}x{im.size[1]} are more "
                     f"than {sniff.megapixels(settings.limits.max_pixels)} MP together"
                 )
+                raise ImageTooLargeError(msg)
             _load(im)
             frame = im.convert("RGBA")
         except Image.DecompressionBombError as exc:
-            raise ImageTooLargeError(
-                f"animation frame {index + 1}: {sniff.bomb_message(exc)}"
-            ) from exc
+            msg = f"animation frame {index + 1}: {sniff.bomb_message(exc)}"
+            raise ImageTooLargeError(msg) from exc
         except ImageTooLargeError:
             raise
         except (ConversionError, *DECODE_ERRORS) as exc:
@@ -347,7 +357,8 @@ def _frames_before_broken(
             _load(im)
             frames = [im.convert("RGBA")]
         except (ConversionError, *DECODE_ERRORS) as again:
-            raise CorruptImageError(f"broken animation frame {index + 1} of {n} ({why})") from again
+            msg = f"broken animation frame {index + 1} of {n} ({why})"
+            raise CorruptImageError(msg) from again
         src.durations.clear()
         kept = "only the first image was kept"
     else:
@@ -363,7 +374,8 @@ def _to_working(frame: Image.Image, settings: Settings, src: Source) -> Image.Im
     try:
         result = colour.to_working(frame, keep_icc=settings.keep_icc)
     except MemoryError as exc:
-        raise ImageTooLargeError("not enough memory to convert this image") from exc
+        msg = "not enough memory to convert this image"
+        raise ImageTooLargeError(msg) from exc
     src.warnings.extend(w for w in result.warnings if w not in src.warnings)
     if settings.keep_icc:
         src.meta.icc = result.icc

@@ -8,12 +8,14 @@ process boundaries to the worker pool and into JSON reports.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 Status = Literal["converted", "skipped", "failed"]
 # Why a file found by walking a folder is skipped: neither its name nor its content is an image.

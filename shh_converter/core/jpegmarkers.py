@@ -10,8 +10,11 @@ SOS, then the entropy-coded data; only the segments before SOS are rewritten.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 EXIF_ID = b"Exif\x00\x00"
 XMP_ID = b"http://ns.adobe.com/xap/1.0/\x00"
@@ -33,12 +36,14 @@ class Segment:
 def split(data: bytes) -> tuple[list[Segment], bytes]:
     """The header segments and the rest (from SOS on). ValueError if it is not a JPEG."""
     if data[:2] != b"\xff\xd8":
-        raise ValueError("not a JPEG (no SOI)")
+        msg = "not a JPEG (no SOI)"
+        raise ValueError(msg)
     segments: list[Segment] = []
     pos = 2
     while pos + 4 <= len(data):
         if data[pos] != 0xFF:
-            raise ValueError(f"no marker at byte {pos}")
+            msg = f"no marker at byte {pos}"
+            raise ValueError(msg)
         marker = data[pos + 1]
         if marker == 0xFF:  # fill byte
             pos += 1
@@ -47,10 +52,12 @@ def split(data: bytes) -> tuple[list[Segment], bytes]:
             return segments, data[pos:]
         (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
         if length < 2 or pos + 2 + length > len(data):
-            raise ValueError(f"bad segment length at byte {pos}")
+            msg = f"bad segment length at byte {pos}"
+            raise ValueError(msg)
         segments.append(Segment(marker, data[pos + 4 : pos + 2 + length]))
         pos += 2 + length
-    raise ValueError("no image data (SOS) in the JPEG")
+    msg = "no image data (SOS) in the JPEG"
+    raise ValueError(msg)
 
 
 def join(segments: list[Segment], rest: bytes) -> bytes:

@@ -40,7 +40,8 @@ def _codestream(data: bytes) -> bytes:
     if data.startswith(CODESTREAM):
         return data
     if not data.startswith(CONTAINER):
-        raise ValueError("not a JPEG XL file")
+        msg = "not a JPEG XL file"
+        raise ValueError(msg)
     pos = 0
     while pos + 8 <= len(data):
         size, kind = struct.unpack(">I4s", data[pos : pos + 8])
@@ -56,14 +57,16 @@ def _codestream(data: bytes) -> bytes:
         if size == 0:
             break
         pos += size
-    raise ValueError("no JPEG XL codestream in the first bytes")
+    msg = "no JPEG XL codestream in the first bytes"
+    raise ValueError(msg)
 
 
 def image_size(data: bytes) -> tuple[int, int]:
     """(width, height) from the start of a JPEG XL file. ValueError if it cannot tell."""
     stream = _codestream(data)
     if not stream.startswith(CODESTREAM):
-        raise ValueError("not a JPEG XL codestream")
+        msg = "not a JPEG XL codestream"
+        raise ValueError(msg)
     bits = _Bits(stream[2:])
     try:
         if bits.read(1):  # small: multiples of 8 up to 256
@@ -75,7 +78,8 @@ def image_size(data: bytes) -> tuple[int, int]:
             ratio = bits.read(3)
             width = bits.read(_U32_BITS[bits.read(2)]) + 1 if ratio == 0 else 0
     except IndexError:
-        raise ValueError("JPEG XL header cut short") from None
+        msg = "JPEG XL header cut short"
+        raise ValueError(msg) from None
     if ratio:
         num, den = _RATIOS[ratio]
         width = height * num // den

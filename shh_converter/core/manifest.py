@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from PIL import Image
 
 from .errors import OutputError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 MIN_LISTED_SIDE = 192
 
@@ -35,7 +38,8 @@ def render(name: str, outputs: Sequence[Path], folder: Path) -> bytes:
             src = quote(Path(os.path.relpath(path, folder)).as_posix())  # a URL: no spaces
             icons.append({"src": src, "sizes": f"{w}x{h}", "type": "image/png"})
     if not icons:
-        raise OutputError("no PNG icon of 192 px or more to list in the web manifest")
+        msg = "no PNG icon of 192 px or more to list in the web manifest"
+        raise OutputError(msg)
     data = {
         "name": name,
         "short_name": name,

@@ -45,17 +45,18 @@ def validate_template(template: str) -> None:
     try:
         parsed = list(string.Formatter().parse(template))
     except ValueError as exc:
-        raise UsageError(f"bad name template {template!r}: {exc}") from exc
+        msg = f"bad name template {template!r}: {exc}"
+        raise UsageError(msg) from exc
     for _text, name, _spec, _conv in parsed:
         if name is not None and name not in TEMPLATE_FIELDS:
             known = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
-            raise UsageError(
-                f"bad name template {template!r}: unknown field {{{name}}} (use {known})"
-            )
+            msg = f"bad name template {template!r}: unknown field {{{name}}} (use {known})"
+            raise UsageError(msg)
     try:
         _render(template, Path("x.jpg"), 1, Settings())
     except (ValueError, IndexError, KeyError) as exc:
-        raise UsageError(f"bad name template {template!r}: {exc}") from exc
+        msg = f"bad name template {template!r}: {exc}"
+        raise UsageError(msg) from exc
 
 
 def output_name(

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .atomic import clean_stale_temps
 from .discover import Found, discover, key
@@ -44,6 +43,9 @@ from .recipe import Recipe
 from .resize import plan_geometry
 from .settings import ConflictPolicy, Settings
 from .state import LedgerBook
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterator, Sequence
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +100,8 @@ def plan_batch(
         found = [f for f in found if key(f.source) in keep]
     limit = recipe.shared.limits.max_batch
     if limit is not None and len(found) > limit:
-        raise BatchTooLargeError(f"{len(found)} files is more than the limit of {limit} per batch")
+        msg = f"{len(found)} files is more than the limit of {limit} per batch"
+        raise BatchTooLargeError(msg)
     namer = _Namer(dest, recipe, book, {key(f.source) for f in found})
     jobs = [namer.job(i, f) for i, f in enumerate(found)]
     folders = {t.path.parent for j in jobs for t in j.targets} if clean else set()
@@ -235,7 +238,8 @@ class _Namer:
                 return candidate, "already exists", None
             del self.taken[claim]
             why = why or f"{there[0]} already exists (not made from this source)"
-        raise AssertionError("unreachable: _numbered is endless")
+        msg = "unreachable: _numbered is endless"
+        raise AssertionError(msg)
 
 
 def _check_distinct(names: Sequence[str]) -> None:
@@ -243,10 +247,11 @@ def _check_distinct(names: Sequence[str]) -> None:
     seen: dict[str, int] = {}
     for n, name in enumerate(names, start=1):
         if key(name) in seen:
-            raise UsageError(
+            msg = (
                 f"outputs {seen[key(name)]} and {n} of the recipe would both be named "
                 f"{Path(name).name}: give them a suffix or a name template"
             )
+            raise UsageError(msg)
         seen[key(name)] = n
 
 

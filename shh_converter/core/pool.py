@@ -29,8 +29,7 @@ import multiprocessing
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import wait
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .atomic import TEMP_PREFIX
 from .jobs import (
@@ -44,7 +43,11 @@ from .jobs import (
     summarise,
 )
 from .pool_worker import SETTINGS, worker_main
-from .settings import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -273,7 +276,8 @@ class Pool:
         if not worker.running and not worker.ready:
             self.start_failures += 1
             if self.start_failures > self.MAX_START_FAILURES:
-                raise RuntimeError(f"worker processes cannot start (exit code {code})")
+                msg = f"worker processes cannot start (exit code {code})"
+                raise RuntimeError(msg)
         self._replace(worker)
         if len(jobs) > 1:  # which one did it? Each runs again, alone.
             log.warning(

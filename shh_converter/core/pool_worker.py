@@ -16,11 +16,13 @@ import signal
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .jobs import Job
-from .settings import Settings
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from .jobs import Job
+    from .settings import Settings
 
 
 class _PipeLogHandler(logging.Handler):

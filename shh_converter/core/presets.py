@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UsageError
 from .recipe import Recipe, builtin_set
@@ -26,6 +25,9 @@ from .settings import (
     ResizeOptions,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _one(**kw: Any) -> Recipe:
@@ -60,7 +62,8 @@ DEFAULT = "Web 1600 WebP"  # the preset that is DEFAULT_SETTINGS
 def recipe_from_data(data: Any, where: str) -> Recipe:
     """A stored preset as a recipe, strictly checked (UsageError names the output and field)."""
     if not isinstance(data, Mapping):
-        raise UsageError(f"{where}: a preset must be an object")
+        msg = f"{where}: a preset must be an object"
+        raise UsageError(msg)
     if "outputs" not in data:  # older versions stored one Settings dict
         data = {"outputs": [dict(data)]}
     return Recipe.from_dict(data, where=where)
@@ -93,16 +96,19 @@ class PresetBook:
             return BUILTIN[name]
         user = self._user()
         if name not in user:
-            raise UsageError(f"unknown preset {name!r} (see 'shh-converter presets list')")
+            msg = f"unknown preset {name!r} (see 'shh-converter presets list')"
+            raise UsageError(msg)
         return recipe_from_data(user[name], f"preset {name!r}")
 
     def save(self, name: str, recipe: Recipe) -> None:
         """Store a user preset (UsageError for an empty name or a built-in's)."""
         name = name.strip()
         if not name:
-            raise UsageError("a preset needs a name")
+            msg = "a preset needs a name"
+            raise UsageError(msg)
         if name in BUILTIN:
-            raise UsageError(f"{name!r} is a built-in preset: choose another name")
+            msg = f"{name!r} is a built-in preset: choose another name"
+            raise UsageError(msg)
         user = self._user()
         user[name] = recipe.to_dict()
         self._store(user)
@@ -125,9 +131,11 @@ class PresetBook:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise UsageError(f"cannot read the preset file {path}: {exc}") from None
+            msg = f"cannot read the preset file {path}: {exc}"
+            raise UsageError(msg) from None
         if not isinstance(data, dict):
-            raise UsageError(f"{path}: a preset file holds an object")
+            msg = f"{path}: a preset file holds an object"
+            raise UsageError(msg)
         chosen = (name or str(data.pop("name", "") or path.stem)).strip()
         data.pop("name", None)
         self.save(chosen, recipe_from_data(data, f"{path.name}"))

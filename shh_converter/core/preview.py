@@ -23,14 +23,18 @@ import io
 import logging
 import threading
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from . import convert, encode, imageio
-from .events import CancelToken
 from .resize import plan_geometry
 from .settings import BackgroundMode, ResizeMode, ResizeOptions, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .events import CancelToken
 
 log = logging.getLogger(__name__)
 

@@ -21,10 +21,8 @@ import dataclasses
 import json
 import sys
 import textwrap
-from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import formats
 from .checks import Checked, check_fields
@@ -42,6 +40,10 @@ from .settings import (
     parse_color,
     value_range,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
 
 # Settings fields made once per input: all outputs of a recipe must agree on them.
 SHARED_FIELDS = ("background_removal", "metadata", "keep_icc", "animated", "limits", "on_conflict")
@@ -116,22 +118,25 @@ class Recipe:
     def check(self) -> Recipe:
         """Raise :class:`UsageError` if empty or if outputs disagree on shared parts."""
         if not self.outputs:
-            raise UsageError("the recipe has no outputs")
+            msg = "the recipe has no outputs"
+            raise UsageError(msg)
         first = self.outputs[0]
         for n, out in enumerate(self.outputs[1:], start=2):
             for name in SHARED_FIELDS:
                 if getattr(out, name) != getattr(first, name):
-                    raise UsageError(
+                    msg = (
                         f"output {n}: {name} differs from output 1 (it is done once per input "
                         "and shared by all outputs)"
                     )
+                    raise UsageError(msg)
         return self
 
     def with_shared(self, **changes: Any) -> Recipe:
         """The same recipe with shared fields changed in every output."""
         bad = set(changes) - set(SHARED_FIELDS)
         if bad:
-            raise ValueError(f"not shared fields: {sorted(bad)}")
+            msg = f"not shared fields: {sorted(bad)}"
+            raise ValueError(msg)
         outs = tuple(dataclasses.replace(o, **changes) for o in self.outputs)
         return dataclasses.replace(self, outputs=outs)
 
@@ -166,7 +171,8 @@ def parse_spec(spec: str, base: Settings, where: str = "--variant") -> Settings:
     for item in filter(None, (part.strip() for part in rest.split(","))):
         key, eq, value = item.partition("=")
         if not eq or not key.strip():
-            raise UsageError(f"{where} {spec!r}: {item!r} is not key=value")
+            msg = f"{where} {spec!r}: {item!r} is not key=value"
+            raise UsageError(msg)
         keys[key.strip()] = value.strip()
     return output_from_keys(keys, base, f"{where} {spec!r}")
 
@@ -199,7 +205,8 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
                 resize = dataclasses.replace(resize, mode=mode, height=size)
         elif key == "fit":
             if str(value) not in _FITS:
-                raise UsageError(f"{where}: fit: {value!r} is not fit, fill or pad")
+                msg = f"{where}: fit: {value!r} is not fit, fill or pad"
+                raise UsageError(msg)
             resize = dataclasses.replace(resize, mode=_FITS[str(value)])
         elif key == "upscale":
             resize = dataclasses.replace(resize, upscale=_bool(value, where, key))
@@ -223,9 +230,11 @@ def output_from_keys(keys: Mapping[str, Any], base: Settings, where: str) -> Set
             encode = dataclasses.replace(encode, **{key: typed})
         else:
             known = ", ".join([*SHORT_KEYS, "format", *sorted(_ENCODE_FIELDS)])
-            raise UsageError(f"{where}: unknown key {key!r} (known: {known})")
+            msg = f"{where}: unknown key {key!r} (known: {known})"
+            raise UsageError(msg)
     if resize.mode in (ResizeMode.FILL, ResizeMode.PAD) and not (resize.width and resize.height):
-        raise UsageError(f"{where}: fit={resize.mode.value} needs both w and h")
+        msg = f"{where}: fit={resize.mode.value} needs both w and h"
+        raise UsageError(msg)
     return dataclasses.replace(base, encode=encode, resize=resize, **out)
 
 
@@ -245,27 +254,32 @@ def _refuse_problems(checked: Checked[Any], where: str) -> None:
     """A value the checker would replace by its default is an error in a recipe."""
     if checked.problems:
         bad = checked.problems[0]
-        raise UsageError(f"{where}: {bad.key} = {bad.value!r} {bad.reason}")
+        msg = f"{where}: {bad.key} = {bad.value!r} {bad.reason}"
+        raise UsageError(msg)
 
 
 def _format(value: Any, where: str) -> OutputFormat:
     fmt = formats.format_named(str(value))
     if fmt is None:
         known = ", ".join(f.value for f in OutputFormat)
-        raise UsageError(f"{where}: format: {value!r} is not one of {known}")
+        msg = f"{where}: format: {value!r} is not one of {known}"
+        raise UsageError(msg)
     return fmt
 
 
 def _int(value: Any, where: str, key: str, lo: int | None = None, hi: int | None = None) -> int:
     """A whole number; within ``lo``-``hi`` when given (else the checker's rule applies)."""
     if isinstance(value, bool):
-        raise UsageError(f"{where}: {key}: {value!r} is not a whole number")
+        msg = f"{where}: {key}: {value!r} is not a whole number"
+        raise UsageError(msg)
     try:
         number = int(str(value).strip())
     except ValueError:
-        raise UsageError(f"{where}: {key}: {value!r} is not a whole number") from None
+        msg = f"{where}: {key}: {value!r} is not a whole number"
+        raise UsageError(msg) from None
     if lo is not None and hi is not None and not lo <= number <= hi:
-        raise UsageError(f"{where}: {key}: {number} is not in {lo}-{hi}")
+        msg = f"{where}: {key}: {number} is not in {lo}-{hi}"
+        raise UsageError(msg)
     return number
 
 
@@ -277,7 +291,8 @@ def _bool(value: Any, where: str, key: str) -> bool:
         return True
     if text in ("0", "false", "no", "off"):
         return False
-    raise UsageError(f"{where}: {key}: {value!r} is not true or false")
+    msg = f"{where}: {key}: {value!r} is not true or false"
+    raise UsageError(msg)
 
 
 def _choice(enum_type: Any, value: Any, where: str, key: str) -> Any:
@@ -285,14 +300,16 @@ def _choice(enum_type: Any, value: Any, where: str, key: str) -> Any:
         return enum_type(str(value))
     except ValueError:
         known = ", ".join(e.value for e in enum_type)
-        raise UsageError(f"{where}: {key}: {value!r} is not one of {known}") from None
+        msg = f"{where}: {key}: {value!r} is not one of {known}"
+        raise UsageError(msg) from None
 
 
 def _colour(value: Any, where: str) -> Any:
     try:
         return parse_color(str(value))
     except UsageError as exc:
-        raise UsageError(f"{where}: bg: {exc}") from None
+        msg = f"{where}: bg: {exc}"
+        raise UsageError(msg) from None
 
 
 def _name_text(value: Any, where: str, key: str) -> str:
@@ -301,9 +318,11 @@ def _name_text(value: Any, where: str, key: str) -> str:
         try:
             validate_template(text)
         except UsageError as exc:
-            raise UsageError(f"{where}: name: {exc}") from None
+            msg = f"{where}: name: {exc}"
+            raise UsageError(msg) from None
     elif any(c in text for c in "/\\{}"):
-        raise UsageError(f"{where}: suffix: {text!r} may not hold / \\ {{ }}")
+        msg = f"{where}: suffix: {text!r} may not hold / \\ {{ }}"
+        raise UsageError(msg)
     return text
 
 
@@ -330,16 +349,19 @@ def load_recipe_file(path: Path, base: Settings) -> Recipe:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise UsageError(f"--recipe {path}: cannot read it: {exc.strerror or exc}") from None
+        msg = f"--recipe {path}: cannot read it: {exc.strerror or exc}"
+        raise UsageError(msg) from None
     try:
         if path.suffix.lower() == ".json":
             data = json.loads(raw.decode("utf-8"))
         else:
             data = _toml().loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--recipe {path}: not valid {_kind(path)}: {exc}") from None
+        msg = f"--recipe {path}: not valid {_kind(path)}: {exc}"
+        raise UsageError(msg) from None
     if not isinstance(data, dict):
-        raise UsageError(f"--recipe {path}: expected a table/object with 'outputs'")
+        msg = f"--recipe {path}: expected a table/object with 'outputs'"
+        raise UsageError(msg)
     return _from_mapping(data, base, where=f"--recipe {path.name}")
 
 
@@ -361,12 +383,12 @@ def _from_mapping(data: Mapping[str, Any], base: Settings, where: str) -> Recipe
     unknown = set(data) - {"outputs", "defaults", "manifest", "sets"}
     if unknown:
         first = sorted(unknown)[0]
-        raise UsageError(
-            f"{where}: unknown key {first!r} (known: outputs, defaults, manifest, sets)"
-        )
+        msg = f"{where}: unknown key {first!r} (known: outputs, defaults, manifest, sets)"
+        raise UsageError(msg)
     defaults = data.get("defaults", {})
     if not isinstance(defaults, dict):
-        raise UsageError(f"{where}: defaults must be a table/object")
+        msg = f"{where}: defaults must be a table/object"
+        raise UsageError(msg)
     if defaults:
         base = output_from_keys({"format": base.encode.format.value, **defaults}, base, where)
     outputs: list[Settings] = []
@@ -374,22 +396,26 @@ def _from_mapping(data: Mapping[str, Any], base: Settings, where: str) -> Recipe
         outputs.extend(builtin_set(str(name), base).outputs)
     for n, item in enumerate(_list(data.get("outputs", []), where, "outputs"), start=1):
         if not isinstance(item, dict):
-            raise UsageError(f"{where}: output {n} must be a table/object")
+            msg = f"{where}: output {n} must be a table/object"
+            raise UsageError(msg)
         keys = dict(item)
         if "format" not in keys and "encode" not in keys:
             keys["format"] = base.encode.format.value
         outputs.append(output_from_keys(keys, base, f"{where}: output {n}"))
     manifest = data.get("manifest")
     if manifest is not None and (not isinstance(manifest, str) or not manifest.strip()):
-        raise UsageError(f"{where}: manifest must be a file name")
+        msg = f"{where}: manifest must be a file name"
+        raise UsageError(msg)
     if not outputs:
-        raise UsageError(f"{where}: no outputs")
+        msg = f"{where}: no outputs"
+        raise UsageError(msg)
     return Recipe(tuple(outputs), manifest=manifest).check()
 
 
 def _list(value: Any, where: str, key: str) -> Sequence[Any]:
     if not isinstance(value, list):
-        raise UsageError(f"{where}: {key} must be a list")
+        msg = f"{where}: {key} must be a list"
+        raise UsageError(msg)
     return value
 
 
@@ -451,7 +477,8 @@ SETS: dict[str, tuple[str, Callable[[Settings], Recipe]]] = {
 def builtin_set(name: str, base: Settings) -> Recipe:
     """The built-in set ``name`` over ``base``'s shared settings (UsageError if unknown)."""
     if name not in SETS:
-        raise UsageError(f"--set {name!r}: unknown set (known: {', '.join(SETS)})")
+        msg = f"--set {name!r}: unknown set (known: {', '.join(SETS)})"
+        raise UsageError(msg)
     return SETS[name][1](base)
 
 

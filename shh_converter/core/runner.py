@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from . import capacity, destination, pool
 from .events import (
@@ -39,8 +39,12 @@ from .events import (
     Progress,
 )
 from .jobs import CANCELLED, Job, JobResult, failed_result, settled_result
-from .settings import Settings
 from .state import LedgerBook
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from .settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +124,8 @@ class BatchRunner:
     ) -> BatchFinished:
         """Run one batch on the warm workers; see :func:`run_batch` for the arguments."""
         if not self._lock.acquire(blocking=False):
-            raise RuntimeError("this BatchRunner is already running a batch")
+            msg = "this BatchRunner is already running a batch"
+            raise RuntimeError(msg)
         try:
             batch = _Batch(list(jobs), settings, on_event, cancel or CancelToken(), memory_guard)
             return batch.run(workers, self._pool_for)

@@ -24,12 +24,15 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import formats
 from .encode import Processed, encode
 from .settings import EncodeOptions, Settings, value_range
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 ACCEPT_FROM = 0.90  # a file of 90-100 % of the cap is good enough
 AIM = 0.95  # where guesses aim inside that window

@@ -13,7 +13,6 @@ import gc
 import logging
 import threading
 import tkinter as tk
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from tkinter import filedialog
@@ -24,6 +23,8 @@ from ..i18n import _
 from . import backend
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .filelist import FileList
     from .prefs import Prefs
 

@@ -13,7 +13,6 @@ import re
 import sys
 import threading
 import tkinter as tk
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import APP_NAME, paths
@@ -26,6 +25,8 @@ from .prefs import Prefs, load_config
 from .window import DEFAULT_GEOMETRY, MIN_SIZE, MainWindow
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from ..sidecars.config import Config
     from ..sidecars.shutdown import Shutdown
 

@@ -11,17 +11,17 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.events import CancelToken, Event
-from ..core.settings import Settings
-
 if TYPE_CHECKING:  # the engine loads lazily, off the Tk thread
+    from collections.abc import Callable, Collection, Iterable, Sequence
+
     from ..core.discover import Found
+    from ..core.events import CancelToken, Event
     from ..core.recipe import Recipe
+    from ..core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import srcset
 from ..core.errors import ConversionError, UsageError
@@ -31,11 +30,15 @@ from ..core.events import (
     Progress,
 )
 from ..core.jobs import NOT_AN_IMAGE, Job, JobResult, was_cancelled
-from ..core.recipe import Recipe
 from ..i18n import _
 from . import backend
 from .filelist import QUEUED, WORKING
-from .view import View
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from ..core.recipe import Recipe
+    from .view import View
 
 log = logging.getLogger(__name__)
 

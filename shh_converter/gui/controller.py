@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from ..core import destination
 from ..core.events import EVENT_TYPES, BatchFinished, Event
-from ..core.recipe import Recipe
 from ..core.settings import BackgroundMode, Settings
 from ..i18n import _, ngettext
 from ..sidecars import shutdown
@@ -28,13 +27,14 @@ from .batch import BatchSession
 from .desktop import default_destination, open_folder
 from .extras import Extras
 from .lifecycle import Closer
-from .prefs import Prefs
 from .preview import PreviewFailed, PreviewReady, PreviewService
 from .pump import TkTask, UiQueue, run_in_thread
-from .view import View
 
 if TYPE_CHECKING:  # psutil: imported off the Tk thread, after the window shows
+    from ..core.recipe import Recipe
     from ..sidecars.memory import MemoryMonitor
+    from .prefs import Prefs
+    from .view import View
 
 log = logging.getLogger(__name__)
 PREVIEW_DEBOUNCE_MS = 200
@@ -48,7 +48,8 @@ UiMessage: TypeAlias = (
 
 def _unknown(msg: NoReturn) -> NoReturn:
     """Reached only by a message type ``UiMessage`` does not list (mypy says so first)."""
-    raise TypeError(f"the UI queue has no handler for {type(msg).__name__}")
+    msg_0 = f"the UI queue has no handler for {type(msg).__name__}"
+    raise TypeError(msg_0)
 
 
 class Controller:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable
 from pathlib import Path
 from tkinter import ttk
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -19,6 +18,7 @@ from ..i18n import _, mnemonic, pgettext
 
 if TYPE_CHECKING:
     from _tkinter import TkappType
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 BIG_HINT = ("TkDefaultFont", 12)

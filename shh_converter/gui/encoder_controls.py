@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import dataclasses
 import tkinter as tk
-from collections.abc import Callable
 from tkinter import ttk
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..core import formats
 from ..core.settings import EncodeOptions, OutputFormat, value_range
 from ..i18n import _
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 SHARED = ("quality", "lossless")  # shown once, above the format's own options
 UNAVAILABLE = _(" (unavailable here)")

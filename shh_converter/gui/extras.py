@@ -8,12 +8,8 @@ their answer back through the UI queue as a callable.
 from __future__ import annotations
 
 import logging
-import tkinter as tk
 import traceback
-from collections.abc import Callable
 from functools import partial
-from pathlib import Path
-from types import TracebackType
 from typing import TYPE_CHECKING
 
 from .. import paths
@@ -23,6 +19,11 @@ from .desktop import open_folder
 from .pump import Post, run_in_thread
 
 if TYPE_CHECKING:  # requests (the update check): imported in its thread, not at start-up
+    import tkinter as tk
+    from collections.abc import Callable
+    from pathlib import Path
+    from types import TracebackType
+
     from ..sidecars.shutdown import Shutdown
     from ..sidecars.updates import UpdateResult
     from .prefs import Prefs

@@ -39,13 +39,16 @@ import struct
 import sys
 import threading
 import time
-import tkinter as tk
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .. import paths
-from .pump import Post
+
+if TYPE_CHECKING:
+    import tkinter as tk
+    from collections.abc import Callable, Sequence
+
+    from .pump import Post
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +75,8 @@ def _recv_exact(sock: socket.socket, count: int) -> bytes:
     while got < count:
         chunk = sock.recv(count - got)
         if not chunk:
-            raise ConnectionError("the other side closed the connection")
+            msg = "the other side closed the connection"
+            raise ConnectionError(msg)
         chunks.append(chunk)
         got += len(chunk)
     return b"".join(chunks)
@@ -186,16 +190,19 @@ class InstanceServer:
     def _handle(self, conn: socket.socket) -> list[Path]:
         conn.settimeout(IO_TIMEOUT)
         if _recv_exact(conn, len(MAGIC)) != MAGIC:
-            raise ValueError("not a hand-off")
+            msg = "not a hand-off"
+            raise ValueError(msg)
         client_nonce = _recv_exact(conn, NONCE_BYTES)
         server_nonce = secrets.token_bytes(NONCE_BYTES)
         conn.sendall(server_nonce + _mac(self._token, b"server", client_nonce))
         proof = _recv_exact(conn, MAC_BYTES)
         if not hmac.compare_digest(proof, _mac(self._token, b"client", server_nonce)):
-            raise ValueError("wrong token")
+            msg = "wrong token"
+            raise ValueError(msg)
         (length,) = struct.unpack(">I", _recv_exact(conn, 4))
         if length > MAX_MESSAGE:
-            raise ValueError("message too large")
+            msg = "message too large"
+            raise ValueError(msg)
         message = json.loads(_recv_exact(conn, length).decode("utf-8"))
         received = [Path(p) for p in message.get("paths", []) if isinstance(p, str)]
         conn.sendall(b"OK")

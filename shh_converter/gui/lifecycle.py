@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable
 from tkinter import messagebox
 from typing import TYPE_CHECKING
 
 from ..i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..sidecars.config import Config
     from ..sidecars.shutdown import Shutdown
 

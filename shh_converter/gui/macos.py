@@ -18,9 +18,12 @@ carrying the files a launch was started with finds them in place.
 from __future__ import annotations
 
 import logging
-import tkinter as tk
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import tkinter as tk
+    from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 

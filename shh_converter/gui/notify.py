@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import logging
 import threading
-import tkinter as tk
 from typing import TYPE_CHECKING, Any
 
 from .. import APP_NAME
-from ..core.events import BatchFinished
 from ..i18n import _
 from .progress import summary_text
-from .pump import Post
 
 if TYPE_CHECKING:
     import asyncio
+    import tkinter as tk
 
+    from ..core.events import BatchFinished
     from ..sidecars.config import Config
+    from .pump import Post
 
 log = logging.getLogger(__name__)
 

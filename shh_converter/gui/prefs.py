@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +22,8 @@ from ..core.settings import DEFAULT_SETTINGS, Settings
 from ..i18n import _
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..sidecars.config import Config
 
 log = logging.getLogger(__name__)

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import tkinter as tk
-from collections.abc import Callable
 from pathlib import Path
 from tkinter import ttk
+from typing import TYPE_CHECKING
 
-from ..core.events import BatchFinished, Progress
 from ..core.jobs import was_cancelled
 from ..core.units import human_bytes
 from ..i18n import _, mnemonic
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..core.events import BatchFinished, Progress
 
 log = logging.getLogger(__name__)
 

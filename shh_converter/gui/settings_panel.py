@@ -15,8 +15,8 @@ import dataclasses
 import logging
 import math
 import tkinter as tk
-from collections.abc import Callable, Mapping
 from tkinter import colorchooser, ttk
+from typing import TYPE_CHECKING
 
 from ..core.background import models as model_table
 from ..core.errors import UsageError
@@ -37,6 +37,9 @@ from ..core.settings import (
 )
 from ..i18n import _
 from .encoder_controls import EncoderControls, format_labels
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,8 @@ def _rule(cls: type, name: str) -> tuple[float, float]:
     """The range of a bounded settings field (settings.ranged): the one rule of that value."""
     low, high = value_range(cls, name)
     if low is None or high is None:
-        raise ValueError(f"{cls.__name__}.{name} has no range to offer")
+        msg = f"{cls.__name__}.{name} has no range to offer"
+        raise ValueError(msg)
     return low, high
 
 

@@ -265,7 +265,8 @@ class Config:
         """Change a declared option in memory (call :meth:`save` to keep it)."""
         option = BY_KEY[key]
         if not option.valid(value):
-            raise ValueError(f"bad value for {key}: {value!r} ({option.help})")
+            msg = f"bad value for {key}: {value!r} ({option.help})"
+            raise ValueError(msg)
         _put(self.data, key, copy.deepcopy(value))
 
     def add_notice(self, text: str) -> None:
@@ -327,7 +328,8 @@ def _read(path: Path, warnings: list[str]) -> tuple[dict[str, Any] | None, str |
     try:
         raw = json.loads(text)
         if not isinstance(raw, dict):
-            raise ValueError("the top level is not an object")
+            msg = "the top level is not an object"
+            raise ValueError(msg)
     except ValueError as exc:
         return None, _move_aside(path, str(exc))
     return raw, None

@@ -35,7 +35,6 @@ import time
 import traceback
 import uuid
 from pathlib import Path
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
 from .. import __version__, paths
@@ -44,6 +43,7 @@ from ..core.jobs import file_size
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from types import TracebackType
 
     from ..core.jobs import JobResult
     from ..core.settings import Settings

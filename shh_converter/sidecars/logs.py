@@ -21,14 +21,15 @@ import logging.handlers
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import paths
 from ..core.events import BatchFinished, BatchStarted, Event, FileFinished, FileStarted
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
     from ..core.settings import Settings
     from .config import Config
     from .memory import MemoryMonitor

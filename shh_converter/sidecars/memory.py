@@ -26,16 +26,16 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
 
-from ..core.jobs import Job, JobResult
-
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from pathlib import Path
+
+    from ..core.jobs import Job, JobResult
     from .config import Config
 
 log = logging.getLogger(__name__)

@@ -28,10 +28,14 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from ..core.events import CancelToken
 from . import logs
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..core.events import CancelToken
 
 log = logging.getLogger(__name__)
 

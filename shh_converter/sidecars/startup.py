@@ -18,18 +18,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..core.background import providers
-from ..core.events import Event, EventCallback
-from ..core.settings import Settings
 from . import config, crash, logs, shutdown
 
 if TYPE_CHECKING:  # Pillow (the engine's batch modules) and psutil: not at the window's start
+    from collections.abc import Iterator
+
     from ..core.batch import Hooks
+    from ..core.events import Event, EventCallback
     from ..core.presets import PresetBook
+    from ..core.settings import Settings
     from .memory import MemoryMonitor
 
 log = logging.getLogger(__name__)
@@ -88,9 +89,8 @@ def check_feature_flags(settings: Settings, cfg: config.Config | None = None) ->
 
     cfg = cfg if cfg is not None else current_config()
     if settings.background_removal.enabled and not cfg.get("features.background_removal_enabled"):
-        raise UsageError(
-            "background removal is disabled in the config (features.background_removal_enabled)"
-        )
+        msg = "background removal is disabled in the config (features.background_removal_enabled)"
+        raise UsageError(msg)
 
 
 @contextlib.contextmanager

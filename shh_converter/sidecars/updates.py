@@ -35,7 +35,6 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +45,8 @@ from .. import __version__, paths
 from ..core.atomic import atomic_write
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .config import Config
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,8 @@ def fetch(url: str, etag: str | None = None, timeout: float = TIMEOUT) -> tuple[
     try:
         answer = answers.get(timeout=timeout + 0.2)
     except queue.Empty:
-        raise UpdateError(f"no answer from the release server within {timeout:g} s") from None
+        msg = f"no answer from the release server within {timeout:g} s"
+        raise UpdateError(msg) from None
     if isinstance(answer, BaseException):
         raise answer
     return answer
@@ -168,9 +170,11 @@ def _get(url: str, etag: str | None, deadline: float) -> tuple[int, Any, Any]:
             body = _read_capped(r, deadline)
             return 200, _parse(body), r.headers.get("ETag")
     except requests.Timeout:
-        raise UpdateError(f"no answer from the release server within {TIMEOUT:g} s") from None
+        msg = f"no answer from the release server within {TIMEOUT:g} s"
+        raise UpdateError(msg) from None
     except requests.RequestException as exc:
-        raise UpdateError(f"cannot reach the release server ({type(exc).__name__})") from None
+        msg = f"cannot reach the release server ({type(exc).__name__})"
+        raise UpdateError(msg) from None
 
 
 def _raise_for_status(r: requests.Response) -> None:
@@ -178,23 +182,29 @@ def _raise_for_status(r: requests.Response) -> None:
     if code == 200:
         return
     if code in (403, 429) and (r.headers.get("X-RateLimit-Remaining") == "0" or code == 429):
-        raise UpdateError("the release server's rate limit was reached; try again later")
+        msg = "the release server's rate limit was reached; try again later"
+        raise UpdateError(msg)
     if code == 404:
-        raise UpdateError("no published release was found (HTTP 404)")
-    raise UpdateError(f"the release server answered HTTP {code}")
+        msg = "no published release was found (HTTP 404)"
+        raise UpdateError(msg)
+    msg = f"the release server answered HTTP {code}"
+    raise UpdateError(msg)
 
 
 def _read_capped(r: requests.Response, deadline: float) -> bytes:
     declared = r.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > MAX_BYTES:
-        raise UpdateError(f"the release server's answer is too large (over {MAX_BYTES} bytes)")
+        msg = f"the release server's answer is too large (over {MAX_BYTES} bytes)"
+        raise UpdateError(msg)
     chunks, size = [], 0
     for chunk in r.iter_content(chunk_size=16384):
         size += len(chunk)
         if size > MAX_BYTES:
-            raise UpdateError(f"the release server's answer is too large (over {MAX_BYTES} bytes)")
+            msg = f"the release server's answer is too large (over {MAX_BYTES} bytes)"
+            raise UpdateError(msg)
         if time.monotonic() > deadline:
-            raise UpdateError(f"no answer from the release server within {TIMEOUT:g} s")
+            msg = f"no answer from the release server within {TIMEOUT:g} s"
+            raise UpdateError(msg)
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -203,9 +213,11 @@ def _parse(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
     except ValueError:
-        raise UpdateError("the release server sent an unreadable answer") from None
+        msg = "the release server sent an unreadable answer"
+        raise UpdateError(msg) from None
     if not isinstance(data, dict) or not isinstance(data.get("tag_name"), str):
-        raise UpdateError("the release server's answer has no release tag")
+        msg = "the release server's answer has no release tag"
+        raise UpdateError(msg)
     notes = data.get("body")
     return {
         "tag_name": data["tag_name"],

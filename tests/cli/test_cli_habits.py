@@ -7,7 +7,7 @@ is read from the real parser.
 from __future__ import annotations
 
 import re
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support import copy_photos
@@ -16,6 +16,9 @@ from support.inprocess import cli_in_process
 from shh_converter.cli import build_parser
 from shh_converter.core import formats
 from shh_converter.core.naming import TEMPLATE_FIELDS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture(scope="module")

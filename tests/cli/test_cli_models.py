@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from core.test_models import U2NETP, ModelServer
@@ -11,6 +11,9 @@ from support.inprocess import cli_in_process
 
 from shh_converter import paths
 from shh_converter.core.background import models
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.fixture

@@ -6,12 +6,15 @@ import io
 import json
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
 from support import REPO
 from support.images import grey_ramp
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def jpeg_bytes(size: tuple[int, int] = (320, 200)) -> bytes:

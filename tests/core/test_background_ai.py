@@ -38,7 +38,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """Any attempt to open a connection fails loudly."""
 
     def refuse(*args: object, **kwargs: object) -> None:
-        raise NetworkBlocked(f"network access attempted: {args[:2]}")
+        msg = f"network access attempted: {args[:2]}"
+        raise NetworkBlocked(msg)
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)

@@ -8,7 +8,7 @@ measurement (docs/performance.md says "not measured").
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support.images import solid
@@ -22,6 +22,9 @@ from shh_converter.core.settings import (
     OutputFormat,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 AI = Settings(
     encode=EncodeOptions(format=OutputFormat.PNG),

@@ -8,8 +8,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
-from collections.abc import Callable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -20,6 +19,10 @@ from shh_converter.core.convert import convert_job
 from shh_converter.core.jobs import Job
 from shh_converter.core.recipe import parse_spec
 from shh_converter.core.settings import DEFAULT_SETTINGS
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
 
 COLOURS = [(220, 40, 40), (40, 200, 60), (40, 60, 220), (230, 200, 30)]
 

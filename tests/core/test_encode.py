@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -28,6 +28,9 @@ from shh_converter.core.settings import (
     ResizeOptions,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 GPS_PHOTO = CORPUS / "photos" / "plasma_ColorfulCups_2560x1600.jpg"  # carries a GPS block
 LOGO = CORPUS / "photos" / "mpl_logo2.png"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -15,6 +15,9 @@ from shh_converter.core import checks, convert, formats
 from shh_converter.core.errors import UsageError
 from shh_converter.core.jobs import Job
 from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_every_option_is_an_encode_options_field_with_a_valid_default() -> None:

@@ -15,8 +15,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support.web import QuietHandler, local_server
@@ -25,6 +24,10 @@ from shh_converter import paths
 from shh_converter.core import downloads
 from shh_converter.core.background import models
 from shh_converter.core.events import CancelToken
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 class ModelServer:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -15,12 +16,14 @@ from support.images import assert_similar
 
 from shh_converter.core import convert, formats, imageio
 from shh_converter.core.convert import convert_job
-from shh_converter.core.events import BatchFinished
-from shh_converter.core.jobs import OutputResult
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.recipe import Recipe, builtin_set, combine, parse_spec
 from shh_converter.core.runner import run_batch
 from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
+
+if TYPE_CHECKING:
+    from shh_converter.core.events import BatchFinished
+    from shh_converter.core.jobs import OutputResult
 
 BASE = Settings()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from hypothesis import HealthCheck, given
@@ -25,6 +25,9 @@ from shh_converter.core.settings import (
     Settings,
 )
 from shh_converter.core.state import STATE_NAME, Ledger
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def touch(path: Path, data: bytes = b"x") -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -18,6 +18,9 @@ from shh_converter.core.events import Event, FileFinished, FileStarted
 from shh_converter.core.jobs import Job, JobResult
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.settings import BackgroundRemoval, EncodeOptions, Limits, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.timeout(240)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
@@ -18,6 +18,9 @@ from shh_converter.core.settings import (
     ResizeOptions,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def photo(size: tuple[int, int], seed: int = 5) -> Image.Image:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -29,6 +29,9 @@ from shh_converter.core.settings import (
     ResizeMode,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 BASE = Settings()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
@@ -32,6 +32,9 @@ from shh_converter.core.settings import (
     Settings,
 )
 from shh_converter.core.state import Ledger
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -98,7 +101,8 @@ def _first(events: list[Event], kind: type, index: int) -> Event:
             job_index = e.job.index if isinstance(e, FileStarted) else e.result.index
             if job_index == index:
                 return e
-    raise AssertionError(f"no {kind.__name__} for {index}")
+    msg = f"no {kind.__name__} for {index}"
+    raise AssertionError(msg)
 
 
 def test_skipped_jobs_need_no_workers(tmp_path: Path) -> None:
@@ -198,7 +202,8 @@ def test_batch_finished_is_sent_after_a_runner_error(tmp_path: Path) -> None:
     def buggy(event: Event) -> None:
         events.append(event)
         if isinstance(event, FileFinished) and len(events) < 10:
-            raise RuntimeError("callback bug")
+            msg = "callback bug"
+            raise RuntimeError(msg)
 
     final = runner.run_batch(jobs, Settings(), buggy, workers=2)
     assert isinstance(events[-1], BatchFinished)
@@ -310,7 +315,8 @@ def test_empty_batch_and_a_callback_that_always_fails(tmp_path: Path) -> None:
     assert final.results == () and final.error is None
 
     def broken(event: Event) -> None:
-        raise ValueError("broken handler")
+        msg = "broken handler"
+        raise ValueError(msg)
 
     jobs = plan_batch([small(tmp_path / "a.png")], tmp_path / "out", Settings()).jobs
     final = runner.run_batch(jobs, Settings(), broken)

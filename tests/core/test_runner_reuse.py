@@ -6,7 +6,7 @@ Real spawned processes; worker identity is checked by process id.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PIL import Image
@@ -15,6 +15,9 @@ from shh_converter.core import runner
 from shh_converter.core.events import CancelToken, Event, FileStarted
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.settings import BackgroundRemoval, EncodeOptions, OutputFormat, Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.timeout(240)
 

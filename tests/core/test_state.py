@@ -6,18 +6,23 @@ import json
 import logging
 import os
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from PIL import Image
 from support.images import solid
 
 from shh_converter.core.atomic import TEMP_PREFIX
-from shh_converter.core.events import BatchFinished
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.runner import run_batch
 from shh_converter.core.settings import EncodeOptions, Settings
 from shh_converter.core.state import JOURNAL_NAME, STATE_NAME, Ledger
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
+
+    from shh_converter.core.events import BatchFinished
 
 FP = Settings().fingerprint()
 

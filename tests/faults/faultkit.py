@@ -13,11 +13,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from support import REPO
 from support.images import solid
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def image(path: Path, color: tuple[int, int, int] = (200, 30, 30), size: int = 16) -> Path:
@@ -40,7 +43,8 @@ def without_dac_override(argv: list[str]) -> list[str]:
         return argv
     setpriv = shutil.which("setpriv")
     if setpriv is None:
-        raise RuntimeError("running as root without setpriv: permissions cannot be tested")
+        msg = "running as root without setpriv: permissions cannot be tested"
+        raise RuntimeError(msg)
     return [setpriv, "--bounding-set=-dac_override,-dac_read_search", *argv]
 
 
@@ -68,7 +72,8 @@ def small_tmpfs(size: str = "2m") -> Iterator[Path]:
     """
     mount = shutil.which("mount")
     if not sys.platform.startswith("linux") or not is_root() or mount is None:
-        raise PermissionError("mounting a tmpfs needs Linux, root and mount(8)")
+        msg = "mounting a tmpfs needs Linux, root and mount(8)"
+        raise PermissionError(msg)
     where = Path(tempfile.mkdtemp(prefix="shh-tmpfs-"))
     done = subprocess.run(
         [mount, "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
@@ -77,7 +82,8 @@ def small_tmpfs(size: str = "2m") -> Iterator[Path]:
     )
     if done.returncode != 0:
         where.rmdir()
-        raise PermissionError(f"mount -t tmpfs failed: {done.stderr.strip()}")
+        msg = f"mount -t tmpfs failed: {done.stderr.strip()}"
+        raise PermissionError(msg)
     try:
         yield where
     finally:

@@ -9,13 +9,16 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from faultkit import cli_argv, image, temps_under
 from support import REPO, run_cli
 
 from shh_converter.sidecars import updates
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_output_pipe_closed_at_once_exits_quietly(tmp_path: Path) -> None:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from faultkit import cli_argv, image, run_cli_limited, small_tmpfs, temps_under
@@ -18,6 +17,10 @@ from PIL import Image
 from support import REPO
 
 from shh_converter.core.state import STATE_NAME
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture

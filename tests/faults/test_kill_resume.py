@@ -12,13 +12,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 from support import REPO
 
 from shh_converter.core import atomic
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import ModuleType
 
 POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and process groups: POSIX")
 

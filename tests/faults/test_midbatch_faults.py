@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from faultkit import image, temps_under
 from PIL import Image
@@ -20,6 +20,9 @@ from shh_converter.core.plan import plan_batch
 from shh_converter.core.runner import run_batch
 from shh_converter.core.settings import Settings
 from shh_converter.core.state import JOURNAL_NAME, STATE_NAME
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def run(sources: list[Path], dest: Path):  # type: ignore[no-untyped-def]

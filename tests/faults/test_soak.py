@@ -9,11 +9,14 @@ docs/reliability.md.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import pytest
 from support import REPO
+
+if TYPE_CHECKING:
+    from pathlib import Path
+    from types import ModuleType
 
 
 def _soak_module() -> ModuleType:

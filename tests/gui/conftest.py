@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 # For `import guikit`; appended, so `conftest`/`support` still resolve to tests/ first.
 sys.path.append(str(Path(__file__).resolve().parent))
 from guikit import close_app, make_app
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 SHOTS_ENV = "SHH_GUI_SCREENSHOTS"  # set to keep the screenshots somewhere to look at
 

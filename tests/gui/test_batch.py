@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from guikit import last_dialog, pump_for, pump_until, screenshot
@@ -12,6 +12,9 @@ from PIL import Image
 
 from shh_converter.gui import controller as controller_mod
 from shh_converter.gui.dialogs import FailuresDialog
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 

@@ -6,7 +6,7 @@ scaled copies cached per zoom level; the "after" is the real encoder's output de
 from __future__ import annotations
 
 import threading
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from guikit import pump_for, pump_until, screenshot, shown_zoom
@@ -16,6 +16,9 @@ from shh_converter.core.events import CancelToken
 from shh_converter.core.settings import EncodeOptions, OutputFormat, Settings
 from shh_converter.gui import compare
 from shh_converter.gui.compare import ComparePair, prepare_pair
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 PHOTO = "photos/plasma_ColorfulCups_2560x1600.jpg"

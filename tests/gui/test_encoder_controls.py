@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import tkinter as tk
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from PIL import Image
 
 from shh_converter.core import convert, formats
@@ -14,6 +13,11 @@ from shh_converter.core.jobs import Job
 from shh_converter.core.settings import OutputFormat, Settings
 from shh_converter.gui import encoder_controls
 from shh_converter.gui.encoder_controls import EncoderControls
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    import pytest
 
 
 def _choose(app, fmt: OutputFormat) -> None:  # type: ignore[no-untyped-def]

@@ -5,13 +5,15 @@ Preferences opens the Preferences dialog, Cmd+Q closes gracefully.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guikit import last_dialog, pump_until
 from PIL import Image
 
 from shh_converter.gui import macos
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _install(app: Any) -> None:

@@ -7,8 +7,7 @@ real; ``SHH_CONVERTER_MODEL_URL`` points the app at it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from core.test_models import U2NETP, U2NETP_MD5, ModelServer
@@ -17,6 +16,9 @@ from guikit import last_dialog, pump_until
 from shh_converter import paths
 from shh_converter.core.background import models
 from shh_converter.gui import models_page
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.gui
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from guikit import close_app, make_app, pump_until, screenshot
@@ -14,6 +14,9 @@ from support import run_cli
 
 from shh_converter.core.events import EVENT_TYPES
 from shh_converter.core.settings import OutputFormat
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 

@@ -6,9 +6,7 @@ The real window, the real onnxruntime (CPU only here) and the bundled u2netp.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from guikit import last_dialog, pump_until, screenshot
@@ -16,6 +14,10 @@ from guikit import last_dialog, pump_until, screenshot
 from shh_converter.core.background import ai as bg_ai
 from shh_converter.core.background import providers
 from shh_converter.gui import provider_line
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 

@@ -10,12 +10,15 @@ import os
 import shutil
 import stat
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from guikit import last_dialog, move_pointer, pump_until, xdotool
 
 from shh_converter.gui.dialogs import FailuresDialog
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 

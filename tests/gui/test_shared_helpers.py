@@ -78,7 +78,8 @@ def test_a_failing_item_does_not_end_the_worker() -> None:
 
     def work(item: int) -> None:
         if item == 1:
-            raise RuntimeError("a bug")
+            msg = "a bug"
+            raise RuntimeError(msg)
         done.set()
 
     worker: LatestWins[int] = LatestWins("test-latest", work, low_priority=False)
@@ -135,7 +136,8 @@ def test_run_in_thread_leaves_a_bug_to_the_excepthook(monkeypatch: pytest.Monkey
     posted: queue.Queue[Callable[[], None]] = queue.Queue()
 
     def work() -> int:
-        raise RuntimeError("a bug")
+        msg = "a bug"
+        raise RuntimeError(msg)
 
     run_in_thread(work, lambda _n: None, post=posted.put, name="test-bug").join(30)
     assert [type(h.exc_value) for h in hooked] == [RuntimeError]  # the crash report's hook

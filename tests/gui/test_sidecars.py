@@ -85,7 +85,8 @@ def test_update_notice_is_non_modal(app, release_server, shots_dir):
 
 def test_callback_error_writes_a_crash_report_named_in_the_dialog(app):
     def boom() -> None:
-        raise ValueError("crash report test")
+        msg = "crash report test"
+        raise ValueError(msg)
 
     app.root.after(0, boom)
     pump_until(app.root, lambda: app.callback_errors, what="callback error")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import types
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from guikit import (
@@ -22,6 +22,9 @@ from shh_converter.core.presets import BUILTIN
 from shh_converter.core.settings import OutputFormat, ResizeMode
 from shh_converter.gui import controller as controller_mod
 from shh_converter.sidecars import config
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 
@@ -227,7 +230,8 @@ def test_background_removal_hidden_when_the_flag_is_off(x_display):
 
 def test_callback_error_shows_crash_dialog_and_app_goes_on(app):
     def boom() -> None:
-        raise RuntimeError("deliberate test failure")
+        msg = "deliberate test failure"
+        raise RuntimeError(msg)
 
     app.root.after(0, boom)
     pump_until(app.root, lambda: app.callback_errors, what="the callback error")

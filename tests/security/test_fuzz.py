@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import random
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 import psutil
 import pytest
@@ -23,6 +23,9 @@ from support import CORPUS, REPO
 from shh_converter.core.convert import convert_job
 from shh_converter.core.plan import plan_batch
 from shh_converter.core.settings import Limits, Settings
+
+if TYPE_CHECKING:
+    from types import ModuleType
 
 
 def _fuzz_module() -> ModuleType:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,6 +11,9 @@ from shh_converter import paths
 from shh_converter.core.checks import check_fields
 from shh_converter.core.settings import Settings
 from shh_converter.sidecars import config
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 REVIEW_KEYS = (
     "features.background_removal_enabled",

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 from support import run_python
 
 from shh_converter import __version__, paths
 from shh_converter.sidecars import crash
+
+if TYPE_CHECKING:
+    import subprocess
 
 PRELUDE = "from shh_converter.sidecars import crash; crash.install_hooks(); "
 
@@ -82,7 +84,8 @@ def test_report_with_file_context(tmp_path: Path) -> None:
     image = tmp_path / "photo.png"
     Image.new("RGBA", (31, 17)).save(image)
     try:
-        raise OSError("decoder exploded")
+        msg = "decoder exploded"
+        raise OSError(msg)
     except OSError as exc:
         path = crash.write_report(exc, {"where": "convert", **crash.file_context(image)})
     assert path is not None and path.parent == paths.crash_dir

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import logging.handlers
 import re
-import subprocess
 import threading
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support import run_python
@@ -19,6 +18,10 @@ from shh_converter.core.jobs import Job, JobResult
 from shh_converter.core.settings import BackgroundRemoval, Settings
 from shh_converter.sidecars import config, logs
 from shh_converter.sidecars.memory import MemoryMonitor
+
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Iterator
 
 LINE = re.compile(
     r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR)\s* \[(?P<thread>[^\]]+)\] "
@@ -53,7 +56,8 @@ def test_file_log_format_and_home_redaction() -> None:
     secret = Path.home() / "Documents" / "holiday photo.jpg"
     logging.getLogger("shh_converter.test").info("opened %s", secret)
     try:
-        raise ValueError(f"cannot read {secret}")
+        msg = f"cannot read {secret}"
+        raise ValueError(msg)
     except ValueError:
         logging.getLogger("shh_converter.test").exception("boom")
     logs.flush()

@@ -6,12 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from support import REPO, run_cli, start_xvfb
 
 from shh_converter import paths
 from shh_converter.sidecars import selftest
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _no_display_env() -> dict[str, str]:

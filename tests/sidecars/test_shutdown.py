@@ -9,13 +9,16 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from shh_converter import paths
 from shh_converter.core.events import CancelToken
 from shh_converter.sidecars import config, shutdown
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # A small app: a batch thread that works until cancelled, a memory monitor, a
 # config with window state, three clean-ups; it waits for a signal.

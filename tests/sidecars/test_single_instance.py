@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from support import REPO, wait_until
@@ -25,6 +25,9 @@ from support.images import solid
 
 from shh_converter import paths
 from shh_converter.gui import instance
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.gui
 PROBE = REPO / "tests" / "sidecars" / "instance_probe.py"

@@ -7,14 +7,16 @@ import json
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from support.web import QuietHandler, local_server
 
 from shh_converter import __version__
 from shh_converter.sidecars import config, updates
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 class _Handler(QuietHandler):

@@ -17,9 +17,11 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 T = TypeVar("T")
 
@@ -132,7 +134,8 @@ def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], st
     import shutil
 
     if not shutil.which("Xvfb"):
-        raise RuntimeError("Xvfb missing: apt-get install -y xvfb (see scripts/test.sh)")
+        msg = "Xvfb missing: apt-get install -y xvfb (see scripts/test.sh)"
+        raise RuntimeError(msg)
     read_end, write_end = os.pipe()
     proc = subprocess.Popen(
         ["Xvfb", "-displayfd", str(write_end), "-screen", "0", screen, "-nolisten", "tcp"],
@@ -147,7 +150,8 @@ def start_xvfb(screen: str = "1280x800x24") -> tuple[subprocess.Popen[bytes], st
             chunk = os.read(read_end, 16) if select.select([read_end], [], [], 30)[0] else b""
             if not chunk:
                 proc.kill()
-                raise RuntimeError("Xvfb did not start")
+                msg = "Xvfb did not start"
+                raise RuntimeError(msg)
             number += chunk
     finally:
         os.close(read_end)

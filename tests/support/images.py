@@ -6,10 +6,13 @@ measures is the same on every run and every machine.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Pixels = Image.Image | np.ndarray
 

@@ -10,8 +10,10 @@ import contextlib
 import http.server
 import json
 import threading
-from collections.abc import Iterator
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 Server = TypeVar("Server", bound=http.server.ThreadingHTTPServer)
 

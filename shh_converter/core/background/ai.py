@@ -24,9 +24,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageChops
@@ -34,6 +33,9 @@ from PIL import Image, ImageChops
 from ..errors import BackgroundRemovalError
 from . import models, providers
 from .providers import one_line as _one_line
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +136,8 @@ def import_onnxruntime() -> Any:
     try:
         import onnxruntime
     except (ImportError, SystemExit, OSError) as exc:  # a broken install may sys.exit
-        raise BackgroundRemovalError(
-            f"AI background removal is unavailable: onnxruntime could not be loaded ({exc})"
-        ) from None
+        msg = f"AI background removal is unavailable: onnxruntime could not be loaded ({exc})"
+        raise BackgroundRemovalError(msg) from None
     onnxruntime.set_default_logger_severity(3)
     onnxruntime.disable_telemetry_events()  # builds whose telemetry ignores the variable
     return onnxruntime
@@ -221,7 +222,8 @@ def _create_session(name: str) -> Any:
     try:
         made, got = providers.open_session(ort, path, opts, cache_name)
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
-        raise BackgroundRemovalError(f"could not load model {name}: {_one_line(exc)}") from exc
+        msg = f"could not load model {name}: {_one_line(exc)}"
+        raise BackgroundRemovalError(msg) from exc
     _outcomes[name] = got
     log.info("model %s loaded on %s (%d threads)", name, got.provider, opts.intra_op_num_threads)
     return made
@@ -308,9 +310,8 @@ def predict_mask(img: Image.Image, name: str) -> Image.Image:
         with _inference_slot(name, sess) as free:
             pred = free.run(None, feed)[0][0, 0]
     except Exception as exc:
-        raise BackgroundRemovalError(
-            f"model {name} failed on this image: {_one_line(exc)}"
-        ) from exc
+        msg = f"model {name} failed on this image: {_one_line(exc)}"
+        raise BackgroundRemovalError(msg) from exc
     pred = pred.astype(np.float32)
     if info.sigmoid:
         pred = 1.0 / (1.0 + np.exp(-pred))

@@ -36,10 +36,11 @@ def border_colour(rgb: np.ndarray, tolerance: int) -> np.ndarray:
     colour: np.ndarray = np.median(frame, axis=0).round().astype(np.int16)
     share = float(np.mean(np.abs(frame - colour).max(axis=1) <= max(tolerance, 1)))
     if share < MIN_BORDER_SHARE:
-        raise BackgroundRemovalError(
+        msg = (
             f"no flat background: only {share:.0%} of the border is one colour "
             "(raise --tolerance or use --bg-mode ai)"
         )
+        raise BackgroundRemovalError(msg)
     return colour
 
 

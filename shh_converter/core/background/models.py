@@ -19,13 +19,17 @@ import logging
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ... import paths
 from .. import downloads
-from ..downloads import ProgressCallback
 from ..errors import BackgroundRemovalError
-from ..events import CancelToken
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..downloads import ProgressCallback
+    from ..events import CancelToken
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +95,8 @@ def get_info(name: str) -> ModelInfo:
         return MODELS[name]
     except KeyError:
         known = ", ".join(MODELS)
-        raise ModelError(f"unknown model {name!r} (known: {known})") from None
+        msg = f"unknown model {name!r} (known: {known})"
+        raise ModelError(msg) from None
 
 
 def bundled_path(name: str) -> Path | None:
@@ -137,10 +142,11 @@ def verified_path(name: str) -> Path:
     info = get_info(name)
     path = installed_path(name)
     if path is None:
-        raise ModelError(
+        msg = (
             f"model {name!r} is not installed: download it in Preferences > Models"
             f" or run 'shh-converter models download {name}'"
         )
+        raise ModelError(msg)
     stat = path.stat()
     key = (str(path), stat.st_size, stat.st_mtime_ns)
     with _verify_lock:
@@ -152,7 +158,8 @@ def verified_path(name: str) -> Path:
                 if path == bundled_path(name)
                 else f"run 'shh-converter models download {name}' again"
             )
-            raise ModelError(f"model file {path.name} is damaged (checksum mismatch): {fix}")
+            msg = f"model file {path.name} is damaged (checksum mismatch): {fix}"
+            raise ModelError(msg)
         _verified.add(key)
     return path
 
@@ -232,12 +239,16 @@ def download(
         )
     except downloads.Cancelled:
         log.info("download of model %s cancelled", info.name)
-        raise DownloadCancelled("download cancelled") from None
+        msg = "download cancelled"
+        raise DownloadCancelled(msg) from None
     except downloads.Offline as exc:
-        raise ModelError(f"could not download {info.name} ({exc})") from None
+        msg = f"could not download {info.name} ({exc})"
+        raise ModelError(msg) from None
     except downloads.DownloadFailed as exc:
-        raise ModelError(f"could not download {info.name}: {exc}") from None
+        msg = f"could not download {info.name}: {exc}"
+        raise ModelError(msg) from None
     except OSError as exc:  # the models folder is not writable, the disk is full
-        raise ModelError(f"could not save {info.name}: {exc.strerror or exc}") from None
+        msg = f"could not save {info.name}: {exc.strerror or exc}"
+        raise ModelError(msg) from None
     log.info("model %s saved to %s", info.name, paths.redact_home(str(target)))
     return target

@@ -13,11 +13,13 @@ from __future__ import annotations
 import importlib.util
 import logging
 import re
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from ..errors import BackgroundRemovalError
 from ..settings import BackgroundMode, BackgroundRemoval
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,8 @@ def remove_background(
     else:
         cutout, mask = _ai_cutout(img, options, in_place)
     if mask.getbbox() is None:
-        raise BackgroundRemovalError("no subject found: the whole image was taken as background")
+        msg = "no subject found: the whole image was taken as background"
+        raise BackgroundRemovalError(msg)
     result = mask if options.mask_only else cutout
     if options.trim:
         result = result.crop(trim_box(mask, options.trim_padding))
@@ -73,9 +76,8 @@ def preflight(options: BackgroundRemoval) -> None:
     except (ImportError, ValueError):  # a stub left in sys.modules by a broken install
         found = False
     if not found:
-        raise BackgroundRemovalError(
-            "AI background removal is unavailable: onnxruntime is not installed"
-        )
+        msg = "AI background removal is unavailable: onnxruntime is not installed"
+        raise BackgroundRemovalError(msg)
 
 
 def _ai_cutout(
@@ -101,7 +103,8 @@ def parse_padding(text: str) -> tuple[float, bool]:
     """``"12"`` -> (12, False) pixels; ``"5%"`` -> (5, True) percent of the subject's box."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(%?)\s*", text or "0")
     if not match:
-        raise BackgroundRemovalError(f"bad trim padding {text!r}: use pixels (12) or percent (5%)")
+        msg = f"bad trim padding {text!r}: use pixels (12) or percent (5%)"
+        raise BackgroundRemovalError(msg)
     return float(match.group(1)), bool(match.group(2))
 
 
@@ -109,7 +112,8 @@ def trim_box(mask: Image.Image, padding: str) -> tuple[int, int, int, int]:
     """Bounding box of the subject in ``mask`` plus padding, clamped to the image."""
     box = mask.point(lambda v: 255 if v > TRIM_THRESHOLD else 0).getbbox() or mask.getbbox()
     if box is None:
-        raise BackgroundRemovalError("nothing to trim to: the mask is empty")
+        msg = "nothing to trim to: the mask is empty"
+        raise BackgroundRemovalError(msg)
     amount, percent = parse_padding(padding)
     left, top, right, bottom = box
     pad_x = (right - left) * amount / 100 if percent else amount

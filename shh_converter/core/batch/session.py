@@ -14,20 +14,24 @@ work, unless it is told to go on without it (then one warning).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import plan as planner
 from .. import runner
 from ..errors import BackgroundRemovalError
 from ..events import BatchFinished, BatchPlanned, CancelToken, EventCallback
-from ..jobs import Job
 from ..recipe import Recipe
-from ..settings import Settings
 from ..watch import WatchCallback, Watcher, WatchOptions
-from ..watch_ready import Signature
 from .hooks import Hooks
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Collection, Mapping, Sequence
+    from pathlib import Path
+
+    from ..jobs import Job
+    from ..settings import Settings
+    from ..watch_ready import Signature
 
 
 @dataclass
