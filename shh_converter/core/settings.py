@@ -175,7 +175,7 @@ class Settings:
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time
     on_conflict: ConflictPolicy = ConflictPolicy.RENAME
-    # Keep every frame when the output can hold animation (WebP, APNG, GIF, AVIF);
+    # Keep every frame when the output can hold animation (its FormatSpec.animated);
     # otherwise the first frame is taken and the result says so.
     animated: bool = True
     limits: Limits = field(default_factory=Limits)
