@@ -1,5 +1,5 @@
 """One rule per value: the CLI, --variant, recipe files and saved settings take a value's
-range from its field (settings.ranged), so they accept and refuse the same numbers."""
+range from its field (rules.ranged), so they accept and refuse the same numbers."""
 
 from __future__ import annotations
 

@@ -39,10 +39,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .encoder_flags import format_names
+
     parser = _Parser(
         prog="shh-converter",
         description=(
-            "Convert images to web-ready WebP/JPEG/PNG/AVIF. Run with no arguments for the window."
+            f"Convert images to web-ready {format_names()}. Run with no arguments for the window."
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")

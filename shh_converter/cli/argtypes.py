@@ -30,7 +30,7 @@ def ranged(lo: int, hi: int) -> Callable[[str], int]:
 
 
 def field_value(cls: type, name: str) -> Callable[[str], Any]:
-    """A number within the range of dataclass ``cls``'s field ``name`` (settings.ranged):
+    """A number within the range of dataclass ``cls``'s field ``name`` (rules.ranged):
     the flag takes the rule that saved settings, recipes and the window take."""
     lo, hi = value_range(cls, name)
     if isinstance(getattr(cls(), name, None), float) or isinstance(lo, float):

@@ -3,8 +3,8 @@
 Saved window settings, presets and recipe files are edited by people and by older
 or newer versions of the program, so nothing read back is trusted: every value
 is checked against its field's type (from the dataclass annotations), its range
-or choices (the field's own ``metadata``, written with ``settings.ranged`` and
-``settings.chosen``: the one rule the CLI and the window read too) and the
+or choices (the field's own ``metadata``, written with ``rules.ranged`` and
+``rules.chosen``: the one rule the CLI and the window read too) and the
 :data:`VALIDATORS` beside this checker. A bad value is replaced by the field's
 default and reported; the rest is kept.
 

@@ -20,15 +20,11 @@ from typing import Any
 
 from .errors import UsageError
 
-
-class OutputFormat(str, enum.Enum):
-    WEBP = "webp"
-    JPEG = "jpeg"
-    PNG = "png"
-    AVIF = "avif"
-    JXL = "jxl"  # JPEG XL (needs pillow-jxl-plugin; "unavailable here" without it)
-    GIF = "gif"  # 256-colour palette, animation
-    ICO = "ico"  # favicon: several square sizes in one file (EncodeOptions.ico_sizes)
+# Used here, declared with their formats (core/formats/): the name saved in settings and
+# each format's encoder option fields. Imported from here as before (explicit re-exports).
+from .formats.names import OutputFormat as OutputFormat
+from .formats.options import EncodeOptions as EncodeOptions
+from .rules import ranged
 
 
 class ResizeMode(str, enum.Enum):
@@ -95,21 +91,6 @@ def format_color(color: Color | None) -> str:
     return "transparent" if color is None else "#{:02x}{:02x}{:02x}".format(*color)
 
 
-def ranged(default: Any, low: float | None, high: float | None) -> Any:
-    """A field whose values run from ``low`` to ``high`` (both included; None: unbounded).
-
-    The one rule of that value: the settings checker (:mod:`.checks`), the CLI's
-    argument types, recipe keys and the window's spinboxes all read it from here.
-    For a tuple field the range holds for each element.
-    """
-    return field(default=default, metadata={"range": (low, high)})
-
-
-def chosen(default: str, choices: tuple[str, ...]) -> Any:
-    """A text field that takes one of ``choices`` (in the order offered)."""
-    return field(default=default, metadata={"choices": choices})
-
-
 def value_range(cls: type, name: str) -> tuple[Any, Any]:
     """The (low, high) of field ``name`` of dataclass ``cls``; (None, None) when unbounded."""
     return _field(cls, name).metadata.get("range", (None, None))  # type: ignore[no-any-return]
@@ -124,8 +105,6 @@ def _field(cls: type, name: str) -> dataclasses.Field[Any]:
     return next(f for f in dataclasses.fields(cls) if f.name == name)
 
 
-SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
-
 # The largest resize box side (width, height, longest side), one rule for the CLI,
 # --variant, recipe files, saved settings and the window. The planner and the resizer
 # take any positive size (resize.plan_geometry is arithmetic, and without --upscale a
@@ -135,50 +114,6 @@ SUBSAMPLING = ("auto", "4:4:4", "4:2:2", "4:2:0")
 # of them and was already the CLI's rule, so no value accepted before is refused now.
 # (The output's pixel count is not bounded by it: Limits.max_pixels checks inputs.)
 LARGEST_SIDE = 1_000_000
-
-
-@dataclass(frozen=True)
-class EncodeOptions:
-    """Encoder options; each format reads the ones that apply to it.
-
-    Each value's range or choices are here (field metadata, :func:`ranged`);
-    which format has which option, its label and its default there are in the
-    format's module in ``core/formats/`` (``formats.default_options(fmt)`` gives a
-    format's own defaults, e.g. AVIF's lower quality). Field names are stable:
-    recipe specs (``--variant jpeg:progressive=false``) and saved presets use them.
-    """
-
-    format: OutputFormat = OutputFormat.WEBP
-    quality: int = ranged(82, 0, 100)  # WebP/JPEG/AVIF/JXL (the default recipe's: DEFAULT_SETTINGS)
-    lossless: bool = False  # WebP, JXL
-    near_lossless: int | None = ranged(None, 0, 100)  # WebP (implies lossless); None = off
-    alpha_quality: int = ranged(100, 0, 100)  # WebP
-    method: int = ranged(4, 0, 6)  # WebP effort (6 smallest, slowest)
-    exact: bool = False  # WebP/PNG: keep RGB under fully transparent pixels
-    progressive: bool = True  # JPEG
-    # JPEG/AVIF chroma: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0
-    subsampling: str = chosen("auto", SUBSAMPLING)
-    optimize_huffman: bool = True  # JPEG: optimised Huffman tables (Pillow's encoder)
-    # JPEG: pillow (libjpeg-turbo), jpegli, or auto (jpegli unless a JPEG is kept at its size)
-    jpeg_encoder: str = chosen("pillow", ("auto", "jpegli", "pillow"))
-    mozjpeg_pass: bool = False  # JPEG: lossless MozJPEG re-optimisation of the file
-    png_optimise: bool = True  # PNG/APNG: lossless oxipng pass
-    # ...also on photographs decoded from a lossy format (formats.png.PHOTO_SOURCES): there
-    # it saves ~7 % for 3-5x the time of the whole conversion (docs/performance.md)
-    png_optimise_photos: bool = False
-    png_effort: int = ranged(2, 1, 6)  # PNG: oxipng level (6 smallest, slowest)
-    compress_level: int = ranged(6, 0, 9)  # PNG zlib level (where the oxipng pass does not run)
-    palette: bool = False  # PNG: quantise to a palette of <= palette_colors (lossy)
-    palette_colors: int = ranged(256, 2, 256)  # PNG palette/GIF
-    # PNG palette: pillow (measured smaller and closer on logos) or imagequant (libimagequant)
-    quantiser: str = chosen("pillow", ("pillow", "imagequant"))
-    palette_quality: int = ranged(90, 0, 100)  # PNG palette: target quality (imagequant)
-    dither: int = ranged(100, 0, 100)  # PNG palette/GIF: 0 (none) - 100 (full Floyd-Steinberg)
-    avif_speed: int = ranged(6, 0, 10)  # AVIF (10 fastest)
-    jxl_effort: int = ranged(7, 1, 9)  # JXL (9 smallest, slowest)
-    jpeg_transcode: bool = True  # JXL: a JPEG kept as it is is recompressed losslessly
-    # ICO: square sizes held, each <= the image
-    ico_sizes: tuple[int, ...] = ranged((16, 32, 48), 1, 256)
 
 
 @dataclass(frozen=True)
@@ -240,7 +175,7 @@ class Settings:
     if_bigger: IfBigger = IfBigger.WRITE
     keep_dates: bool = False  # the output gets its source's modification time
     on_conflict: ConflictPolicy = ConflictPolicy.RENAME
-    # Keep every frame when the output can hold animation (WebP, APNG, GIF, AVIF);
+    # Keep every frame when the output can hold animation (its FormatSpec.animated);
     # otherwise the first frame is taken and the result says so.
     animated: bool = True
     limits: Limits = field(default_factory=Limits)

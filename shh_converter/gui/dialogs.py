@@ -14,6 +14,7 @@ from tkinter import ttk
 from typing import TYPE_CHECKING
 
 from .. import APP_NAME, __version__
+from ..core import formats
 from ..core.jobs import JobResult, was_cancelled
 from ..i18n import _, ngettext
 from . import cells
@@ -74,8 +75,11 @@ def about(master: tk.Misc, folders: dict[str, Path]) -> Dialog:
     d = Dialog(master, _("About {app}").format(app=APP_NAME))
     d.text(APP_NAME, font=("TkDefaultFont", 14, "bold"))
     d.text(_("Version {version}").format(version=__version__))
+    kinds_made = ", ".join(_(spec.label) for spec in formats.SPECS.values())
     d.text(
-        _("Converts images to web-ready WebP, JPEG, PNG and AVIF, with offline background removal.")
+        _("Converts images to web-ready {formats}, with offline background removal.").format(
+            formats=kinds_made
+        )
     )
     kinds = {
         "config": _("Settings"),

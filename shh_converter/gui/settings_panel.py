@@ -91,7 +91,7 @@ def _int(text: str, default: int | None, low: float, high: float) -> int | None:
 
 
 def _rule(cls: type, name: str) -> tuple[float, float]:
-    """The range of a bounded settings field (settings.ranged): the one rule of that value."""
+    """The range of a bounded settings field (rules.ranged): the one rule of that value."""
     low, high = value_range(cls, name)
     if low is None or high is None:
         msg = f"{cls.__name__}.{name} has no range to offer"

@@ -1,14 +1,14 @@
 """Self-test: does this installation work? (``shh-converter self-test``)
 
-Checks the per-user folders are writable, the Pillow codecs (WebP, AVIF and HEIC
-through pillow-heif) round-trip a generated image, onnxruntime imports (and which
-execution provider ``performance.ai_provider`` asks for), the bundled model has
-the right checksum and runs one real inference on a generated image on the
-provider a batch would get (read back from the session, with a note when it fell
-back to the CPU), and Tk can open a window (skipped without a display on Linux). The
-packaging scripts run it on the frozen app, so it uses nothing from the source
-tree. Every check reports ``pass``, ``fail`` or ``skip``; the run passes when no
-check fails.
+Checks the per-user folders are writable, the Pillow codecs (those the output
+formats' writers need, and HEIC through pillow-heif) round-trip a generated image,
+onnxruntime imports (and which execution provider ``performance.ai_provider``
+asks for), the bundled model has the right checksum and runs one real inference
+on a generated image on the provider a batch would get (read back from the
+session, with a note when it fell back to the CPU), and Tk can open a window
+(skipped without a display on Linux). The packaging scripts run it on the frozen
+app, so it uses nothing from the source tree. Every check reports ``pass``,
+``fail`` or ``skip``; the run passes when no check fails.
 """
 
 from __future__ import annotations
@@ -68,8 +68,11 @@ def _round_trip(fmt: str) -> None:
 
 
 def check_codecs() -> tuple[str, str]:
-    """WebP, AVIF, JPEG, PNG and HEIC (pillow-heif) encode and decode."""
+    """The Pillow codec of each output format that needs one (the registry's
+    ``pillow_feature``) and HEIC (pillow-heif) encode and decode."""
     import PIL
+
+    from ..core import formats
 
     try:
         import pillow_heif
@@ -78,15 +81,16 @@ def check_codecs() -> tuple[str, str]:
         heif = f"pillow-heif {pillow_heif.__version__}"
     except ImportError:
         return "fail", "pillow-heif is missing: HEIC photos cannot be read"
+    names = [s.pil_name for s in formats.SPECS.values() if s.pillow_feature] + ["HEIF"]
     failed = []
-    for fmt in ("WEBP", "AVIF", "JPEG", "PNG", "HEIF"):
+    for fmt in names:
         try:
             _round_trip(fmt)
         except Exception as exc:
             failed.append(f"{fmt}: {exc}")
     if failed:
         return "fail", "; ".join(failed)
-    return _pass(f"Pillow {PIL.__version__}, {heif}: WEBP AVIF JPEG PNG HEIF")
+    return _pass(f"Pillow {PIL.__version__}, {heif}: {' '.join(names)}")
 
 
 def check_onnxruntime() -> tuple[str, str]:
