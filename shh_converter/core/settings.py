@@ -82,7 +82,8 @@ def parse_color(text: str) -> Color | None:
         return named[value]
     match = re.fullmatch(r"#?([0-9a-f]{6})", value)
     if not match:
-        raise UsageError(f"bad colour {text!r}: use transparent, white, black or #RRGGBB")
+        msg = f"bad colour {text!r}: use transparent, white, black or #RRGGBB"
+        raise UsageError(msg)
     digits = match.group(1)
     return (int(digits[0:2], 16), int(digits[2:4], 16), int(digits[4:6], 16))
 

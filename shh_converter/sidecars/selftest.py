@@ -64,7 +64,8 @@ def _round_trip(fmt: str) -> None:
     with Image.open(buf) as back:
         back.load()
         if back.size != img.size:
-            raise ValueError(f"{fmt} came back as {back.size}, not {img.size}")
+            msg = f"{fmt} came back as {back.size}, not {img.size}"
+            raise ValueError(msg)
 
 
 def check_codecs() -> tuple[str, str]:

@@ -4,14 +4,15 @@ animation."""
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from ..settings import EncodeOptions, OutputFormat, Settings
 from .base import FormatSpec, Processed
 from .png import dither_option, palette_colours_option
 from .writing import pillow_bytes, quantise
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 OPTIONS = (palette_colours_option(), dither_option())
 

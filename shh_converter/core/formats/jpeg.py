@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from PIL import Image
+from typing import TYPE_CHECKING, Any
 
 from .. import jpegmarkers, metadata
 from ..errors import EncodeError
@@ -12,6 +10,9 @@ from ..settings import EncodeOptions, OutputFormat, Settings, value_range
 from . import base
 from .base import N_, FormatSpec, OptionSpec, Processed, chroma, quality_option, subsampling_option
 from .writing import icc_fits, metadata_options, pillow_bytes
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 JPEGLI_QUALITY_OFFSET = 2  # see jpegli_quality
 
@@ -139,7 +140,8 @@ def use_jpegli(opts: EncodeOptions, mode: str, processed: Processed | None = Non
         return False
     if not base.module_available("pyjpegli"):
         if opts.jpeg_encoder == "jpegli":
-            raise EncodeError("the jpegli encoder is unavailable in this install (needs pyjpegli)")
+            msg = "the jpegli encoder is unavailable in this install (needs pyjpegli)"
+            raise EncodeError(msg)
         return False
     if opts.jpeg_encoder == "jpegli":
         return True

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import io
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
 from .. import metadata
 from ..errors import EncodeError
-from ..settings import EncodeOptions, Settings
 from . import base
-from .base import FormatSpec, Processed
+
+if TYPE_CHECKING:
+    from ..settings import EncodeOptions, Settings
+    from .base import FormatSpec, Processed
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +87,8 @@ def quantise(img: Image.Image, opts: EncodeOptions) -> Image.Image:
     rgba = img.convert("RGBA")
     if opts.quantiser == "imagequant":
         if not base.module_available("imagequant"):
-            raise EncodeError("the imagequant quantiser is unavailable in this install")
+            msg = "the imagequant quantiser is unavailable in this install"
+            raise EncodeError(msg)
         import imagequant
 
         try:
