@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from PIL import Image
+# WebPImagePlugin: imported to register WebP's writer now; otherwise Pillow's save() runs
+# Image.init(), which loads every plugin (libavif too): 25-75 ms of CPU in each fresh worker.
+from PIL import Image, WebPImagePlugin  # noqa: F401
 
 from ..settings import EncodeOptions, OutputFormat, Settings
 from .base import N_, FormatSpec, OptionSpec, Processed, always, quality_option
