@@ -129,16 +129,12 @@ def foreign_attribute_assignments(package: str) -> list[Case]:
 
 # What cannot be wired otherwise, each with its reason (matched on path and source text).
 STDLIB_HOOK = "the library's documented hook is this attribute; no constructor takes it"
-STEP_3 = "gui/watching.py and gui/batch.py are being rebuilt by issue 22's one batch door"
 ALLOWED: dict[tuple[str, str], str] = {
     ("gui/app.py", "root.report_callback_exception"): STDLIB_HOOK,  # tkinter's
     ("sidecars/crash.py", "sys.excepthook"): STDLIB_HOOK,
     ("sidecars/crash.py", "threading.excepthook"): STDLIB_HOOK,
     ("sidecars/logs.py", "record.batch"): STDLIB_HOOK,  # logging's way to add a field
-    ("gui/batch.py", "self._timer.daemon"): STEP_3,  # threading.Timer takes no daemon=
-    ("gui/watching.py", "self.watcher.run_jobs"): STEP_3,
-    ("gui/watching.py", "entry.last"): STEP_3,
-    ("gui/watching.py", "watches.question"): STEP_3,
+    ("gui/batch.py", "self._timer.daemon"): STDLIB_HOOK,  # threading.Timer takes no daemon=
 }
 
 

@@ -86,6 +86,10 @@ class FolderWatch:
     on_change: Callable[[], None] = _nothing
     _stop_asked: threading.Event = field(default_factory=threading.Event, repr=False)
 
+    def say(self, line: str) -> None:
+        """Show ``line`` as this watch's latest news (the tab's last column)."""
+        self.last = line
+
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "folder": str(self.folder),
@@ -219,7 +223,6 @@ class WatchList:
         self.root, self.c = root, controller
         self.watches: list[FolderWatch] = []
         self.listeners: list[Callable[[], None]] = []
-        self.question: WaitingQuestion | None = None  # the last "convert them too?" asked
         self._load()
 
     @property
@@ -275,7 +278,7 @@ class WatchList:
         if entry.folder.is_dir():
             entry.start(self.c.ui.post, self.changed, self.cfg)
         else:
-            entry.last = _("the folder does not exist")
+            entry.say(_("the folder does not exist"))
         self.changed()
 
     def remove(self, entry: FolderWatch) -> None:
@@ -326,7 +329,7 @@ def watch_folder_dialog(watches: WatchList, folder: Path | None = None) -> Folde
     """Ask for a folder (unless given) and watch it with the window's current settings.
 
     When the folder already holds images not converted yet, asks first whether to
-    convert them too (:func:`ask_about_waiting`, ``watches.question``) and returns
+    convert them too (:func:`ask_about_waiting`) and returns
     None: the answer starts the watch.
     """
     c = watches.c
@@ -359,7 +362,7 @@ def ask_about_waiting(
     watches: WatchList, folder: Path, dest: Path, recipe: Recipe, waiting: dict[Path, Signature]
 ) -> WaitingQuestion:
     """Ask once: convert the images already in ``folder`` too, or only new arrivals?"""
-    question = watches.question = WaitingQuestion(watches.root, folder, len(waiting))
+    question = WaitingQuestion(watches.root, folder, len(waiting))
 
     def answer(left: dict[Path, Signature]) -> None:
         question.destroy()

@@ -118,7 +118,7 @@ def ask(app: Any, inbox: Path, dest: Path) -> Any:
     watches = watching.current()
     assert watches is not None
     assert watching.watch_folder_dialog(watches, folder=inbox) is None, "started without asking"
-    question = watches.question
+    question = last_dialog(app, watching.WaitingQuestion)
     assert question is not None and question.winfo_exists()
     app.root.update()
     return question
