@@ -9,6 +9,7 @@ a translation that drops ``{name}`` or ``%s``, or a ``.po`` edit without a new
 from __future__ import annotations
 
 import gettext
+import locale
 import os
 import re
 from typing import TYPE_CHECKING
@@ -119,12 +120,15 @@ def test_compiled_catalog_matches_its_source(code: str) -> None:
         if not message.id:
             continue
         if message.context:
+            assert isinstance(message.id, str)
             assert compiled.pgettext(message.context, message.id) == message.string
         elif isinstance(message.id, str):
             assert compiled.gettext(message.id) == message.string, message.id
         else:
+            plurals = message.string
+            assert isinstance(plurals, (tuple, list))
             for n, form in ((1, 0), (2, 1)):
-                want = message.string[min(form, len(message.string) - 1)]
+                want = plurals[min(form, len(plurals) - 1)]
                 assert compiled.ngettext(message.id[0], message.id[1], n) == want
 
 
@@ -154,7 +158,7 @@ def test_language_follows_the_system(
         monkeypatch.delenv(var, raising=False)
     for var, value in environ.items():
         monkeypatch.setenv(var, value)
-    monkeypatch.setattr(i18n.locale, "getlocale", lambda: (None, None))
+    monkeypatch.setattr(locale, "getlocale", lambda: (None, None))
     assert i18n.choose("auto") == expected
 
 

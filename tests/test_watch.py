@@ -146,8 +146,10 @@ def write_slowly(source: Path, target: Path, pieces: int, pause: float) -> float
 
 def bottom_is_blue(path: Path) -> bool:
     with Image.open(path) as im:
-        r, _g, b = im.convert("RGB").getpixel((im.width // 2, im.height - 2))[:3]
-    return b > 150 and r < 100
+        pixel = im.convert("RGB").getpixel((im.width // 2, im.height - 2))
+    assert isinstance(pixel, tuple)
+    r, _g, b = pixel[:3]
+    return bool(b > 150 and r < 100)
 
 
 @pytest.mark.parametrize("suffix", [".jpg", ".png"])

@@ -5,10 +5,11 @@ from __future__ import annotations
 import ast
 import dataclasses
 
+from support import REPO
+
 from shh_converter.core import formats
 from shh_converter.core.formats.common_options import CommonOptions
 from shh_converter.core.settings import EncodeOptions, OutputFormat
-from tests.support import REPO
 
 PACKAGE = REPO / "shh_converter"
 FORMATS_DIR = PACKAGE / "core" / "formats"
