@@ -8,6 +8,7 @@ can download anything.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 from pathlib import Path
@@ -76,7 +77,8 @@ def iou(a: Image.Image, b: Image.Image) -> float:
 def load(path: Path) -> Image.Image:
     with Image.open(path) as im:
         im.load()
-        return im if im.mode in ("RGB", "RGBA") else im.convert("RGB")
+        loaded: Image.Image = im if im.mode in ("RGB", "RGBA") else im.convert("RGB")
+        return loaded
 
 
 INPUTS = ["anime-girl-1", "car-1", "cloth-1", "plants-1"]
@@ -178,7 +180,7 @@ def test_one_session_per_model_reused(fresh_sessions) -> None:  # type: ignore[n
 
 def test_configure_sets_threads_per_worker(fresh_sessions, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(bg_ai, "_threads", None)
-    monkeypatch.setattr(bg_ai.os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     bg_ai.configure(workers=4)
     assert bg_ai.intra_op_threads() == 2
     sess = bg_ai.session("u2netp")

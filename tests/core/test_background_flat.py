@@ -44,14 +44,17 @@ def truth_without_hole(cover: Image.Image) -> np.ndarray:
     """Expected alpha when holes are kept: the ring's hole stays opaque (filled)."""
     from scipy import ndimage
 
-    return ndimage.binary_fill_holes(np.asarray(cover) > 127)
+    filled: np.ndarray = ndimage.binary_fill_holes(np.asarray(cover) > 127)
+    return filled
 
 
 @pytest.mark.parametrize(
     ("fg", "bg"),
     [((20, 40, 160), (255, 255, 255)), ((250, 200, 30), (0, 0, 0)), ((200, 30, 30), (40, 160, 90))],
 )
-def test_fill_holes_matches_ground_truth(fg, bg) -> None:
+def test_fill_holes_matches_ground_truth(
+    fg: tuple[int, int, int], bg: tuple[int, int, int]
+) -> None:
     cover = draw_logo()
     out = background.remove_background(
         compose(cover, fg, bg),

@@ -73,6 +73,7 @@ def test_ai_batch_shape_for_simulated_machines(
     inferences, threads, slots = MACHINES[(cores, gb)]
     assert (shape.inferences, shape.ai_threads, shape.slots) == (inferences, threads, slots)
     assert shape.processes == 1  # the model and interpreter in memory once
+    assert shape.ai_threads is not None
     assert shape.inferences * shape.ai_threads <= cores  # never more inference threads than cores
     # What the batch may use grows with cores (450 MB on 2, +150 MB per further core) ...
     budget = capacity.ai_budget_mb(AI)

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
-from support.images import assert_similar, gradient_photo
+from support.images import assert_similar, band_value, gradient_photo, pixel
 
 from shh_converter.core import convert, encode, formats
-from shh_converter.core.jobs import Job
+from shh_converter.core.jobs import Job, JobResult
 from shh_converter.core.settings import (
     BackgroundRemoval,
     EncodeOptions,
@@ -42,7 +42,7 @@ def settings(fmt: str = "webp", **kw: object) -> Settings:
     return Settings(encode=EncodeOptions(format=OutputFormat(fmt), **enc), **kw)  # type: ignore[arg-type]
 
 
-def run(src: Path, out: Path, s: Settings) -> convert.JobResult:
+def run(src: Path, out: Path, s: Settings) -> JobResult:
     return convert.convert_job(Job.one(0, src, out, s), s)
 
 
@@ -86,7 +86,8 @@ def test_webp_lossless_exact_and_near_lossless(tmp_path: Path) -> None:
     src = tmp_path / "in.png"
     photo().save(src)
     run(src, tmp_path / "ll.webp", settings(encode={"lossless": True}))
-    assert np.array_equal(np.asarray(Image.open(tmp_path / "ll.webp").convert("RGB")), photo())
+    decoded = np.asarray(Image.open(tmp_path / "ll.webp").convert("RGB"))
+    assert np.array_equal(decoded, np.asarray(photo()))
     near = run(src, tmp_path / "nl.webp", settings(encode={"near_lossless": 40}))
     assert_similar(Image.open(tmp_path / "nl.webp"), photo(), max_at_most=4)  # level 40: +-4
     assert near.bytes_out < (tmp_path / "ll.webp").stat().st_size
@@ -143,7 +144,7 @@ def test_background_colour_flattens_any_format(tmp_path: Path) -> None:
     run(src, tmp_path / "o.webp", settings(background=(0, 0, 255)))
     img = Image.open(tmp_path / "o.webp")
     assert img.mode == "RGB"
-    r, _, b = img.getpixel((2, 2))
+    r, _, b = pixel(img, (2, 2))
     assert b > 240 and r < 15
 
 
@@ -154,9 +155,9 @@ def test_pad_with_transparency_and_resize_modes(tmp_path: Path) -> None:
     result = run(src, tmp_path / "pad.png", settings("png", resize=pad))
     img = Image.open(tmp_path / "pad.png")
     assert result.output_size == img.size == (300, 300)
-    assert img.convert("RGBA").getpixel((0, 0))[3] == 0
+    assert pixel(img.convert("RGBA"), (0, 0))[3] == 0
     run(src, tmp_path / "pad.jpg", settings("jpeg", resize=pad))
-    assert Image.open(tmp_path / "pad.jpg").convert("RGB").getpixel((0, 0))[0] > 245  # white
+    assert pixel(Image.open(tmp_path / "pad.jpg").convert("RGB"), (0, 0))[0] > 245  # white
     fill = ResizeOptions(mode=ResizeMode.FILL, width=100, height=100)
     assert run(src, tmp_path / "fill.webp", settings(resize=fill)).output_size == (100, 100)
     pct = ResizeOptions(mode=ResizeMode.PERCENT, percent=25)
@@ -215,7 +216,7 @@ def test_animated_gif_to_animated_webp(tmp_path: Path) -> None:
     frames[0].save(src, save_all=True, append_images=frames[1:], duration=[40, 80, 160], loop=0)
     run(src, tmp_path / "a.webp", settings(animated=True))
     out = Image.open(tmp_path / "a.webp")
-    assert out.n_frames == 3
+    assert getattr(out, "n_frames", 1) == 3
     durations = []
     for i in range(3):
         out.seek(i)
@@ -304,7 +305,7 @@ def test_background_removal_mask_only_writes_l_mask(tmp_path: Path) -> None:
     assert result.status == "converted", result.error
     mask = Image.open(tmp_path / "mask.png")
     assert mask.mode in ("L", "1")  # oxipng stores a two-level mask in one bit, losslessly
-    assert mask.getpixel((40, 40)) > 200 and mask.getpixel((2, 2)) < 50
+    assert band_value(mask, (40, 40)) > 200 and band_value(mask, (2, 2)) < 50
 
 
 def test_encode_to_memory_matches_file(tmp_path: Path) -> None:

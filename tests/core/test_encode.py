@@ -65,7 +65,7 @@ def opened(data: bytes) -> Image.Image:
 
 
 def visible(img: Image.Image) -> np.ndarray:
-    arr = np.asarray(img.convert("RGBA")).copy()
+    arr: np.ndarray = np.asarray(img.convert("RGBA")).copy()
     arr[arr[..., 3] == 0] = 0
     return arr
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image, ImageCms
-from support.images import assert_similar, mean_abs_diff
+from support.images import assert_similar, mean_abs_diff, pixel
 
 from shh_converter.core import imageio
 from shh_converter.core.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
@@ -209,7 +209,7 @@ def test_palette_with_transparency_gets_alpha(tmp_path: Path) -> None:
     frame = open_(path).frames[0]
     assert frame.mode == "RGBA"
     assert frame.getpixel((0, 0)) == (250, 20, 20, 255)
-    assert frame.getpixel((7, 7))[3] == 0
+    assert pixel(frame, (7, 7))[3] == 0
 
 
 def test_sixteen_bit_trns_key_becomes_alpha(tmp_path: Path) -> None:
@@ -218,20 +218,23 @@ def test_sixteen_bit_trns_key_becomes_alpha(tmp_path: Path) -> None:
     path = save(img, tmp_path / "k.png", "PNG", transparency=5000)
     frame = open_(path).frames[0]
     assert frame.mode == "LA"
-    assert [p[1] for p in frame.getdata()] == [255, 0, 255]
+    assert [pixel(frame, (x, 0))[1] for x in range(3)] == [255, 0, 255]
 
 
 # -- colour profiles --------------------------------------------------------------
 
 
 def _wide_gamut_profile() -> bytes:
-    return Image.open(CORPUS_ICC).info["icc_profile"]  # Adobe RGB (1998)
+    with Image.open(CORPUS_ICC) as im:
+        profile = im.info["icc_profile"]  # Adobe RGB (1998)
+    assert isinstance(profile, bytes)
+    return profile
 
 
 def test_icc_converted_to_srgb_by_default_or_kept(tmp_path: Path) -> None:
     red = Image.new("RGB", (8, 8), (200, 30, 30))
     path = save(red, tmp_path / "adobe.png", "PNG", icc_profile=_wide_gamut_profile())
-    converted = open_(path).frames[0].getpixel((0, 0))
+    converted = pixel(open_(path).frames[0], (0, 0))
     assert converted[0] > 215, "Adobe RGB red is more saturated than sRGB red"
     kept = open_(path, keep_icc=True)
     assert kept.frames[0].getpixel((0, 0)) == (200, 30, 30)

@@ -128,7 +128,7 @@ def test_webp_takes_more_effort_where_a_quality_step_jumps_over_the_window(
 def test_fractional_jpeg_qualities_use_libjpegs_own_tables(tmp_path: Path) -> None:
     """Whole qualities give libjpeg's tables exactly; a half step lies between its neighbours."""
     img = Image.open(photo(tmp_path / "a.jpg", (400, 300)))
-    sizes = {}
+    sizes: dict[float, int] = {}
     for q in range(1, 101):
         plain, scaled = io.BytesIO(), io.BytesIO()
         img.save(plain, "JPEG", quality=q)
@@ -136,9 +136,9 @@ def test_fractional_jpeg_qualities_use_libjpegs_own_tables(tmp_path: Path) -> No
         assert plain.getvalue() == scaled.getvalue(), q
         sizes[q] = len(plain.getvalue())
     steps = []
-    for q in (94, 94.5, 95):
+    for quality in (94, 94.5, 95):
         data = io.BytesIO()
-        options = formats.save_options(EncodeOptions(OutputFormat.JPEG, q))  # type: ignore[arg-type]
+        options = formats.save_options(EncodeOptions(OutputFormat.JPEG, quality))  # type: ignore[arg-type]
         img.save(data, "JPEG", **options)
         steps.append(len(data.getvalue()))
     assert steps[0] < steps[1] < steps[2]

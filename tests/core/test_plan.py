@@ -214,7 +214,7 @@ def test_template_cannot_escape_destination(tmp_path: Path) -> None:
 # -- properties -------------------------------------------------------------------------
 
 NAME_CHARS = st.characters(
-    blacklist_categories=("Cs",), blacklist_characters="/\x00", min_codepoint=32
+    blacklist_categories=["Cs"], blacklist_characters="/\x00", min_codepoint=32
 )
 file_names = st.text(NAME_CHARS, min_size=1, max_size=40).filter(
     lambda n: n not in (".", "..") and len(n.encode()) < 200

@@ -9,6 +9,7 @@ import pytest
 from PIL import Image
 
 from shh_converter.core import convert, preview
+from shh_converter.core.errors import ConversionError
 from shh_converter.core.events import CancelToken
 from shh_converter.core.jobs import Job
 from shh_converter.core.settings import (
@@ -127,5 +128,5 @@ def test_cancel_stops_the_preview(twelve_mp: Path) -> None:
 def test_bad_file_raises_conversion_error(tmp_path: Path) -> None:
     bad = tmp_path / "x.jpg"
     bad.write_bytes(b"%PDF-1.4 not really")
-    with pytest.raises(convert.ConversionError, match="PDF"):
+    with pytest.raises(ConversionError, match="PDF"):
         preview.make_preview(bad, Settings())

@@ -46,7 +46,8 @@ def test_ai_preview_memory_is_given_back(corpus: Path) -> None:
     photo = corpus / "photos" / "Kleiber_by_Lukas_Baubkus.jpg"  # 20 MP
     done = run_python("-c", CHILD, str(photo), timeout=150)
     assert done.returncode == 0, done.stderr
-    base, loaded, released, mode = (int(x) if x.isdigit() else x for x in done.stdout.split())
+    *numbers, mode = done.stdout.split()
+    base, loaded, released = (int(n) for n in numbers)
     assert mode == "RGBA"
     # What stays is onnxruntime's code (~30-40 MB mapped), not the session or the image buffers.
     assert released <= loaded and released - base < 60, (base, loaded, released)  # MB

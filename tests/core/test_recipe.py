@@ -252,7 +252,12 @@ def test_outputs_of_two_inputs_never_collide(tmp_path: Path) -> None:
 
 def test_presets_are_recipes_stored_by_name() -> None:
     store: dict[str, object] = {}
-    book = PresetBook(lambda: store, lambda d: (store.clear(), store.update(d)))
+
+    def save(data: dict[str, object]) -> None:
+        store.clear()
+        store.update(data)
+
+    book = PresetBook(lambda: store, save)
     assert book.names()[: len(BUILTIN)] == list(BUILTIN)
     mine = builtin_set("social", parse_spec("webp", BASE))
     book.save("Mine", mine)

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
+from support.images import pixel
 
 from shh_converter.core.resize import Geometry, apply_geometry, plan_geometry
 from shh_converter.core.settings import ResizeMode, ResizeOptions
@@ -118,11 +119,13 @@ def test_resize_alpha_has_no_dark_fringes() -> None:
 
 @pytest.mark.parametrize("mode", ["L", "LA", "RGB", "RGBA"])
 def test_pad_transparent_and_coloured(mode: str) -> None:
-    colour = {"L": 200, "LA": (200, 255), "RGB": (200, 10, 10), "RGBA": (200, 10, 10, 255)}
+    colour: dict[str, float | tuple[float, ...]] = {
+        "L": 200, "LA": (200, 255), "RGB": (200, 10, 10), "RGBA": (200, 10, 10, 255)
+    }  # fmt: skip
     img = Image.new(mode, (40, 20), colour[mode])
     clear = apply_geometry(img, Geometry((40, 20), canvas=(40, 40)), None)
     assert clear.size == (40, 40) and clear.mode in ("LA", "RGBA")
-    assert clear.getpixel((0, 0))[-1] == 0 and clear.getpixel((20, 20))[-1] == 255
+    assert pixel(clear, (0, 0))[-1] == 0 and pixel(clear, (20, 20))[-1] == 255
     blue = apply_geometry(img, Geometry((40, 20), canvas=(40, 40)), (0, 0, 255))
     assert blue.size == (40, 40)
     assert blue.convert("RGB").getpixel((0, 0)) == (0, 0, 255)

@@ -85,6 +85,7 @@ def test_events_in_order_and_results_complete(tmp_path: Path) -> None:
     assert [r.index for r in final.results] == list(range(7))
     for r in final.results:
         if r.status == "converted":
+            assert r.output is not None
             with Image.open(r.output) as im:
                 assert im.size == (48, 32)
     ledger = Ledger.load(tmp_path / "out" / "src")  # the folder given keeps its name
@@ -98,7 +99,11 @@ def test_events_in_order_and_results_complete(tmp_path: Path) -> None:
 def _first(events: list[Event], kind: type, index: int) -> Event:
     for e in events:
         if isinstance(e, kind):
-            job_index = e.job.index if isinstance(e, FileStarted) else e.result.index
+            if isinstance(e, FileStarted):
+                job_index = e.job.index
+            else:
+                assert isinstance(e, FileFinished)
+                job_index = e.result.index
             if job_index == index:
                 return e
     msg = f"no {kind.__name__} for {index}"
@@ -183,7 +188,8 @@ def test_cancel_mid_batch_leaves_only_whole_files(
     out = tmp_path / "out"
     assert no_partials(out)
     written = sorted(p for p in out.iterdir() if p.suffix == ".webp")
-    assert written == sorted(r.output for r in final.results if r.status == "converted")
+    converted = [r.output for r in final.results if r.status == "converted"]
+    assert written == sorted(p for p in converted if p is not None) and None not in converted
     for path in written:
         with Image.open(path) as im:
             im.load()  # whole, decodable

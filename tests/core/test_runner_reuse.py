@@ -19,6 +19,8 @@ from shh_converter.core.settings import BackgroundRemoval, EncodeOptions, Output
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from shh_converter.core.jobs import Job, JobResult
+
 pytestmark = pytest.mark.timeout(240)
 
 WEBP = Settings()
@@ -171,7 +173,7 @@ def test_a_file_queued_behind_a_killed_one_is_not_blamed(tmp_path: Path) -> None
         worker.give(first)
         worker.give(queued)
         os.kill(worker.proc.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-        done: list = []
+        done: list[tuple[Job, JobResult]] = []
         while not done:
             assert time.monotonic() < deadline + 60, "the dead worker was not noticed"
             done.extend(workers.collect(0.2))

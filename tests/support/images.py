@@ -17,6 +17,21 @@ if TYPE_CHECKING:
 Pixels = Image.Image | np.ndarray
 
 
+def pixel(img: Image.Image, xy: tuple[int, int]) -> tuple[int, ...]:
+    """The channels of one pixel of a multi-band image (Pillow's ``getpixel`` types
+    every mode's answer as one union)."""
+    value = img.getpixel(xy)
+    assert isinstance(value, tuple), f"{img.mode} has one band: use band_value()"
+    return value
+
+
+def band_value(img: Image.Image, xy: tuple[int, int]) -> float:
+    """The value of one pixel of a one-band image (L, 1, I, F)."""
+    value = img.getpixel(xy)
+    assert isinstance(value, (int, float)), f"{img.mode} has several bands: use pixel()"
+    return value
+
+
 def solid(
     path: Path,
     size: tuple[int, int] = (64, 48),
