@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from . import formats
 from .encode import Processed, encode
 from .settings import EncodeOptions, Settings, value_range
+from .units import KB
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -82,7 +83,7 @@ def encode_output(
     first = Encoded(encode_bytes(processed, settings), processed)
     if not settings.max_kb:
         return first
-    cap = settings.max_kb * 1000
+    cap = settings.max_kb * KB
     if len(first.data) <= cap:
         return first  # a cap, not a target: the chosen quality fits
     encodes = 1
@@ -108,8 +109,8 @@ def encode_output(
 def _note(best: Encoded, settings: Settings, factor: float) -> str:
     """What the cap did to this output, for the report and the window's row."""
     how = f" at quality {best.quality}" if best.quality is not None else ""
-    if len(best.data) > (settings.max_kb or 0) * 1000:
-        return f"limit {settings.max_kb} KB not reached: {len(best.data) / 1000:.0f} KB{how}"
+    if len(best.data) > (settings.max_kb or 0) * KB:
+        return f"limit {settings.max_kb} KB not reached: {len(best.data) / KB:.0f} KB{how}"
     if factor < 1.0:
         w, h = best.processed.output_size
         return f"made smaller ({w}x{h}){how} to fit {settings.max_kb} KB"
