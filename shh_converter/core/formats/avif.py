@@ -16,7 +16,6 @@ OPTIONS = (
         field="avif_speed",
         label=N_("Speed"),
         help="encoder speed: {low} slowest/smallest, {high} fastest",
-        default=6,
     ),
     subsampling_option(),
 )

@@ -89,6 +89,10 @@ def _pillow_has(feature: str) -> bool:
         return False
 
 
+_FIELD_DEFAULT: Any = object()  # OptionSpec.default left out: the field's own
+_FIELD_DEFAULTS: dict[str, Any] = {f.name: f.default for f in dataclasses.fields(EncodeOptions)}
+
+
 @dataclass(frozen=True, kw_only=True)
 class OptionSpec:
     """One encoder option of one format."""
@@ -97,7 +101,9 @@ class OptionSpec:
     label: str  # shown in the window (marked with N_ where declared)
     # One line for --help; "{low}"/"{high}" stand for the field's range.
     help: str
-    default: Any  # this format's default
+    # This format's default, where it differs from the field's (AVIF's quality is not
+    # JPEG's); left out, it is the EncodeOptions field's own default, stated only there.
+    default: Any = _FIELD_DEFAULT
     # Whether the option means anything given the others (quality of a lossless WebP
     # does not): the window disables it, the CLI refuses it.
     applies: Applies = always
@@ -106,6 +112,10 @@ class OptionSpec:
     # Encoder jargon: the window shows it once Preferences' "Show advanced options" is
     # ticked (the CLI always takes it).
     advanced: bool = False
+
+    def __post_init__(self) -> None:
+        if self.default is _FIELD_DEFAULT:
+            object.__setattr__(self, "default", _FIELD_DEFAULTS[self.field])
 
     @property
     def kind(self) -> str:
@@ -231,7 +241,6 @@ def subsampling_option(applies: Applies = always) -> OptionSpec:
         field="subsampling",
         label=N_("Chroma"),
         help="chroma subsampling: auto (4:4:4 at quality >= 90, else 4:2:0), 4:4:4, 4:2:2, 4:2:0",
-        default="auto",
         applies=applies,
     )
 

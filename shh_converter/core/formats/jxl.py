@@ -26,12 +26,11 @@ def _lossy(o: EncodeOptions) -> bool:
 
 OPTIONS = (
     quality_option(90, _lossy),
-    OptionSpec(field="lossless", label=N_("Lossless"), help="lossless JPEG XL", default=False),
+    OptionSpec(field="lossless", label=N_("Lossless"), help="lossless JPEG XL"),
     OptionSpec(
         field="jxl_effort",
         label=N_("Effort"),
         help="effort: {low} fastest, {high} smallest",
-        default=7,
         advanced=True,
     ),
     OptionSpec(
@@ -39,7 +38,6 @@ OPTIONS = (
         label=N_("Recompress JPEG"),
         help="a JPEG kept at its size is recompressed losslessly (the JPEG can be rebuilt bit "
         "for bit)",
-        default=True,
     ),
 )
 

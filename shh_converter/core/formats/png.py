@@ -50,7 +50,6 @@ def palette_colours_option(applies: base.Applies = base.always) -> OptionSpec:
         field="palette_colors",
         label=N_("Colours"),
         help="palette colours {low}-{high}",
-        default=256,
         applies=applies,
     )
 
@@ -61,7 +60,6 @@ def dither_option(applies: base.Applies = base.always) -> OptionSpec:
         field="dither",
         label=N_("Dithering"),
         help="dithering {low}-{high}",
-        default=100,
         applies=applies,
     )
 
@@ -72,7 +70,6 @@ OPTIONS = (
         label=N_("Optimise (oxipng)"),
         help="lossless oxipng pass, on photographs decoded from JPEG, HEIC or AVIF only with "
         "png-optimise-photos",
-        default=True,
         needs="oxipng",
     ),
     OptionSpec(
@@ -80,7 +77,6 @@ OPTIONS = (
         label=N_("Optimise photos too"),
         help="the oxipng pass also on photographs decoded from JPEG, HEIC or AVIF: ~7% smaller "
         "cut-outs for 3-5x the time",
-        default=False,
         applies=_optimising,
         needs="oxipng",
     ),
@@ -88,7 +84,6 @@ OPTIONS = (
         field="png_effort",
         label=N_("Effort"),
         help="oxipng effort: {low} fastest, {high} smallest",
-        default=2,
         applies=_optimising,
         needs="oxipng",
         advanced=True,
@@ -97,7 +92,6 @@ OPTIONS = (
         field="compress_level",
         label=N_("zlib level"),
         help="zlib level {low}-{high} where the oxipng pass does not run",
-        default=6,
         applies=_zlib,
     ),
     OptionSpec(
@@ -105,7 +99,6 @@ OPTIONS = (
         label=N_("Exact"),
         help="keep the colour under fully transparent pixels (off: oxipng may change it, "
         "invisible)",
-        default=False,
         applies=_optimising,
         advanced=True,
     ),
@@ -113,7 +106,6 @@ OPTIONS = (
         field="palette",
         label=N_("Palette (lossy)"),
         help="quantise to a palette of up to 256 colours (logos, screenshots)",
-        default=False,
     ),
     palette_colours_option(_palette_on),
     OptionSpec(
@@ -121,7 +113,6 @@ OPTIONS = (
         label=N_("Quantiser"),
         help="palette quantiser: pillow (default; smaller and closer on the corpus logos) or "
         "imagequant (libimagequant, the pngquant library)",
-        default="pillow",
         applies=_palette_on,
         choice_needs=(("imagequant", "imagequant"),),
     ),
@@ -129,7 +120,6 @@ OPTIONS = (
         field="palette_quality",
         label=N_("Palette quality"),
         help="palette target quality {low}-{high}",
-        default=90,
         applies=_imagequant_on,
     ),
     # Pillow's quantiser dithers only without transparency; imagequant always can.

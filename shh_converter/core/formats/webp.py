@@ -19,33 +19,29 @@ def _lossy(o: EncodeOptions) -> bool:
 
 OPTIONS = (
     quality_option(82, _lossy),  # the default recipe's (settings.DEFAULT_SETTINGS)
-    OptionSpec(field="lossless", label=N_("Lossless"), help="lossless WebP", default=False),
+    OptionSpec(field="lossless", label=N_("Lossless"), help="lossless WebP"),
     OptionSpec(
         field="near_lossless",
         label=N_("Near-lossless"),
         help="lossless WebP that may move pixel values slightly ({low}-{high}, 100 = exact)",
-        default=None,
         advanced=True,
     ),
     OptionSpec(
         field="alpha_quality",
         label=N_("Alpha quality"),
         help="transparency quality {low}-{high}",
-        default=100,
         applies=_lossy,
     ),
     OptionSpec(
         field="method",
         label=N_("Effort"),
         help="effort: {low} fastest, {high} smallest",
-        default=4,
         advanced=True,
     ),
     OptionSpec(
         field="exact",
         label=N_("Exact"),
         help="keep the colour under fully transparent pixels",
-        default=False,
         advanced=True,
     ),
 )
